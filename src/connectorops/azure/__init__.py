@@ -1,0 +1,1 @@
+"""The gateway: the only code that talks to ARM (Azure or the local emulator)."""

@@ -1,0 +1,222 @@
+"""The `connectorops` command line: argument parsing only; each command lives in commands/.
+
+Exit codes everywhere: 0 success / no changes, 2 changes or drift present, 1 error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from connectorops.commands.context import EXIT_ERROR, CliContext
+from connectorops.errors import ConnectoropsError
+
+app = typer.Typer(
+    name="connectorops",
+    help="Custom connectors for Logic Apps and Power Platform, managed the GitOps way.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+emulator_app = typer.Typer(help="The local ARM emulator (the embedded target of the `local` environment).")
+app.add_typer(emulator_app, name="emulator")
+
+RepoOption = Annotated[
+    Path, typer.Option("--repo", help="Repository root (holds connectorops.yaml).", show_default=False)
+]
+EnvOption = Annotated[
+    str | None, typer.Option("--environment", "-e", help="Environment from connectorops.yaml (default: its `default`).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+MarkdownOption = Annotated[bool, typer.Option("--markdown", help="Markdown (for a PR comment) on stdout.")]
+
+
+def _context(repo: Path, environment: str | None) -> CliContext:
+    return CliContext(
+        repo=repo.resolve(),
+        environment=environment,
+        console=Console(soft_wrap=True),
+        err_console=Console(stderr=True, soft_wrap=True),
+    )
+
+
+def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
+    """Run commands/<command>.py's `run`; user errors become a message and exit 1, never a traceback."""
+    try:
+        module = importlib.import_module(f"connectorops.commands.{command}")
+        code = module.run(ctx, **options)
+    except ConnectoropsError as error:
+        for problem in error.problems:
+            ctx.err_console.print(f"[bold red]error:[/] {problem}", markup=True, highlight=False)
+        code = error.exit_code
+    except KeyboardInterrupt:
+        ctx.err_console.print("interrupted")
+        code = 130
+    raise typer.Exit(code)
+
+
+@app.command()
+def validate(repo: RepoOption = Path("."), environment: EnvOption = None, json: JsonOption = False) -> None:
+    """Check every connector, definition and policy; exit 1 on any error."""
+    _dispatch("validate", _context(repo, environment), json_output=json)
+
+
+@app.command()
+def definition(
+    name: Annotated[str, typer.Argument(help="Connector name (metadata.name).")],
+    repo: RepoOption = Path("."),
+    environment: EnvOption = None,
+) -> None:
+    """Print the normalized OpenAPI 2.0 document that would be deployed, as JSON."""
+    _dispatch("definition", _context(repo, environment), name=name)
+
+
+@app.command()
+def schema(
+    repo: RepoOption = Path("."),
+    out: Annotated[Path | None, typer.Option("--out", help="Write the schemas into this directory.")] = None,
+) -> None:
+    """JSON Schema of connector.yaml and connectorops.yaml (for yaml-language-server)."""
+    _dispatch("schema", _context(repo, None), out=out)
+
+
+@app.command()
+def plan(
+    repo: RepoOption = Path("."),
+    environment: EnvOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Save the plan (JSON) for `apply --plan`.")] = None,
+    json: JsonOption = False,
+    markdown: MarkdownOption = False,
+    allow_connection_loss: Annotated[
+        list[str] | None, typer.Option("--allow-connection-loss", help="Allow deleting NAME although it has connections.")
+    ] = None,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Allow a desired state with no connectors.")] = False,
+    max_deletions: Annotated[int, typer.Option("--max-deletions", help="Refuse plans deleting more than N.")] = 3,
+    at: Annotated[str | None, typer.Option("--at", help="Desired state at this git revision.")] = None,
+    base: Annotated[str | None, typer.Option("--base", help="PR base revision: mark what the change touches.")] = None,
+    head: Annotated[str | None, typer.Option("--head", help="PR head revision (default: --at or the working tree).")] = None,
+) -> None:
+    """Diff desired (git) against actual (Azure); exit 0 no changes, 2 changes, 1 error or blocked."""
+    _dispatch(
+        "plan",
+        _context(repo, environment),
+        out=out,
+        json_output=json,
+        markdown=markdown,
+        allow_connection_loss=allow_connection_loss or [],
+        allow_empty=allow_empty,
+        max_deletions=max_deletions,
+        at=at,
+        base=base,
+        head=head,
+    )
+
+
+@app.command()
+def apply(
+    repo: RepoOption = Path("."),
+    environment: EnvOption = None,
+    plan_file: Annotated[Path | None, typer.Option("--plan", help="Apply exactly this saved plan.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    allow_connection_loss: Annotated[list[str] | None, typer.Option("--allow-connection-loss")] = None,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty")] = False,
+    max_deletions: Annotated[int, typer.Option("--max-deletions")] = 3,
+    json: JsonOption = False,
+) -> None:
+    """Make the target match git (or a saved plan). Asks first unless --yes."""
+    _dispatch(
+        "apply",
+        _context(repo, environment),
+        plan_file=plan_file,
+        yes=yes,
+        allow_connection_loss=allow_connection_loss or [],
+        allow_empty=allow_empty,
+        max_deletions=max_deletions,
+        json_output=json,
+    )
+
+
+@app.command()
+def drift(
+    repo: RepoOption = Path("."),
+    environment: EnvOption = None,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply the correcting plan (same guards as apply).")] = False,
+    json: JsonOption = False,
+    markdown: MarkdownOption = False,
+    at: Annotated[str | None, typer.Option("--at", help="Desired state at this git revision.")] = None,
+) -> None:
+    """Report what changed out of band; exit 0 none, 2 drift, 1 error."""
+    _dispatch("drift", _context(repo, environment), fix=fix, json_output=json, markdown=markdown, at=at)
+
+
+@app.command()
+def certify(
+    names: Annotated[list[str] | None, typer.Argument(help="Connectors to check (default: all).")] = None,
+    repo: RepoOption = Path("."),
+    environment: EnvOption = None,
+    json: JsonOption = False,
+    markdown: MarkdownOption = False,
+) -> None:
+    """Check connectors against Microsoft's certification rules, offline."""
+    _dispatch("certify", _context(repo, environment), names=names or [], json_output=json, markdown=markdown)
+
+
+@app.command("import")
+def import_(
+    repo: RepoOption = Path("."),
+    environment: EnvOption = None,
+    select: Annotated[list[str] | None, typer.Option("--select", help="Only these connectors.")] = None,
+    into: Annotated[Path, typer.Option("--into", help="Folder for the new connector folders.")] = Path("connectors"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing folders.")] = False,
+) -> None:
+    """Write connector.yaml + openapi.json for connectors that exist in the target but not in git."""
+    _dispatch("import_", _context(repo, environment), select=select or [], into=into, force=force)
+
+
+@app.command()
+def controller(
+    repo_url: Annotated[str, typer.Option("--repo-url", help="Git URL or path to watch.")],
+    repo: RepoOption = Path("."),
+    environment: EnvOption = None,
+    branch: Annotated[str, typer.Option("--branch")] = "main",
+    interval: Annotated[str, typer.Option("--interval", help="e.g. 30s, 5m, 1h")] = "5m",
+    mode: Annotated[str, typer.Option("--mode", help="observe | apply")] = "observe",
+    listen: Annotated[str | None, typer.Option("--listen", help="127.0.0.1:PORT for /healthz /status /metrics")] = None,
+) -> None:
+    """Watch a git branch and reconcile an environment continuously."""
+    _dispatch(
+        "controller",
+        _context(repo, environment),
+        repo_url=repo_url,
+        branch=branch,
+        interval=interval,
+        mode=mode,
+        listen=listen,
+    )
+
+
+@emulator_app.command("serve")
+def emulator_serve(
+    db: Annotated[Path, typer.Option("--db", help="SQLite state file.")] = Path(".connectorops/emulator.db"),
+    port: Annotated[int, typer.Option("--port", help="0 = any free port.")] = 0,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+) -> None:
+    """Serve the ARM emulator over HTTPS. First stdout line: JSON {base_url, token, ca_path, subscription_id}."""
+    _dispatch("emulator", _context(Path("."), None), db=db, port=port, host=host)
+
+
+def main() -> None:
+    try:
+        app()
+    except ConnectoropsError as error:  # raised outside a command (should not happen)
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    main()

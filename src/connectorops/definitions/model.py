@@ -1,0 +1,54 @@
+"""The result of turning a connector's definition source into an OpenAPI 2.0 document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from connectorops.errors import Problem
+
+SourceKind = Literal["openapi", "url", "postman", "paconn"]
+
+
+@dataclass(frozen=True)
+class ResolvedDefinition:
+    """Everything render needs from the definition, already validated.
+
+    `swagger` is the normalized OpenAPI 2.0 document with the connector's `auth:` applied
+    (securityDefinitions/security). `connection_parameters` is the ARM
+    `properties.connectionParameters` map; secret values are never resolved here: they
+    stay as references (see `secret_refs`) and are read only by apply.
+    """
+
+    source_kind: SourceKind
+    swagger: dict[str, Any]
+    connection_parameters: dict[str, Any]
+    # paconn extras carried through to ARM properties where ARM has a field for them
+    capabilities: list[str] = field(default_factory=list)
+    policy_template_instances: list[dict[str, Any]] = field(default_factory=list)
+    connection_parameter_sets: dict[str, Any] | None = None
+    icon_brand_color: str | None = None
+    icon_png: bytes | None = None  # the connector's icon.png, if any
+    source_files: tuple[str, ...] = ()  # repo-relative paths read, for change detection
+    warnings: tuple[Problem, ...] = ()
+    # JSON pointer in connection_parameters -> secret reference ({"env": ...} / {"keyVault": ...})
+    secret_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def operation_count(self) -> int:
+        methods = {"get", "put", "post", "delete", "patch", "head", "options"}
+        return sum(
+            1
+            for item in self.swagger.get("paths", {}).values()
+            if isinstance(item, dict)
+            for method in item
+            if method.lower() in methods
+        )
+
+    @property
+    def auth_kind(self) -> str:
+        defs = self.swagger.get("securityDefinitions") or {}
+        if not defs:
+            return "none"
+        first = next(iter(defs.values()))
+        return str(first.get("type", "none")) if isinstance(first, dict) else "none"

@@ -1,0 +1,1 @@
+"""The YAML model: pydantic models, the located-YAML loader and the repository loader."""

@@ -1,0 +1,109 @@
+"""Where the repository's files are read from: the working tree or a git revision.
+
+Every loader reads through a `SourceTree`, so `plan --at REV` needs no checkout and
+path checks (no escape from the repository, no symlinks out of it) live in one place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from connectorops.errors import SpecError
+
+
+class SourceTree(Protocol):
+    """Read-only view of a repository. Paths are POSIX, relative to the repository root."""
+
+    label: str  # shown in messages, e.g. "working tree" or "commit 1a2b3c4"
+
+    def read_bytes(self, path: str) -> bytes: ...
+
+    def exists(self, path: str) -> bool: ...
+
+    def is_dir(self, path: str) -> bool: ...
+
+    def list_dir(self, path: str) -> list[str]:
+        """Names (not paths) of the entries of a directory, sorted."""
+        ...
+
+    def size(self, path: str) -> int: ...
+
+
+def normalize_relative(path: str, *, base: str = "", field: str | None = None, file: str | None = None) -> str:
+    """Join `path` onto `base` and refuse anything that leaves the repository."""
+    if not path or "\x00" in path:
+        raise SpecError("empty or invalid path", field=field, file=file)
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or (len(path) > 1 and path[1] == ":"):
+        raise SpecError(
+            f"absolute path {path!r} is not allowed",
+            field=field,
+            file=file,
+            hint="use a path relative to the connector folder",
+        )
+    parts: list[str] = [p for p in PurePosixPath(base).parts if p not in ("", ".")]
+    for part in pure.parts:
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise SpecError(
+                    f"path {path!r} leaves the repository",
+                    field=field,
+                    file=file,
+                    hint="keep definition files inside the connector folder",
+                )
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts)
+
+
+class FileSystemTree:
+    """The working tree on disk. Symlinks that resolve outside the root are refused."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.label = "working tree"
+
+    def _resolve(self, path: str) -> Path:
+        rel = normalize_relative(path)
+        full = (self.root / rel).resolve() if rel else self.root
+        if full != self.root and self.root not in full.parents:
+            raise SpecError(
+                f"{path!r} resolves outside the repository (symlink?)",
+                file=path,
+                hint="symlinks must point inside the repository",
+            )
+        return full
+
+    def read_bytes(self, path: str) -> bytes:
+        full = self._resolve(path)
+        try:
+            return full.read_bytes()
+        except FileNotFoundError:
+            raise SpecError(f"file not found: {path}", file=path) from None
+        except IsADirectoryError:
+            raise SpecError(f"{path} is a directory, expected a file", file=path) from None
+
+    def exists(self, path: str) -> bool:
+        try:
+            return self._resolve(path).exists()
+        except SpecError:
+            return False
+
+    def is_dir(self, path: str) -> bool:
+        try:
+            return self._resolve(path).is_dir()
+        except SpecError:
+            return False
+
+    def list_dir(self, path: str) -> list[str]:
+        full = self._resolve(path)
+        if not full.is_dir():
+            return []
+        return sorted(p.name for p in full.iterdir())
+
+    def size(self, path: str) -> int:
+        return self._resolve(path).stat().st_size

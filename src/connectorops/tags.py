@@ -1,0 +1,16 @@
+"""The tags connectorops writes on what it manages: the inventory lives in Azure itself.
+
+A resource without MANAGED_BY == MANAGED_BY_VALUE is never modified or deleted.
+"""
+
+MANAGED_BY = "managed-by"
+MANAGED_BY_VALUE = "connectorops"
+SOURCE_PATH = "connectorops-source"  # repo-relative path of connector.yaml
+SOURCE_COMMIT = "connectorops-commit"  # git commit the applied desired state came from
+FINGERPRINT = "connectorops-fingerprint"  # sha256 of the canonical rendered body
+DELETION_POLICY = "connectorops-deletion"  # lifecycle.deletion at the last apply
+ENVIRONMENT = "connectorops-environment"
+
+
+def is_managed(tags: dict[str, str] | None) -> bool:
+    return bool(tags) and (tags or {}).get(MANAGED_BY) == MANAGED_BY_VALUE

@@ -27,7 +27,8 @@ emulator_app = typer.Typer(help="The local ARM emulator (the embedded target of 
 app.add_typer(emulator_app, name="emulator")
 
 RepoOption = Annotated[
-    Path, typer.Option("--repo", help="Repository root (holds connectorops.yaml).", show_default=False)
+    Path | None,
+    typer.Option("--repo", help="Repository root (holds connectorops.yaml). Default: current directory."),
 ]
 EnvOption = Annotated[
     str | None, typer.Option("--environment", "-e", help="Environment from connectorops.yaml (default: its `default`).")
@@ -36,10 +37,22 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON 
 MarkdownOption = Annotated[bool, typer.Option("--markdown", help="Markdown (for a PR comment) on stdout.")]
 
 
-def _context(repo: Path, environment: str | None) -> CliContext:
+# Global options given before the command (`connectorops --repo X -e dev plan`); a command's own
+# --repo/-e win. Reset by the callback on every invocation.
+_global_options: dict[str, Any] = {}
+
+
+@app.callback()
+def _root(repo: RepoOption = None, environment: EnvOption = None) -> None:
+    _global_options.clear()
+    _global_options.update(repo=repo, environment=environment)
+
+
+def _context(repo: Path | None, environment: str | None) -> CliContext:
+    chosen = repo or _global_options.get("repo") or Path(".")
     return CliContext(
-        repo=repo.resolve(),
-        environment=environment,
+        repo=chosen.resolve(),
+        environment=environment or _global_options.get("environment"),
         console=Console(soft_wrap=True),
         err_console=Console(stderr=True, soft_wrap=True),
     )
@@ -61,7 +74,7 @@ def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
 
 
 @app.command()
-def validate(repo: RepoOption = Path("."), environment: EnvOption = None, json: JsonOption = False) -> None:
+def validate(repo: RepoOption = None, environment: EnvOption = None, json: JsonOption = False) -> None:
     """Check every connector, definition and policy; exit 1 on any error."""
     _dispatch("validate", _context(repo, environment), json_output=json)
 
@@ -69,7 +82,7 @@ def validate(repo: RepoOption = Path("."), environment: EnvOption = None, json: 
 @app.command()
 def definition(
     name: Annotated[str, typer.Argument(help="Connector name (metadata.name).")],
-    repo: RepoOption = Path("."),
+    repo: RepoOption = None,
     environment: EnvOption = None,
 ) -> None:
     """Print the normalized OpenAPI 2.0 document that would be deployed, as JSON."""
@@ -78,7 +91,7 @@ def definition(
 
 @app.command()
 def schema(
-    repo: RepoOption = Path("."),
+    repo: RepoOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the schemas into this directory.")] = None,
 ) -> None:
     """JSON Schema of connector.yaml and connectorops.yaml (for yaml-language-server)."""
@@ -87,7 +100,7 @@ def schema(
 
 @app.command()
 def plan(
-    repo: RepoOption = Path("."),
+    repo: RepoOption = None,
     environment: EnvOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Save the plan (JSON) for `apply --plan`.")] = None,
     json: JsonOption = False,
@@ -119,7 +132,7 @@ def plan(
 
 @app.command()
 def apply(
-    repo: RepoOption = Path("."),
+    repo: RepoOption = None,
     environment: EnvOption = None,
     plan_file: Annotated[Path | None, typer.Option("--plan", help="Apply exactly this saved plan.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -143,7 +156,7 @@ def apply(
 
 @app.command()
 def drift(
-    repo: RepoOption = Path("."),
+    repo: RepoOption = None,
     environment: EnvOption = None,
     fix: Annotated[bool, typer.Option("--fix", help="Apply the correcting plan (same guards as apply).")] = False,
     json: JsonOption = False,
@@ -157,7 +170,7 @@ def drift(
 @app.command()
 def certify(
     names: Annotated[list[str] | None, typer.Argument(help="Connectors to check (default: all).")] = None,
-    repo: RepoOption = Path("."),
+    repo: RepoOption = None,
     environment: EnvOption = None,
     json: JsonOption = False,
     markdown: MarkdownOption = False,
@@ -168,7 +181,7 @@ def certify(
 
 @app.command("import")
 def import_(
-    repo: RepoOption = Path("."),
+    repo: RepoOption = None,
     environment: EnvOption = None,
     select: Annotated[list[str] | None, typer.Option("--select", help="Only these connectors.")] = None,
     into: Annotated[Path, typer.Option("--into", help="Folder for the new connector folders.")] = Path("connectors"),
@@ -181,7 +194,7 @@ def import_(
 @app.command()
 def controller(
     repo_url: Annotated[str, typer.Option("--repo-url", help="Git URL or path to watch.")],
-    repo: RepoOption = Path("."),
+    repo: RepoOption = None,
     environment: EnvOption = None,
     branch: Annotated[str, typer.Option("--branch")] = "main",
     interval: Annotated[str, typer.Option("--interval", help="e.g. 30s, 5m, 1h")] = "5m",
@@ -207,7 +220,7 @@ def emulator_serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
 ) -> None:
     """Serve the ARM emulator over HTTPS. First stdout line: JSON {base_url, token, ca_path, subscription_id}."""
-    _dispatch("emulator", _context(Path("."), None), db=db, port=port, host=host)
+    _dispatch("emulator", _context(None, None), db=db, port=port, host=host)
 
 
 def main() -> None:

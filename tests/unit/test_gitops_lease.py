@@ -1,0 +1,160 @@
+"""The lease protocol against an in-memory fake of the two gateway calls it uses (etags, 412 on mismatch)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from connectorops.errors import GatewayError
+from connectorops.gitops.lease import (
+    EXPIRES_TAG,
+    HOLDER_TAG,
+    Lease,
+    LeaseRecord,
+    is_lease_marker,
+    lease_name,
+)
+
+
+class FakeTarget:
+    location = "westeurope"
+
+
+class FakeGateway:
+    """get/put_custom_api with ARM etag semantics: every PUT makes a new etag; If-Match mismatch -> 412."""
+
+    def __init__(self) -> None:
+        self.target = FakeTarget()
+        self.store: dict[str, dict[str, Any]] = {}
+        self._etags = itertools.count(1)
+        self.puts = 0
+
+    def get_custom_api(self, name: str) -> dict[str, Any] | None:
+        found = self.store.get(name)
+        return dict(found) if found else None
+
+    def put_custom_api(self, name: str, body: dict[str, Any], *, if_match: str | None = None) -> dict[str, Any]:
+        self.puts += 1
+        current = self.store.get(name)
+        if if_match is not None and (current is None or current["etag"] != if_match):
+            raise GatewayError("precondition failed", status=412, arm_code="PreconditionFailed")
+        stored = {**body, "name": name, "etag": f'"{next(self._etags)}"'}
+        self.store[name] = stored
+        return dict(stored)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(gw: FakeGateway, holder: str, clock: Clock, ttl: float = 30) -> Lease:
+    return Lease(gw, "dev", holder, ttl=ttl, settle=0, clock=clock, sleep=lambda _: None)  # type: ignore[arg-type]
+
+
+def test_first_controller_takes_lease_second_is_refused_until_expiry() -> None:
+    gw, clock = FakeGateway(), Clock()
+    a, b = make(gw, "host-a", clock), make(gw, "host-b", clock)
+
+    assert a.acquire() is True
+    assert b.acquire() is False
+    assert b.seen_holder == "host-a"
+    marker = gw.store[lease_name("dev")]
+    assert marker["tags"][HOLDER_TAG] == "host-a"
+    assert is_lease_marker(marker)
+
+    clock.now += 31  # a died without releasing
+    assert b.acquire() is True
+    assert a.acquire() is False
+    assert a.seen_holder == "host-b"
+
+
+def test_renewal_extends_expiry_and_keeps_lease() -> None:
+    gw, clock = FakeGateway(), Clock()
+    a, b = make(gw, "host-a", clock), make(gw, "host-b", clock)
+    assert a.acquire()
+    clock.now += 20
+    assert a.acquire()  # renew
+    clock.now += 20  # 40s after first take, 20s after renewal
+    assert b.acquire() is False
+    assert LeaseRecord.from_resource(gw.store[a.name]).expires == pytest.approx(clock.now + 10)
+
+
+def test_release_lets_another_take_over_immediately() -> None:
+    gw, clock = FakeGateway(), Clock()
+    a, b = make(gw, "host-a", clock), make(gw, "host-b", clock)
+    assert a.acquire()
+    a.release()
+    assert a.held is False
+    assert b.acquire() is True
+
+
+def test_takeover_race_on_expired_lease_has_one_winner() -> None:
+    gw, clock = FakeGateway(), Clock()
+    a, b, c = make(gw, "host-a", clock), make(gw, "host-b", clock), make(gw, "host-c", clock)
+    assert a.acquire()
+    clock.now += 60
+    # c reads the expired marker, then b takes it before c writes: c's If-Match must fail.
+    results: dict[str, bool] = {}
+    original_get = gw.get_custom_api
+
+    def get_then_b_wins(name: str) -> dict[str, Any] | None:
+        seen = original_get(name)
+        gw.get_custom_api = original_get  # type: ignore[method-assign]
+        results["b"] = b.acquire()
+        return seen
+
+    gw.get_custom_api = get_then_b_wins  # type: ignore[method-assign]
+    results["c"] = c.acquire()
+    assert results == {"b": True, "c": False}
+    assert gw.store[c.name]["tags"][HOLDER_TAG] == "host-b"
+
+
+def test_simultaneous_create_last_writer_wins_and_only_it_holds() -> None:
+    gw, clock = FakeGateway(), Clock()
+    a, b = make(gw, "host-a", clock), make(gw, "host-b", clock)
+    # Both see "no marker"; a writes first, then b overwrites before a re-reads.
+    first_get = gw.get_custom_api
+
+    calls = {"n": 0}
+
+    def racing_get(name: str) -> dict[str, Any] | None:
+        calls["n"] += 1
+        if calls["n"] == 2:  # a's verification read: b's unconditional create lands first
+            b_body = b._body("host-b", clock.now + 30)
+            gw.put_custom_api(name, b_body)
+        return first_get(name)
+
+    gw.get_custom_api = racing_get  # type: ignore[method-assign]
+    assert a.acquire() is False
+    gw.get_custom_api = first_get  # type: ignore[method-assign]
+    assert gw.store[a.name]["tags"][HOLDER_TAG] == "host-b"
+    assert b.acquire() is True  # b, as holder of record, renews by CAS
+
+
+def test_unreadable_expiry_counts_as_expired() -> None:
+    record = LeaseRecord.from_resource({"tags": {HOLDER_TAG: "x", EXPIRES_TAG: "tomorrow"}, "etag": "1"})
+    assert record.expires == 0.0
+
+
+def test_lease_name_is_a_valid_arm_name_and_marker_detection() -> None:
+    assert lease_name("dev") == "connectorops-lease-dev"
+    assert len(lease_name("e" * 200)) == 80
+    assert not is_lease_marker({"name": "orders", "tags": {HOLDER_TAG: "x"}})
+    assert not is_lease_marker({"name": "connectorops-lease-dev", "tags": {}})
+
+
+def test_other_gateway_errors_propagate() -> None:
+    gw, clock = FakeGateway(), Clock()
+
+    def boom(name: str, body: dict[str, Any], *, if_match: str | None = None) -> dict[str, Any]:
+        raise GatewayError("throttled", status=429)
+
+    gw.put_custom_api = boom  # type: ignore[method-assign]
+    with pytest.raises(GatewayError, match="throttled"):
+        make(gw, "a", clock).acquire()

@@ -1,0 +1,332 @@
+"""Sharing policy: who may hold which role on which connector in which environment.
+
+Default deny, an explicit deny wins. `check_sharing` turns connector.yaml `sharing:` requests
+into Problems; `desired_role_assignments` turns the allowed ones into Azure role assignments.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+from dataclasses import dataclass, field
+
+from connectorops.errors import ConnectoropsError, Problem
+from connectorops.policy.policy_yaml import Locator, line_of, load_policy_file
+from connectorops.policy.role_assignments import (
+    DesiredRoleAssignment,
+    ObservedAssignment,
+    SharingDrift,
+    classify_assignments,
+    role_assignment_name,
+    role_definition_id,
+)
+from connectorops.policy.sharing_model import (
+    DEFAULT_ROLE_IDS,
+    LABEL_TEMPLATE,
+    LabelSelector,
+    PrincipalEntry,
+    SharingPolicyDocument,
+    SharingRule,
+)
+from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.source import SourceTree
+
+__all__ = [
+    "SHARING_POLICY_PATH",
+    "DesiredRoleAssignment",
+    "ObservedAssignment",
+    "SharingDecision",
+    "SharingDrift",
+    "SharingPolicy",
+    "check_sharing",
+    "classify_assignments",
+    "desired_role_assignments",
+    "load_sharing_policy",
+]
+
+SHARING_POLICY_PATH = "policies/sharing.yaml"
+VIOLATION = "SharingPolicyViolation"
+DEFAULT_DENY = "default deny"
+
+
+@dataclass(frozen=True)
+class SharingDecision:
+    allowed: bool
+    rule: str  # the deciding rule's name, or "default deny"
+    rule_line: int | None = None
+
+
+@dataclass(frozen=True)
+class SharingPolicy:
+    document: SharingPolicyDocument
+    file: str = SHARING_POLICY_PATH
+    locate: Locator = field(default=lambda path: None, compare=False, repr=False)
+
+    @property
+    def role_ids(self) -> dict[str, str]:
+        """Role name -> role definition (GUID or full id): the documented defaults, overridden by the file."""
+        return {**DEFAULT_ROLE_IDS, **{n: r.roleDefinitionId for n, r in self.document.roles.items()}}
+
+    def directory_entries(self) -> list[tuple[str, str, str]]:
+        """(object_id, principal_type, display_name) for every named principal: seeds the emulator."""
+        return [(p.objectId, p.type, p.displayName or name) for name, p in sorted(self.document.principals.items())]
+
+    def principal_name(self, object_id: str) -> str | None:
+        wanted = object_id.lower()
+        return next((n for n, p in self.document.principals.items() if p.objectId.lower() == wanted), None)
+
+    def role_name(self, role_definition: str) -> str | None:
+        guid = role_definition.rstrip("/").rsplit("/", 1)[-1].lower()
+        return next((n for n, r in self.role_ids.items() if r.rsplit("/", 1)[-1].lower() == guid), None)
+
+    def decide(self, connector: LoadedConnector, environment: str, principal: str, role: str) -> SharingDecision:
+        """Deny rules are checked first: any matching deny wins over every allow."""
+        entry = self.document.principals.get(principal)
+        if entry is None:
+            return SharingDecision(False, DEFAULT_DENY)
+        matching = [
+            (index, rule)
+            for index, rule in enumerate(self.document.rules)
+            if _rule_matches(rule, connector, environment, principal, entry, role)
+        ]
+        for effect in ("deny", "allow"):
+            for index, rule in matching:
+                if rule.effect == effect:
+                    return SharingDecision(effect == "allow", rule.name, line_of(self.locate, ("rules", index)))
+        return SharingDecision(False, DEFAULT_DENY)
+
+
+def _principal_matches(rule: SharingRule, connector: LoadedConnector, principal: str, entry: PrincipalEntry) -> bool:
+    if rule.principalTypes and entry.type not in rule.principalTypes:
+        return False
+    if not rule.principals:
+        return True
+    labels = connector.document.metadata.labels
+    for pattern in rule.principals:
+        keys = LABEL_TEMPLATE.findall(pattern)
+        if any(k not in labels for k in keys):
+            continue  # "the owning team's group" means nothing for a connector without that label
+        if LABEL_TEMPLATE.sub(lambda m: labels[m.group(1)], pattern) == principal:
+            return True
+    return False
+
+
+def _connector_matches(rule: SharingRule, connector: LoadedConnector) -> bool:
+    if not rule.connectors:
+        return True
+    labels = connector.document.metadata.labels
+    for selector in rule.connectors:
+        if isinstance(selector, LabelSelector):
+            if all(labels.get(k) == v for k, v in selector.labels.items()):
+                return True
+        elif "=" in selector:
+            key, _, value = selector.partition("=")
+            if labels.get(key.strip()) == value.strip():
+                return True
+        elif fnmatch.fnmatchcase(connector.name, selector):
+            return True
+    return False
+
+
+def _rule_matches(
+    rule: SharingRule, connector: LoadedConnector, environment: str, principal: str, entry: PrincipalEntry, role: str
+) -> bool:
+    return (
+        (not rule.environments or environment in rule.environments)
+        and (not rule.roles or role in rule.roles)
+        and _principal_matches(rule, connector, principal, entry)
+        and _connector_matches(rule, connector)
+    )
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    listing = ", ".join(sorted(known)) or "none defined"
+    return f"did you mean {close[0]!r}? (known: {listing})" if close else f"known: {listing}"
+
+
+def _policy_reference_problems(policy: SharingPolicy) -> list[Problem]:
+    """Rules naming principals or roles that do not exist would silently never match: say so."""
+    doc = policy.document
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, rule in enumerate(doc.rules):
+        if rule.name in seen:
+            problems.append(
+                Problem(
+                    f"rule name {rule.name!r} is used twice",
+                    file=policy.file,
+                    line=line_of(policy.locate, ("rules", index, "name")),
+                    field=f"rules[{index}].name",
+                    hint="rule names appear in violation messages; keep them unique",
+                    code="DuplicateRuleName",
+                )
+            )
+        seen.add(rule.name)
+        for i, principal in enumerate(rule.principals):
+            if not LABEL_TEMPLATE.search(principal) and principal not in doc.principals:
+                problems.append(
+                    Problem(
+                        f"rule {rule.name!r} names unknown principal {principal!r}",
+                        file=policy.file,
+                        line=line_of(policy.locate, ("rules", index, "principals", i)),
+                        field=f"rules[{index}].principals[{i}]",
+                        hint=_did_you_mean(principal, list(doc.principals)),
+                        code="UnknownPrincipal",
+                    )
+                )
+        for i, role in enumerate(rule.roles):
+            if role not in policy.role_ids:
+                problems.append(
+                    Problem(
+                        f"rule {rule.name!r} names unknown role {role!r}",
+                        file=policy.file,
+                        line=line_of(policy.locate, ("rules", index, "roles", i)),
+                        field=f"rules[{index}].roles[{i}]",
+                        hint=_did_you_mean(role, list(policy.role_ids)),
+                        code="UnknownRole",
+                    )
+                )
+    return problems
+
+
+def load_sharing_policy(tree: SourceTree) -> tuple[SharingPolicy | None, list[Problem]]:
+    """policies/sharing.yaml as a SharingPolicy, and every problem in it; (None, []) when absent."""
+    if not tree.exists(SHARING_POLICY_PATH):
+        return None, []
+    document, locate, problems = load_policy_file(tree, SHARING_POLICY_PATH, SharingPolicyDocument)
+    if document is None:
+        return None, problems
+    policy = SharingPolicy(document=document, file=SHARING_POLICY_PATH, locate=locate)
+    return policy, problems + _policy_reference_problems(policy)
+
+
+def _request_path(connector: LoadedConnector, environment: str, index: int) -> tuple[str | int, ...]:
+    override = connector.document.spec.environments.get(environment)
+    if override is not None and override.sharing is not None:
+        return ("spec", "environments", environment, "sharing", index)
+    return ("spec", "sharing", index)
+
+
+def _connector_locator(connector: LoadedConnector, tree: SourceTree | None) -> Locator:
+    """Line numbers of connector.yaml, when the tree and the spec loader are at hand."""
+    if tree is None:
+        return lambda path: None
+    try:
+        loader = importlib.import_module("connectorops.spec.loader")
+        _, source_map = loader.load_yaml(tree.read_bytes(connector.path), connector.path)
+    except (ImportError, ConnectoropsError):
+        return lambda path: None
+    locate: Locator = source_map.locate
+    return locate
+
+
+@dataclass(frozen=True)
+class _At:
+    file: str
+    line: int | None
+    field: str
+
+
+def check_sharing(
+    connector: LoadedConnector, environment: str, policy: SharingPolicy | None, *, tree: SourceTree | None = None
+) -> list[Problem]:
+    """ERROR Problems (code SharingPolicyViolation, UnknownPrincipal, UnknownRole) for the connector's requests.
+
+    Pass `tree` to get the line of each offending request in connector.yaml.
+    """
+    requests = connector.document.for_environment(environment).sharing
+    if not requests:
+        return []
+    locate = _connector_locator(connector, tree)
+    problems: list[Problem] = []
+    for index, request in enumerate(requests):
+        path = _request_path(connector, environment, index)
+        where = _At(connector.path, line_of(locate, path), ".".join(str(p) for p in path))
+        if policy is None:
+            problems.append(
+                Problem(
+                    f"connector {connector.name!r} asks to share role {request.role!r} with {request.principal!r} "
+                    f"in environment {environment!r}, but there is no {SHARING_POLICY_PATH} (default deny)",
+                    hint=f"create {SHARING_POLICY_PATH} with a rule allowing this grant (see docs/policies.md)",
+                    code=VIOLATION,
+                    file=where.file,
+                    line=where.line,
+                    field=where.field,
+                )
+            )
+            continue
+        unknown = False
+        if request.principal not in policy.document.principals:
+            unknown = True
+            problems.append(
+                Problem(
+                    f"unknown principal {request.principal!r}",
+                    hint=_did_you_mean(request.principal, list(policy.document.principals))
+                    + f"; principals are declared in {policy.file}",
+                    code="UnknownPrincipal",
+                    file=where.file,
+                    line=where.line,
+                    field=where.field,
+                )
+            )
+        if request.role not in policy.role_ids:
+            unknown = True
+            problems.append(
+                Problem(
+                    f"unknown role {request.role!r}",
+                    hint=_did_you_mean(request.role, list(policy.role_ids)) + f"; roles are declared in {policy.file}",
+                    code="UnknownRole",
+                    file=where.file,
+                    line=where.line,
+                    field=where.field,
+                )
+            )
+        if unknown:
+            continue
+        decision = policy.decide(connector, environment, request.principal, request.role)
+        if not decision.allowed:
+            rule = DEFAULT_DENY if decision.rule == DEFAULT_DENY else f"rule {decision.rule!r}"
+            rule_where = f" ({policy.file}:{decision.rule_line})" if decision.rule_line else ""
+            problems.append(
+                Problem(
+                    f"{rule}{rule_where} forbids role {request.role!r} for principal {request.principal!r} "
+                    f"on connector {connector.name!r} in environment {environment!r}",
+                    hint="remove the grant from connector.yaml, or change the policy in a reviewed pull request",
+                    code=VIOLATION,
+                    file=where.file,
+                    line=where.line,
+                    field=where.field,
+                )
+            )
+    return problems
+
+
+def desired_role_assignments(
+    connector: LoadedConnector, environment: str, policy: SharingPolicy, *, scope: str, subscription_id: str
+) -> list[DesiredRoleAssignment]:
+    """The role assignments git declares for the connector at `scope`: only allowed, known grants.
+
+    Forbidden or unknown requests are left out here; `check_sharing` reports them and blocks the plan.
+    """
+    wanted: dict[str, DesiredRoleAssignment] = {}
+    for request in connector.document.for_environment(environment).sharing:
+        entry = policy.document.principals.get(request.principal)
+        role = policy.role_ids.get(request.role)
+        if entry is None or role is None:
+            continue
+        if not policy.decide(connector, environment, request.principal, request.role).allowed:
+            continue
+        definition = role_definition_id(role, subscription_id)
+        name = role_assignment_name(scope, entry.objectId, definition)
+        wanted[name] = DesiredRoleAssignment(
+            name=name,
+            scope=scope,
+            principal_name=request.principal,
+            principal_id=entry.objectId,
+            principal_type=entry.type,
+            role_name=request.role,
+            role_definition_id=definition,
+        )
+    return [wanted[name] for name in sorted(wanted)]

@@ -1,0 +1,81 @@
+"""Pydantic models of policies/sharing.yaml: the principal directory, named roles and rules.
+
+Field names are user-facing (docs/policies.md). Unknown keys are rejected so a typo in a
+rule cannot silently widen or narrow who gets access.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+GUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+ROLE_DEFINITION_PATTERN = rf"^(?:{GUID_PATTERN}|(?:/subscriptions/{GUID_PATTERN})?/providers/Microsoft\.Authorization/roleDefinitions/{GUID_PATTERN})$"  # noqa: E501
+
+# Built-in Azure role ids (azure-docs built-in-roles): what the role names mean when
+# policies/sharing.yaml does not say otherwise.
+LOGIC_APP_OPERATOR = "515c2055-d9d4-4321-b1b9-bd0c9a0f79fe"
+LOGIC_APP_CONTRIBUTOR = "87a39d53-fc1b-424a-814c-f7e04687dc9e"
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+DEFAULT_ROLE_IDS: dict[str, str] = {"use": LOGIC_APP_OPERATOR, "edit": LOGIC_APP_CONTRIBUTOR, "read": READER}
+
+PrincipalType = Literal["User", "Group", "ServicePrincipal"]
+
+# `{label:team}` inside a rule's principal name is replaced by the connector's label value,
+# so one rule can say "the owning team's group" for every team.
+LABEL_TEMPLATE = re.compile(r"\{label:([A-Za-z0-9_./-]+)\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PrincipalEntry(_Strict):
+    objectId: Annotated[str, StringConstraints(pattern=rf"^{GUID_PATTERN}$")]
+    type: PrincipalType
+    displayName: str | None = None
+
+
+class RoleEntry(_Strict):
+    roleDefinitionId: Annotated[str, StringConstraints(pattern=ROLE_DEFINITION_PATTERN)]
+    description: str | None = None
+
+
+class LabelSelector(_Strict):
+    """`{labels: {team: sales}}`: connectors carrying all of these labels."""
+
+    labels: dict[str, str] = Field(min_length=1)
+
+
+ConnectorSelector = Annotated[str, StringConstraints(min_length=1)] | LabelSelector
+
+
+class SharingRule(_Strict):
+    """One allow or deny statement; an empty list matches everything on that axis."""
+
+    name: Annotated[str, StringConstraints(min_length=1)]
+    effect: Literal["allow", "deny"]
+    description: str | None = None
+    principals: list[str] = Field(default_factory=list)  # names from `principals:`, may use {label:KEY}
+    principalTypes: list[PrincipalType] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)  # names from `roles:` (or the defaults)
+    # connector names (shell-style wildcards allowed), "key=value" label selectors, or {labels: {...}}
+    connectors: list[ConnectorSelector] = Field(default_factory=list)
+    environments: list[str] = Field(default_factory=list)
+
+    @field_validator("principals", "roles", "environments")
+    @classmethod
+    def _non_empty_names(cls, value: list[str]) -> list[str]:
+        if any(not item.strip() for item in value):
+            raise ValueError("names must not be empty")
+        return value
+
+
+class SharingPolicyDocument(_Strict):
+    apiVersion: Literal["connectorops/v1"] = "connectorops/v1"
+    kind: Literal["SharingPolicy"] = "SharingPolicy"
+    principals: dict[str, PrincipalEntry] = Field(default_factory=dict)
+    roles: dict[str, RoleEntry] = Field(default_factory=dict)
+    rules: list[SharingRule] = Field(default_factory=list)

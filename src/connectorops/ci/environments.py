@@ -1,0 +1,85 @@
+"""The environments of connectorops.yaml that CI deploys, as a GitHub Actions matrix.
+
+Only `target: azure` environments are deployed from CI (`local` is the laptop emulator); each
+entry says whether `pulumi up` (mode pulumi) or `connectorops apply` (mode engine) deploys it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from connectorops.errors import SpecError
+from connectorops.spec.models import AzureEnvironment, ProjectConfig
+
+CONFIG_FILE = "connectorops.yaml"
+
+
+@dataclass(frozen=True)
+class CiEnvironment:
+    name: str
+    mode: str  # "engine" | "pulumi"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"environment": self.name, "mode": self.mode}
+
+
+def read_project_config(repo_root: Path) -> ProjectConfig:
+    """connectorops.yaml as the model; mistakes become a SpecError naming the file and field."""
+    path = repo_root / CONFIG_FILE
+    try:
+        data = yaml.safe_load(path.read_bytes()) or {}
+    except FileNotFoundError:
+        raise SpecError(f"{CONFIG_FILE} not found in {repo_root}", file=CONFIG_FILE) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise SpecError(f"not valid YAML: {getattr(error, 'problem', error)}", file=CONFIG_FILE, line=line) from None
+    try:
+        return ProjectConfig.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise SpecError(first["msg"], file=CONFIG_FILE, field=field, hint="run `connectorops validate`") from None
+
+
+def ci_environments(config: ProjectConfig, *, mode: str | None = None) -> list[CiEnvironment]:
+    """Azure environments in file order, optionally only those deployed in `mode`."""
+    found = [
+        CiEnvironment(name, env.mode)
+        for name, env in config.environments.items()
+        if isinstance(env, AzureEnvironment)
+    ]
+    return [env for env in found if mode is None or env.mode == mode]
+
+
+def github_matrix(environments: list[CiEnvironment]) -> dict[str, list[dict[str, str]]]:
+    """`strategy.matrix` value: one `include` entry per environment."""
+    return {"include": [env.to_dict() for env in environments]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repo", type=Path, default=Path("."), help="repository root")
+    parser.add_argument("--mode", choices=("engine", "pulumi"), help="only environments deployed this way")
+    args = parser.parse_args(argv)
+    try:
+        environments = ci_environments(read_project_config(args.repo), mode=args.mode)
+    except SpecError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    # Two lines in the $GITHUB_OUTPUT format: the matrix and whether it has any entry (an
+    # empty matrix fails a job, so workflows skip on any=false).
+    print(f"matrix={json.dumps(github_matrix(environments), separators=(',', ':'))}")
+    print(f"any={'true' if environments else 'false'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,10 +16,34 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 ARM_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,78}[A-Za-z0-9_-]$|^[A-Za-z0-9]$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+SUBSCRIPTION_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+RESOURCE_GROUP_PATTERN = r"^[-\w._()]{1,90}$"
+SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+SERVICE_URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+KEY_VAULT_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$"
+KEY_VAULT_SECRET_PATTERN = r"^[A-Za-z0-9-]{1,127}$"  # noqa: S105 - a name pattern, not a secret
+
+# pattern -> (what a matching value is, hint): turns "should match pattern '^...$'" into words.
+PATTERN_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    ARM_NAME_PATTERN: (
+        "a valid ARM resource name",
+        "1-80 characters: letters, digits, '-', '_' or '.'; start with a letter or digit; do not end with '.'",
+    ),
+    ENV_VAR_PATTERN: ("a valid environment variable name", "letters, digits and '_', not starting with a digit"),
+    HEX_COLOR_PATTERN: ("a #RRGGBB colour", "six hex digits after '#', e.g. \"#0F6CBD\" (quoted: # starts a comment)"),
+    SUBSCRIPTION_ID_PATTERN: ("a subscription id", "a GUID such as 00000000-0000-0000-0000-000000000000"),
+    RESOURCE_GROUP_PATTERN: ("a valid resource group name", "1-90 letters, digits, '-', '_', '.', '(' or ')'"),
+    SHA256_PATTERN: ("a sha256 digest", "64 hex digits, e.g. the output of `sha256sum openapi.json`"),
+    SERVICE_URL_PATTERN: ("a URL", "an absolute URL such as https://api.contoso.com/v1"),
+    KEY_VAULT_NAME_PATTERN: ("a valid Key Vault name", "3-24 letters, digits and '-', starting with a letter"),
+    KEY_VAULT_SECRET_PATTERN: ("a valid Key Vault secret name", "1-127 letters, digits and '-'"),
+    r"^https://": ("an https:// URL", "ARM endpoints are reached over HTTPS only"),
+}
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # Attribute docstrings become JSON Schema descriptions: editors show them on hover.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, use_attribute_docstrings=True)
 
 
 # --- secrets -------------------------------------------------------------------------------
@@ -29,17 +53,24 @@ class EnvSecretRef(StrictModel):
     """`{env: NAME}`: the value is read from an environment variable at apply time."""
 
     env: Annotated[str, StringConstraints(pattern=ENV_VAR_PATTERN)]
+    """Name of the environment variable that holds the secret where `apply` runs."""
 
 
 class KeyVaultSecretRef(StrictModel):
     """`{keyVault: {vault: NAME, secret: NAME, version?: ID}}`: an Azure Key Vault secret."""
 
     class Ref(StrictModel):
-        vault: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")]
-        secret: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,127}$")]
+        """Where the secret lives in Azure Key Vault."""
+
+        vault: Annotated[str, StringConstraints(pattern=KEY_VAULT_NAME_PATTERN)]
+        """Key Vault name (the `<name>` of https://<name>.vault.azure.net)."""
+        secret: Annotated[str, StringConstraints(pattern=KEY_VAULT_SECRET_PATTERN)]
+        """Secret name in that vault."""
         version: str | None = None
+        """Secret version; default: the current version."""
 
     key_vault: Ref = Field(alias="keyVault")
+    """The Key Vault secret to read at apply time."""
 
 
 SecretRef = EnvSecretRef | KeyVaultSecretRef
@@ -87,37 +118,63 @@ IdentityProvider = Literal[
 
 
 class NoAuth(StrictModel):
+    """The API needs no authentication."""
+
     type: Literal["none"]
+    """Authentication kind: none, basic, apiKey or oauth2."""
 
 
 class BasicAuth(StrictModel):
+    """Username and password, entered by whoever creates a connection."""
+
     type: Literal["basic"]
+    """Authentication kind: none, basic, apiKey or oauth2."""
     usernameLabel: str = "Username"
+    """Label of the username box in the connection dialog."""
     passwordLabel: str = "Password"
+    """Label of the password box in the connection dialog."""
 
 
 class ApiKeyAuth(StrictModel):
+    """An API key sent in a header or query parameter, entered when creating a connection."""
+
     type: Literal["apiKey"]
+    """Authentication kind: none, basic, apiKey or oauth2."""
     name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    """Header or query parameter name that carries the key, e.g. X-API-Key."""
     in_: Literal["header", "query"] = Field(default="header", alias="in")
+    """Where the key goes: header or query."""
     label: str = "API Key"
+    """Label of the key box in the connection dialog."""
 
 
 class OAuth2Auth(StrictModel):
+    """OAuth 2.0 through Entra ID (aad), a generic provider or a service-specific one."""
+
     type: Literal["oauth2"]
+    """Authentication kind: none, basic, apiKey or oauth2."""
     identityProvider: IdentityProvider
+    """aad (Entra ID), aadcertificate, oauth2generic, or a service provider such as github."""
     clientId: Annotated[str, StringConstraints(min_length=1)]
+    """Client (application) id of the app registration."""
     clientSecret: SecretRef | None = None
+    """A reference, never the value: {env: NAME} or {keyVault: {vault: V, secret: S}}."""
     scopes: list[str] = Field(default_factory=list)
-    # aad
+    """OAuth scopes to request."""
     resourceUri: str | None = None
+    """aad: the API's application id URI (required with identityProvider aad)."""
     tenantId: str = "common"
+    """aad: tenant id or 'common'."""
     loginUri: str = "https://login.microsoftonline.com"
-    # oauth2generic
+    """aad: login endpoint (sovereign clouds differ)."""
     authorizationUrl: str | None = None
+    """oauth2generic: authorization endpoint (https)."""
     tokenUrl: str | None = None
+    """oauth2generic: token endpoint (https)."""
     refreshUrl: str | None = None
+    """oauth2generic: refresh endpoint (https); default: tokenUrl."""
     redirectMode: Literal["Global", "Direct"] = "Global"
+    """Redirect URL kind: Global (shared) or Direct (per connector)."""
 
     _check_secret = field_validator("clientSecret", mode="before")(_refuse_literal_secret)
 
@@ -143,10 +200,15 @@ class AuthOverride(StrictModel):
     """Per-environment changes to auth: typically another app registration."""
 
     clientId: str | None = None
+    """Client id of this environment's app registration."""
     clientSecret: SecretRef | None = None
+    """A reference, never the value: {env: NAME} or {keyVault: {vault: V, secret: S}}."""
     resourceUri: str | None = None
+    """aad: this environment's application id URI."""
     scopes: list[str] | None = None
+    """OAuth scopes to request in this environment (replace spec.auth.scopes)."""
     tenantId: str | None = None
+    """aad: this environment's tenant."""
 
     _check_secret = field_validator("clientSecret", mode="before")(_refuse_literal_secret)
 
@@ -158,12 +220,17 @@ class Definition(StrictModel):
     """Exactly one source of the OpenAPI 2.0 document."""
 
     openapi: str | None = None
+    """An OpenAPI 2.0 file (JSON or YAML) in the connector folder."""
     url: str | None = None
-    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
+    """An https URL of an OpenAPI 2.0 file; needs sha256."""
+    sha256: Annotated[str, StringConstraints(pattern=SHA256_PATTERN)] | None = None
+    """sha256 hex digest of the file at url: pins what gets deployed."""
     postman: str | None = None
+    """A Postman v2.0/v2.1 collection in the connector folder, converted to OpenAPI 2.0."""
     paconn: str | None = None
-    # Values for {{variables}} in a Postman collection (override the collection's own).
+    """A paconn folder (apiDefinition.swagger.json, apiProperties.json) in the connector folder."""
     variables: dict[str, str] = Field(default_factory=dict)
+    """Values for {{variables}} in the Postman collection (override the collection's own)."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Definition:
@@ -183,57 +250,111 @@ class Definition(StrictModel):
 
     @property
     def kind(self) -> Literal["openapi", "url", "postman", "paconn"]:
-        for name in ("openapi", "url", "postman", "paconn"):
+        kinds: tuple[Literal["openapi", "url", "postman", "paconn"], ...] = ("openapi", "url", "postman", "paconn")
+        for name in kinds:
             if getattr(self, name):
-                return name  # type: ignore[return-value]
+                return name
         raise AssertionError("validated model has a definition source")
 
 
 class Backend(StrictModel):
-    serviceUrl: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$")]
+    """The service the connector calls."""
+
+    serviceUrl: Annotated[str, StringConstraints(pattern=SERVICE_URL_PATTERN)]
+    """Base URL of the API; sets host, basePath and schemes of the deployed definition."""
 
 
 class SharingRequest(StrictModel):
-    principal: Annotated[str, StringConstraints(min_length=1)]  # a name from policies/sharing.yaml
-    role: Annotated[str, StringConstraints(min_length=1)]  # a role name from policies/sharing.yaml
+    """Who gets access to the connector; checked against policies/sharing.yaml."""
+
+    principal: Annotated[str, StringConstraints(min_length=1)]
+    """A principal name from policies/sharing.yaml."""
+    role: Annotated[str, StringConstraints(min_length=1)]
+    """A role name from policies/sharing.yaml, e.g. use."""
 
 
 class Lifecycle(StrictModel):
+    """What happens when the connector disappears from git."""
+
     deletion: Literal["protect", "allow-connection-loss", "orphan"] = "protect"
+    """protect: never delete while connections exist; allow-connection-loss: delete anyway;
+    orphan: stop managing it, delete nothing."""
 
 
 class EnvironmentOverride(StrictModel):
+    """Changes for one environment of connectorops.yaml; given values win over spec."""
+
     displayName: str | None = None
+    """Display name in this environment."""
     description: str | None = None
+    """Description in this environment."""
     backend: Backend | None = None
+    """Backend of this environment."""
     auth: AuthOverride | None = None
-    sharing: list[SharingRequest] | None = None  # replaces spec.sharing in that environment
+    """OAuth settings of this environment (another app registration)."""
+    sharing: list[SharingRequest] | None = None
+    """Replaces spec.sharing in this environment."""
     lifecycle: Lifecycle | None = None
+    """Replaces spec.lifecycle in this environment."""
 
 
 class ConnectorSpecBody(StrictModel):
+    """What the connector is: its definition, backend, auth, sharing and lifecycle."""
+
     displayName: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+    """Name shown to users; default: the definition's info.title."""
     description: str | None = None
-    icon: str | None = None  # a PNG file in the connector folder, or an https URL
+    """Description shown to users; default: the definition's info.description."""
+    icon: str | None = None
+    """A PNG file in the connector folder, or an https URL."""
     brandColor: Annotated[str, StringConstraints(pattern=HEX_COLOR_PATTERN)] | None = None
+    """Icon background colour, #RRGGBB (quote it in YAML)."""
     definition: Definition
+    """Where the OpenAPI 2.0 document comes from: exactly one of openapi, url, postman, paconn."""
     backend: Backend | None = None
+    """Overrides host/basePath/schemes of the definition."""
     auth: Auth | None = None
+    """How connections authenticate; wins over the definition's own securityDefinitions."""
     environments: dict[str, EnvironmentOverride] = Field(default_factory=dict)
+    """Per-environment overrides, keyed by environment name from connectorops.yaml."""
     sharing: list[SharingRequest] = Field(default_factory=list)
+    """Who may use the connector (role assignments), checked against policies/sharing.yaml."""
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+    """Deletion behaviour."""
+
+    @field_validator("icon")
+    @classmethod
+    def _icon_is_png_or_https(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if "://" in value:
+            if not value.startswith("https://"):
+                raise ValueError("icon URL must be https://")
+        elif not value.lower().endswith(".png"):
+            raise ValueError("icon must be a .png file in the connector folder or an https URL")
+        return value
 
 
 class Metadata(StrictModel):
+    """Identity of the connector."""
+
     name: Annotated[str, StringConstraints(pattern=ARM_NAME_PATTERN)]
+    """The ARM resource name of the customApi (unique in the repository); usually the folder name."""
     labels: dict[str, str] = Field(default_factory=dict)
+    """Free-form labels, e.g. team: sales."""
 
 
 class ConnectorDocument(StrictModel):
+    """connectors/<name>/connector.yaml: one custom connector."""
+
     apiVersion: Literal["connectorops/v1"]
+    """Always connectorops/v1."""
     kind: Literal["Connector"]
+    """Always Connector."""
     metadata: Metadata
+    """Name and labels."""
     spec: ConnectorSpecBody
+    """The connector itself."""
 
     def for_environment(self, environment: str) -> ConnectorSpecBody:
         """The spec with the environment's overrides merged in (overrides win)."""
@@ -258,34 +379,52 @@ class LocalEnvironment(StrictModel):
     """The embedded ARM emulator: state under .connectorops/, no Azure account needed."""
 
     target: Literal["local"]
+    """local: the embedded emulator; azure: a real ARM endpoint."""
     stateDir: str = ".connectorops"
-    subscriptionId: str | None = None  # default: the emulator's own, stable per state file
+    """Folder (relative to the repository) for the emulator's state."""
+    subscriptionId: str | None = None
+    """Default: the emulator's own, stable per state file."""
     resourceGroup: str = "rg-connectors-local"
+    """Resource group inside the emulator."""
     location: str = "westeurope"
+    """Location written on created resources."""
 
 
 class AzureEnvironment(StrictModel):
+    """A resource group in an Azure subscription (or any ARM-compatible endpoint)."""
+
     target: Literal["azure"]
-    subscriptionId: Annotated[
-        str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-    ]
-    resourceGroup: Annotated[str, StringConstraints(pattern=r"^[-\w._()]{1,90}$")]
+    """local: the embedded emulator; azure: a real ARM endpoint."""
+    subscriptionId: Annotated[str, StringConstraints(pattern=SUBSCRIPTION_ID_PATTERN)]
+    """Subscription id (GUID)."""
+    resourceGroup: Annotated[str, StringConstraints(pattern=RESOURCE_GROUP_PATTERN)]
+    """Resource group that holds the connectors."""
     location: Annotated[str, StringConstraints(min_length=1)]
+    """Azure region, e.g. westeurope."""
     armEndpoint: Annotated[str, StringConstraints(pattern=r"^https://")] = "https://management.azure.com"
+    """ARM endpoint: sovereign clouds, or any ARM-compatible endpoint."""
     caBundle: str | None = None
+    """PEM file (relative to the repository) to trust for armEndpoint."""
     credential: Literal["default", "token-env"] = "default"
-    # Engine (connectorops apply) or Pulumi (pulumi up) deploys this environment in CI.
+    """default: DefaultAzureCredential; token-env: bearer token from $CONNECTOROPS_ARM_TOKEN."""
     mode: Literal["engine", "pulumi"] = "engine"
+    """Who deploys this environment in CI: engine (connectorops apply) or pulumi (pulumi up)."""
 
 
 Environment = Annotated[LocalEnvironment | AzureEnvironment, Field(discriminator="target")]
 
 
+def _default_environments() -> dict[str, Environment]:
+    return {"local": LocalEnvironment(target="local")}
+
+
 class ProjectConfig(StrictModel):
+    """connectorops.yaml: the environments this repository deploys to."""
+
     default: str = "local"
-    environments: dict[str, Environment] = Field(
-        default_factory=lambda: {"local": LocalEnvironment(target="local")}
-    )
+    """Environment used when -e/--environment is not given."""
+    environments: dict[str, Environment] = Field(default_factory=_default_environments)
+    """Named environments: {target: local} or {target: azure, subscriptionId, resourceGroup, location}."""
 
     @model_validator(mode="after")
     def _default_exists(self) -> ProjectConfig:

@@ -3,7 +3,8 @@
 CONTRACT (owned by the spec work; other packages depend on these names):
 - `LoadedConnector`: one connectors/<name>/connector.yaml, parsed and validated.
 - `Repository`: connectorops.yaml + every connector + every problem found while loading.
-- `load_repository(tree)`: collect every problem (never stop at the first) and return them.
+- `load_repository(tree)` (in connectorops.spec.loader): collect every problem (never stop at
+  the first) and return them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ class Repository:
     config: ProjectConfig
     connectors: tuple[LoadedConnector, ...]
     problems: tuple[Problem, ...] = field(default=())
+    # Every connectors/<dir>/connector.yaml found, including those that failed to load: lets
+    # `validate` show a row for a connector whose YAML is broken.
+    connector_files: tuple[str, ...] = field(default=())
+    config_loaded: bool = True  # False: connectorops.yaml was invalid and `config` is the default
 
     @property
     def errors(self) -> list[Problem]:

@@ -1,0 +1,203 @@
+"""Read a repository's YAML (connectorops.yaml, connectors/*/connector.yaml) into validated models.
+
+Collects every problem with file:line instead of stopping at the first; raises only for
+things that are not user mistakes. Also home of the located-YAML and validation entry points.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from connectorops.errors import Problem, Severity, SpecError
+from connectorops.spec.models import ConnectorDocument, Environment, ProjectConfig
+from connectorops.spec.repository import LoadedConnector, Repository
+from connectorops.spec.source import SourceTree
+from connectorops.spec.validation import validate_model
+from connectorops.spec.yaml_located import MAX_FILE_BYTES, SourceMap, load_yaml
+
+__all__ = [
+    "CONFIG_FILE",
+    "CONNECTORS_DIR",
+    "CONNECTOR_FILE",
+    "SourceMap",
+    "load_document",
+    "load_repository",
+    "load_yaml",
+    "select_environment",
+    "validate_model",
+]
+
+CONFIG_FILE = "connectorops.yaml"
+CONNECTORS_DIR = "connectors"
+CONNECTOR_FILE = "connector.yaml"
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def load_document(
+    tree: SourceTree, path: str, model: type[ModelT]
+) -> tuple[ModelT | None, SourceMap | None, list[Problem]]:
+    """Read, parse and validate one YAML file; (None, ..., problems) when it cannot be used."""
+    try:
+        size = tree.size(path)
+        if size > MAX_FILE_BYTES:
+            raise SpecError(
+                f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes (1 MiB)",
+                file=path,
+                hint="split the file or remove unused content",
+            )
+        data, source_map = load_yaml(tree.read_bytes(path), path)
+    except SpecError as error:
+        return None, None, error.problems
+    except OSError as error:
+        return None, None, [Problem(f"cannot read file: {error.strerror or error}", file=path)]
+    document, problems = validate_model(model, data, source_map, path)
+    return document, source_map, problems
+
+
+def load_repository(tree: SourceTree) -> Repository:
+    """connectorops.yaml + every connectors/<dir>/connector.yaml, with every problem found."""
+    problems: list[Problem] = []
+    config, config_loaded = _load_config(tree, problems)
+    connector_files = _find_connector_files(tree, problems)
+    connectors: list[LoadedConnector] = []
+    owners: dict[str, str] = {}
+    for path in connector_files:
+        document, source_map, found = load_document(tree, path, ConnectorDocument)
+        problems.extend(found)
+        if document is None or source_map is None:
+            continue
+        folder = path.rsplit("/", 1)[0]
+        name = document.metadata.name
+        line, column = source_map.locate(("metadata", "name")) or (None, None)
+        if name in owners:
+            problems.append(
+                Problem(
+                    f"metadata.name {name!r} is already used by {owners[name]}",
+                    file=path,
+                    line=line,
+                    column=column,
+                    field="metadata.name",
+                    hint="connector names are ARM resource names and must be unique",
+                    code="spec.duplicate_name",
+                )
+            )
+            continue
+        owners[name] = path
+        if folder.rsplit("/", 1)[-1] != name:
+            problems.append(
+                Problem(
+                    f"metadata.name {name!r} differs from the folder name {folder!r}",
+                    severity=Severity.WARNING,
+                    file=path,
+                    line=line,
+                    column=column,
+                    field="metadata.name",
+                    hint="rename the folder or the connector so they match",
+                    code="spec.name_mismatch",
+                )
+            )
+        if config_loaded:
+            problems.extend(_unknown_environments(document, config, source_map, path))
+        connectors.append(LoadedConnector(name=name, folder=folder, path=path, document=document))
+    return Repository(
+        tree=tree,
+        config=config,
+        connectors=tuple(sorted(connectors, key=lambda c: c.name)),
+        problems=tuple(problems),
+        connector_files=tuple(connector_files),
+        config_loaded=config_loaded,
+    )
+
+
+def _load_config(tree: SourceTree, problems: list[Problem]) -> tuple[ProjectConfig, bool]:
+    if not tree.exists(CONFIG_FILE):
+        return ProjectConfig(), True
+    config, _, found = load_document(tree, CONFIG_FILE, ProjectConfig)
+    problems.extend(found)
+    return (config, True) if config is not None else (ProjectConfig(), False)
+
+
+def _find_connector_files(tree: SourceTree, problems: list[Problem]) -> list[str]:
+    """connectors/<dir>/connector.yaml paths; warns about folders without one."""
+    if not tree.is_dir(CONNECTORS_DIR):
+        return []
+    files: list[str] = []
+    for entry in tree.list_dir(CONNECTORS_DIR):
+        folder = f"{CONNECTORS_DIR}/{entry}"
+        if entry.startswith("."):
+            continue
+        if not tree.is_dir(folder):
+            if not tree.exists(folder):  # listed but unreadable: a symlink out of the repo or a broken one
+                problems.append(_unreachable(folder))
+            continue
+        path = f"{folder}/{CONNECTOR_FILE}"
+        if tree.exists(path):
+            files.append(path)
+        elif CONNECTOR_FILE in tree.list_dir(folder):
+            problems.append(_unreachable(path))
+        else:
+            problems.append(
+                Problem(
+                    f"{folder} has no {CONNECTOR_FILE}; the folder is ignored",
+                    severity=Severity.WARNING,
+                    file=folder,
+                    hint=f"add {CONNECTOR_FILE} or move the folder out of {CONNECTORS_DIR}/",
+                    code="spec.no_connector_yaml",
+                )
+            )
+    return files
+
+
+def _unreachable(path: str) -> Problem:
+    return Problem(
+        f"{path} is a symlink that leaves the repository or points nowhere",
+        file=path,
+        hint="symlinks must point to files inside the repository",
+        code="spec.unreachable_path",
+    )
+
+
+def _unknown_environments(
+    document: ConnectorDocument, config: ProjectConfig, source_map: SourceMap, path: str
+) -> list[Problem]:
+    problems: list[Problem] = []
+    known = sorted(config.environments)
+    for name in document.spec.environments:
+        if name in known:
+            continue
+        line, column = source_map.locate_key(("spec", "environments", name)) or (None, None)
+        guess = difflib.get_close_matches(name, known, n=1)
+        problems.append(
+            Problem(
+                f"environment {name!r} is not defined in {CONFIG_FILE}"
+                + (f"; did you mean {guess[0]!r}?" if guess else ""),
+                severity=Severity.WARNING,
+                file=path,
+                line=line,
+                column=column,
+                field=f"spec.environments.{name}",
+                hint=f"defined environments: {', '.join(known)}",
+                code="spec.unknown_environment",
+            )
+        )
+    return problems
+
+
+def select_environment(repo: Repository, name: str | None) -> tuple[str, Environment]:
+    """The named environment (None: connectorops.yaml's default); unknown -> SpecError listing the known ones."""
+    chosen = name or repo.config.default
+    environment: Any = repo.config.environments.get(chosen)
+    if environment is None:
+        known = sorted(repo.config.environments)
+        guess = difflib.get_close_matches(chosen, known, n=1)
+        raise SpecError(
+            f"unknown environment {chosen!r}" + (f"; did you mean {guess[0]!r}?" if guess else ""),
+            file=CONFIG_FILE,
+            field="environments",
+            hint=f"defined environments: {', '.join(known) or 'none'}",
+        )
+    return chosen, environment

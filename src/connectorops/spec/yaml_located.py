@@ -1,0 +1,285 @@
+"""Hardened YAML loading that remembers where every value came from.
+
+Refuses what could hang or exhaust the process (alias bombs, deep nesting, huge files) and
+what is ambiguous (duplicate keys, several documents, non-UTF-8), always naming file:line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent, StreamEndEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from connectorops.errors import SpecError
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+# Nodes after expanding every alias. A 1 MiB file of plain values stays far below this;
+# the classic 9-level "billion laughs" expands to 10**9 and is refused before construction.
+MAX_EXPANDED_NODES = 1_000_000
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+PathElement = str | int
+Path = tuple[PathElement, ...]
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """Line/column (1-based) of every value and mapping key, found by walking the YAML node graph.
+
+    Paths are the keys/indexes of the loaded data, e.g. ("spec", "sharing", 0, "role").
+    """
+
+    root: Node
+
+    def _walk(self, path: Path) -> tuple[Node | None, Node | None, int]:
+        """(value node, key node of the last step, how many steps matched)."""
+        node: Node = self.root
+        key_node: Node | None = None
+        for matched, element in enumerate(path):
+            child = _child(node, element)
+            if child is None:
+                return None, None, matched
+            key_node, node = child
+        return node, key_node, len(path)
+
+    def locate(self, path: tuple[str | int, ...]) -> tuple[int, int] | None:
+        """Where the value at `path` starts; None when the path does not exist."""
+        node, _, _ = self._walk(path)
+        return _mark(node) if node is not None else None
+
+    def locate_key(self, path: tuple[str | int, ...]) -> tuple[int, int] | None:
+        """Where the mapping key of the last path element is (the value for sequence items)."""
+        node, key_node, _ = self._walk(path)
+        if node is None:
+            return None
+        return _mark(key_node if key_node is not None else node)
+
+    def locate_nearest(self, path: tuple[str | int, ...]) -> tuple[tuple[int, int], int]:
+        """Position of the deepest existing value along `path`, and how many elements matched."""
+        matched_path = path
+        while True:
+            node, _, matched = self._walk(matched_path)
+            if node is not None:
+                return _mark(node), matched
+            matched_path = matched_path[:matched]
+
+
+def _mark(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _child(node: Node, element: PathElement) -> tuple[Node | None, Node] | None:
+    if isinstance(node, SequenceNode) and isinstance(element, int):
+        if 0 <= element < len(node.value):
+            return None, node.value[element]
+        return None
+    if isinstance(node, MappingNode):
+        # Later keys win in YAML merges; explicit keys come after merged ones.
+        for key_node, value_node in reversed(node.value):
+            if isinstance(key_node, ScalarNode) and _same_key(_scalar_value(key_node), element):
+                return key_node, value_node
+    return None
+
+
+def _same_key(key: object, element: PathElement) -> bool:
+    return key == element or str(key) == str(element)
+
+
+def _scalar_value(node: ScalarNode) -> object:
+    try:
+        return SafeConstructor().construct_object(node)
+    except yaml.YAMLError:
+        return node.value
+
+
+class _LocatedLoader(yaml.SafeLoader):
+    """SafeLoader that bounds nesting while composing and refuses duplicate keys."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        if self.check_event(AliasEvent):
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _TooDeep(mark.line + 1, mark.column + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, MappingNode):
+            _refuse_duplicate_keys(node)
+        return super().construct_mapping(node, deep=deep)
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int, column: int) -> None:
+        self.line, self.column = line, column
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: object, first: int, second: int, column: int) -> None:
+        self.key, self.first, self.second, self.column = key, first, second, column
+
+
+def _refuse_duplicate_keys(node: MappingNode) -> None:
+    seen: dict[object, int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, ScalarNode) or key_node.tag == MERGE_TAG:
+            continue
+        key = _scalar_value(key_node)
+        try:
+            first = seen.get(key)
+        except TypeError:
+            continue
+        line = key_node.start_mark.line + 1
+        if first is not None:
+            raise _DuplicateKey(key, first, line, key_node.start_mark.column + 1)
+        seen[key] = line
+
+
+def _measure(root: Node, file: str) -> None:
+    """Refuse graphs that expand to too many nodes or too deep (via aliases) or that loop."""
+    sizes: dict[int, int] = {}
+    heights: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def visit(node: Node, depth: int) -> tuple[int, int]:
+        key = id(node)
+        if key in sizes:
+            if depth + heights[key] > MAX_DEPTH:
+                raise _TooDeep(*_mark(node))
+            return sizes[key], heights[key]
+        if key in in_progress:
+            line, column = _mark(node)
+            raise SpecError(
+                "recursive YAML alias (a value contains itself)",
+                file=file,
+                line=line,
+                column=column,
+                hint="anchors (&name) may only be reused, not nested inside themselves",
+            )
+        if depth > MAX_DEPTH:
+            raise _TooDeep(*_mark(node))
+        in_progress.add(key)
+        size, height = 1, 0
+        children: list[Node] = []
+        if isinstance(node, SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, MappingNode):
+            children = [n for pair in node.value for n in pair]
+        for child in children:
+            child_size, child_height = visit(child, depth + 1)
+            size += child_size
+            height = max(height, child_height + 1)
+            if size > MAX_EXPANDED_NODES:
+                line, column = _mark(node)
+                raise SpecError(
+                    f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} values (alias bomb?)",
+                    file=file,
+                    line=line,
+                    column=column,
+                    hint="use fewer nested anchors/aliases (*name); write the values out instead",
+                )
+        in_progress.discard(key)
+        sizes[key], heights[key] = size, height
+        return size, height
+
+    visit(root, 1)
+
+
+def decode_utf8(data: bytes, file: str) -> str:
+    """Strict UTF-8 (a BOM is allowed); anything else names the first bad byte."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SpecError("file is UTF-16 encoded", file=file, line=1, hint="save the file as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise SpecError(
+            f"not valid UTF-8: byte 0x{data[error.start]:02x} at byte offset {error.start}",
+            file=file,
+            line=line,
+            column=column,
+            hint="save the file as UTF-8",
+        ) from None
+
+
+def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
+    """Parse one YAML document safely; every user mistake raises SpecError naming file:line."""
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(
+            f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes (1 MiB)",
+            file=file,
+            hint="split the file or remove unused content",
+        )
+    text = decode_utf8(data, file)
+    loader = _LocatedLoader(text)
+    try:
+        root = _compose_single(loader, file)
+        _measure(root, file)
+        value = loader.construct_document(root)
+    except _TooDeep as error:
+        raise SpecError(
+            f"YAML nesting deeper than {MAX_DEPTH} levels",
+            file=file,
+            line=error.line,
+            column=error.column,
+            hint="flatten the structure",
+        ) from None
+    except _DuplicateKey as error:
+        raise SpecError(
+            f"duplicate key {error.key!r} (first defined on line {error.first})",
+            file=file,
+            line=error.second,
+            column=error.column,
+            hint="remove one of the two entries",
+        ) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        raise SpecError(
+            f"invalid YAML: {error.problem or error.context}",
+            file=file,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            hint="check indentation, quotes and colons around this position",
+        ) from None
+    except yaml.YAMLError as error:
+        raise SpecError(f"invalid YAML: {error}", file=file) from None
+    except RecursionError:
+        raise SpecError(
+            "YAML structure is too deeply nested", file=file, hint="flatten the structure"
+        ) from None
+    finally:
+        loader.dispose()
+    return value, SourceMap(root)
+
+
+def _compose_single(loader: _LocatedLoader, file: str) -> Node:
+    loader.get_event()  # StreamStart
+    root: Node | None = None
+    if not loader.check_event(StreamEndEvent):
+        root = loader.compose_document()
+    if not loader.check_event(StreamEndEvent):
+        mark = loader.peek_event().start_mark
+        raise SpecError(
+            "more than one YAML document in this file",
+            file=file,
+            line=mark.line + 1,
+            column=mark.column + 1,
+            hint="remove the '---' separator: one file holds one document",
+        )
+    if root is None or (isinstance(root, ScalarNode) and root.tag.endswith(":null") and not root.value):
+        raise SpecError("file is empty", file=file, line=1, hint="the file needs a YAML mapping")
+    return root

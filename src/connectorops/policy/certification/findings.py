@@ -1,0 +1,64 @@
+"""Certification findings as data: which rule, where (file + JSON pointer), what to do.
+
+Enforcement follows the CrossGuard model: mandatory findings fail plan/certify, advisory
+ones are reported, disabled rules produce no findings at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from connectorops.errors import Problem, Severity
+
+Enforcement = Literal["mandatory", "advisory", "disabled"]
+ENFORCEMENTS: tuple[Enforcement, ...] = ("mandatory", "advisory", "disabled")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str  # stable; Microsoft's swagger validator code where one exists
+    severity: Severity
+    enforcement: Enforcement
+    file: str
+    pointer: str  # JSON pointer into the deployed swagger ("" = the connector as a whole)
+    message: str
+    hint: str
+
+    @property
+    def blocking(self) -> bool:
+        return self.enforcement == "mandatory"
+
+    def with_enforcement(self, enforcement: Enforcement) -> Finding:
+        return replace(self, enforcement=enforcement)
+
+    def to_problem(self) -> Problem:
+        # A mandatory finding blocks, so it is an error whatever the rule's own severity.
+        if self.blocking:
+            severity = Severity.ERROR
+        else:
+            severity = Severity.INFO if self.severity == Severity.INFO else Severity.WARNING
+        return Problem(
+            f"[{self.rule_id}] {self.message}",
+            severity=severity,
+            file=self.file,
+            field=self.pointer or None,
+            hint=self.hint,
+            code=self.rule_id,
+        )
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "ruleId": self.rule_id,
+            "severity": str(self.severity),
+            "enforcement": self.enforcement,
+            "file": self.file,
+            "pointer": self.pointer,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def json_pointer(*parts: str | int) -> str:
+    """RFC 6901: '~' -> '~0', '/' -> '~1' (path keys such as /orders/{id} contain slashes)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)

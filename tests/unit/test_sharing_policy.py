@@ -167,3 +167,27 @@ def test_directory_entries_seed_the_emulator(policy: SharingPolicy) -> None:
     assert (SALES, "Group", "Sales team") in entries
     assert (ALICE, "User", "alice") in entries
     assert len(entries) == 4
+
+
+def test_violation_names_the_request_line_and_the_rule_line(policy: SharingPolicy) -> None:
+    connector_yaml = """apiVersion: connectorops/v1
+kind: Connector
+metadata: {name: orders}
+spec:
+  definition: {openapi: openapi.yaml}
+  sharing:
+    - {principal: ops-team, role: use}
+    - {principal: alice, role: use}
+"""
+    tree = DictTree({"connectors/orders/connector.yaml": connector_yaml, "policies/sharing.yaml": POLICY_YAML})
+    c = connector(sharing=[{"principal": "ops-team", "role": "use"}, {"principal": "alice", "role": "use"}])
+    [problem] = check_sharing(c, "prod", policy, tree=tree)
+    assert problem.line == 8
+    rule_line = POLICY_YAML.splitlines().index("  - name: no-users-in-prod") + 1
+    assert f"(policies/sharing.yaml:{rule_line})" in problem.message
+
+
+def test_policy_problems_carry_line_numbers() -> None:
+    text = "principals:\n  bob: {objectId: not-a-guid, type: Group}\n"
+    _, problems = load_sharing_policy(DictTree({"policies/sharing.yaml": text}))
+    assert [p.line for p in problems] == [2]

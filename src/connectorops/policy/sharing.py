@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-import importlib
 from dataclasses import dataclass, field
 
 from connectorops.errors import ConnectoropsError, Problem
-from connectorops.policy.policy_yaml import Locator, line_of, load_policy_file
+from connectorops.policy.policy_yaml import Locator, line_of, load_policy_file, no_location
 from connectorops.policy.role_assignments import (
     DesiredRoleAssignment,
     ObservedAssignment,
@@ -29,6 +28,7 @@ from connectorops.policy.sharing_model import (
     SharingPolicyDocument,
     SharingRule,
 )
+from connectorops.spec.loader import load_yaml
 from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import SourceTree
 
@@ -61,7 +61,7 @@ class SharingDecision:
 class SharingPolicy:
     document: SharingPolicyDocument
     file: str = SHARING_POLICY_PATH
-    locate: Locator = field(default=lambda path: None, compare=False, repr=False)
+    locate: Locator = field(default=no_location, compare=False, repr=False)
 
     @property
     def role_ids(self) -> dict[str, str]:
@@ -212,14 +212,12 @@ def _request_path(connector: LoadedConnector, environment: str, index: int) -> t
 def _connector_locator(connector: LoadedConnector, tree: SourceTree | None) -> Locator:
     """Line numbers of connector.yaml, when the tree and the spec loader are at hand."""
     if tree is None:
-        return lambda path: None
+        return no_location
     try:
-        loader = importlib.import_module("connectorops.spec.loader")
-        _, source_map = loader.load_yaml(tree.read_bytes(connector.path), connector.path)
-    except (ImportError, ConnectoropsError):
-        return lambda path: None
-    locate: Locator = source_map.locate
-    return locate
+        _, source_map = load_yaml(tree.read_bytes(connector.path), connector.path)
+    except ConnectoropsError:
+        return no_location
+    return source_map.locate
 
 
 @dataclass(frozen=True)

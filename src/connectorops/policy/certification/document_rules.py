@@ -17,7 +17,7 @@ MAX_DEFINITION_BYTES = 1024 * 1024
 ALLOWED_MIME_TYPES = ("application/json", "text/plain", "multipart/form-data", "application/x-www-form-urlencoded")
 HOST_NAME = re.compile(
     r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$"
-)  # noqa: E501
+)
 PLACEHOLDER = re.compile(r"\{|\}|<|>|\$\(|%%|\*")
 # A host label (or a '-'-separated part of one) that names a non-production stage.
 NON_PRODUCTION_LABEL = re.compile(

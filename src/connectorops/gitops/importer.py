@@ -1,0 +1,238 @@
+"""Turn a deployed customApi into a connector folder (connector.yaml + openapi.json + icon.png).
+
+Pure: resource JSON in, file bytes out. The YAML is written so that rendering it gives back the deployed
+body; the connector is labelled for adoption, so the first plan only adds our tags. Secrets become
+`{env: ...}` references, never values.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from connectorops import tags
+from connectorops.gitops.lease import is_lease_marker
+from connectorops.spec.models import ARM_NAME_PATTERN, HEX_COLOR_PATTERN, SERVICE_IDENTITY_PROVIDERS, ConnectorDocument
+
+# Mirrors render.ADOPT_LABEL: the engine plans an `adopt` action for a same-name unmanaged customApi.
+ADOPT_LABEL = "connectorops/adopt"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DATA_PNG_PREFIX = "data:image/png;base64,"
+KNOWN_PROVIDERS = ("aad", "aadcertificate", "oauth2generic", *SERVICE_IDENTITY_PROVIDERS)
+
+
+@dataclass(frozen=True)
+class ImportedConnector:
+    name: str
+    files: dict[str, bytes]  # file name inside the connector folder -> content
+    secret_env: tuple[str, ...] = ()  # environment variables apply will need
+    notes: tuple[str, ...] = ()  # what could not be carried over exactly
+
+
+def importable(custom_apis: Iterable[Mapping[str, Any]], declared: Iterable[str]) -> list[Mapping[str, Any]]:
+    """customApis in the target that git does not declare and connectorops does not manage (lease marker excluded)."""
+    known = {name.lower() for name in declared}
+    found = []
+    for api in custom_apis:
+        name = str(api.get("name", ""))
+        if not name or name.lower() in known or is_lease_marker(api):
+            continue
+        if tags.is_managed({str(k): str(v) for k, v in (api.get("tags") or {}).items()}):
+            continue  # ours already (another environment or a deleted folder): `plan` deals with it
+        found.append(api)
+    return sorted(found, key=lambda a: str(a.get("name", "")).lower())
+
+
+def env_var_prefix(name: str) -> str:
+    """orders-api -> ORDERS_API: the prefix of the environment variables a connector's secrets come from."""
+    upper = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper() or "CONNECTOR"
+    return upper if not upper[0].isdigit() else f"C_{upper}"
+
+
+def _service_url(swagger: Mapping[str, Any]) -> str:
+    """What render uses when connector.yaml has no backend (kept in step with render._service_url)."""
+    schemes = swagger.get("schemes") or ["https"]
+    host = swagger.get("host") or ""
+    base = swagger.get("basePath") or ""
+    return f"{schemes[0]}://{host}{base}" if host else ""
+
+
+def _icon(icon_uri: str, notes: list[str]) -> tuple[str | None, bytes | None]:
+    if not icon_uri:
+        return None, None
+    if icon_uri.startswith("https://"):
+        return icon_uri, None
+    if icon_uri.startswith(DATA_PNG_PREFIX):
+        try:
+            data = base64.b64decode(icon_uri[len(DATA_PNG_PREFIX) :], validate=True)
+        except (binascii.Error, ValueError):
+            data = b""
+        if data.startswith(PNG_SIGNATURE):
+            return "icon.png", data
+    notes.append("iconUri is neither an https URL nor a base64 PNG; the icon was not imported")
+    return None, None
+
+
+def _ui_label(parameter: Any, default: str) -> str:
+    if isinstance(parameter, Mapping):
+        ui = parameter.get("uiDefinition")
+        if isinstance(ui, Mapping) and ui.get("displayName"):
+            return str(ui["displayName"])
+    return default
+
+
+def _custom(settings: Mapping[str, Any], key: str) -> str | None:
+    params = settings.get("customParameters")
+    entry = params.get(key) if isinstance(params, Mapping) else None
+    value = entry.get("value") if isinstance(entry, Mapping) else None
+    return str(value) if value else None
+
+
+def infer_auth(
+    swagger: Mapping[str, Any], parameters: Mapping[str, Any], env_prefix: str, notes: list[str]
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """connector.yaml `auth:` equivalent to the deployed securityDefinitions + connectionParameters."""
+    oauth = next(
+        (p for p in parameters.values() if isinstance(p, Mapping) and p.get("type") == "oauthSetting"), None
+    )
+    if oauth is not None:
+        return _infer_oauth(swagger, oauth.get("oAuthSettings") or {}, env_prefix, notes)
+    definitions = swagger.get("securityDefinitions") or {}
+    first = next(iter(definitions.values()), None) if isinstance(definitions, Mapping) else None
+    if not isinstance(first, Mapping):
+        return None, []
+    if first.get("type") == "basic":
+        return {
+            "type": "basic",
+            "usernameLabel": _ui_label(parameters.get("username"), "Username"),
+            "passwordLabel": _ui_label(parameters.get("password"), "Password"),
+        }, []
+    if first.get("type") == "apiKey" and first.get("name"):
+        return {
+            "type": "apiKey",
+            "name": str(first["name"]),
+            "in": str(first.get("in") or "header"),
+            "label": _ui_label(parameters.get("api_key"), "API Key"),
+        }, []
+    notes.append(f"security type {first.get('type')!r} has no connector.yaml auth equivalent; auth left out")
+    return None, []
+
+
+def _infer_oauth(
+    swagger: Mapping[str, Any], settings: Mapping[str, Any], env_prefix: str, notes: list[str]
+) -> tuple[dict[str, Any] | None, list[str]]:
+    provider = str(settings.get("identityProvider") or "")
+    if provider not in KNOWN_PROVIDERS or not settings.get("clientId"):
+        notes.append(f"OAuth identity provider {provider!r} (or its client id) is not supported; auth left out")
+        return None, []
+    secret_env = f"{env_prefix}_CLIENT_SECRET"
+    auth: dict[str, Any] = {
+        "type": "oauth2",
+        "identityProvider": provider,
+        "clientId": str(settings["clientId"]),
+        "clientSecret": {"env": secret_env},
+    }
+    scopes = settings.get("scopes")
+    if isinstance(scopes, list) and scopes:
+        auth["scopes"] = [str(s) for s in scopes]
+    if provider in ("aad", "aadcertificate"):
+        props = settings.get("properties")
+        resource = _custom(settings, "resourceUri") or (
+            str(props.get("AzureActiveDirectoryResourceId") or "") if isinstance(props, Mapping) else ""
+        )
+        auth["resourceUri"] = resource
+        for key in ("tenantId", "loginUri"):
+            value = _custom(settings, key)
+            if value:
+                auth[key] = value
+    elif provider == "oauth2generic":
+        for key in ("authorizationUrl", "tokenUrl", "refreshUrl"):
+            value = _custom(settings, key)
+            if value:
+                auth[key] = value
+    else:
+        definitions = swagger.get("securityDefinitions") or {}
+        first: Any = next(iter(definitions.values()), {}) if isinstance(definitions, Mapping) else {}
+        if isinstance(first, Mapping):
+            for key, source in (("authorizationUrl", "authorizationUrl"), ("tokenUrl", "tokenUrl")):
+                if first.get(source):
+                    auth[key] = str(first[source])
+    return auth, [secret_env]
+
+
+def connector_from_custom_api(api: Mapping[str, Any], swagger: Mapping[str, Any] | None) -> ImportedConnector:
+    """The folder contents for one deployed customApi (`swagger` downloaded when not inline)."""
+    name = str(api.get("name", ""))
+    if not re.match(ARM_NAME_PATTERN, name):
+        raise ValueError(f"customApi name {name!r} is not a valid connector name")
+    props: Mapping[str, Any] = api.get("properties") or {}
+    document = dict(swagger or props.get("swagger") or {})
+    notes: list[str] = []
+    if not document:
+        notes.append("the deployed swagger could not be downloaded; openapi.json is a stub to fill in")
+        document = {"swagger": "2.0", "info": {"title": name, "version": "1.0"}, "paths": {}}
+    title = (document.get("info") or {}).get("title")
+    spec: dict[str, Any] = {"displayName": str(props.get("displayName") or title or name)}
+    spec["description"] = str(props.get("description") or "")
+    icon, png = _icon(str(props.get("iconUri") or ""), notes)
+    if icon:
+        spec["icon"] = icon
+    brand = str(props.get("brandColor") or "")
+    if re.match(HEX_COLOR_PATTERN, brand):
+        spec["brandColor"] = brand
+    elif brand:
+        notes.append(f"brandColor {brand!r} is not #RRGGBB; left out (the default colour applies)")
+    spec["definition"] = {"openapi": "openapi.json"}
+    backend = props.get("backendService")
+    service_url = str(backend.get("serviceUrl") or "") if isinstance(backend, Mapping) else ""
+    if service_url and service_url != _service_url(document):
+        spec["backend"] = {"serviceUrl": service_url}
+    parameters = props.get("connectionParameters")
+    known_parameters = parameters if isinstance(parameters, Mapping) else {}
+    auth, secret_env = infer_auth(document, known_parameters, env_var_prefix(name), notes)
+    if auth is not None:
+        spec["auth"] = auth
+    if props.get("capabilities"):
+        notes.append("capabilities cannot be expressed with an openapi definition; use a paconn folder")
+    spec["lifecycle"] = {"deletion": "protect"}
+    doc = {
+        "apiVersion": "connectorops/v1",
+        "kind": "Connector",
+        "metadata": {"name": name, "labels": {ADOPT_LABEL: "true"}},
+        "spec": spec,
+    }
+    try:
+        ConnectorDocument.model_validate(doc)
+    except ValidationError as error:
+        if "auth" not in spec:
+            reason = error.errors()[0]["msg"]
+            raise ValueError(f"customApi {name!r} cannot be expressed as connector.yaml: {reason}") from None
+        spec.pop("auth")
+        secret_env = []
+        notes.append(f"the inferred auth is not valid connector.yaml ({error.errors()[0]['msg']}); auth left out")
+    files = {"connector.yaml": _yaml(doc, api), "openapi.json": _json(document)}
+    if png is not None:
+        files["icon.png"] = png
+    return ImportedConnector(name=name, files=files, secret_env=tuple(secret_env), notes=tuple(notes))
+
+
+def _yaml(doc: dict[str, Any], api: Mapping[str, Any]) -> bytes:
+    header = (
+        f"# Imported by `connectorops import` on {datetime.now(UTC).date().isoformat()} from\n"
+        f"# {api.get('id', api.get('name'))}\n"
+        "# The label connectorops/adopt lets the first plan take this connector over (it only adds our tags).\n"
+    )
+    return (header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120)).encode()
+
+
+def _json(document: Mapping[str, Any]) -> bytes:
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()

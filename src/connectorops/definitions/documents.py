@@ -1,0 +1,188 @@
+"""Bytes -> JSON-compatible data for definition files (OpenAPI, collections, apiProperties).
+
+Enforces the 1 MB limit, reports syntax errors with file:line:column, accepts the lenient
+JSON Microsoft's tools accept, and reads YAML through the spec's hardened loader.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+from typing import Any
+
+from connectorops.errors import DefinitionError, Problem, Severity
+from connectorops.spec.yaml_located import load_yaml
+
+# Microsoft: definition files and Postman collections "must be no larger than 1 MB".
+MAX_DEFINITION_BYTES = 1_048_576
+MAX_NESTING = 200
+
+
+def check_size(size: int, file: str) -> None:
+    """Refuse a file over the 1 MB limit before reading or parsing it."""
+    if size > MAX_DEFINITION_BYTES:
+        raise DefinitionError(
+            f"file is {size:,} bytes, over the 1 MB limit ({MAX_DEFINITION_BYTES:,} bytes)",
+            file=file,
+            hint="Power Platform and Logic Apps refuse definitions over 1 MB: split the API or trim examples",
+        )
+
+
+def decode_text(data: bytes, file: str) -> str:
+    """UTF-8 text (a leading BOM is tolerated: Microsoft's tools write one)."""
+    check_size(len(data), file)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise DefinitionError(
+            f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})",
+            file=file,
+            line=line,
+            hint="save the file as UTF-8",
+        ) from None
+
+
+def parse_json(data: bytes, file: str, *, lenient: bool = False) -> tuple[Any, list[Problem]]:
+    """Parse JSON; with `lenient`, also accept // and /* */ comments and trailing commas.
+
+    Lenient input is reported as a WARNING so the author can fix it; positions in errors
+    always refer to the original file because the cleanup keeps every line and column.
+    """
+    text = decode_text(data, file)
+    try:
+        return _check_depth(json.loads(text, parse_constant=_refuse_constant), file), []
+    except json.JSONDecodeError as strict_error:
+        if not lenient:
+            raise _json_error(strict_error, file) from None
+        cleaned = strip_jsonc(text)
+        try:
+            value = json.loads(cleaned, parse_constant=_refuse_constant)
+        except json.JSONDecodeError as error:
+            raise _json_error(error, file) from None
+        warning = Problem(
+            "not strict JSON (comments or trailing commas); accepted because Microsoft's tools accept it",
+            severity=Severity.WARNING,
+            file=file,
+            line=strict_error.lineno,
+            column=strict_error.colno,
+            code="LenientJson",
+            hint="remove the comments and trailing commas",
+        )
+        return _check_depth(value, file), [warning]
+    except RecursionError:
+        raise _too_deep(file) from None
+
+
+def parse_yaml(data: bytes, file: str) -> Any:
+    """Hardened YAML (the spec loader's: no alias bombs, duplicate keys or runaway nesting)."""
+    check_size(len(data), file)
+    value, _ = load_yaml(data, file)
+    return _check_depth(to_json_compatible(value, file), file)
+
+
+def parse_document(data: bytes, file: str) -> tuple[Any, list[Problem]]:
+    """JSON for *.json files (exact positions), YAML for everything else."""
+    if file.lower().endswith(".json"):
+        return parse_json(data, file, lenient=True)
+    return parse_yaml(data, file), []
+
+
+def to_json_compatible(value: Any, file: str) -> Any:
+    """YAML scalars JSON has no word for (dates, int keys) become strings, like a JSON round trip."""
+    if isinstance(value, dict):
+        return {_key(k): to_json_compatible(v, file) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json_compatible(v, file) for v in value]
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DefinitionError(f"{value} is not a JSON number", file=file, hint="quote it or use a finite number")
+    if isinstance(value, bytes):
+        raise DefinitionError("binary (!!binary) values are not allowed in a definition", file=file)
+    return value
+
+
+def strip_jsonc(text: str) -> str:
+    """Blank out // and /* */ comments and trailing commas, keeping every position the same."""
+    out = list(text)
+    i, n = 0, len(text)
+    in_string = False
+    last_comma: int | None = None
+    while i < n:
+        ch = text[i]
+        if in_string:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                in_string = False
+            i += 1
+            continue
+        if ch == '"':
+            in_string = True
+            last_comma = None
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            for j in range(i, end):
+                out[j] = " "
+            i = end
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            for j in range(i, end):
+                if out[j] != "\n":
+                    out[j] = " "
+            i = end
+            continue
+        elif ch == ",":
+            last_comma = i
+        elif ch in "]}":
+            if last_comma is not None:
+                out[last_comma] = " "
+            last_comma = None
+        elif not ch.isspace():
+            last_comma = None
+        i += 1
+    return "".join(out)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _json_error(error: json.JSONDecodeError, file: str) -> DefinitionError:
+    return DefinitionError(
+        f"invalid JSON: {error.msg} at line {error.lineno} column {error.colno}",
+        file=file,
+        line=error.lineno,
+        column=error.colno,
+        code="InvalidJson",
+    )
+
+
+def _too_deep(file: str) -> DefinitionError:
+    return DefinitionError(f"nesting deeper than {MAX_NESTING} levels", file=file, hint="flatten the document")
+
+
+def _check_depth(value: Any, file: str) -> Any:
+    """Refuse absurd nesting iteratively, so later recursive walks cannot overflow."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise _too_deep(file)
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return value

@@ -1,0 +1,167 @@
+"""OpenAPI 2.0 checks: structure we refuse, and value nits Microsoft's service accepts.
+
+Structural errors (wrong version, no paths, unresolved path parameters, duplicate
+operationIds, bad refs) are ERRORs. Mismatched example/default values, empty objects where
+the schema wants non-empty ones, `type: file` in schemas and unknown keys are WARNINGs:
+about 6% of Microsoft's published connectors have them and the service takes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+from openapi_spec_validator import OpenAPIV2SpecValidator
+from openapi_spec_validator.validation.exceptions import (
+    DuplicateOperationIDError,
+    ExtraParametersError,
+    ParameterDuplicateError,
+    UnresolvableParameterError,
+)
+
+from connectorops.definitions.refs import pointer_escape
+from connectorops.errors import Problem, Severity
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
+# JSON-schema keys under which values are examples, not structure.
+_VALUE_KEYS = {"example", "examples", "default", "x-example", "x-ms-test-value", "enum"}
+MAX_REPORTED = 20
+_TOLERATED_HINT = "accepted because Microsoft's service accepts it; fix when you can"
+_STRUCTURAL_ERRORS = (
+    DuplicateOperationIDError,
+    ExtraParametersError,
+    ParameterDuplicateError,
+    UnresolvableParameterError,
+)
+
+
+def check_structure(swagger: Any, file: str) -> list[Problem]:
+    """The minimum every deployable document needs; checked before schema validation."""
+    if not isinstance(swagger, dict):
+        return [Problem("an OpenAPI 2.0 document must be a mapping at the top level", file=file, code="NotOpenApi")]
+    problems: list[Problem] = []
+    version = swagger.get("swagger")
+    if "openapi" in swagger and "swagger" not in swagger:
+        problems.append(
+            Problem(
+                f"OpenAPI {swagger.get('openapi')} is not supported: custom connectors need OpenAPI 2.0",
+                file=file,
+                field="openapi",
+                code="WrongOpenApiVersion",
+                hint="convert the document to Swagger/OpenAPI 2.0 (swagger: '2.0')",
+            )
+        )
+    elif version != "2.0":
+        problems.append(
+            Problem(
+                f"swagger: {version!r} is not '2.0'",
+                file=file,
+                field="swagger",
+                code="WrongOpenApiVersion",
+                hint="custom connectors need an OpenAPI 2.0 document with swagger: '2.0'",
+            )
+        )
+    paths = swagger.get("paths")
+    if not isinstance(paths, dict) or not any(isinstance(v, dict) and v for v in paths.values()):
+        problems.append(
+            Problem(
+                "the document has no paths",
+                file=file,
+                field="paths",
+                code="NoPaths",
+                hint="a connector needs at least one operation",
+            )
+        )
+    return problems
+
+
+def validate_openapi(swagger: dict[str, Any], file: str, *, strict: bool = False) -> list[Problem]:
+    """Run openapi-spec-validator; classify each finding as ERROR or WARNING (all ERROR if strict).
+
+    $refs must already be checked (refs.bundle_refs): the validator would otherwise try to
+    download URL refs.
+    """
+    problems = check_structure(swagger, file)
+    if problems:
+        return problems
+    validator = OpenAPIV2SpecValidator(swagger)
+    try:
+        schema_errors = list(validator.schema_validator.iter_errors(swagger))
+        keyword_errors = list(validator.root_validator(validator.schema_path))
+    except Exception as crash:  # the validator library can choke on odd documents
+        return [Problem(f"the OpenAPI validator could not check this document: {crash}", file=file)]
+    problems.extend(_schema_problem(e, file, strict=strict) for e in schema_errors)
+    problems.extend(_keyword_problem(e, file, strict=strict) for e in keyword_errors)
+    return _deduplicate(problems)
+
+
+def _schema_problem(error: ValidationError, file: str, *, strict: bool) -> Problem:
+    path = list(error.absolute_path)
+    pointer = "".join(f"/{pointer_escape(p)}" for p in path)
+    tolerated = (
+        any(str(p) in _VALUE_KEYS for p in path)
+        or (error.validator in ("minProperties", "not", "minItems") and error.instance in ({}, []))
+        or error.validator == "additionalProperties"
+        or (error.validator == "anyOf" and error.instance == "file")
+    )
+    severity = Severity.WARNING if tolerated and not strict else Severity.ERROR
+    return Problem(
+        _short(error.message),
+        severity=severity,
+        file=file,
+        field=pointer or "/",
+        code="OpenApiSchema" if severity == Severity.ERROR else "OpenApiSchemaTolerated",
+        hint=None if severity == Severity.ERROR else _TOLERATED_HINT,
+    )
+
+
+def _keyword_problem(error: ValidationError, file: str, *, strict: bool) -> Problem:
+    structural = isinstance(error, _STRUCTURAL_ERRORS)
+    severity = Severity.ERROR if structural or strict else Severity.WARNING
+    message = _short(error.message)
+    if not structural:
+        message = f"a schema, default or example value is not valid: {message}"
+    return Problem(
+        message,
+        severity=severity,
+        file=file,
+        code=type(error).__name__ if structural else "OpenApiValueTolerated",
+        hint="declare every {param} of the path as a path parameter" if "Path parameter" in message else None,
+    )
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 300 else message[:297] + "..."
+
+
+def _deduplicate(problems: list[Problem]) -> list[Problem]:
+    """Keep every error and at most MAX_REPORTED warnings, each once."""
+    seen: set[tuple[str, str | None, str | None]] = set()
+    result: list[Problem] = []
+    warnings = 0
+    for problem in problems:
+        key = (problem.message, problem.field, str(problem.severity))
+        if key in seen:
+            continue
+        seen.add(key)
+        if problem.severity == Severity.WARNING:
+            warnings += 1
+            if warnings > MAX_REPORTED:
+                continue
+        result.append(problem)
+    if warnings > MAX_REPORTED:
+        result.append(
+            Problem(
+                f"{warnings - MAX_REPORTED} more tolerated validation warning(s) not shown",
+                severity=Severity.WARNING,
+                file=problems[0].file,
+            )
+        )
+    return result
+
+
+def operation_count(swagger: dict[str, Any]) -> int:
+    paths = swagger.get("paths") or {}
+    return sum(
+        1 for item in paths.values() if isinstance(item, dict) for method in item if method.lower() in HTTP_METHODS
+    )

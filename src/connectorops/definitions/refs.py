@@ -1,0 +1,150 @@
+"""$ref handling: refs stay inside the document or point to files inside the connector folder.
+
+File refs are inlined (ARM takes one self-contained document); URL refs, path escapes and
+refs that point nowhere are errors naming the file and JSON pointer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from connectorops.errors import DefinitionError, Problem
+from connectorops.spec.source import normalize_relative
+
+# Reads a repo-relative file and returns its parsed content.
+DocumentReader = Callable[[str], Any]
+
+
+def pointer_escape(token: str | int) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def resolve_pointer(document: Any, pointer: str) -> Any:
+    """The value at a JSON pointer ("" or "/a/b"); KeyError if it is not there."""
+    node = document
+    if pointer in ("", "/"):
+        return node
+    if not pointer.startswith("/"):
+        raise KeyError(pointer)
+    for raw in pointer[1:].split("/"):
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            raise KeyError(pointer)
+    return node
+
+
+def bundle_refs(document: Any, *, file: str, folder: str, read: DocumentReader) -> Any:
+    """Inline refs to files in `folder`; check every internal ref resolves. Returns a new document."""
+    bundler = _Bundler(folder=folder, read=read)
+    result = bundler.walk(document, file=file, root=document, pointer="", stack=())
+    internal_problems = check_internal_refs(result, file)
+    if internal_problems:
+        raise DefinitionError(
+            internal_problems[0].message, file=file, field=internal_problems[0].field, hint=internal_problems[0].hint
+        )
+    return result
+
+
+def check_internal_refs(document: Any, file: str) -> list[Problem]:
+    """Every `#/...` ref in the document must resolve inside it."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                try:
+                    resolve_pointer(document, ref[1:] if ref.startswith("#") else "\x00")
+                except KeyError:
+                    problems.append(
+                        Problem(
+                            f"$ref {ref!r} points to nothing in the document",
+                            file=file,
+                            field=f"{pointer}/$ref",
+                            code="BadRef",
+                            hint="fix the reference or add the missing definition",
+                        )
+                    )
+            stack.extend((v, f"{pointer}/{pointer_escape(k)}") for k, v in node.items() if k != "$ref")
+        elif isinstance(node, list):
+            stack.extend((v, f"{pointer}/{i}") for i, v in enumerate(node))
+    return problems
+
+
+class _Bundler:
+    def __init__(self, *, folder: str, read: DocumentReader) -> None:
+        self.folder = folder
+        self.read = read
+        self.cache: dict[str, Any] = {}
+
+    def walk(self, node: Any, *, file: str, root: Any, pointer: str, stack: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [
+                self.walk(v, file=file, root=root, pointer=f"{pointer}/{i}", stack=stack) for i, v in enumerate(node)
+            ]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            return self.follow(node, ref, file=file, root=root, pointer=pointer, stack=stack)
+        return {
+            k: self.walk(v, file=file, root=root, pointer=f"{pointer}/{pointer_escape(k)}", stack=stack)
+            for k, v in node.items()
+        }
+
+    def follow(
+        self, node: dict[str, Any], ref: str, *, file: str, root: Any, pointer: str, stack: tuple[str, ...]
+    ) -> Any:
+        where = f"{pointer}/$ref"
+        target, _, fragment = ref.partition("#")
+        if "://" in target or target.startswith("//"):
+            raise DefinitionError(
+                f"$ref to a URL ({ref!r}) is not allowed",
+                file=file,
+                field=where,
+                code="RefToUrl",
+                hint="copy the schema into the document or into a file in the connector folder",
+            )
+        if not target and not stack:
+            return dict(node)  # an internal ref of the main document stays a ref
+        if not target:
+            target_file = file  # internal ref of an inlined file: inline from that file
+        else:
+            base = file.rsplit("/", 1)[0] if "/" in file else ""
+            target_file = normalize_relative(target, base=base, field=where, file=file)
+            if not (target_file + "/").startswith(self.folder.rstrip("/") + "/"):
+                raise DefinitionError(
+                    f"$ref {ref!r} points outside the connector folder {self.folder}",
+                    file=file,
+                    field=where,
+                    code="RefEscapes",
+                    hint="keep referenced files inside the connector folder",
+                )
+        key = f"{target_file}#{fragment}"
+        if key in stack:
+            raise DefinitionError(
+                f"$ref {ref!r} is circular across files ({' -> '.join(stack)} -> {key})",
+                file=file,
+                field=where,
+                code="CircularRef",
+                hint="move the recursive schema into the main document's definitions",
+            )
+        if target_file not in self.cache:
+            self.cache[target_file] = self.read(target_file)
+        target_root = self.cache[target_file]
+        try:
+            fragment_value = resolve_pointer(target_root, fragment)
+        except KeyError:
+            raise DefinitionError(
+                f"$ref {ref!r}: {fragment or '/'} does not exist in {target_file}",
+                file=file,
+                field=where,
+                code="BadRef",
+            ) from None
+        return self.walk(fragment_value, file=target_file, root=target_root, pointer=fragment, stack=(*stack, key))

@@ -1,0 +1,245 @@
+"""Entry point: a connector's definition source + environment -> the exact OpenAPI 2.0 document to deploy.
+
+Loads the source (openapi file, pinned url, Postman collection or paconn folder), inlines
+file $refs, validates, then applies the backend URL and `auth:` for the environment.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connectorops.definitions.auth import apply_auth
+from connectorops.definitions.backend import apply_service_url
+from connectorops.definitions.documents import check_size, parse_document, parse_json, parse_yaml
+from connectorops.definitions.fetch import FetchOptions, fetch_pinned, redact
+from connectorops.definitions.model import ResolvedDefinition, SourceKind
+from connectorops.definitions.openapi import validate_openapi
+from connectorops.definitions.paconn import PaconnFolder, load_paconn_folder
+from connectorops.definitions.postman import convert_collection
+from connectorops.definitions.refs import bundle_refs
+from connectorops.errors import DefinitionError, Problem, Severity, ValidationFailed
+from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.source import SourceTree, normalize_relative
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DEFAULT_ICON = "icon.png"
+
+
+@dataclass
+class _Loaded:
+    kind: SourceKind
+    swagger: Any
+    file: str
+    source_files: list[str]
+    warnings: list[Problem] = field(default_factory=list)
+    paconn: PaconnFolder | None = None
+
+
+def resolve_definition(
+    connector: LoadedConnector,
+    tree: SourceTree,
+    environment: str,
+    *,
+    cache_dir: Path | None = None,
+    allow_private_urls: bool = False,
+    fetch_options: FetchOptions | None = None,
+) -> ResolvedDefinition:
+    """The validated, normalized definition for `environment`; raises ValidationFailed or DefinitionError.
+
+    `fetch_options` (tests, corporate CAs) replaces the URL-fetch defaults; `allow_private_urls`
+    lifts only the private-address check for `url:` sources.
+    """
+    spec = connector.document.for_environment(environment)
+    options = fetch_options or FetchOptions(allow_private_urls=allow_private_urls)
+    loaded = _load_source(connector, tree, cache_dir or default_cache_dir(tree), options)
+    problems = list(loaded.warnings)
+    if not isinstance(loaded.swagger, dict):
+        raise DefinitionError("the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file)
+    swagger = bundle_refs(loaded.swagger, file=loaded.file, folder=_ref_folder(connector, loaded), read=_reader(tree))
+    problems.extend(validate_openapi(swagger, loaded.file))
+    if any(p.severity == Severity.ERROR for p in problems):
+        raise ValidationFailed(problems, summary=f"definition of {connector.name} is invalid")
+
+    if spec.backend is not None:
+        swagger = apply_service_url(
+            swagger, spec.backend.serviceUrl, file=connector.path, field=_backend_field(connector, environment)
+        )
+    elif not swagger.get("host"):
+        raise ValidationFailed(
+            [
+                *problems,
+                Problem(
+                    "the definition has no host and connector.yaml sets no backend.serviceUrl",
+                    file=connector.path,
+                    field="spec.backend.serviceUrl",
+                    hint="set spec.backend.serviceUrl to the API's base URL",
+                ),
+            ],
+            summary=f"definition of {connector.name} is invalid",
+        )
+
+    existing = loaded.paconn.connection_parameters if loaded.paconn else None
+    if spec.auth is None and existing is None and _declares_oauth(swagger):
+        problems.append(
+            Problem(
+                "the definition declares OAuth 2.0 but connector.yaml has no auth: connections cannot sign in",
+                severity=Severity.WARNING,
+                file=connector.path,
+                field="spec.auth",
+                hint="add auth: {type: oauth2, identityProvider: ..., clientId: ...}",
+            )
+        )
+    applied = apply_auth(
+        swagger, spec.auth, existing_parameters=existing, connector_file=connector.path, definition_file=loaded.file
+    )
+    problems.extend(applied.warnings)
+    icon_png, icon_file = _icon(connector, tree, spec.icon, loaded.paconn)
+    source_files = [*loaded.source_files, *([icon_file] if icon_file else [])]
+    paconn = loaded.paconn
+    return ResolvedDefinition(
+        source_kind=loaded.kind,
+        swagger=_normalized(applied.swagger),
+        connection_parameters=_normalized(applied.connection_parameters),
+        capabilities=list(paconn.capabilities) if paconn else [],
+        policy_template_instances=_normalized(paconn.policy_template_instances) if paconn else [],
+        connection_parameter_sets=_normalized(paconn.connection_parameter_sets)
+        if paconn and paconn.connection_parameter_sets is not None
+        else None,
+        icon_brand_color=paconn.icon_brand_color if paconn else None,
+        icon_png=icon_png,
+        source_files=tuple(dict.fromkeys(source_files)),
+        warnings=tuple(problems),
+        secret_refs=dict(applied.secret_refs),
+    )
+
+
+def default_cache_dir(tree: SourceTree) -> Path:
+    """<repo>/.connectorops/cache for a working tree or a git revision of a local repository."""
+    root = getattr(tree, "root", None)
+    if root is None:
+        commit = getattr(tree, "commit", None)
+        working = getattr(getattr(commit, "repo", None), "working_tree_dir", None)
+        root = Path(working) if working else Path.cwd()
+    return Path(root) / ".connectorops" / "cache"
+
+
+def canonical_json(swagger: dict[str, Any]) -> str:
+    """The bytes `connectorops definition` prints: sorted keys, 2-space indent."""
+    return json.dumps(swagger, sort_keys=True, indent=2, ensure_ascii=False)
+
+
+def _load_source(connector: LoadedConnector, tree: SourceTree, cache_dir: Path, options: FetchOptions) -> _Loaded:
+    definition = connector.document.spec.definition
+    kind = definition.kind
+    if kind == "url":
+        assert definition.url is not None and definition.sha256 is not None
+        data = fetch_pinned(
+            definition.url,
+            definition.sha256,
+            cache_dir=cache_dir,
+            options=options,
+            field="spec.definition.url",
+            file=connector.path,
+        )
+        shown = redact(definition.url)
+        swagger = parse_json(data, shown)[0] if data.lstrip()[:1] in (b"{", b"[") else parse_yaml(data, shown)
+        return _Loaded(kind="url", swagger=swagger, file=shown, source_files=[connector.path])
+    if kind == "paconn":
+        folder = _inside_folder(connector, definition.paconn or "", "spec.definition.paconn")
+        paconn = load_paconn_folder(tree, folder)
+        return _Loaded(
+            kind="paconn",
+            swagger=paconn.swagger,
+            file=paconn.swagger_file,
+            source_files=list(paconn.source_files),
+            warnings=list(paconn.warnings),
+            paconn=paconn,
+        )
+    field_name = f"spec.definition.{kind}"
+    path = _inside_folder(connector, getattr(definition, kind) or "", field_name)
+    if not tree.exists(path) or tree.is_dir(path):
+        raise DefinitionError(
+            f"{path} does not exist or is not a file", file=connector.path, field=field_name, code="MissingFile"
+        )
+    check_size(tree.size(path), path)
+    data = tree.read_bytes(path)
+    if kind == "postman":
+        collection, warnings = parse_json(data, path, lenient=True)
+        swagger, conversion_warnings = convert_collection(collection, file=path, variables=definition.variables)
+        warnings.extend(conversion_warnings)
+        return _Loaded(kind="postman", swagger=swagger, file=path, source_files=[path], warnings=warnings)
+    swagger, warnings = parse_document(data, path)
+    return _Loaded(kind="openapi", swagger=swagger, file=path, source_files=[path], warnings=warnings)
+
+
+def _inside_folder(connector: LoadedConnector, relative: str, field_name: str) -> str:
+    """The repo-relative path of a file named in connector.yaml; it must stay in the connector folder."""
+    path = normalize_relative(relative, base=connector.folder, field=field_name, file=connector.path)
+    if path != connector.folder and not path.startswith(connector.folder.rstrip("/") + "/"):
+        raise DefinitionError(
+            f"{relative!r} is outside the connector folder {connector.folder}",
+            file=connector.path,
+            field=field_name,
+            code="PathEscape",
+            hint="keep definition files inside the connector folder",
+        )
+    return path
+
+
+def _ref_folder(connector: LoadedConnector, loaded: _Loaded) -> str:
+    # A fetched document has no folder: any file $ref in it is refused as outside the folder.
+    return connector.folder if loaded.kind != "url" else "\x00no-folder"
+
+
+def _reader(tree: SourceTree) -> Any:
+    def read(path: str) -> Any:
+        if not tree.exists(path):
+            raise DefinitionError(f"$ref target {path} does not exist", file=path, code="BadRef")
+        check_size(tree.size(path), path)
+        return parse_document(tree.read_bytes(path), path)[0]
+
+    return read
+
+
+def _icon(
+    connector: LoadedConnector, tree: SourceTree, icon: str | None, paconn: PaconnFolder | None
+) -> tuple[bytes | None, str | None]:
+    if icon and icon.startswith("https://"):
+        return None, None  # render passes icon URLs through
+    if icon:
+        path = _inside_folder(connector, icon, "spec.icon")
+    elif paconn and paconn.icon_png is not None:
+        return paconn.icon_png, None
+    else:
+        path = f"{connector.folder}/{DEFAULT_ICON}"
+        if not tree.exists(path):
+            return None, None
+    if not tree.exists(path):
+        raise DefinitionError(f"icon {path} does not exist", file=connector.path, field="spec.icon")
+    check_size(tree.size(path), path)
+    data = tree.read_bytes(path)
+    if not data.startswith(PNG_SIGNATURE):
+        raise DefinitionError(f"icon {path} is not a PNG file", file=connector.path, field="spec.icon")
+    return data, path
+
+
+def _declares_oauth(swagger: dict[str, Any]) -> bool:
+    definitions = swagger.get("securityDefinitions") or {}
+    return isinstance(definitions, dict) and any(
+        isinstance(v, dict) and v.get("type") == "oauth2" for v in definitions.values()
+    )
+
+
+def _backend_field(connector: LoadedConnector, environment: str) -> str:
+    override = connector.document.spec.environments.get(environment)
+    if override is not None and override.backend is not None:
+        return f"spec.environments.{environment}.backend.serviceUrl"
+    return "spec.backend.serviceUrl"
+
+
+def _normalized(value: Any) -> Any:
+    """A deep, JSON-only copy: what is deployed is exactly what `definition` prints."""
+    return json.loads(json.dumps(value, sort_keys=True))

@@ -65,7 +65,7 @@ def test_wrong_type_names_what_was_found_and_suggests_quotes() -> None:
 def test_missing_required_key_points_at_the_parent() -> None:
     problem = only(problems_for("  description: no definition here\n"), "spec.definition")
     assert problem.message == "missing required key 'definition'"
-    assert problem.line == 6
+    assert problem.line == 5
 
 
 def test_literal_secret_names_the_field_suggests_env_and_hides_the_value() -> None:

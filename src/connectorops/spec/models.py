@@ -76,6 +76,20 @@ class KeyVaultSecretRef(StrictModel):
 SecretRef = EnvSecretRef | KeyVaultSecretRef
 
 
+def _inside_connector_folder(value: object) -> object:
+    """Definition and icon files live in the connector folder: no absolute paths, no '..' escapes."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(("/", "\\")) or (len(value) > 1 and value[1] == ":") or "\x00" in value:
+        raise ValueError(f"absolute path {value!r} is not allowed; use a path relative to the connector folder")
+    depth = 0
+    for part in value.replace("\\", "/").split("/"):
+        depth += -1 if part == ".." else (0 if part in ("", ".") else 1)
+        if depth < 0:
+            raise ValueError(f"path {value!r} leaves the connector folder; keep the file next to connector.yaml")
+    return value
+
+
 def _refuse_literal_secret(value: object) -> object:
     if isinstance(value, str):
         raise ValueError(
@@ -232,6 +246,8 @@ class Definition(StrictModel):
     variables: dict[str, str] = Field(default_factory=dict)
     """Values for {{variables}} in the Postman collection (override the collection's own)."""
 
+    _check_paths = field_validator("openapi", "postman", "paconn", mode="before")(_inside_connector_folder)
+
     @model_validator(mode="after")
     def _exactly_one(self) -> Definition:
         given = [n for n in ("openapi", "url", "postman", "paconn") if getattr(self, n)]
@@ -332,6 +348,8 @@ class ConnectorSpecBody(StrictModel):
                 raise ValueError("icon URL must be https://")
         elif not value.lower().endswith(".png"):
             raise ValueError("icon must be a .png file in the connector folder or an https URL")
+        else:
+            _inside_connector_folder(value)
         return value
 
 

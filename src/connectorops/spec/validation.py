@@ -202,7 +202,8 @@ def _to_problem(item: Any, walk: _LocWalk, source_map: SourceMap, file: str) -> 
         position = source_map.locate_key(path)
     elif kind == "missing":
         message = f"missing required key {str(path[-1])!r}" if path else "missing value"
-        position, _ = source_map.locate_nearest(path[:-1])
+        # the key that holds the incomplete mapping (`spec:`), else the nearest existing value
+        position = source_map.locate_key(path[:-1]) or source_map.locate_nearest(path[:-1])[0]
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
         discriminator = str(ctx.get("discriminator", "type")).strip("'")
         tags = [t for m in walk.types if _is_model(m) for t in _tag_values(m, discriminator)]

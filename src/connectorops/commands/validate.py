@@ -1,0 +1,252 @@
+"""`connectorops validate [--json]`: load every connector, resolve its definition, check sharing.
+
+Shows every problem of the repository in one run; exit 1 on any error, 0 otherwise (warnings
+do not fail).
+
+JSON output (stable; fields are only ever added):
+    {
+      "ok": bool,                       # no error anywhere
+      "environment": str | null,        # the environment definitions were resolved for
+      "summary": {"errors": int, "warnings": int},
+      "connectors": [                   # one per connectors/<dir>/connector.yaml, sorted by path
+        {"name": str,                   # metadata.name, or the folder name when the YAML is unusable
+         "path": str,                   # repo-relative path of connector.yaml
+         "source": "openapi"|"url"|"postman"|"paconn"|null,
+         "operations": int | null,      # operations in the resolved definition; null if not resolved
+         "auth": str | null,            # e.g. "oauth2 (aad)", "apiKey", "none"
+         "problems": [Problem.to_dict(), ...]}   # problems in files of this connector's folder
+      ],
+      "problems": [Problem.to_dict(), ...]       # problems outside any connector folder
+    }
+Problem.to_dict(): {severity, code, file, line, column, field, message, hint}.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
+from connectorops.errors import ConnectoropsError, Problem, Severity
+from connectorops.spec.loader import load_repository, select_environment
+from connectorops.spec.models import LocalEnvironment
+from connectorops.spec.repository import LoadedConnector, Repository
+from connectorops.spec.source import FileSystemTree, SourceTree
+
+DEFAULT_STATE_DIR = ".connectorops"
+
+
+@dataclass
+class ConnectorCheck:
+    """What validate found out about one connector.yaml."""
+
+    name: str
+    path: str
+    source: str | None = None
+    operations: int | None = None
+    auth: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def folder(self) -> str:
+        return self.path.rsplit("/", 1)[0]
+
+    def owns(self, problem: Problem) -> bool:
+        file = problem.file or ""
+        return file == self.folder or file.startswith(self.folder + "/")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "source": self.source,
+            "operations": self.operations,
+            "auth": self.auth,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass
+class ValidationReport:
+    environment: str | None
+    connectors: list[ConnectorCheck]
+    problems: list[Problem]  # outside any connector folder
+
+    def all_problems(self) -> list[Problem]:
+        return self.problems + [p for c in self.connectors for p in c.problems]
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for p in self.all_problems() if p.severity == severity)
+
+    @property
+    def ok(self) -> bool:
+        return self.count(Severity.ERROR) == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "environment": self.environment,
+            "summary": {"errors": self.count(Severity.ERROR), "warnings": self.count(Severity.WARNING)},
+            "connectors": [c.to_dict() for c in self.connectors],
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def run(ctx: CliContext, *, json_output: bool) -> int:
+    report = validate_repository(FileSystemTree(ctx.repo), ctx.repo, ctx.environment)
+    if json_output:
+        ctx.console.out(json.dumps(report.to_dict(), indent=2), highlight=False)
+    else:
+        _print_report(ctx, report)
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def validate_repository(tree: SourceTree, repo_root: Path, environment: str | None) -> ValidationReport:
+    """Every problem of the repository for one environment; raises only for non-user errors."""
+    repo = load_repository(tree)
+    problems: list[Problem] = list(repo.problems)
+    env_name: str | None = None
+    cache_dir = repo_root / DEFAULT_STATE_DIR / "cache"
+    try:
+        env_name, env = select_environment(repo, environment)
+        if isinstance(env, LocalEnvironment):
+            cache_dir = repo_root / env.stateDir / "cache"
+    except ConnectoropsError as error:
+        problems.extend(error.problems)
+
+    checks = {path: ConnectorCheck(name=path.rsplit("/", 2)[-2], path=path) for path in repo.connector_files}
+    if env_name is not None:
+        sharing_problems = _sharing_problems(repo, env_name)
+        problems.extend(sharing_problems)
+        for connector in repo.connectors:
+            check = checks[connector.path]
+            check.name = connector.name
+            _describe(check, connector, env_name)
+            problems.extend(_resolve(check, connector, tree, env_name, cache_dir))
+
+    ordered = sorted(checks.values(), key=lambda c: c.path)
+    outside: list[Problem] = []
+    for problem in problems:
+        owner = next((c for c in ordered if c.owns(problem)), None)
+        (owner.problems if owner else outside).append(problem)
+    return ValidationReport(environment=env_name, connectors=ordered, problems=outside)
+
+
+def _describe(check: ConnectorCheck, connector: LoadedConnector, environment: str) -> None:
+    spec = connector.document.for_environment(environment)
+    check.source = spec.definition.kind
+    if spec.auth is not None:
+        provider = getattr(spec.auth, "identityProvider", None)
+        check.auth = f"{spec.auth.type} ({provider})" if provider else spec.auth.type
+
+
+def _resolve(
+    check: ConnectorCheck, connector: LoadedConnector, tree: SourceTree, environment: str, cache_dir: Path
+) -> list[Problem]:
+    """Resolve the definition (contract B); its problems, and operations/auth into `check`."""
+    try:
+        resolve = importlib.import_module("connectorops.definitions.resolve")
+    except ImportError:
+        return [
+            Problem(
+                "definition not checked: connectorops.definitions.resolve is not available",
+                severity=Severity.WARNING,
+                file=connector.path,
+                field="spec.definition",
+            )
+        ]
+    try:
+        resolved = resolve.resolve_definition(connector, tree, environment, cache_dir=cache_dir)
+    except ConnectoropsError as error:
+        return [_with_file(p, connector.path) for p in error.problems]
+    check.operations = resolved.operation_count
+    if check.auth is None:
+        check.auth = resolved.auth_kind
+    return [_with_file(p, connector.path) for p in resolved.warnings]
+
+
+def _sharing_problems(repo: Repository, environment: str) -> list[Problem]:
+    """policies/sharing.yaml and every connector's sharing requests (contract D)."""
+    try:
+        sharing = importlib.import_module("connectorops.policy.sharing")
+    except ImportError:
+        return []
+    policy, problems = sharing.load_sharing_policy(repo.tree)
+    for connector in repo.connectors:
+        problems.extend(sharing.check_sharing(connector, environment, policy, tree=repo.tree))
+    return list(problems)
+
+
+def _with_file(problem: Problem, file: str) -> Problem:
+    """Problems without a file belong to the connector.yaml they were found for."""
+    if problem.file:
+        return problem
+    return Problem(
+        problem.message,
+        severity=problem.severity,
+        file=file,
+        line=problem.line,
+        column=problem.column,
+        field=problem.field,
+        hint=problem.hint,
+        code=problem.code,
+    )
+
+
+# --- terminal output ---------------------------------------------------------------------
+
+
+def _result_text(problems: list[Problem]) -> Text:
+    errors = sum(1 for p in problems if p.severity == Severity.ERROR)
+    warnings = sum(1 for p in problems if p.severity == Severity.WARNING)
+    if errors:
+        text = f"{errors} error{'s' if errors > 1 else ''}"
+        if warnings:
+            text += f", {warnings} warning{'s' if warnings > 1 else ''}"
+        return Text(text, style="bold red")
+    if warnings:
+        return Text(f"{warnings} warning{'s' if warnings > 1 else ''}", style="yellow")
+    return Text("OK", style="green")
+
+
+def _print_problem(ctx: CliContext, problem: Problem) -> None:
+    style = "bold red" if problem.severity == Severity.ERROR else "yellow"
+    line = Text("  ")
+    line.append(str(problem.severity), style=style)
+    line.append(f" {problem.location}: " if problem.location else " ")
+    line.append(problem.message)
+    ctx.console.print(line, highlight=False, soft_wrap=True)
+    if problem.hint:
+        ctx.console.print(Text(f"      hint: {problem.hint}", style="dim"), highlight=False, soft_wrap=True)
+
+
+def _print_report(ctx: CliContext, report: ValidationReport) -> None:
+    title = f"connectors (environment {report.environment})" if report.environment else "connectors"
+    table = Table(title=title, title_justify="left")
+    for column in ("connector", "source", "operations", "auth", "result"):
+        table.add_column(column, justify="right" if column == "operations" else "left")
+    for check in report.connectors:
+        operations = "-" if check.operations is None else str(check.operations)
+        table.add_row(check.name, check.source or "-", operations, check.auth or "-", _result_text(check.problems))
+    if report.connectors:
+        ctx.console.print(table)
+    else:
+        ctx.console.print("no connectors found under connectors/", highlight=False)
+    for check in report.connectors:
+        if check.problems:
+            ctx.console.print(Text(f"\n{check.name} ({check.path})", style="bold"), highlight=False)
+            for problem in check.problems:
+                _print_problem(ctx, problem)
+    if report.problems:
+        ctx.console.print(Text("\nrepository", style="bold"), highlight=False)
+        for problem in report.problems:
+            _print_problem(ctx, problem)
+    errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
+    summary = Text(f"\n{errors} error(s), {warnings} warning(s)", style="bold red" if errors else "green")
+    ctx.console.print(summary, highlight=False)

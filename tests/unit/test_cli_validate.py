@@ -208,3 +208,20 @@ def test_every_broken_connector_is_listed_in_one_run(tmp_path: Path) -> None:
     assert names == ["broken", "orders"]
     assert report["summary"]["errors"] >= 1 and report["summary"]["warnings"] >= 1  # type: ignore[index]
     assert [p["file"] for p in report["problems"]] == ["connectors/empty"]  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks")
+def test_definition_symlink_escaping_the_repo(tmp_path: Path) -> None:
+    secret_file = tmp_path / "outside-openapi.yaml"
+    secret_file.write_text(OPENAPI.replace("Orders API", "outside-marker"))
+    root = make_repo(tmp_path / "repo")
+    definition = root / "connectors" / "orders" / "openapi.yaml"
+    definition.unlink()
+    definition.symlink_to(secret_file)
+    result = validate(root)
+    assert result.exit_code == 1, result.output
+    # the resolver reports it as not usable (today: "does not exist or is not a file"); never reads it
+    assert "connectors/orders/openapi.yaml" in result.output
+    code, report = validate_json(root)
+    assert code == 1 and "outside-marker" not in json.dumps(report)
+    assert any(p["severity"] == "error" for p in connector_problems(report))

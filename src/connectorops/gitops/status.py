@@ -19,7 +19,7 @@ def iso(timestamp: float | None) -> str | None:
 
 @dataclass(frozen=True)
 class ReconcileOutcome:
-    """One reconcile: what it saw and did. `result`: success | failure | invalid (a user error in git)."""
+    """One reconcile: what it saw and did. `result`: success | failure | invalid (user error in git) | interrupted."""
 
     commit: str
     result: str
@@ -147,7 +147,7 @@ class ControllerStatus:
                     joined = ",".join(x for x in (f'environment="{env}"', labels) if x)
                     lines.append(f"connectorops_{name}{{{joined}}} {_number(value)}")
 
-            results = ("success", "failure", "invalid")
+            results = ("success", "failure", "invalid", "interrupted")
             metric(
                 "reconcile_total",
                 "counter",

@@ -1,0 +1,211 @@
+"""One controller reconcile through the engine: load the tree, observe, plan, detect drift, apply under the lease.
+
+Writes go through `GuardedGateway`, which refuses to start a new write once a stop was requested or
+the lease is no longer ours: the action in flight finishes, nothing new starts.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack, suppress
+from pathlib import Path
+from typing import Any
+
+from connectorops.azure.gateway import ArmGateway
+from connectorops.engine.apply import apply_plan
+from connectorops.engine.drift import DriftReport, detect_drift
+from connectorops.engine.pipeline import Inputs, connect, plan_environment, target_of
+from connectorops.engine.plan import Plan, PlanOptions
+from connectorops.errors import ConnectoropsError, GatewayError, Problem, ValidationFailed
+from connectorops.gitops.lease import Lease
+from connectorops.gitops.revisions import GitTree
+from connectorops.gitops.status import ReconcileOutcome
+from connectorops.spec.loader import load_repository, select_environment
+
+WRITE_METHODS = frozenset(
+    {
+        "put_custom_api",
+        "patch_custom_api_tags",
+        "delete_custom_api",
+        "put_connection",
+        "delete_connection",
+        "put_role_assignment",
+        "delete_role_assignment",
+        "put_workflow",
+    }
+)
+MAX_STATUS_ITEMS = 50
+
+
+class WriteRefused(ConnectoropsError):
+    """A write was not started: the controller is stopping or lost its lease."""
+
+
+class GuardedGateway:
+    """Delegates to a gateway; before every write checks stop + lease (renewing the lease when half spent)."""
+
+    def __init__(self, inner: ArmGateway, lease: Lease, should_stop: Callable[[], bool]) -> None:
+        self._inner = inner
+        self._lease = lease
+        self._should_stop = should_stop
+        self._lock = threading.Lock()
+        self.refused = 0
+
+    def _may_write(self) -> None:
+        with self._lock:
+            if self._should_stop():
+                self.refused += 1
+                raise WriteRefused("not started: the controller is stopping")
+            remaining = (self._lease.expires_at or 0.0) - time.time()
+            if self._lease.held and remaining < self._lease.ttl / 2:
+                self._lease.acquire()
+            if not self._lease.check():
+                self.refused += 1
+                raise WriteRefused("not started: this controller no longer holds the lease")
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name not in WRITE_METHODS:
+            return attribute
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            self._may_write()
+            return attribute(*args, **kwargs)
+
+        return guarded
+
+
+def drift_summary(report: DriftReport, plan: Plan) -> dict[str, Any]:
+    """The /status drift document: counts plus the first items, never bodies or secrets."""
+    return {
+        "total": len(report.drift),
+        "byKind": {k: n for k, n in report.counts().items()},
+        "items": [
+            {
+                "kind": item.kind,
+                "connector": item.connector,
+                "detail": item.detail,
+                "fields": [c.path for c in item.changes][:20],
+            }
+            for item in report.drift[:MAX_STATUS_ITEMS]
+        ],
+        "planChanges": len(plan.changes),
+    }
+
+
+class EngineReconciler:
+    """Keeps one gateway (and one lease) per environment config; everything else is read afresh each time."""
+
+    def __init__(
+        self,
+        local_root: Path,
+        environment: str | None,
+        holder: str,
+        *,
+        lease_ttl: float,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.local_root = local_root
+        self.environment = environment
+        self.holder = holder
+        self.lease_ttl = lease_ttl
+        self.environ = os.environ if environ is None else environ
+        self._stack = ExitStack()
+        self._key: str | None = None
+        self._gateway: ArmGateway | None = None
+        self.lease: Lease | None = None
+
+    def _connect(self, inputs: Inputs) -> tuple[ArmGateway, Lease]:
+        config = inputs.repo.config.environments[inputs.environment]
+        key = inputs.environment + ":" + config.model_dump_json()
+        if key != self._key or self._gateway is None or self.lease is None:
+            self._disconnect()
+            self._gateway = self._stack.enter_context(connect(inputs))
+            self.lease = Lease(self._gateway, inputs.environment, self.holder, ttl=self.lease_ttl)
+            self._key = key
+        return self._gateway, self.lease
+
+    def _disconnect(self) -> None:
+        if self.lease is not None and self.lease.held:
+            with suppress(ConnectoropsError):  # expiry frees it anyway
+                self.lease.release()
+        self._stack.close()
+        self._stack = ExitStack()
+        self._gateway = None
+        self.lease = None
+        self._key = None
+
+    def reconcile(self, tree: GitTree, *, apply: bool, should_stop: Callable[[], bool]) -> ReconcileOutcome:
+        started = time.time()
+        repo = load_repository(tree)
+        if repo.errors:
+            raise ValidationFailed(repo.problems, summary=f"the repository ({tree.label}) has errors")
+        environment, _ = select_environment(repo, self.environment)
+        inputs = Inputs(repo_root=self.local_root, repo=repo, environment=environment, commit=tree.sha)
+        try:
+            gateway, lease = self._connect(inputs)
+            desired, observed, plan = plan_environment(inputs, gateway, PlanOptions(), drift=True)
+            report = detect_drift(desired, observed, gateway, target=target_of(gateway))
+            summary = drift_summary(report, plan)
+            if not apply:
+                return self._outcome(tree, started, plan, summary, "not needed (observe mode)")
+            held = lease.acquire()
+            lease_text = "held" if held else f"held by {lease.seen_holder or 'another controller'}"
+            if not held or not plan.changes:
+                return self._outcome(tree, started, plan, summary, lease_text)
+            if plan.is_blocked:
+                raise ValidationFailed(_blocked_problems(plan), summary="the plan is blocked; nothing applied")
+            guarded = GuardedGateway(gateway, lease, should_stop)
+            result = apply_plan(plan, guarded, secrets=self.environ)  # type: ignore[arg-type]
+        except GatewayError:
+            self._disconnect()  # a broken connection or expired credential: start clean next time
+            raise
+        done = [f"{r.kind} {r.name}" for r in result.done]
+        failed = [f"{r.kind} {r.name}: {r.message}" for r in result.failed]
+        outcome = "interrupted" if guarded.refused else "failure" if failed else "success"
+        return ReconcileOutcome(
+            tree.sha,
+            outcome,
+            started,
+            time.time(),
+            changes=len(plan.changes),
+            applied=len(done),
+            drift=summary,
+            lease=lease_text,
+            message="; ".join(failed[:5]),
+            actions=tuple(done),
+        )
+
+    def _outcome(
+        self, tree: GitTree, started: float, plan: Plan, summary: dict[str, Any], lease: str
+    ) -> ReconcileOutcome:
+        pending = [f"{a.kind} {a.name}" for a in plan.changes]
+        return ReconcileOutcome(
+            tree.sha,
+            "success",
+            started,
+            time.time(),
+            changes=len(plan.changes),
+            drift=summary,
+            lease=lease,
+            actions=(),
+            message=("not applied: " + ", ".join(pending[:10])) if pending else "",
+        )
+
+    def close(self) -> None:
+        self._disconnect()
+
+
+def _blocked_problems(plan: Plan) -> list[Problem]:
+    problems = list(plan.errors)
+    problems += [
+        Problem(f"{a.key} blocked: {a.reasons[0] if a.reasons else 'guard'}", hint="see `connectorops plan`")
+        for a in plan.blocked_actions
+    ]
+    problems += [
+        Problem(str(f.get("message")), file=f.get("file"), code=f.get("ruleId")) for f in plan.mandatory_findings
+    ]
+    return problems or [Problem("the plan is blocked", hint="see `connectorops plan`")]

@@ -1,0 +1,116 @@
+"""Open the gateway an environment of connectorops.yaml names: the embedded emulator for
+`target: local`, Azure (or any ARM-compatible endpoint) for `target: azure`.
+
+The only place that knows which is which; the gateway itself cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from connectorops.azure.credentials import StaticTokenCredential, build_credential
+from connectorops.azure.gateway import ArmGateway, ArmTarget
+from connectorops.azure.pipeline import RetrySettings
+from connectorops.errors import SpecError
+from connectorops.spec.models import AzureEnvironment, LocalEnvironment, ProjectConfig
+
+CONFIG_FILE = "connectorops.yaml"
+EMULATOR_DB_NAME = "emulator.db"
+
+
+def _environment(config: ProjectConfig, environment: str) -> LocalEnvironment | AzureEnvironment:
+    chosen = config.environments.get(environment)
+    if chosen is None:
+        known = ", ".join(sorted(config.environments)) or "none"
+        raise SpecError(
+            f"unknown environment {environment!r} (defined: {known})",
+            file=CONFIG_FILE,
+            field="environments",
+            hint="pass -e with one of the defined environments",
+        )
+    return chosen
+
+
+def emulator_db_path(repo_root: Path, environment: LocalEnvironment) -> Path:
+    """Where a local environment keeps its emulator state (gitignored .connectorops/ by default)."""
+    state_dir = Path(environment.stateDir)
+    return (state_dir if state_dir.is_absolute() else repo_root / state_dir) / EMULATOR_DB_NAME
+
+
+@contextmanager
+def open_gateway(
+    repo_root: Path,
+    config: ProjectConfig,
+    environment: str,
+    *,
+    principals: Iterable[tuple[str, str, str]] = (),
+    settings: RetrySettings | None = None,
+) -> Iterator[ArmGateway]:
+    """A gateway for `environment`, closed (and for `local` the emulator stopped) on exit.
+
+    principals: (object_id, principal_type, display_name) to make known to the emulator's
+    directory (ignored for Azure, whose directory is Entra ID).
+    """
+    chosen = _environment(config, environment)
+    if isinstance(chosen, LocalEnvironment):
+        with _local_gateway(repo_root, chosen, principals, settings) as gateway:
+            yield gateway
+        return
+    target = ArmTarget(
+        base_url=chosen.armEndpoint.rstrip("/"),
+        subscription_id=chosen.subscriptionId,
+        resource_group=chosen.resourceGroup,
+        location=chosen.location,
+        credential=build_credential(chosen.credential),
+        ca_bundle=_ca_bundle(repo_root, environment, chosen.caBundle),
+        # Sovereign clouds and emulators: the token audience is the endpoint itself.
+        credential_scope=f"{chosen.armEndpoint.rstrip('/')}/.default",
+    )
+    with ArmGateway(target, settings=settings) as gateway:
+        yield gateway
+
+
+@contextmanager
+def _local_gateway(
+    repo_root: Path,
+    environment: LocalEnvironment,
+    principals: Iterable[tuple[str, str, str]],
+    settings: RetrySettings | None,
+) -> Iterator[ArmGateway]:
+    # Imported here: the emulator (and its TLS setup) is only needed for local runs.
+    from connectorops.emulator.server import EmulatorServer
+
+    server = EmulatorServer(emulator_db_path(repo_root, environment), location=environment.location)
+    try:
+        info = server.start()
+        for object_id, principal_type, display_name in principals:
+            server.add_principal(object_id, principal_type, display_name)
+        target = ArmTarget(
+            base_url=info.base_url,
+            subscription_id=environment.subscriptionId or info.subscription_id,
+            resource_group=environment.resourceGroup,
+            location=environment.location,
+            credential=StaticTokenCredential(info.token),
+            ca_bundle=info.ca_path,
+        )
+        with ArmGateway(target, settings=settings) as gateway:
+            yield gateway
+    finally:
+        server.stop()
+
+
+def _ca_bundle(repo_root: Path, environment: str, ca_bundle: str | None) -> str | None:
+    if ca_bundle is None:
+        return None
+    path = Path(ca_bundle)
+    path = path if path.is_absolute() else repo_root / path
+    if not path.is_file():
+        raise SpecError(
+            f"caBundle {ca_bundle!r} does not exist",
+            file=CONFIG_FILE,
+            field=f"environments.{environment}.caBundle",
+            hint="a PEM file of the CA that signed the ARM endpoint's certificate, relative to the repository",
+        )
+    return str(path)

@@ -1,0 +1,80 @@
+"""Credentials the gateway can authenticate with: the emulator's static token, a token from the
+environment ($CONNECTOROPS_ARM_TOKEN) or azure-identity's DefaultAzureCredential.
+
+Token values are never part of a repr, message or log line.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Literal
+
+from azure.core.credentials import AccessToken, TokenCredential
+
+from connectorops.errors import AuthenticationError
+
+TOKEN_ENV_VAR = "CONNECTOROPS_ARM_TOKEN"  # noqa: S105 - the variable name, not a token
+# A static token has no expiry of its own; report one an hour ahead so the bearer policy keeps it.
+_STATIC_LIFETIME = 3600
+
+
+class StaticTokenCredential:
+    """A fixed bearer token (the local emulator's): a TokenCredential without any identity provider."""
+
+    def __init__(self, token: str) -> None:
+        if not token:
+            raise AuthenticationError("empty bearer token", hint="start the emulator or set a token")
+        self._token = token
+
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        return AccessToken(self._token, int(time.time()) + _STATIC_LIFETIME)
+
+    def __repr__(self) -> str:
+        return "StaticTokenCredential(<redacted>)"
+
+
+class EnvironmentTokenCredential:
+    """The bearer token in $CONNECTOROPS_ARM_TOKEN, read at each use (CI can rotate it between runs)."""
+
+    def __init__(self, variable: str = TOKEN_ENV_VAR) -> None:
+        self.variable = variable
+
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        token = os.environ.get(self.variable, "").strip()
+        if not token:
+            raise AuthenticationError(
+                f"credential token-env: ${self.variable} is not set",
+                hint=f"export {self.variable}=<bearer token>, e.g. from `az account get-access-token` "
+                "or the `token` field printed by `connectorops emulator serve`",
+            )
+        return AccessToken(token, int(time.time()) + _STATIC_LIFETIME)
+
+    def __repr__(self) -> str:
+        return f"EnvironmentTokenCredential(variable={self.variable!r})"
+
+
+def build_credential(kind: Literal["default", "token-env"]) -> TokenCredential:
+    """The credential an azure environment's `credential:` names."""
+    if kind == "token-env":
+        return EnvironmentTokenCredential()
+    from azure.identity import DefaultAzureCredential  # imported late: slow, and unused for local runs
+
+    # Interactive browser login never fits a CLI run in CI; everything else (env, workload identity,
+    # managed identity, az CLI, azd, PowerShell) is tried in DefaultAzureCredential's order.
+    credential: TokenCredential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    return credential

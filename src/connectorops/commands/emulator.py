@@ -1,0 +1,39 @@
+"""`connectorops emulator serve`: run the ARM emulator until SIGINT/SIGTERM.
+
+The first stdout line is one JSON object {base_url, token, ca_path, subscription_id} so scripts
+(and an environment with `credential: token-env`) can connect; nothing else goes to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from connectorops.commands.context import EXIT_OK, CliContext
+from connectorops.emulator.server import EmulatorServer
+
+
+def run(ctx: CliContext, *, db: Path, port: int, host: str) -> int:
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with EmulatorServer(db.resolve(), host=host, port=port) as server:
+            assert server.info is not None
+            sys.stdout.write(json.dumps(server.info.to_dict()) + "\n")
+            sys.stdout.flush()
+            ctx.err_console.print(f"emulator listening on {server.info.base_url} (state: {db}); Ctrl-C stops it")
+            while not stop.wait(0.5):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    ctx.err_console.print("emulator stopped")
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""The local ARM emulator: Azure Resource Manager's REST surface over HTTPS, with SQLite state."""

@@ -1,0 +1,158 @@
+"""Microsoft.Web/connections (api-version 2016-06-01): API connections to a customApi or managed API.
+
+`properties.api.id` must name an existing customApi (or a managed API); `parameterValues` are
+write-only secrets: never stored, never returned.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from connectorops.emulator.paths import ArmPath, check_resource_name, resource_group_id
+from connectorops.emulator.protocol import (
+    ArmError,
+    ArmRequest,
+    ArmResponse,
+    list_page,
+    new_etag,
+    now_iso,
+    page_size,
+    require_api_version,
+    skip_token,
+)
+from connectorops.emulator.routes.context import (
+    RouteContext,
+    check_tags,
+    method_not_allowed,
+    not_found,
+    object_field,
+    require_resource_group,
+)
+
+RESOURCE_TYPE = "Microsoft.Web/connections"
+API_VERSIONS = ("2016-06-01", "2018-07-01-preview")
+CUSTOM_API_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Web/customApis/[^/]+$", re.IGNORECASE
+)
+MANAGED_API_ID = re.compile(
+    r"^/subscriptions/[^/]+/providers/Microsoft\.Web/locations/(?P<location>[^/]+)/managedApis/(?P<name>[^/]+)$",
+    re.IGNORECASE,
+)
+WRITE_ONLY = ("parameterValues", "parameterValueSet")
+
+
+def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
+    require_api_version(request, RESOURCE_TYPE, API_VERSIONS)
+    resource_group = require_resource_group(path)
+    if path.action is not None:
+        raise ArmError(404, "NotFound", f"The emulator does not implement the '{path.action}' action on connections.")
+    parent = resource_group_id(path.subscription, resource_group)
+    if path.name is None:
+        if request.method != "GET":
+            raise method_not_allowed(request.method, "the connections collection")
+        limit = page_size(request, ctx.page_size)
+        rows = ctx.store.list_page(RESOURCE_TYPE, parent, after=skip_token(request), limit=limit + 1)
+        return ArmResponse(200, list_page(request, rows, limit, lambda r: r.body))
+    check_resource_name(path.name, RESOURCE_TYPE)
+    resource_id = f"{parent}/providers/{RESOURCE_TYPE}/{path.name}"
+    if request.method == "GET":
+        stored = ctx.store.get(resource_id)
+        if stored is None:
+            raise not_found(RESOURCE_TYPE, path.name, resource_group)
+        return ArmResponse(200, stored.body)
+    if request.method == "PUT":
+        return _put(ctx, request, path.name, parent, resource_id)
+    if request.method == "PATCH":
+        return _patch(ctx, request, path.name, resource_group, resource_id)
+    if request.method == "DELETE":
+        return ArmResponse(200 if ctx.store.delete(resource_id) else 204)
+    raise method_not_allowed(request.method, "a connection")
+
+
+def _expanded_api(ctx: RouteContext, api_id: str) -> tuple[dict[str, Any], str | None]:
+    """The `api` block ARM returns, and the location the API lives in."""
+    if CUSTOM_API_ID.match(api_id):
+        custom_api = ctx.store.get(api_id)
+        if custom_api is None:
+            raise ArmError(
+                400,
+                "InvalidRequestContent",
+                f"The API '{api_id}' referenced by properties.api.id does not exist. Create the customApi first.",
+            )
+        properties = custom_api.body.get("properties") or {}
+        api = {
+            "name": custom_api.body["name"],
+            "displayName": properties.get("displayName", custom_api.body["name"]),
+            "description": properties.get("description", ""),
+            "iconUri": properties.get("iconUri", ""),
+            "brandColor": properties.get("brandColor", ""),
+            "id": custom_api.body["id"],
+            "type": "Microsoft.Web/customApis",
+        }
+        return api, custom_api.body.get("location")
+    managed = MANAGED_API_ID.match(api_id)
+    if managed:
+        # No managed-API catalogue in the emulator: every managed API name is taken to exist.
+        api = {
+            "name": managed["name"],
+            "displayName": managed["name"],
+            "description": "",
+            "iconUri": f"https://connectoricons.example/{managed['name']}.png",
+            "brandColor": "#FFFFFF",
+            "id": api_id,
+            "type": "Microsoft.Web/locations/managedApis",
+        }
+        return api, managed["location"]
+    raise ArmError(
+        400,
+        "InvalidRequestContent",
+        f"properties.api.id '{api_id}' is neither a customApi nor a managed API resource id.",
+    )
+
+
+def _put(ctx: RouteContext, request: ArmRequest, name: str, parent: str, resource_id: str) -> ArmResponse:
+    body = request.json_body()
+    properties_in = object_field(body, "properties")
+    api_in = object_field(properties_in, "api")
+    api_id = api_in.get("id")
+    if not isinstance(api_id, str) or not api_id:
+        raise ArmError(400, "InvalidRequestContent", "properties.api.id is required: the API this connection uses.")
+    tags = check_tags(body)
+    with ctx.store.transaction():
+        api, api_location = _expanded_api(ctx, api_id)
+        current = ctx.store.get(resource_id)
+        now = now_iso()
+        properties = {k: v for k, v in properties_in.items() if k not in WRITE_ONLY}
+        properties["displayName"] = properties_in.get("displayName", name)
+        properties["statuses"] = [{"status": "Connected"}]
+        properties["customParameterValues"] = properties_in.get("customParameterValues") or {}
+        properties["nonSecretParameterValues"] = properties_in.get("nonSecretParameterValues") or {}
+        properties["createdTime"] = current.body["properties"]["createdTime"] if current else now
+        properties["changedTime"] = now
+        properties["api"] = api
+        properties["testLinks"] = properties_in.get("testLinks") or []
+        stored_body: dict[str, Any] = {
+            "properties": properties,
+            "id": resource_id,
+            "name": name,
+            "type": RESOURCE_TYPE,
+            "location": body.get("location") or api_location or ctx.default_location,
+            "etag": new_etag(),
+        }
+        if "tags" in body:
+            stored_body["tags"] = tags
+        ctx.store.put(resource_id, RESOURCE_TYPE, parent, stored_body, ref=api["id"])
+    return ArmResponse(200, stored_body)
+
+
+def _patch(ctx: RouteContext, request: ArmRequest, name: str, resource_group: str, resource_id: str) -> ArmResponse:
+    """Connections_Update: "Updates a connection's tags"."""
+    tags = check_tags(request.json_body())
+    with ctx.store.transaction():
+        current = ctx.store.get(resource_id)
+        if current is None:
+            raise not_found(RESOURCE_TYPE, name, resource_group)
+        updated = dict(current.body, tags=tags, etag=new_etag())
+        ctx.store.put(resource_id, RESOURCE_TYPE, current.parent, updated, ref=current.ref)
+    return ArmResponse(200, updated)

@@ -1,0 +1,191 @@
+"""Microsoft.Web/customApis (api-version 2016-06-01): the custom connectors themselves.
+
+Server-computed parts follow the REST examples: runtimeUrls, apiDefinitions URLs (served by the
+emulator, signed), wsdlDefinition {}, provisioningState; GET never echoes `swagger`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectorops.emulator.paths import ArmPath, check_resource_name, resource_group_id
+from connectorops.emulator.protocol import (
+    ArmError,
+    ArmRequest,
+    ArmResponse,
+    check_preconditions,
+    list_page,
+    new_etag,
+    page_size,
+    require_api_version,
+    skip_token,
+)
+from connectorops.emulator.routes.context import (
+    RouteContext,
+    check_tags,
+    method_not_allowed,
+    not_found,
+    object_field,
+    require_resource_group,
+)
+from connectorops.emulator.store import StoredResource
+
+RESOURCE_TYPE = "Microsoft.Web/customApis"
+API_VERSIONS = ("2016-06-01", "2018-07-01-preview")
+CONNECTIONS_TYPE = "Microsoft.Web/connections"
+ROLE_ASSIGNMENTS_TYPE = "Microsoft.Authorization/roleAssignments"
+SERVER_COMPUTED = ("runtimeUrls", "provisioningState", "swagger")
+
+
+def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
+    require_api_version(request, RESOURCE_TYPE, API_VERSIONS)
+    if path.action is not None:
+        raise ArmError(404, "NotFound", f"The emulator does not implement the '{path.action}' action on customApis.")
+    if path.name is None:
+        if request.method != "GET":
+            raise method_not_allowed(request.method, "the customApis collection")
+        return _list(ctx, request, path)
+    resource_group = require_resource_group(path)
+    check_resource_name(path.name, RESOURCE_TYPE)
+    resource_id = f"{resource_group_id(path.subscription, resource_group)}/providers/{RESOURCE_TYPE}/{path.name}"
+    if request.method == "GET":
+        stored = ctx.store.get(resource_id)
+        if stored is None:
+            raise not_found(RESOURCE_TYPE, path.name, resource_group)
+        return ArmResponse(200, render(ctx, request.base_url, stored), {"ETag": stored.body["etag"]})
+    if request.method == "PUT":
+        return _put(ctx, request, path, resource_id)
+    if request.method == "PATCH":
+        return _patch(ctx, request, path, resource_id)
+    if request.method == "DELETE":
+        return ArmResponse(200 if delete_with_dependents(ctx, resource_id) else 204)
+    raise method_not_allowed(request.method, "a customApi")
+
+
+def render(ctx: RouteContext, base_url: str, stored: StoredResource) -> dict[str, Any]:
+    """The GET shape. URLs are computed per request: the emulator's port changes across restarts."""
+    body = dict(stored.body)
+    properties = dict(body.get("properties") or {})
+    definitions = dict(properties.get("apiDefinitions") or {})
+    if stored.extra is not None:
+        definitions["originalSwaggerUrl"] = ctx.swagger_url(base_url, stored.key, "original")
+    definitions["modifiedSwaggerUrl"] = ctx.swagger_url(base_url, stored.key, "modified")
+    properties["apiDefinitions"] = definitions
+    properties["runtimeUrls"] = [f"{base_url}/apim/{body['name']}"]
+    properties["provisioningState"] = "Succeeded"
+    body["properties"] = properties
+    return body
+
+
+def _list(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
+    if path.resource_group is not None:
+        scope = resource_group_id(path.subscription, path.resource_group)
+    elif path.scope.count("/") == 2:
+        scope = path.scope  # the subscription
+    else:
+        raise ArmError(404, "NotFound", "customApis are listed per subscription or resource group.")
+    limit = page_size(request, ctx.page_size)
+    rows = ctx.store.list_page(RESOURCE_TYPE, scope, after=skip_token(request), limit=limit + 1)
+    return ArmResponse(200, list_page(request, rows, limit, lambda r: render(ctx, request.base_url, r)))
+
+
+def _swagger_of(properties: dict[str, Any]) -> dict[str, Any] | None:
+    swagger = properties.get("swagger")
+    if not swagger:
+        definitions = properties.get("apiDefinitions")
+        swagger = definitions.get("swagger") if isinstance(definitions, dict) else None
+    if swagger in (None, {}):
+        return None
+    if not isinstance(swagger, dict):
+        raise ArmError(400, "InvalidRequestContent", "properties.swagger must be a JSON object (an OpenAPI 2.0 doc).")
+    return swagger
+
+
+def _put(ctx: RouteContext, request: ArmRequest, path: ArmPath, resource_id: str) -> ArmResponse:
+    assert path.name is not None and path.resource_group is not None
+    body = request.json_body()
+    properties_in = object_field(body, "properties")
+    swagger = _swagger_of(properties_in)
+    tags = check_tags(body)
+    location = body.get("location") or ctx.default_location
+    if not isinstance(location, str):
+        raise ArmError(400, "InvalidRequestContent", "location must be a string.")
+    properties = {k: v for k, v in properties_in.items() if k not in SERVER_COMPUTED}
+    definitions = {k: v for k, v in object_field(properties_in, "apiDefinitions").items() if k != "swagger"}
+    definitions.pop("modifiedSwaggerUrl", None)
+    if swagger is not None:
+        definitions.pop("originalSwaggerUrl", None)
+    properties["apiDefinitions"] = definitions
+    properties.setdefault("capabilities", [])
+    properties.setdefault("description", "")
+    properties.setdefault("displayName", path.name)
+    properties.setdefault("apiType", "Rest")
+    properties["wsdlDefinition"] = properties.get("wsdlDefinition") or {}
+    with ctx.store.transaction():
+        current = ctx.store.get(resource_id)
+        check_preconditions(request, current.body.get("etag") if current else None, current is not None)
+        if current is not None and current.body.get("location", "").lower() != location.lower():
+            raise ArmError(
+                400,
+                "InvalidResourceLocation",
+                f"The resource '{path.name}' already exists in location '{current.body.get('location')}' in resource "
+                f"group '{path.resource_group}'. A resource with the same name cannot be created in location "
+                f"'{location}'.",
+            )
+        stored_body: dict[str, Any] = {
+            "properties": properties,
+            "id": resource_id,
+            "name": path.name,
+            "type": RESOURCE_TYPE,
+            "location": location,
+            "etag": new_etag(),
+        }
+        if tags or "tags" in body:
+            stored_body["tags"] = tags
+        parent = resource_group_id(path.subscription, path.resource_group)
+        ctx.store.put(resource_id, RESOURCE_TYPE, parent, stored_body, extra=swagger)
+        stored = ctx.store.get(resource_id)
+    assert stored is not None
+    return ArmResponse(200, render(ctx, request.base_url, stored), {"ETag": stored_body["etag"]})
+
+
+def _patch(ctx: RouteContext, request: ArmRequest, path: ArmPath, resource_id: str) -> ArmResponse:
+    """CustomApis_Update: "Updates an existing custom API's tags"."""
+    assert path.name is not None and path.resource_group is not None
+    body = request.json_body()
+    tags = check_tags(body)
+    with ctx.store.transaction():
+        current = ctx.store.get(resource_id)
+        if current is None:
+            raise not_found(RESOURCE_TYPE, path.name, path.resource_group)
+        check_preconditions(request, current.body.get("etag"), True)
+        updated = dict(current.body)
+        updated["tags"] = tags
+        updated["etag"] = new_etag()
+        ctx.store.put(resource_id, RESOURCE_TYPE, current.parent, updated, extra=current.extra)
+        stored = ctx.store.get(resource_id)
+    assert stored is not None
+    return ArmResponse(200, render(ctx, request.base_url, stored), {"ETag": updated["etag"]})
+
+
+def delete_with_dependents(ctx: RouteContext, resource_id: str) -> bool:
+    """Delete a customApi and, as Azure does, every connection to it and role assignment on it.
+
+    Workflows are left alone: they keep pointing at the dead connection ids.
+    """
+    key = resource_id.lower()
+    with ctx.store.transaction():
+        if not ctx.store.delete(key):
+            return False
+        for connection in ctx.store.referring(CONNECTIONS_TYPE, key):
+            ctx.store.delete(connection.key)
+        for assignment in ctx.store.list_page(ROLE_ASSIGNMENTS_TYPE, key, after=None, limit=1_000_000):
+            ctx.store.delete(assignment.key)
+    return True
+
+
+def swagger_for(ctx: RouteContext, key: str) -> dict[str, Any] | None:
+    stored = ctx.store.get(key)
+    if stored is None or stored.rtype != RESOURCE_TYPE.lower():
+        return None
+    return stored.extra if isinstance(stored.extra, dict) else None

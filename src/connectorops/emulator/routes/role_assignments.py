@@ -1,0 +1,196 @@
+"""Microsoft.Authorization/roleAssignments at any scope: how Logic Apps custom connectors are shared.
+
+ARM semantics: list at a scope returns assignments at, above and below it (`$filter=atScope()`:
+at and above only); roles must be known built-ins; principals must exist in the directory.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from connectorops.emulator.paths import GUID, ArmPath
+from connectorops.emulator.protocol import (
+    ArmError,
+    ArmRequest,
+    ArmResponse,
+    now_iso,
+    page_body,
+    page_size,
+    require_api_version,
+    skip_token,
+)
+from connectorops.emulator.routes.context import RouteContext, method_not_allowed
+from connectorops.emulator.store import StoredResource
+
+RESOURCE_TYPE = "Microsoft.Authorization/roleAssignments"
+API_VERSIONS = (
+    "2015-07-01",
+    "2018-01-01-preview",
+    "2018-09-01-preview",
+    "2020-04-01-preview",
+    "2020-10-01-preview",
+    "2022-04-01",
+)
+# Built-in roles the emulator knows (ids from the azure-docs built-in roles article).
+BUILT_IN_ROLES = {
+    "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+    "87a39d53-fc1b-424a-814c-f7e04687dc9e": "Logic App Contributor",
+    "515c2055-d9d4-4321-b1b9-bd0c9a0f79fe": "Logic App Operator",
+}
+PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
+ROLE_DEFINITION_ID = re.compile(
+    r"^(/subscriptions/[^/]+)?/providers/Microsoft\.Authorization/roleDefinitions/(?P<guid>[0-9a-fA-F-]{36})$",
+    re.IGNORECASE,
+)
+PRINCIPAL_FILTER = re.compile(r"principalId\s+eq\s+'(?P<id>[^']+)'", re.IGNORECASE)
+
+
+def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
+    require_api_version(request, RESOURCE_TYPE, API_VERSIONS)
+    if path.action is not None:
+        raise ArmError(404, "NotFound", "No route: role assignments have no actions.")
+    if path.name is None:
+        if request.method != "GET":
+            raise method_not_allowed(request.method, "the roleAssignments collection")
+        return _list(ctx, request, path)
+    if not GUID.match(path.name):
+        raise ArmError(
+            400,
+            "InvalidRoleAssignmentId",
+            f"The role assignment ID '{path.name}' is not valid. The role assignment ID must be a GUID.",
+        )
+    assignment_id = f"{path.scope}/providers/{RESOURCE_TYPE}/{path.name}"
+    if request.method == "GET":
+        stored = ctx.store.get(assignment_id)
+        if stored is None:
+            raise _not_found(path.name)
+        return ArmResponse(200, stored.body)
+    if request.method == "PUT":
+        return _put(ctx, request, path, assignment_id)
+    if request.method == "DELETE":
+        with ctx.store.transaction():
+            stored = ctx.store.get(assignment_id)
+            if stored is None:
+                return ArmResponse(204)
+            ctx.store.delete(assignment_id)
+        return ArmResponse(200, stored.body)
+    raise method_not_allowed(request.method, "a role assignment")
+
+
+def _not_found(name: str) -> ArmError:
+    return ArmError(404, "RoleAssignmentNotFound", f"The role assignment '{name}' is not found.")
+
+
+def _is_at_or_above(assignment_scope: str, scope: str) -> bool:
+    return scope == assignment_scope or scope.startswith(assignment_scope.rstrip("/") + "/")
+
+
+def _list(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
+    scope = path.scope.lower()
+    filter_text = request.query.get("$filter", "")
+    at_scope_only = "atscope()" in filter_text.replace(" ", "").lower()
+    principal = PRINCIPAL_FILTER.search(filter_text)
+    subscription = f"/subscriptions/{path.subscription}".lower()
+
+    def visible(row: StoredResource) -> bool:
+        if not (row.parent == subscription or row.parent.startswith(subscription + "/")):
+            return False
+        if principal and row.body["properties"]["principalId"].lower() != principal["id"].lower():
+            return False
+        above = _is_at_or_above(row.parent, scope)
+        below = row.parent.startswith(scope.rstrip("/") + "/")
+        return above or (below and not at_scope_only)
+
+    after = (skip_token(request) or "").lower()
+    rows = [r for r in ctx.store.list_all(RESOURCE_TYPE) if r.key > after and visible(r)]
+    limit = page_size(request, ctx.page_size)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ArmResponse(200, page_body(request, [r.body for r in rows], rows[-1].key if more and rows else None))
+
+
+def _put(ctx: RouteContext, request: ArmRequest, path: ArmPath, assignment_id: str) -> ArmResponse:
+    assert path.name is not None
+    properties_in = request.json_body().get("properties")
+    if not isinstance(properties_in, dict):
+        raise ArmError(400, "InvalidRequestContent", "properties is required: roleDefinitionId and principalId.")
+    role_definition_id = properties_in.get("roleDefinitionId")
+    match = ROLE_DEFINITION_ID.match(role_definition_id) if isinstance(role_definition_id, str) else None
+    if match is None or match["guid"].lower() not in BUILT_IN_ROLES:
+        raise ArmError(
+            400,
+            "RoleDefinitionDoesNotExist",
+            f"The specified role definition with ID '{match['guid'] if match else role_definition_id}' does not exist.",
+        )
+    role_guid = match["guid"].lower()
+    principal_id = properties_in.get("principalId")
+    if not isinstance(principal_id, str) or not GUID.match(principal_id):
+        raise ArmError(400, "InvalidPrincipalId", f"The principal ID '{principal_id}' is not a valid GUID.")
+    principal_type = properties_in.get("principalType")
+    if principal_type is not None and principal_type not in PRINCIPAL_TYPES:
+        raise ArmError(
+            400,
+            "InvalidPrincipalType",
+            f"The principal type '{principal_type}' is not valid. Use one of {', '.join(PRINCIPAL_TYPES)}.",
+        )
+    principal = ctx.store.principal(principal_id)
+    if principal is None:
+        raise ArmError(
+            400,
+            "PrincipalNotFound",
+            f"Principal {principal_id.replace('-', '')} does not exist in the directory. Check that you have the "
+            "correct principal ID. If you are creating this principal and then immediately assigning a role, this "
+            "error might be related to a replication delay. In this case, set the role assignment principalType "
+            "property to a value, such as ServicePrincipal, User, or Group. See https://aka.ms/docs-principaltype",
+        )
+    if principal_type is not None and principal_type != principal.principal_type:
+        raise ArmError(
+            400,
+            "UnmatchedPrincipalType",
+            f"The PrincipalId '{principal_id.replace('-', '')}' has type '{principal.principal_type}', which is "
+            f"different from specified PrincipalType '{principal_type}'.",
+        )
+    body: dict[str, Any] = {
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{path.subscription}/providers/Microsoft.Authorization/"
+            f"roleDefinitions/{role_guid}",
+            "principalId": principal_id.lower(),
+            "principalType": principal.principal_type,
+            "scope": path.scope,
+        },
+        "id": assignment_id,
+        "type": RESOURCE_TYPE,
+        "name": path.name.lower(),
+    }
+    for optional in ("description", "condition", "conditionVersion"):
+        if properties_in.get(optional) is not None:
+            body["properties"][optional] = properties_in[optional]
+    with ctx.store.transaction():
+        current = ctx.store.get(assignment_id)
+        if current is not None:
+            same = current.body["properties"]
+            same_role = same["roleDefinitionId"].lower().endswith(role_guid)
+            if same["principalId"] != body["properties"]["principalId"] or not same_role:
+                raise ArmError(
+                    409,
+                    "RoleAssignmentUpdateNotPermitted",
+                    "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+                )
+            body["properties"]["createdOn"] = same.get("createdOn")
+        else:
+            for other in ctx.store.list_page(RESOURCE_TYPE, path.scope, after=None, limit=1_000_000):
+                props = other.body["properties"]
+                if (
+                    other.parent == path.scope.lower()
+                    and props["principalId"] == body["properties"]["principalId"]
+                    and props["roleDefinitionId"].lower().endswith(role_guid)
+                ):
+                    raise ArmError(409, "RoleAssignmentExists", "The role assignment already exists.")
+            body["properties"]["createdOn"] = now_iso()
+        body["properties"]["updatedOn"] = now_iso()
+        ctx.store.put(assignment_id, RESOURCE_TYPE, path.scope, body)
+    return ArmResponse(200 if current is not None else 201, body)

@@ -1,0 +1,349 @@
+"""The embedded ARM emulator: an HTTPS server on loopback answering like Azure Resource Manager.
+
+Order per request: swagger downloads (signed URL, no bearer) | bearer token check (401) ->
+injected faults -> throttling (429 + Retry-After) -> the resource type's route.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import secrets
+import socket
+import ssl
+import struct
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from connectorops.emulator import tls
+from connectorops.emulator.faults import FaultConfig, FaultInjector
+from connectorops.emulator.paths import subscription_of
+from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse
+from connectorops.emulator.routes import route
+from connectorops.emulator.routes.context import SWAGGER_ROUTE, RouteContext
+from connectorops.emulator.routes.custom_apis import swagger_for
+from connectorops.emulator.store import EmulatorStore
+from connectorops.emulator.throttle import Throttle, ThrottleConfig, retry_after_header
+from connectorops.errors import ConnectoropsError
+
+CA_FILE_NAME = "emulator-ca.pem"
+MAX_BODY_BYTES = 8 * 1024 * 1024
+DEFAULT_LOCATION = "westeurope"
+
+
+@dataclass(frozen=True)
+class EmulatorInfo:
+    """How to reach a running emulator (also the first stdout line of `emulator serve`)."""
+
+    base_url: str
+    token: str
+    ca_path: str
+    subscription_id: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "base_url": self.base_url,
+            "token": self.token,
+            "ca_path": self.ca_path,
+            "subscription_id": self.subscription_id,
+        }
+
+
+def _check_loopback(host: str) -> None:
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ConnectoropsError(
+            f"the emulator listens on loopback only, not on {host!r}",
+            field="--host",
+            hint="use 127.0.0.1, ::1 or localhost",
+        )
+
+
+class EmulatorServer:
+    """An ARM emulator on https://127.0.0.1:<port>. State in `db_path` (None: in memory)."""
+
+    def __init__(
+        self,
+        db_path: Path | None = None,
+        *,
+        throttle: ThrottleConfig | None = None,
+        faults: FaultConfig | None = None,
+        page_size: int = 100,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        location: str = DEFAULT_LOCATION,
+    ) -> None:
+        _check_loopback(host)
+        if page_size < 1:
+            raise ValueError("page_size must be positive")
+        self.db_path = db_path
+        self.host = host
+        self.port = port
+        self.store = EmulatorStore(db_path)
+        self.throttle = Throttle(throttle) if throttle is not None else None
+        self.faults = FaultInjector(faults) if faults is not None else None
+        self.context = RouteContext(
+            store=self.store, page_size=page_size, default_location=location, signing_key=self.store.signing_key()
+        )
+        self._temp_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._httpd: _HttpsServer | None = None
+        self._thread: threading.Thread | None = None
+        self.info: EmulatorInfo | None = None
+
+    # lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> EmulatorInfo:
+        if self.info is not None:
+            return self.info
+        certs_json = self.store.meta("certificates")
+        if certs_json is None:
+            certs = tls.generate_certificates()
+            if self.db_path is not None:  # a memory DB gets fresh certs per start anyway
+                self.store.set_meta("certificates", json.dumps(certs.__dict__))
+        else:
+            certs = tls.CertificateSet(**json.loads(certs_json))
+        if self.db_path is not None:
+            state_dir = self.db_path.parent
+        else:
+            self._temp_dir = tempfile.TemporaryDirectory(prefix="connectorops-emulator-")
+            state_dir = Path(self._temp_dir.name)
+        ca_path = state_dir / CA_FILE_NAME
+        tls.write_if_changed(ca_path, certs.ca_cert_pem)
+        context = tls.server_context(certs, state_dir)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        httpd = _HttpsServer((self.host, self.port), _Handler, context, self, family)
+        self._httpd = httpd
+        port = httpd.server_address[1]
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.info = EmulatorInfo(
+            base_url=f"https://{host}:{port}",
+            token=self.store.token(),
+            ca_path=str(ca_path),
+            subscription_id=self.store.subscription_id(),
+        )
+        self._thread = threading.Thread(target=httpd.serve_forever, name="connectorops-emulator", daemon=True)
+        self._thread.start()
+        return self.info
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.close_connections()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.info = None
+        self.store.close()
+        if self._temp_dir is not None:
+            self._temp_dir.cleanup()
+            self._temp_dir = None
+
+    def __enter__(self) -> EmulatorServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # directory -----------------------------------------------------------------------------------
+    def add_principal(self, object_id: str, principal_type: str, display_name: str) -> None:
+        """Make a user, group or service principal known, so role assignments to it succeed."""
+        self.store.add_principal(object_id, principal_type, display_name)
+
+    # request handling ---------------------------------------------------------------------------------
+    def answer(self, request: ArmRequest) -> ArmResponse | None:
+        """The response to send, or None to reset the connection (an injected fault)."""
+        if (
+            request.method == "GET"
+            and request.path == SWAGGER_ROUTE + "/original.json"
+            or (request.method == "GET" and request.path == SWAGGER_ROUTE + "/modified.json")
+        ):
+            return self._swagger(request)
+        expected = self.store.token()
+        authorization = request.headers.get("authorization", "")
+        if not authorization:
+            return _unauthorized(
+                "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
+            )
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), expected.encode()):
+            return _unauthorized("InvalidAuthenticationToken", "The access token is invalid.")
+        if self.faults is not None:
+            decision = self.faults.decide(request.method)
+            if decision.delay:
+                time.sleep(decision.delay)
+            if decision.kind == "reset":
+                return None
+            if decision.kind == "error_500":
+                return ArmError(500, "InternalServerError", "Injected fault: internal server error.").to_response()
+            if decision.kind == "error_503":
+                return ArmError(503, "ServiceUnavailable", "Injected fault: service unavailable.").to_response()
+        headers: dict[str, str] = {}
+        if self.throttle is not None:
+            subscription = subscription_of(request.path) or "tenant"
+            operation, verdict = self.throttle.check(subscription, request.method)
+            header = f"x-ms-ratelimit-remaining-subscription-{operation}"
+            if not verdict.allowed:
+                return ArmError(
+                    429,
+                    "TooManyRequests",
+                    f"The request for subscription '{subscription}' could not be processed due to an excessive "
+                    "volume of traffic. Please retry after the time in the Retry-After header.",
+                    headers={"Retry-After": retry_after_header(verdict.retry_after), header: "0"},
+                ).to_response()
+            headers[header] = str(verdict.remaining)
+        try:
+            response = route(self.context, request)
+        except ArmError as error:
+            response = error.to_response()
+        response.headers.update(headers)
+        return response
+
+    def _swagger(self, request: ArmRequest) -> ArmResponse:
+        kind = "original" if request.path.endswith("/original.json") else "modified"
+        key = request.query.get("id", "")
+        signature = request.query.get("sig", "")
+        if not key or not secrets.compare_digest(signature.encode(), self.context.sign(key, kind).encode()):
+            return ArmError(403, "AuthorizationFailed", "The signature of this URL is not valid.").to_response()
+        swagger = swagger_for(self.context, key)
+        if swagger is None:
+            return ArmError(404, "NotFound", "No swagger is stored for this custom API.").to_response()
+        return ArmResponse(200, swagger)
+
+
+def _unauthorized(code: str, message: str) -> ArmResponse:
+    response = ArmError(401, code, message).to_response()
+    response.headers["WWW-Authenticate"] = (
+        'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", '
+        f'error_description="{message}"'
+    )
+    return response
+
+
+class _HttpsServer(ThreadingHTTPServer):
+    """TLS per connection in the worker thread, so a slow handshake never blocks accept()."""
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        context: ssl.SSLContext,
+        emulator: EmulatorServer,
+        family: socket.AddressFamily,
+    ) -> None:
+        self.address_family = family
+        self.tls_context = context
+        self.emulator = emulator
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        try:
+            # Headers and body go out in separate writes; without NODELAY each answer waits ~40 ms
+            # for the client's delayed ACK (Nagle).
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn = self.tls_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        with self._open_lock:
+            self._open.add(conn)
+        try:
+            super().finish_request(conn, client_address)
+        except (ConnectionError, ssl.SSLError, TimeoutError, OSError):
+            pass  # the client went away; nothing to answer
+        finally:
+            with self._open_lock:
+                self._open.discard(conn)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def close_connections(self) -> None:
+        """Drop idle keep-alive connections so their threads end with the server."""
+        with self._open_lock:
+            conns = list(self._open)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # never print tracebacks (they could echo request data)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "connectorops-emulator"
+    sys_version = ""
+    timeout = 30  # idle keep-alive connections end after this
+    server: _HttpsServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: request lines could carry signed URLs
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self._send(ArmError(413, "RequestEntityTooLarge", "The request body is too large.").to_response())
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else b""
+        split = urlsplit(self.path)
+        host = self.headers.get("Host") or f"{self.server.emulator.host}:{self.server.server_port}"
+        request = ArmRequest(
+            method=self.command,
+            path=unquote(split.path),
+            query=dict(parse_qsl(split.query, keep_blank_values=True)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            base_url=f"https://{host}",
+        )
+        response = self.server.emulator.answer(request)
+        if response is None:
+            self._reset()
+            return
+        self._send(response)
+
+    def _reset(self) -> None:
+        """Abort the TCP connection (RST), as a dropped connection looks to the client."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+
+    def _send(self, response: ArmResponse) -> None:
+        payload = response.encode()
+        self.send_response(response.status)
+        if payload:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("x-ms-request-id", secrets.token_hex(16))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if payload:
+            self.wfile.write(payload)
+
+    do_GET = _serve
+    do_PUT = _serve
+    do_PATCH = _serve
+    do_DELETE = _serve
+    do_POST = _serve
+    do_HEAD = _serve

@@ -1,0 +1,92 @@
+"""Fixtures for tests against the real emulator over HTTPS.
+
+`emulator`: a started EmulatorServer with an in-memory DB. `gateway`: an ArmGateway on it
+(resource group "rg-test", location "westeurope", fast retry backoff); `gateway.requests`
+counts requests per (verb, resource type). `make_emulator` / `make_gateway` start others
+(throttling, faults, a state file, small pages); everything is stopped at teardown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectorops.azure.credentials import StaticTokenCredential
+from connectorops.azure.gateway import ArmGateway, ArmTarget
+from connectorops.azure.pipeline import RetrySettings
+from connectorops.emulator.server import EmulatorInfo, EmulatorServer
+
+TEST_RESOURCE_GROUP = "rg-test"
+TEST_LOCATION = "westeurope"
+# Small backoffs keep retry tests fast; Retry-After from the server is still honoured as sent.
+FAST_RETRIES = RetrySettings(
+    backoff_factor=0.02,
+    backoff_max=0.2,
+    connection_timeout=5,
+    read_timeout=30,
+    operation_wait_initial=0.02,
+    operation_wait_max=0.1,
+)
+
+MakeEmulator = Callable[..., EmulatorServer]
+MakeGateway = Callable[..., ArmGateway]
+
+
+@pytest.fixture
+def make_emulator() -> Iterator[MakeEmulator]:
+    """Start EmulatorServer(db_path=None, throttle=..., faults=..., page_size=...) ; stopped at teardown."""
+    started: list[EmulatorServer] = []
+
+    def start(db_path: Path | None = None, **options: Any) -> EmulatorServer:
+        server = EmulatorServer(db_path, **options)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def make_gateway() -> Iterator[MakeGateway]:
+    """ArmGateway for an EmulatorInfo (or a running server); closed at teardown."""
+    opened: list[ArmGateway] = []
+
+    def open_(
+        emulator: EmulatorServer | EmulatorInfo,
+        *,
+        resource_group: str = TEST_RESOURCE_GROUP,
+        settings: RetrySettings = FAST_RETRIES,
+        token: str | None = None,
+    ) -> ArmGateway:
+        info = emulator.info if isinstance(emulator, EmulatorServer) else emulator
+        assert info is not None, "start the emulator first"
+        target = ArmTarget(
+            base_url=info.base_url,
+            subscription_id=info.subscription_id,
+            resource_group=resource_group,
+            location=TEST_LOCATION,
+            credential=StaticTokenCredential(token or info.token),
+            ca_bundle=info.ca_path,
+        )
+        gateway = ArmGateway(target, settings=settings)
+        opened.append(gateway)
+        return gateway
+
+    yield open_
+    for gateway in opened:
+        gateway.close()
+
+
+@pytest.fixture
+def emulator(make_emulator: MakeEmulator) -> EmulatorServer:
+    return make_emulator()
+
+
+@pytest.fixture
+def gateway(emulator: EmulatorServer, make_gateway: MakeGateway) -> ArmGateway:
+    return make_gateway(emulator)

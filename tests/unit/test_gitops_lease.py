@@ -35,10 +35,14 @@ class FakeGateway:
         found = self.store.get(name)
         return dict(found) if found else None
 
-    def put_custom_api(self, name: str, body: dict[str, Any], *, if_match: str | None = None) -> dict[str, Any]:
+    def put_custom_api(
+        self, name: str, body: dict[str, Any], *, if_match: str | None = None, if_none_match: str | None = None
+    ) -> dict[str, Any]:
         self.puts += 1
         current = self.store.get(name)
         if if_match is not None and (current is None or current["etag"] != if_match):
+            raise GatewayError("precondition failed", status=412, arm_code="PreconditionFailed")
+        if if_none_match == "*" and current is not None:
             raise GatewayError("precondition failed", status=412, arm_code="PreconditionFailed")
         stored = {**body, "name": name, "etag": f'"{next(self._etags)}"'}
         self.store[name] = stored
@@ -54,7 +58,7 @@ class Clock:
 
 
 def make(gw: FakeGateway, holder: str, clock: Clock, ttl: float = 30) -> Lease:
-    return Lease(gw, "dev", holder, ttl=ttl, settle=0, clock=clock, sleep=lambda _: None)  # type: ignore[arg-type]
+    return Lease(gw, "dev", holder, ttl=ttl, clock=clock)  # type: ignore[arg-type]
 
 
 def test_first_controller_takes_lease_second_is_refused_until_expiry() -> None:
@@ -115,26 +119,24 @@ def test_takeover_race_on_expired_lease_has_one_winner() -> None:
     assert gw.store[c.name]["tags"][HOLDER_TAG] == "host-b"
 
 
-def test_simultaneous_create_last_writer_wins_and_only_it_holds() -> None:
+def test_simultaneous_create_has_one_winner() -> None:
     gw, clock = FakeGateway(), Clock()
     a, b = make(gw, "host-a", clock), make(gw, "host-b", clock)
-    # Both see "no marker"; a writes first, then b overwrites before a re-reads.
-    first_get = gw.get_custom_api
+    # Both see "no marker"; b's create lands between a's read and a's create: a's If-None-Match fails.
+    real_get = gw.get_custom_api
+    results: dict[str, bool] = {}
 
-    calls = {"n": 0}
+    def get_then_b_creates(name: str) -> dict[str, Any] | None:
+        seen = real_get(name)
+        gw.get_custom_api = real_get  # type: ignore[method-assign]
+        results["b"] = b.acquire()
+        return seen
 
-    def racing_get(name: str) -> dict[str, Any] | None:
-        calls["n"] += 1
-        if calls["n"] == 2:  # a's verification read: b's unconditional create lands first
-            b_body = b._body("host-b", clock.now + 30)
-            gw.put_custom_api(name, b_body)
-        return first_get(name)
-
-    gw.get_custom_api = racing_get  # type: ignore[method-assign]
-    assert a.acquire() is False
-    gw.get_custom_api = first_get  # type: ignore[method-assign]
+    gw.get_custom_api = get_then_b_creates  # type: ignore[method-assign]
+    results["a"] = a.acquire()
+    assert results == {"b": True, "a": False}
+    assert a.seen_holder == "host-b"
     assert gw.store[a.name]["tags"][HOLDER_TAG] == "host-b"
-    assert b.acquire() is True  # b, as holder of record, renews by CAS
 
 
 def test_unreadable_expiry_counts_as_expired() -> None:
@@ -152,7 +154,7 @@ def test_lease_name_is_a_valid_arm_name_and_marker_detection() -> None:
 def test_other_gateway_errors_propagate() -> None:
     gw, clock = FakeGateway(), Clock()
 
-    def boom(name: str, body: dict[str, Any], *, if_match: str | None = None) -> dict[str, Any]:
+    def boom(name: str, body: dict[str, Any], **_: Any) -> dict[str, Any]:
         raise GatewayError("throttled", status=429)
 
     gw.put_custom_api = boom  # type: ignore[method-assign]

@@ -1,7 +1,7 @@
 """A lease in the target itself so two controllers on one environment never apply at the same time.
 
 The lease is a marker Microsoft.Web/customApis resource whose tags name the holder and the expiry; it is
-taken and renewed with compare-and-swap (PUT If-Match: etag; ARM and the emulator answer 412 on a race).
+taken and renewed with compare-and-swap (PUT If-Match: etag, created with If-None-Match: *; a lost race is a 412).
 It is not tagged managed-by=connectorops, so plans never touch it; `is_lease_marker` lets drift and import skip it.
 """
 
@@ -65,18 +65,14 @@ class Lease:
         holder: str,
         *,
         ttl: float,
-        settle: float = 1.0,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.gateway = gateway
         self.environment = environment
         self.holder = holder
         self.ttl = ttl
-        self.settle = settle
         self.name = lease_name(environment)
         self._clock = clock
-        self._sleep = sleep
         self._etag: str | None = None
         self.held = False
         self.seen_holder: str | None = None  # who held it at the last look (for /status)
@@ -97,10 +93,14 @@ class Lease:
             },
         }
 
-    def _put(self, holder: str, expires: float, if_match: str | None) -> dict[str, Any] | None:
+    def _put(
+        self, holder: str, expires: float, *, if_match: str | None, if_none_match: str | None = None
+    ) -> dict[str, Any] | None:
         """The new marker, or None when another controller changed it first (412)."""
         try:
-            return self.gateway.put_custom_api(self.name, self._body(holder, expires), if_match=if_match)
+            return self.gateway.put_custom_api(
+                self.name, self._body(holder, expires), if_match=if_match, if_none_match=if_none_match
+            )
         except GatewayError as error:
             if error.status == PRECONDITION_FAILED:
                 return None
@@ -141,20 +141,12 @@ class Lease:
         return self._won(updated, expires)
 
     def _create(self, expires: float) -> bool:
-        # A create cannot be conditioned on an etag, so two first-time contenders may both PUT. The last
-        # write wins: each re-reads after `settle` and only the one whose write survived holds the lease.
-        created = self._put(self.holder, expires, if_match=None)
+        # If-None-Match: * makes the create itself a compare-and-swap: of two first-time contenders, one gets 412.
+        created = self._put(self.holder, expires, if_match=None, if_none_match="*")
         if created is None:
-            return self._lost(None)
-        self._sleep(self.settle)
-        again = self.gateway.get_custom_api(self.name)
-        if again is None:
-            return self._lost(None)
-        record = LeaseRecord.from_resource(again)
-        same_write = created.get("etag") is None or record.etag == created.get("etag")
-        if record.holder == self.holder and same_write:
-            return self._won(again, expires)
-        return self._lost(record.holder)
+            current = self.gateway.get_custom_api(self.name)
+            return self._lost(LeaseRecord.from_resource(current).holder if current else None)
+        return self._won(created, expires)
 
     def check(self) -> bool:
         """Still ours and unexpired by our own clock (cheap: no request)."""

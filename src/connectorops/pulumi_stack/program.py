@@ -1,0 +1,204 @@
+"""Declare the engine's desired state of one environment as azure-native resources.
+
+`web.CustomApi` per connector (properties and tags exactly as `render_custom_api` made them) and
+`authorization.RoleAssignment` per sharing grant (the policy's deterministic names). Errors and
+mandatory policy/certification findings stop the program before any resource is declared.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import pulumi
+import pulumi_azure_native.authorization as authorization
+import pulumi_azure_native.web as web
+
+from connectorops.azure.gateway import ArmGateway
+from connectorops.engine.desired import DesiredState
+from connectorops.errors import ConnectoropsError, Problem, Severity
+from connectorops.policy.role_assignments import DesiredRoleAssignment
+from connectorops.pulumi_stack.protection import Protection, decide_protection, observe_impacts
+from connectorops.pulumi_stack.secrets import properties_with_secrets
+from connectorops.pulumi_stack.settings import StackSettings, check_stack_matches, settings_from_config
+from connectorops.render import DesiredCustomApi
+from connectorops.spec.repository import Repository
+
+DesiredStateBuilder = Callable[..., DesiredState]
+MAX_LISTED_PROBLEMS = 50
+
+
+@dataclass(frozen=True)
+class DeclaredStack:
+    """What the program declared, for tests and stack outputs."""
+
+    environment: str
+    custom_apis: dict[str, web.CustomApi]
+    role_assignments: dict[str, authorization.RoleAssignment]
+    protections: dict[str, Protection]
+
+
+def blocking_problems(desired: DesiredState) -> list[Problem]:
+    """Errors plus mandatory certification findings: any of them stops the program."""
+    problems = list(desired.errors)
+    problems += [f.to_problem() for f in desired.findings if getattr(f, "enforcement", None) == "mandatory"]
+    return problems
+
+
+def blocked_message(environment: str, problems: list[Problem]) -> str:
+    shown = [f"  {p}" for p in problems[:MAX_LISTED_PROBLEMS]]
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        shown.append(f"  ... and {len(problems) - MAX_LISTED_PROBLEMS} more (run `connectorops validate`)")
+    return f"connectorops: environment {environment!r} is blocked, no resource declared:\n" + "\n".join(shown)
+
+
+def _default_builder() -> DesiredStateBuilder:
+    from connectorops.engine.desired import build_desired_state
+
+    return build_desired_state
+
+
+def _load_repository(repo_root: Path) -> Repository:
+    from connectorops.spec.loader import load_repository
+    from connectorops.spec.source import FileSystemTree
+
+    return load_repository(FileSystemTree(repo_root))
+
+
+def _commit(repo_root: Path) -> str | None:
+    try:
+        from connectorops.gitops.revisions import head_commit
+
+        return head_commit(repo_root)
+    except ConnectoropsError:
+        return None
+
+
+def _declare_custom_api(
+    api: DesiredCustomApi, gateway: ArmGateway, protection: Protection, environ: Mapping[str, str]
+) -> web.CustomApi:
+    tags: dict[str, str] = dict(api.body.get("tags") or {})
+    return web.CustomApi(
+        api.name,
+        api_name=api.name,
+        resource_group_name=gateway.target.resource_group,
+        location=str(api.body.get("location") or gateway.target.location),
+        # The ARM JSON as rendered (camelCase keys pass through unchanged, like the swagger inside).
+        properties=cast(Any, properties_with_secrets(api, environ)),
+        tags=tags,
+        opts=pulumi.ResourceOptions(protect=protection.protect, retain_on_delete=protection.retain_on_delete),
+    )
+
+
+def _declare_role_assignment(grant: DesiredRoleAssignment, custom_api: web.CustomApi) -> authorization.RoleAssignment:
+    connector = grant.scope.rstrip("/").rsplit("/", 1)[-1]
+    return authorization.RoleAssignment(
+        f"{connector}-share-{grant.principal_name}-{grant.role_name}",
+        role_assignment_name=grant.name,
+        # The customApi's own id output: Pulumi creates the connector before sharing it.
+        scope=custom_api.id,
+        principal_id=grant.principal_id,
+        principal_type=grant.principal_type,
+        role_definition_id=grant.role_definition_id,
+        opts=pulumi.ResourceOptions(depends_on=[custom_api]),
+    )
+
+
+def declare_stack(
+    settings: StackSettings,
+    gateway: ArmGateway,
+    *,
+    repository: Repository | None = None,
+    build: DesiredStateBuilder | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> DeclaredStack:
+    """Load, check and render through the engine, then declare every resource. Raises pulumi.RunError."""
+    try:
+        return _declare(settings, gateway, repository, build or _default_builder(), environ or os.environ)
+    except ConnectoropsError as error:
+        # People read this in `pulumi up` output: the engine's message, no Python traceback.
+        raise pulumi.RunError("connectorops: " + "\n".join(str(p) for p in error.problems)) from None
+
+
+def _declare(
+    settings: StackSettings,
+    gateway: ArmGateway,
+    repository: Repository | None,
+    build: DesiredStateBuilder,
+    environ: Mapping[str, str],
+) -> DeclaredStack:
+    from connectorops.spec.loader import select_environment
+
+    repo = repository or _load_repository(settings.repo_root)
+    name, environment = select_environment(repo, settings.environment)
+    check_stack_matches(settings, name, environment)
+    target = gateway.target
+    desired = build(
+        repo,
+        name,
+        gateway_ids=(target.subscription_id, target.resource_group, target.location),
+        commit=_commit(settings.repo_root),
+        cache_dir=settings.cache_dir,
+    )
+    problems = blocking_problems(desired)
+    if problems:
+        raise pulumi.RunError(blocked_message(name, problems))
+    for problem in desired.problems:
+        if problem.severity == Severity.WARNING:
+            pulumi.log.warn(f"connectorops: {problem}")
+
+    impacts = observe_impacts(gateway, [api.name for api in desired.custom_apis])
+    protections: dict[str, Protection] = {}
+    custom_apis: dict[str, web.CustomApi] = {}
+    for api in desired.custom_apis:
+        protection = decide_protection(
+            api.deletion_policy, impacts[api.name], allow_connection_loss=api.name in settings.allow_connection_loss
+        )
+        protections[api.name] = protection
+        warning = protection.warning(api.name)
+        if warning:
+            pulumi.log.warn(f"connectorops: {warning}")
+        custom_apis[api.name] = _declare_custom_api(api, gateway, protection, environ)
+
+    by_scope = {api_scope_key(gateway, name): resource for name, resource in custom_apis.items()}
+    role_assignments: dict[str, authorization.RoleAssignment] = {}
+    for grant in desired.role_assignments:
+        owner = by_scope.get(grant.scope.rstrip("/").lower())
+        if owner is None:  # the engine only shares connectors it rendered; guard against a mismatch anyway
+            raise pulumi.RunError(f"connectorops: role assignment {grant.name} targets {grant.scope}, not a connector")
+        role_assignments[grant.name] = _declare_role_assignment(grant, owner)
+    return DeclaredStack(name, custom_apis, role_assignments, protections)
+
+
+def api_scope_key(gateway: ArmGateway, name: str) -> str:
+    return gateway.custom_api_id(name).rstrip("/").lower()
+
+
+@contextmanager
+def _gateway_for(settings: StackSettings, repo: Repository) -> Iterator[ArmGateway]:
+    from connectorops.azure.connect import open_gateway
+    from connectorops.spec.loader import select_environment
+
+    name, environment = select_environment(repo, settings.environment)
+    check_stack_matches(settings, name, environment)
+    with open_gateway(settings.repo_root, repo.config, name) as gateway:
+        yield gateway
+
+
+def run(repo_root: Path) -> DeclaredStack:
+    """Entry point of infra/__main__.py: the running stack's settings, a gateway, the resources."""
+    try:
+        settings = settings_from_config(repo_root)
+        repo = _load_repository(repo_root)
+        with _gateway_for(settings, repo) as gateway:
+            declared = declare_stack(settings, gateway, repository=repo)
+    except ConnectoropsError as error:
+        raise pulumi.RunError("connectorops: " + "\n".join(str(p) for p in error.problems)) from None
+    pulumi.export("environment", declared.environment)
+    pulumi.export("customApis", {name: api.id for name, api in declared.custom_apis.items()})
+    pulumi.export("protected", sorted(n for n, p in declared.protections.items() if p.protect))
+    return declared

@@ -1,0 +1,165 @@
+"""Shared inputs for the Pulumi program and CrossGuard tests: a small repository and a fake gateway.
+
+The mock monitor records the resource options (`protect`, `retainOnDelete`) that Pulumi's own
+MockMonitor receives but does not pass to `Mocks.new_resource`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime.mocks import MockMonitor
+
+from connectorops.azure.gateway import ArmTarget, RequestCounter
+
+ROOT = Path(__file__).resolve().parents[2]
+SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
+RESOURCE_GROUP = "rg-connectors-dev"
+LOCATION = "westeurope"
+SALES_GROUP = "11111111-1111-1111-1111-111111111111"
+
+CONFIG = f"""
+default: dev
+environments:
+  local: {{target: local}}
+  dev:
+    target: azure
+    subscriptionId: {SUBSCRIPTION}
+    resourceGroup: {RESOURCE_GROUP}
+    location: {LOCATION}
+    mode: pulumi
+"""
+
+SHARING = f"""
+apiVersion: connectorops/v1
+kind: SharingPolicy
+principals:
+  sales-team: {{objectId: {SALES_GROUP}, type: Group, displayName: Sales}}
+rules:
+  - name: teams-use-their-connectors
+    effect: allow
+    principals: [sales-team]
+    roles: [use]
+"""
+
+CERTIFICATION = "apiVersion: connectorops/v1\nkind: CertificationPolicy\ndefault: advisory\n"
+
+
+def make_repo(tmp_path: Path, *, sharing: bool = True, orders_extra: str = "") -> Path:
+    """tmp_path as a repository: the example `orders` (aad OAuth, secret ref) and `d7sms` connectors."""
+    (tmp_path / "connectorops.yaml").write_text(CONFIG)
+    for name in ("orders", "d7sms"):
+        shutil.copytree(ROOT / "connectors" / name, tmp_path / "connectors" / name)
+    yaml_path = tmp_path / "connectors" / "orders" / "connector.yaml"
+    text = yaml_path.read_text()
+    if sharing:
+        text = text.replace("  lifecycle: {deletion: protect}", "  sharing: [{principal: sales-team, role: use}]\n"
+                            "  lifecycle: {deletion: protect}")
+    yaml_path.write_text(text + orders_extra)
+    (tmp_path / "policies").mkdir()
+    # The example connectors are not certification-ready; only the tests that want a mandatory rule set one.
+    (tmp_path / "policies" / "certification.yaml").write_text(CERTIFICATION)
+    if sharing:
+        (tmp_path / "policies" / "sharing.yaml").write_text(SHARING)
+    return tmp_path
+
+
+class StaticCredential:
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        raise AssertionError("the fake gateway never authenticates")
+
+
+@dataclass
+class FakeGateway:
+    """The gateway methods the program uses, over in-memory lists (integration tests use the emulator)."""
+
+    connections: list[dict[str, Any]] = field(default_factory=list)
+    workflows: list[dict[str, Any]] = field(default_factory=list)
+    requests: RequestCounter = field(default_factory=RequestCounter)
+
+    def __post_init__(self) -> None:
+        self.target = ArmTarget("https://arm.test", SUBSCRIPTION, RESOURCE_GROUP, LOCATION, StaticCredential())
+
+    def resource_group_id(self) -> str:
+        return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
+
+    def custom_api_id(self, name: str) -> str:
+        return f"{self.resource_group_id()}/providers/Microsoft.Web/customApis/{name}"
+
+    def connection_id(self, name: str) -> str:
+        return f"{self.resource_group_id()}/providers/Microsoft.Web/connections/{name}"
+
+    def list_connections(self) -> list[dict[str, Any]]:
+        self.requests.counts["GET", "Microsoft.Web/connections"] += 1
+        return self.connections
+
+    def list_workflows(self) -> list[dict[str, Any]]:
+        self.requests.counts["GET", "Microsoft.Logic/workflows"] += 1
+        return self.workflows
+
+    def add_connection(self, name: str, api: str) -> None:
+        self.connections.append(
+            {
+                "id": self.connection_id(name),
+                "name": name,
+                "properties": {"api": {"id": self.custom_api_id(api)}, "statuses": [{"status": "Connected"}]},
+            }
+        )
+
+    def add_workflow(self, name: str, connection: str) -> None:
+        value = {"c": {"connectionId": self.connection_id(connection), "id": "x"}}
+        parameters = {"$connections": {"value": value}}
+        self.workflows.append({"id": f"/wf/{name}", "name": name, "properties": {"parameters": parameters}})
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    protect: bool
+    retain_on_delete: bool
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.options: dict[str, tuple[bool, bool]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        self.options[request.name] = (bool(request.protect), bool(request.retainOnDelete))
+        return super().RegisterResource(request)
+
+
+class ArmLikeMocks(pulumi.runtime.Mocks):
+    """Resources get ARM-shaped ids; every registration is recorded with its raw (serialized) inputs."""
+
+    def __init__(self) -> None:
+        self.created: list[tuple[str, str, dict[str, Any]]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.created.append((args.typ, args.name, args.inputs))
+        if args.typ == "azure-native:web:CustomApi":
+            rid = (
+                f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{args.inputs['resourceGroupName']}"
+                f"/providers/Microsoft.Web/customApis/{args.inputs['apiName']}"
+            )
+        else:
+            rid = f"{args.inputs.get('scope', '')}/providers/Microsoft.Authorization/roleAssignments/" + str(
+                args.inputs.get("roleAssignmentName")
+            )
+        return rid, dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+def install_mocks() -> tuple[ArmLikeMocks, RecordingMonitor]:
+    mocks = ArmLikeMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="connectorops", stack="dev", preview=False, monitor=monitor)
+    return mocks, monitor

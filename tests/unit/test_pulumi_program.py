@@ -1,0 +1,221 @@
+"""The Pulumi program under `pulumi.runtime.set_mocks`: resource graph, properties, options, failures.
+
+No Pulumi CLI runs here (none can be installed); the mocks see exactly what the program declares.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime import rpc
+from pulumi_support import (
+    LOCATION,
+    RESOURCE_GROUP,
+    SALES_GROUP,
+    SUBSCRIPTION,
+    ArmLikeMocks,
+    FakeGateway,
+    RecordingMonitor,
+    install_mocks,
+    make_repo,
+)
+
+from connectorops.engine.desired import build_desired_state
+from connectorops.pulumi_stack.program import DeclaredStack, declare_stack
+from connectorops.pulumi_stack.settings import StackSettings
+from connectorops.spec.loader import load_repository
+from connectorops.spec.source import FileSystemTree
+
+SECRET_VALUE = "s3cr3t-value-for-tests"
+ENVIRON = {"ORDERS_DEV_CLIENT_SECRET": SECRET_VALUE}
+
+
+def run_program(
+    settings: StackSettings,
+    gateway: FakeGateway,
+    environ: dict[str, str] | None = None,
+    installed: tuple[ArmLikeMocks, RecordingMonitor] | None = None,
+) -> tuple[ArmLikeMocks, RecordingMonitor, DeclaredStack]:
+    mocks, monitor = installed or install_mocks()
+    box: dict[str, DeclaredStack] = {}
+
+    @pulumi.runtime.test
+    def program() -> Any:
+        declared = declare_stack(settings, gateway, environ=ENVIRON if environ is None else environ)  # type: ignore[arg-type]
+        box["declared"] = declared
+        resources = [*declared.custom_apis.values(), *declared.role_assignments.values()]
+        return pulumi.Output.all(*[r.id for r in resources])
+
+    program()
+    return mocks, monitor, box["declared"]
+
+
+def settings_for(repo: Path, **overrides: Any) -> StackSettings:
+    values: dict[str, Any] = {"repo_root": repo, "environment": "dev", "subscription_id": SUBSCRIPTION}
+    values.update(overrides)
+    return StackSettings(**values)
+
+
+def unwrap_secret(value: Any) -> tuple[bool, Any]:
+    if isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        return True, value["value"]
+    return False, value
+
+
+def expected_state(repo: Path) -> Any:
+    return build_desired_state(
+        load_repository(FileSystemTree(repo)),
+        "dev",
+        gateway_ids=(SUBSCRIPTION, RESOURCE_GROUP, LOCATION),
+        commit=None,
+    )
+
+
+def by_name(mocks: ArmLikeMocks) -> dict[str, tuple[str, dict[str, Any]]]:
+    return {name: (typ, inputs) for typ, name, inputs in mocks.created}
+
+
+def test_resource_graph_types_names_and_deterministic_role_assignment(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    mocks, _, declared = run_program(settings_for(repo), FakeGateway())
+    created = by_name(mocks)
+    assert {n: t for n, (t, _) in created.items()} == {
+        "orders": "azure-native:web:CustomApi",
+        "d7sms": "azure-native:web:CustomApi",
+        "orders-share-sales-team-use": "azure-native:authorization:RoleAssignment",
+    }
+    (grant,) = expected_state(repo).role_assignments
+    _, inputs = created["orders-share-sales-team-use"]
+    assert inputs["roleAssignmentName"] == grant.name
+    assert inputs["principalId"] == SALES_GROUP
+    assert inputs["principalType"] == "Group"
+    assert inputs["roleDefinitionId"] == grant.role_definition_id
+    # The scope is the customApi's id output, i.e. the same scope the engine named the grant for.
+    assert inputs["scope"] == grant.scope
+    assert set(declared.role_assignments) == {grant.name}
+
+
+def test_properties_and_tags_equal_the_engine_render(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    mocks, _, _ = run_program(settings_for(repo), FakeGateway())
+    created = by_name(mocks)
+    for api in expected_state(repo).custom_apis:
+        _, inputs = created[api.name]
+        assert inputs["apiName"] == api.name
+        assert inputs["resourceGroupName"] == RESOURCE_GROUP
+        assert inputs["location"] == LOCATION
+        assert inputs["tags"] == api.body["tags"]
+        _, properties = unwrap_secret(inputs["properties"])
+        expected = api.body["properties"]
+        if api.secret_refs:  # the only difference: the secret value at its pointer
+            assert properties["connectionParameters"]["token"]["oAuthSettings"].pop("clientSecret") == SECRET_VALUE
+        assert properties == expected
+
+
+def test_the_oauth_client_secret_goes_in_as_a_pulumi_secret(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    mocks, _, _ = run_program(settings_for(repo), FakeGateway())
+    created = by_name(mocks)
+    is_secret, properties = unwrap_secret(created["orders"][1]["properties"])
+    assert is_secret
+    assert properties["connectionParameters"]["token"]["oAuthSettings"]["clientSecret"] == SECRET_VALUE
+    # d7sms has no secret reference: its properties stay plain (readable diffs in previews).
+    assert unwrap_secret(created["d7sms"][1]["properties"])[0] is False
+    assert SECRET_VALUE not in str(created["d7sms"][1]) and SECRET_VALUE not in str(created["orders"][1]["tags"])
+
+
+def test_a_missing_secret_variable_stops_the_program_naming_it(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    with pytest.raises(pulumi.RunError, match="ORDERS_DEV_CLIENT_SECRET"):
+        run_program(settings_for(repo), FakeGateway(), environ={"UNRELATED": "x"})
+
+
+def test_live_connections_protect_a_connector_and_warn_with_counts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    repo = make_repo(tmp_path)
+    gateway = FakeGateway()
+    gateway.add_connection("orders-conn-1", "orders")
+    gateway.add_connection("orders-conn-2", "orders")
+    gateway.add_workflow("order-sync", "orders-conn-1")
+    gateway.add_connection("sms-conn", "d7sms")  # d7sms: lifecycle.deletion allow-connection-loss
+    with caplog.at_level(logging.WARNING):
+        _, monitor, declared = run_program(settings_for(repo), gateway)
+    assert monitor.options["orders"] == (True, False)
+    assert monitor.options["d7sms"] == (False, False)
+    assert declared.protections["orders"].impact.connection_count == 2
+    warnings = " ".join(r.getMessage() for r in caplog.records)
+    assert "'orders' has 2 connection(s) used by 1 Logic App(s)" in warnings
+    assert "'d7sms' has 1 connection(s) used by 0 Logic App(s)" in warnings
+    # One listing of connections and one of workflows, whatever the number of connectors.
+    assert gateway.requests.total() == 2
+
+
+def test_no_connections_means_no_protection(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    gateway = FakeGateway()
+    _, monitor, _ = run_program(settings_for(repo), gateway)
+    assert monitor.options["orders"] == (False, False)
+    assert gateway.requests.total("GET") == 1  # no workflows listing without connections
+
+
+def test_allow_connection_loss_in_stack_config_lifts_protection(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    gateway = FakeGateway()
+    gateway.add_connection("orders-conn", "orders")
+    _, monitor, _ = run_program(settings_for(repo, allow_connection_loss=frozenset({"orders"})), gateway)
+    assert monitor.options["orders"] == (False, False)
+
+
+def test_orphan_deletion_retains_on_delete(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    path = repo / "connectors" / "d7sms" / "connector.yaml"
+    path.write_text(path.read_text().replace("deletion: allow-connection-loss", "deletion: orphan"))
+    gateway = FakeGateway()
+    gateway.add_connection("sms-conn", "d7sms")
+    _, monitor, _ = run_program(settings_for(repo), gateway)
+    assert monitor.options["d7sms"] == (False, True)
+
+
+def test_a_sharing_violation_stops_the_program_before_any_resource(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    policy = repo / "policies" / "sharing.yaml"
+    policy.write_text(policy.read_text().replace("effect: allow", "effect: deny"))
+    mocks, monitor = install_mocks()
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
+    message = str(caught.value)
+    assert "blocked, no resource declared" in message
+    assert "teams-use-their-connectors" in message and "connectors/orders/connector.yaml" in message
+    assert mocks.created == [] and monitor.options == {}
+
+
+def test_a_mandatory_certification_finding_stops_the_program(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    assert not [f for f in expected_state(repo).findings if f.enforcement == "mandatory"]
+    (repo / "policies" / "certification.yaml").write_text(
+        "apiVersion: connectorops/v1\nkind: CertificationPolicy\ndefault: advisory\n"
+        "rules: {ConnectorMetadataMissing: mandatory}\n"
+    )
+    mocks, monitor = install_mocks()
+    with pytest.raises(pulumi.RunError, match=r"\[ConnectorMetadataMissing\]") as caught:
+        run_program(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
+    assert "connectors/orders/openapi.yaml" in str(caught.value)
+    assert mocks.created == [] and monitor.options == {}
+
+
+def test_a_stack_pointing_at_another_subscription_is_refused(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    wrong = settings_for(repo, subscription_id="99999999-9999-9999-9999-999999999999")
+    with pytest.raises(pulumi.RunError, match="azure-native:subscriptionId"):
+        run_program(wrong, FakeGateway())
+
+
+def test_the_local_emulator_environment_is_refused(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    with pytest.raises(pulumi.RunError, match="Pulumi deploys only to Azure"):
+        run_program(settings_for(repo, environment="local"), FakeGateway())

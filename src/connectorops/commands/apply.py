@@ -1,0 +1,115 @@
+"""`connectorops apply`: make the target match git, or apply exactly a saved plan.
+
+Without --plan it plans, shows the plan and asks (refusing when nobody can answer and --yes is
+missing); with --plan it re-observes first and refuses a plan whose world has moved.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
+from connectorops.commands.plan import options_from, show_plan, write_stdout
+from connectorops.engine.apply import ActionResult, ApplyReport, apply_plan
+from connectorops.engine.observe import observe
+from connectorops.engine.pipeline import connect, load_inputs, plan_environment, target_of
+from connectorops.engine.plan import Plan
+from connectorops.engine.planfile import check_not_stale, load_plan
+from connectorops.errors import PlanError
+from connectorops.report.json import apply_json
+from connectorops.report.text import plan_summary_line, render_apply
+
+if TYPE_CHECKING:
+    from connectorops.azure.gateway import ArmGateway
+
+
+class RichApplyProgress:
+    """A progress bar on stderr, one tick per finished action."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = progress.add_task("applying", total=0)
+
+    def start(self, total: int) -> None:
+        self.progress.update(self.task, total=total)
+
+    def advance(self, result: ActionResult) -> None:
+        self.progress.update(self.task, advance=1, description=f"{result.kind} {result.name}: {result.status}")
+
+
+def _confirm(ctx: CliContext, plan: Plan, yes: bool) -> bool:
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise PlanError(
+            "refusing to apply without confirmation: stdin is not a terminal",
+            hint="review the plan and pass --yes (or apply a saved plan with --plan FILE --yes)",
+        )
+    return typer.confirm(f"Apply these changes ({plan_summary_line(plan)}) to {plan.environment}?", default=False)
+
+
+def execute(ctx: CliContext, plan: Plan, gateway: ArmGateway, *, json_output: bool, show: bool = True) -> ApplyReport:
+    """Apply with a progress bar on stderr, then show the per-action results (unless `show` is off)."""
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=ctx.err_console, transient=True
+    ) as progress:
+        report = apply_plan(plan, gateway, progress=RichApplyProgress(progress))
+    if not show:
+        if report.not_done:
+            render_apply(report, ctx.err_console)
+    elif json_output:
+        write_stdout(ctx, apply_json(report, plan))
+    else:
+        render_apply(report, ctx.console)
+    return report
+
+
+def run(
+    ctx: CliContext,
+    *,
+    plan_file: Path | None,
+    yes: bool,
+    allow_connection_loss: list[str],
+    allow_empty: bool,
+    max_deletions: int,
+    json_output: bool,
+) -> int:
+    if plan_file is not None:
+        saved = load_plan(plan_file)
+        inputs = load_inputs(ctx.repo, ctx.environment or saved.environment)
+        with connect(inputs) as gateway:
+            observed = observe(gateway)
+            check_not_stale(saved, observed, environment=inputs.environment, target=target_of(gateway))
+            if not json_output:
+                show_plan(ctx, saved, json_output=False, markdown=False)
+            if saved.is_blocked:
+                return EXIT_ERROR
+            if not saved.changes:
+                return EXIT_OK
+            if not _confirm(ctx, saved, yes):
+                ctx.err_console.print("apply cancelled")
+                return EXIT_ERROR
+            return execute(ctx, saved, gateway, json_output=json_output).exit_code
+    inputs = load_inputs(ctx.repo, ctx.environment)
+    options = options_from(allow_connection_loss, allow_empty, max_deletions)
+    with connect(inputs) as gateway:
+        _, _, plan = plan_environment(inputs, gateway, options)
+        if json_output:
+            if plan.is_blocked or not plan.changes:
+                write_stdout(ctx, apply_json(ApplyReport(plan.environment, plan.fingerprint), plan))
+        else:
+            show_plan(ctx, plan, json_output=False, markdown=False)
+        if plan.is_blocked:
+            ctx.err_console.print("the plan is blocked: nothing was applied", highlight=False)
+            return EXIT_ERROR
+        if not plan.changes:
+            return EXIT_OK
+        if not _confirm(ctx, plan, yes):
+            ctx.err_console.print("apply cancelled")
+            return EXIT_ERROR
+        return execute(ctx, plan, gateway, json_output=json_output).exit_code

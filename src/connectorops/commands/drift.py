@@ -1,0 +1,54 @@
+"""`connectorops drift`: what differs between the target and git; --fix applies the correcting plan.
+
+Exit 0 no drift, 2 drift present (after --fix: what is still left), 1 error or a blocked fix.
+"""
+
+from __future__ import annotations
+
+from connectorops.commands.apply import execute
+from connectorops.commands.context import EXIT_ERROR, CliContext
+from connectorops.commands.plan import show_plan, write_stdout
+from connectorops.engine.drift import DriftReport, detect_drift
+from connectorops.engine.observe import observe
+from connectorops.engine.pipeline import Inputs, connect, desired_state, load_inputs, target_of
+from connectorops.engine.plan import PlanOptions, make_plan
+from connectorops.report.json import drift_json
+from connectorops.report.markdown import drift_markdown
+from connectorops.report.text import render_drift
+
+
+def _show(ctx: CliContext, report: DriftReport, *, json_output: bool, markdown: bool) -> None:
+    if json_output:
+        write_stdout(ctx, drift_json(report))
+    elif markdown:
+        write_stdout(ctx, drift_markdown(report))
+    else:
+        render_drift(report, ctx.console)
+
+
+def run(ctx: CliContext, *, fix: bool, json_output: bool, markdown: bool, at: str | None) -> int:
+    inputs: Inputs = load_inputs(ctx.repo, ctx.environment, rev=at)
+    with connect(inputs) as gateway:
+        desired = desired_state(inputs, gateway)
+        observed = observe(gateway, desired=desired.custom_apis, drift=True)
+        report = detect_drift(desired, observed, gateway, target=target_of(gateway))
+        if not fix or report.exit_code != 2:
+            _show(ctx, report, json_output=json_output, markdown=markdown)
+            return report.exit_code
+        ctx.err_console.print(f"drift found ({len(report.drift)} item(s)); applying the correcting plan")
+        plan = make_plan(desired, observed, PlanOptions(), target=target_of(gateway))
+        machine = json_output or markdown
+        if not machine:
+            show_plan(ctx, plan, json_output=False, markdown=False)
+        if plan.is_blocked:
+            _show(ctx, report, json_output=json_output, markdown=markdown)
+            ctx.err_console.print("the correcting plan is blocked: nothing was changed", highlight=False)
+            return EXIT_ERROR
+        applied = execute(ctx, plan, gateway, json_output=False, show=not machine)
+        if applied.exit_code != 0:
+            _show(ctx, report, json_output=json_output, markdown=markdown)
+            return EXIT_ERROR
+        after = observe(gateway, desired=desired.custom_apis, drift=True)
+        remaining = detect_drift(desired, after, gateway, target=target_of(gateway))
+        _show(ctx, remaining, json_output=json_output, markdown=markdown)
+        return remaining.exit_code

@@ -1,0 +1,65 @@
+"""`connectorops plan`: diff git against the target and show (or save) the plan.
+
+Exit 0 no changes, 2 changes, 1 error or anything blocked (guards, policy, certification).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connectorops.commands.context import CliContext
+from connectorops.engine.pipeline import connect, load_inputs, plan_environment, touched_connectors
+from connectorops.engine.plan import Plan, PlanOptions
+from connectorops.engine.planfile import save_plan
+from connectorops.report.json import plan_json
+from connectorops.report.markdown import plan_markdown
+from connectorops.report.text import render_plan
+
+
+def write_stdout(ctx: CliContext, text: str) -> None:
+    """Machine output verbatim (no rich wrapping or markup) on stdout."""
+    ctx.console.file.write(text if text.endswith("\n") else text + "\n")
+    ctx.console.file.flush()
+
+
+def show_plan(ctx: CliContext, plan: Plan, *, json_output: bool, markdown: bool) -> None:
+    if json_output:
+        write_stdout(ctx, plan_json(plan))
+    elif markdown:
+        write_stdout(ctx, plan_markdown(plan))
+    else:
+        render_plan(plan, ctx.console)
+
+
+def options_from(allow_connection_loss: list[str], allow_empty: bool, max_deletions: int) -> PlanOptions:
+    return PlanOptions(
+        allow_connection_loss=frozenset(allow_connection_loss), allow_empty=allow_empty, max_deletions=max_deletions
+    )
+
+
+def run(
+    ctx: CliContext,
+    *,
+    out: Path | None,
+    json_output: bool,
+    markdown: bool,
+    allow_connection_loss: list[str],
+    allow_empty: bool,
+    max_deletions: int,
+    at: str | None,
+    base: str | None,
+    head: str | None,
+) -> int:
+    rev = head or at
+    inputs = load_inputs(ctx.repo, ctx.environment, rev=rev)
+    options = options_from(allow_connection_loss, allow_empty, max_deletions)
+    if base is not None:
+        touched = touched_connectors(ctx.repo, inputs.repo, base, rev)
+        options = PlanOptions(options.allow_connection_loss, options.allow_empty, options.max_deletions, touched)
+    with connect(inputs) as gateway:
+        _, _, plan = plan_environment(inputs, gateway, options)
+    show_plan(ctx, plan, json_output=json_output, markdown=markdown)
+    if out is not None:
+        save_plan(plan, out)
+        ctx.err_console.print(f"plan saved to {out} (apply it with `connectorops apply --plan {out}`)", highlight=False)
+    return plan.exit_code

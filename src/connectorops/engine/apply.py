@@ -1,0 +1,219 @@
+"""Execute a plan: safe order, bounded concurrency, per-action results, never re-deciding.
+
+Order: customApi creates/updates/adoptions/orphans, then new role assignments, then revoked role
+assignments, then customApi deletions — so a failure part-way never leaves a grant on nothing or
+deletes before what replaces it exists. Names are deterministic and tags are written in the same
+request as the body, so a crashed run is finished by simply running again.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from connectorops.engine.plan import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, Plan
+from connectorops.engine.secrets import inject_secrets, scrub
+from connectorops.errors import ConnectoropsError, PlanBlocked
+
+if TYPE_CHECKING:
+    from connectorops.azure.gateway import ArmGateway
+
+MAX_WORKERS = 4
+# Test hook (documented in the README's testing notes): exit the process abruptly after N
+# completed actions, to prove that a re-run converges after a crash. Never set it in production.
+CRASH_AFTER_ENV = "CONNECTOROPS_TEST_CRASH_AFTER"
+
+DONE = "done"
+FAILED = "failed"
+SKIPPED = "skipped"
+
+@dataclass(frozen=True)
+class ActionResult:
+    key: str
+    kind: str
+    resource_type: str
+    name: str
+    connector: str
+    status: str  # done | failed | skipped
+    message: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "resourceType": self.resource_type,
+            "name": self.name,
+            "connector": self.connector,
+            "status": self.status,
+            "message": self.message,
+            "seconds": round(self.seconds, 3),
+        }
+
+@dataclass(frozen=True)
+class ApplyReport:
+    environment: str
+    plan_fingerprint: str
+    results: tuple[ActionResult, ...] = ()
+
+    @property
+    def done(self) -> list[ActionResult]:
+        return [r for r in self.results if r.status == DONE]
+
+    @property
+    def failed(self) -> list[ActionResult]:
+        return [r for r in self.results if r.status == FAILED]
+
+    @property
+    def not_done(self) -> list[ActionResult]:
+        return [r for r in self.results if r.status != DONE]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.not_done else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schemaVersion": 1,
+            "environment": self.environment,
+            "planFingerprint": self.plan_fingerprint,
+            "summary": {"done": len(self.done), "failed": len(self.failed), "notDone": len(self.not_done)},
+            "results": [r.to_dict() for r in self.results],
+            "exitCode": self.exit_code,
+        }
+
+class ApplyProgress(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def advance(self, result: ActionResult) -> None: ...
+
+def phases(plan: Plan) -> list[list[Action]]:
+    """The plan's changes grouped into the safe order; within a phase actions are independent."""
+    changes = [a for a in plan.actions if a.is_change]
+    first = [a for a in changes if a.resource_type == CUSTOM_API and a.kind != ActionKind.DELETE]
+    grants = [a for a in changes if a.resource_type == ROLE_ASSIGNMENT and a.kind == ActionKind.CREATE]
+    revokes = [a for a in changes if a.resource_type == ROLE_ASSIGNMENT and a.kind == ActionKind.DELETE]
+    deletes = [a for a in changes if a.resource_type == CUSTOM_API and a.kind == ActionKind.DELETE]
+    return [p for p in (first, grants, revokes, deletes) if p]
+
+def _prepared_bodies(plan: Plan, environ: Mapping[str, str] | None) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Every PUT body with its secrets filled in, resolved before the first write (fail early)."""
+    bodies: dict[str, dict[str, Any]] = {}
+    values: list[str] = []
+    for action in plan.actions:
+        if action.is_change and action.body is not None:
+            body, found = inject_secrets(action.body, action.secret_refs, connector=action.connector, environ=environ)
+            bodies[action.key] = body
+            values += found
+    return bodies, values
+
+def _execute(action: Action, body: dict[str, Any] | None, gateway: ArmGateway) -> str:
+    if action.resource_type == ROLE_ASSIGNMENT:
+        if action.kind == ActionKind.CREATE:
+            gateway.put_role_assignment(str(action.scope), action.name, body or {})
+            return "granted"
+        gateway.delete_role_assignment(action.resource_id)
+        return "revoked"
+    if action.kind == ActionKind.CREATE:
+        gateway.put_custom_api(action.name, body or {})
+        return "created"
+    if action.kind == ActionKind.UPDATE:
+        gateway.put_custom_api(action.name, body or {}, if_match=action.observed_etag)
+        return "updated"
+    if action.kind == ActionKind.ADOPT:
+        if body and "properties" in body:
+            gateway.put_custom_api(action.name, body, if_match=action.observed_etag)
+        else:
+            gateway.patch_custom_api_tags(action.name, dict((body or {}).get("tags") or {}))
+        return "adopted"
+    if action.kind == ActionKind.ORPHAN:
+        gateway.patch_custom_api_tags(action.name, dict((body or {}).get("tags") or {}))
+        return "orphaned (left in Azure, no longer managed)"
+    if action.kind == ActionKind.DELETE:
+        existed = gateway.delete_custom_api(action.name)
+        return "deleted" if existed else "already gone"
+    raise AssertionError(f"no executor for {action.kind}")
+
+class _CrashHook:
+    """See CRASH_AFTER_ENV."""
+
+    def __init__(self) -> None:
+        raw = os.environ.get(CRASH_AFTER_ENV, "")
+        self.limit = int(raw) if raw.isdigit() else None
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def completed(self) -> None:
+        if self.limit is None:
+            return
+        with self.lock:
+            self.count += 1
+            if self.count >= self.limit:
+                os._exit(137)
+
+def apply_plan(
+    plan: Plan,
+    gateway: ArmGateway,
+    *,
+    secrets: Mapping[str, str] | None = None,
+    progress: ApplyProgress | None = None,
+    max_workers: int = MAX_WORKERS,
+) -> ApplyReport:
+    """Run every change of `plan`. A failure stops later phases; the report says what was not done.
+
+    `secrets` is the environment to read {env: NAME} references from (default os.environ).
+    """
+    if plan.is_blocked:
+        reasons = [f"{a.key}: {a.reasons[0] if a.reasons else 'blocked'}" for a in plan.blocked_actions]
+        reasons += [str(p) for p in plan.errors] + [str(f.get("message")) for f in plan.mandatory_findings]
+        raise PlanBlocked(
+            "the plan is blocked and cannot be applied: " + "; ".join(reasons[:10]),
+            hint="fix the blocked items (see `connectorops plan`) and make a new plan",
+        )
+    bodies, secret_values = _prepared_bodies(plan, secrets)
+    groups = phases(plan)
+    if progress is not None:
+        progress.start(sum(len(g) for g in groups))
+    crash = _CrashHook()
+    results: list[ActionResult] = []
+
+    def run(action: Action) -> ActionResult:
+        started = time.monotonic()
+        try:
+            message = _execute(action, bodies.get(action.key), gateway)
+            status = DONE
+        except ConnectoropsError as error:
+            message, status = scrub(str(error), secret_values), FAILED
+        except Exception as error:  # one failed action must not hide the results of the others
+            message, status = scrub(f"{type(error).__name__}: {error}", secret_values), FAILED
+        result = ActionResult(
+            action.key, str(action.kind), action.resource_type, action.name, action.connector,
+            status, message, time.monotonic() - started,
+        )  # fmt: skip
+        if status == DONE:
+            crash.completed()
+        return result
+
+    failed = False
+    for group in groups:
+        if failed:
+            results += [_skipped(a) for a in group]
+            continue
+        with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+            for result in pool.map(run, group):
+                results.append(result)
+                if progress is not None:
+                    progress.advance(result)
+        failed = any(r.status == FAILED for r in results)
+    return ApplyReport(plan.environment, plan.fingerprint, tuple(results))
+
+def _skipped(action: Action) -> ActionResult:
+    return ActionResult(
+        action.key, str(action.kind), action.resource_type, action.name, action.connector, SKIPPED,
+        "not attempted: an earlier step failed",
+    )  # fmt: skip

@@ -1,0 +1,55 @@
+"""Canonical JSON and fingerprints: equal inputs give equal bytes, whatever the key order.
+
+The fingerprint of a rendered customApi leaves out the tags that change without the resource
+changing (the fingerprint itself and the source commit), so a new commit alone is not an update.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+from connectorops import tags
+
+# Tags that describe where a body came from rather than what it is.
+VOLATILE_TAGS = (tags.FINGERPRINT, tags.SOURCE_COMMIT)
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no insignificant whitespace, floats that are integers written as integers."""
+    return json.dumps(_normalize(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _normalize(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _normalize(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalize(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        # YAML and JSON sources disagree on 1 vs 1.0; ARM echoes either.
+        return int(value)
+    return value
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def body_fingerprint(body: dict[str, Any], secret_refs: dict[str, dict[str, Any]] | None = None) -> str:
+    """sha256 of the canonical body without volatile tags; secret *references* are covered, never values."""
+    stripped = copy.deepcopy(body)
+    body_tags = stripped.get("tags")
+    if isinstance(body_tags, dict):
+        for key in VOLATILE_TAGS:
+            body_tags.pop(key, None)
+    material: dict[str, Any] = {"body": stripped}
+    if secret_refs:
+        material["secretRefs"] = secret_refs
+    return sha256_hex(canonical_json(material))
+
+
+def semantically_equal(left: Any, right: Any) -> bool:
+    """Equal as JSON values (key order and 1 vs 1.0 do not matter)."""
+    return canonical_json(left) == canonical_json(right)

@@ -1,0 +1,106 @@
+"""The desired state of one environment: rendered customApis and role assignments, plus problems.
+
+Glue over the spec, definitions and policy packages; everything it returns is plain data, so
+planning is a pure function of (desired, observed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connectorops.errors import ConnectoropsError, Problem, Severity
+from connectorops.policy.role_assignments import DesiredRoleAssignment
+from connectorops.render import DesiredCustomApi, render_custom_api
+from connectorops.spec.repository import Repository
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    environment: str
+    custom_apis: tuple[DesiredCustomApi, ...] = ()
+    role_assignments: tuple[DesiredRoleAssignment, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    findings: tuple[Any, ...] = ()  # policy.certification.Finding
+    commit: str | None = None
+    # every connector name git declares for the environment, including ones that failed to
+    # render: a broken definition must never turn into a deletion
+    declared: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == Severity.ERROR]
+
+    def custom_api(self, name: str) -> DesiredCustomApi | None:
+        wanted = name.lower()
+        return next((c for c in self.custom_apis if c.name.lower() == wanted), None)
+
+
+def custom_api_scope(subscription_id: str, resource_group: str, name: str) -> str:
+    return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Web/customApis/{name}"
+
+
+def _certification() -> Any:
+    """policy.certification (contract D), or None while that package is not installed."""
+    try:
+        module = importlib.import_module("connectorops.policy.certification")
+    except ImportError:
+        return None
+    return module if hasattr(module, "certify_connector") else None
+
+
+def build_desired_state(
+    repo: Repository,
+    environment: str,
+    *,
+    gateway_ids: tuple[str, str, str],
+    commit: str | None,
+    cache_dir: Path | None = None,
+    allow_private_urls: bool = False,
+) -> DesiredState:
+    """Resolve, certify, check sharing and render every connector; collect every problem."""
+    from connectorops.definitions.resolve import resolve_definition
+    from connectorops.policy.sharing import check_sharing, desired_role_assignments, load_sharing_policy
+
+    subscription_id, resource_group, location = gateway_ids
+    problems: list[Problem] = list(repo.problems)
+    sharing_policy, sharing_problems = load_sharing_policy(repo.tree)
+    certification = _certification()
+    cert_policy = None
+    if certification is not None:
+        cert_policy, cert_problems = certification.load_certification_policy(repo.tree)
+        problems += cert_problems
+    problems += sharing_problems
+    apis: list[DesiredCustomApi] = []
+    grants: list[DesiredRoleAssignment] = []
+    findings: list[Any] = []
+    for connector in repo.connectors:
+        try:
+            resolved = resolve_definition(
+                connector, repo.tree, environment, cache_dir=cache_dir, allow_private_urls=allow_private_urls
+            )
+        except ConnectoropsError as error:
+            problems += error.problems
+            continue
+        problems += list(resolved.warnings)
+        if certification is not None:
+            findings += certification.certify_connector(connector, resolved, environment, cert_policy)
+        violations = check_sharing(connector, environment, sharing_policy)
+        problems += violations
+        apis.append(render_custom_api(connector, resolved, environment, location=location, commit=commit))
+        if sharing_policy is not None and not violations:
+            scope = custom_api_scope(subscription_id, resource_group, connector.name)
+            grants += desired_role_assignments(
+                connector, environment, sharing_policy, scope=scope, subscription_id=subscription_id
+            )
+    return DesiredState(
+        environment=environment,
+        custom_apis=tuple(apis),
+        role_assignments=tuple(grants),
+        problems=tuple(problems),
+        findings=tuple(findings),
+        commit=commit,
+        declared=frozenset(c.name.lower() for c in repo.connectors),
+    )

@@ -1,0 +1,214 @@
+"""Drift: how the deployed resources differ from git, sorted into the classes people act on.
+
+Modified out of band (with the fields), deleted out of band, pending (git changed since the last
+apply), undeclared (managed but no longer in git), unmanaged (reported, never touched), and
+sharing: extra grants on managed connectors, missing grants, inherited grants (information only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from connectorops import tags
+from connectorops.engine.desired import DesiredState
+from connectorops.engine.diff import FieldChange, diff_custom_api
+from connectorops.engine.observe import ObservedState, belongs_to, resource_tags
+from connectorops.errors import Problem, Severity
+from connectorops.policy.role_assignments import classify_assignments
+
+if TYPE_CHECKING:
+    from connectorops.azure.gateway import ArmGateway
+
+DRIFT = "drift"
+INFO = "info"
+
+
+@dataclass(frozen=True)
+class DriftItem:
+    kind: str  # modified | deleted | pending | undeclared | unmanaged | extra-role-assignment | ...
+    connector: str
+    resource_id: str
+    detail: str
+    severity: str = DRIFT  # drift (counts for the exit code) | info
+    changes: tuple[FieldChange, ...] = ()
+    principal: str | None = None
+    role: str | None = None
+    since: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "connector": self.connector,
+            "resourceId": self.resource_id,
+            "detail": self.detail,
+            "changes": [c.to_dict() for c in self.changes],
+            "principal": self.principal,
+            "role": self.role,
+            "since": self.since,
+        }
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    environment: str
+    items: tuple[DriftItem, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    commit: str | None = None
+    target: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def drift(self) -> list[DriftItem]:
+        return [i for i in self.items if i.severity == DRIFT]
+
+    @property
+    def info(self) -> list[DriftItem]:
+        return [i for i in self.items if i.severity == INFO]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == Severity.ERROR]
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return 1
+        return 2 if self.drift else 0
+
+    def counts(self) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for item in self.items:
+            result[item.kind] = result.get(item.kind, 0) + 1
+        return dict(sorted(result.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schemaVersion": 1,
+            "environment": self.environment,
+            "target": dict(self.target),
+            "commit": self.commit,
+            "summary": {"drift": len(self.drift), "info": len(self.info), "byKind": self.counts()},
+            "items": [i.to_dict() for i in self.items],
+            "problems": [p.to_dict() for p in self.problems],
+            "exitCode": self.exit_code,
+        }
+
+
+def _custom_api_items(desired: DesiredState, observed: ObservedState, gateway: ArmGateway | None) -> list[DriftItem]:
+    items: list[DriftItem] = []
+    env = desired.environment
+    for want in sorted(desired.custom_apis, key=lambda d: d.name.lower()):
+        have = observed.custom_api(want.name)
+        default_id = f"{observed.resource_group_id}/providers/Microsoft.Web/customApis/{want.name}"
+        if have is None:
+            items.append(
+                DriftItem(
+                    "deleted", want.name, default_id,
+                    "declared in git but absent in Azure (deleted out of band, or never applied)",
+                )
+            )  # fmt: skip
+            continue
+        resource_id = str(have.get("id") or default_id)
+        found = resource_tags(have)
+        if not belongs_to(have, env):
+            owner = "nobody (unmanaged)" if not tags.is_managed(found) else f"environment {found.get(tags.ENVIRONMENT)}"
+            items.append(
+                DriftItem(
+                    "conflict", want.name, resource_id,
+                    f"git declares it, but the resource in Azure belongs to {owner}; it is never touched",
+                )
+            )  # fmt: skip
+            continue
+        swagger = observed.swagger_of(want.name)
+        if swagger is None and gateway is not None:
+            swagger = gateway.download_swagger(have)
+        changes = diff_custom_api(want.body, have, observed_swagger=swagger)
+        if found.get(tags.FINGERPRINT) != want.fingerprint:
+            items.append(
+                DriftItem(
+                    "pending", want.name, resource_id,
+                    "git changed since the last apply (run `connectorops apply`)", changes=changes,
+                )
+            )  # fmt: skip
+        elif changes:
+            items.append(
+                DriftItem(
+                    "modified", want.name, resource_id,
+                    f"modified out of band: {len(changes)} field(s) differ from the last apply", changes=changes,
+                )
+            )  # fmt: skip
+    declared = desired.declared | {d.name.lower() for d in desired.custom_apis}
+    for have in observed.custom_apis:
+        name = str(have.get("name", ""))
+        found = resource_tags(have)
+        resource_id = str(have.get("id", ""))
+        if not tags.is_managed(found):
+            if name.lower() not in declared:
+                items.append(
+                    DriftItem("unmanaged", name, resource_id, "not managed by connectorops: never touched", INFO)
+                )
+        elif belongs_to(have, env) and name.lower() not in declared:
+            policy = found.get(tags.DELETION_POLICY, "protect")
+            items.append(
+                DriftItem(
+                    "undeclared", name, resource_id,
+                    f"managed by connectorops but no longer in git (deletion policy {policy}): `apply` would "
+                    + ("orphan" if policy == "orphan" else "delete") + " it",
+                )
+            )  # fmt: skip
+    return items
+
+
+def _sharing_items(desired: DesiredState, observed: ObservedState) -> list[DriftItem]:
+    managed_scopes = {str(c.get("id", "")) for c in observed.managed_custom_apis(desired.environment) if c.get("id")}
+    result = classify_assignments(list(observed.role_assignments), list(desired.role_assignments), managed_scopes)
+    items: list[DriftItem] = []
+    for extra in result.out_of_band:
+        items.append(
+            DriftItem(
+                "extra-role-assignment", extra.scope.rsplit("/", 1)[-1], extra.id,
+                "out-of-band sharing: granted on a managed connector, not declared in git (`drift --fix` revokes it)",
+                principal=f"{extra.principal_type or '?'} {extra.principal_id}",
+                role=extra.role_definition_id.rsplit("/", 1)[-1], since=extra.created_on,
+            )
+        )  # fmt: skip
+    for missing in result.missing:
+        items.append(
+            DriftItem(
+                "missing-role-assignment", missing.scope.rsplit("/", 1)[-1], missing.id,
+                "declared in git but not granted in Azure",
+                principal=f"{missing.principal_name} ({missing.principal_type}, {missing.principal_id})",
+                role=missing.role_name,
+            )
+        )  # fmt: skip
+    for inherited in result.inherited:
+        items.append(
+            DriftItem(
+                "inherited-role-assignment", "*", inherited.id,
+                f"inherited from {inherited.scope or 'a parent scope'}: information only, never touched",
+                INFO,
+                principal=f"{inherited.principal_type or '?'} {inherited.principal_id}",
+                role=inherited.role_definition_id.rsplit("/", 1)[-1], since=inherited.created_on,
+            )
+        )  # fmt: skip
+    return items
+
+
+def detect_drift(
+    desired: DesiredState,
+    observed: ObservedState,
+    gateway: ArmGateway | None = None,
+    *,
+    target: dict[str, str] | None = None,
+) -> DriftReport:
+    """Compare live and desired; `gateway` downloads swaggers `observe(drift=True)` did not fetch."""
+    items = _custom_api_items(desired, observed, gateway) + _sharing_items(desired, observed)
+    items.sort(key=lambda i: (i.severity != DRIFT, i.connector.lower(), i.kind))
+    return DriftReport(
+        environment=desired.environment,
+        items=tuple(items),
+        problems=desired.problems,
+        commit=desired.commit,
+        target=tuple(sorted((target or {}).items())),
+    )

@@ -1,0 +1,77 @@
+"""Guards: the rules that block dangerous actions until git or the operator says so explicitly.
+
+A blocked action stays in the plan with its reasons (so reports show it); a plan with any blocked
+action cannot be applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from connectorops.engine.desired import DesiredState
+from connectorops.engine.plan import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, PlanOptions, Verdict
+
+
+def _block(action: Action, *reasons: str) -> Action:
+    return replace(action, verdict=Verdict.BLOCK, reasons=action.reasons + reasons)
+
+
+def _warn(action: Action, *warnings: str) -> Action:
+    return replace(action, warnings=action.warnings + warnings)
+
+
+def connection_loss_guard(action: Action, options: PlanOptions) -> Action:
+    """Deleting a customApi deletes all its connections: blocked unless git or the operator allows it."""
+    if action.kind != ActionKind.DELETE or action.resource_type != CUSTOM_API:
+        return action
+    impact = action.impact
+    if impact is None or impact.connection_count == 0:
+        return action
+    loss = f"deleting {action.name!r} deletes its {impact.connection_count} connection(s)" + (
+        f", breaking {impact.logic_app_count} Logic App(s): " + ", ".join(w.name for w in impact.logic_apps)
+        if impact.logic_apps
+        else ""
+    )
+    if action.observed_deletion_policy == "allow-connection-loss":
+        return _warn(action, loss + " (allowed: lifecycle.deletion was allow-connection-loss at the last apply)")
+    if action.name.lower() in {n.lower() for n in options.allow_connection_loss}:
+        return _warn(action, loss + " (allowed by --allow-connection-loss)")
+    return _block(
+        action,
+        loss,
+        f"to delete it, first merge `lifecycle.deletion: allow-connection-loss` for {action.name!r} and apply, then "
+        f"remove the folder; or pass --allow-connection-loss {action.name}; or use `deletion: orphan` to keep it",
+    )
+
+
+def apply_guards(actions: list[Action], desired: DesiredState, options: PlanOptions) -> list[Action]:
+    guarded = [connection_loss_guard(action, options) for action in actions]
+    deletes = [a for a in guarded if a.kind == ActionKind.DELETE and a.resource_type == CUSTOM_API]
+    if deletes and not desired.custom_apis and not desired.declared and not options.allow_empty:
+        reason = (
+            "git declares no connectors for this environment while managed connectors exist; "
+            "refusing to delete everything (pass --allow-empty if that is really intended)"
+        )
+        guarded = [_block(a, reason) if a in deletes else a for a in guarded]
+    if len(deletes) > options.max_deletions:
+        reason = (
+            f"the plan deletes {len(deletes)} connectors, more than --max-deletions {options.max_deletions}; "
+            "raise the limit if intended"
+        )
+        deletes_now = {a.key for a in deletes}
+        guarded = [_block(a, reason) if a.key in deletes_now else a for a in guarded]
+    # Role assignments of a connector whose deletion is blocked stay: they go with the connector.
+    blocked_deletes = {
+        a.connector.lower()
+        for a in guarded
+        if a.blocked and a.kind == ActionKind.DELETE and a.resource_type == CUSTOM_API
+    }
+    return [
+        _block(a, f"the deletion of connector {a.connector!r} is blocked")
+        if a.resource_type == ROLE_ASSIGNMENT
+        and a.kind == ActionKind.DELETE
+        and a.connector.lower() in blocked_deletes
+        and not a.blocked
+        else a
+        for a in guarded
+    ]

@@ -1,0 +1,107 @@
+"""Who depends on a customApi: its connections and the Logic Apps that use those connections.
+
+Connections point at the connector via properties.api.id; Consumption workflows point at
+connections via properties.parameters.$connections.value[*].connectionId. ARM ids compare
+case-insensitively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ConnectionImpact:
+    name: str
+    id: str
+    status: str  # e.g. Connected, Error, Unknown
+
+
+@dataclass(frozen=True)
+class LogicAppUse:
+    name: str
+    id: str
+    connections: tuple[str, ...]  # names of the connector's connections this workflow uses
+
+
+@dataclass(frozen=True)
+class Impact:
+    connections: tuple[ConnectionImpact, ...] = ()
+    logic_apps: tuple[LogicAppUse, ...] = ()
+
+    @property
+    def connection_count(self) -> int:
+        return len(self.connections)
+
+    @property
+    def logic_app_count(self) -> int:
+        return len(self.logic_apps)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.connections and not self.logic_apps
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "connectionCount": self.connection_count,
+            "logicAppCount": self.logic_app_count,
+            "connections": [{"name": c.name, "id": c.id, "status": c.status} for c in self.connections],
+            "logicApps": [{"name": w.name, "id": w.id, "connections": list(w.connections)} for w in self.logic_apps],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Impact:
+        return cls(
+            connections=tuple(ConnectionImpact(c["name"], c["id"], c["status"]) for c in data.get("connections", [])),
+            logic_apps=tuple(
+                LogicAppUse(w["name"], w["id"], tuple(w.get("connections", []))) for w in data.get("logicApps", [])
+            ),
+        )
+
+
+def _norm(resource_id: str) -> str:
+    return resource_id.strip().rstrip("/").lower()
+
+
+def _status(connection: dict[str, Any]) -> str:
+    statuses = (connection.get("properties") or {}).get("statuses") or []
+    for entry in statuses:
+        if isinstance(entry, dict) and entry.get("status"):
+            return str(entry["status"])
+    return "Unknown"
+
+
+def connection_api_id(connection: dict[str, Any]) -> str:
+    api = (connection.get("properties") or {}).get("api") or {}
+    return str(api.get("id") or "") if isinstance(api, dict) else ""
+
+
+def workflow_connection_ids(workflow: dict[str, Any]) -> list[str]:
+    """connectionId of every entry of the workflow's $connections parameter."""
+    params = (workflow.get("properties") or {}).get("parameters") or {}
+    conns = params.get("$connections") if isinstance(params, dict) else None
+    value = conns.get("value") if isinstance(conns, dict) else None
+    if not isinstance(value, dict):
+        return []
+    return [str(v["connectionId"]) for v in value.values() if isinstance(v, dict) and v.get("connectionId")]
+
+
+def impact_of(custom_api_id: str, connections: Iterable[dict[str, Any]], workflows: Iterable[dict[str, Any]]) -> Impact:
+    target = _norm(custom_api_id)
+    mine = sorted(
+        (c for c in connections if _norm(connection_api_id(c)) == target),
+        key=lambda c: str(c.get("name", "")),
+    )
+    by_id = {_norm(str(c.get("id", ""))): str(c.get("name", "")) for c in mine}
+    uses: list[LogicAppUse] = []
+    for workflow in workflows:
+        used = sorted({by_id[_norm(cid)] for cid in workflow_connection_ids(workflow) if _norm(cid) in by_id})
+        if used:
+            uses.append(LogicAppUse(str(workflow.get("name", "")), str(workflow.get("id", "")), tuple(used)))
+    uses.sort(key=lambda w: w.name)
+    return Impact(
+        connections=tuple(ConnectionImpact(str(c.get("name", "")), str(c.get("id", "")), _status(c)) for c in mine),
+        logic_apps=tuple(uses),
+    )

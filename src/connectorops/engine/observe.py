@@ -1,0 +1,94 @@
+"""What is deployed: one paged list per resource type for the resource group, nothing per connector.
+
+Swagger documents are downloaded only where a decision needs them: a managed connector whose
+fingerprint tag is missing or differs from git (an update whose breaking changes we must show),
+or every managed connector in drift mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from connectorops import tags
+
+if TYPE_CHECKING:
+    from connectorops.azure.gateway import ArmGateway
+    from connectorops.render import DesiredCustomApi
+
+CUSTOM_API_TYPE = "microsoft.web/customapis"
+
+
+@dataclass(frozen=True)
+class ObservedState:
+    resource_group_id: str
+    custom_apis: tuple[dict[str, Any], ...] = ()
+    connections: tuple[dict[str, Any], ...] = ()
+    role_assignments: tuple[dict[str, Any], ...] = ()
+    workflows: tuple[dict[str, Any], ...] = ()
+    # customApi name (lower case) -> deployed swagger, for the ones that were downloaded
+    swaggers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def custom_api(self, name: str) -> dict[str, Any] | None:
+        wanted = name.lower()
+        return next((c for c in self.custom_apis if str(c.get("name", "")).lower() == wanted), None)
+
+    def swagger_of(self, name: str) -> dict[str, Any] | None:
+        api = self.custom_api(name)
+        inline = (api or {}).get("properties", {}).get("swagger")
+        if isinstance(inline, dict) and inline:
+            return inline
+        return self.swaggers.get(name.lower())
+
+    def managed_custom_apis(self, environment: str) -> list[dict[str, Any]]:
+        """Ours for this environment: managed-by tag set and the environment tag matching."""
+        return [c for c in self.custom_apis if belongs_to(c, environment)]
+
+
+def resource_tags(resource: dict[str, Any]) -> dict[str, str]:
+    value = resource.get("tags")
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def belongs_to(resource: dict[str, Any], environment: str) -> bool:
+    found = resource_tags(resource)
+    return tags.is_managed(found) and found.get(tags.ENVIRONMENT, environment) == environment
+
+
+def _needs_swagger(api: dict[str, Any], desired: dict[str, DesiredCustomApi], drift: bool) -> bool:
+    found = resource_tags(api)
+    want = desired.get(str(api.get("name", "")).lower())
+    if not tags.is_managed(found):
+        return want is not None and want.adopt  # adoption shows what differs, swagger included
+    inline = (api.get("properties") or {}).get("swagger")
+    if isinstance(inline, dict) and inline:
+        return False
+    if drift:
+        return True
+    return want is not None and found.get(tags.FINGERPRINT) != want.fingerprint
+
+
+def observe(
+    gateway: ArmGateway,
+    *,
+    desired: Iterable[DesiredCustomApi] = (),
+    drift: bool = False,
+) -> ObservedState:
+    """List customApis, connections, role assignments (RG scope, above and below) and workflows."""
+    custom_apis = tuple(gateway.list_custom_apis())
+    wanted = {d.name.lower(): d for d in desired}
+    swaggers: dict[str, dict[str, Any]] = {}
+    for api in custom_apis:
+        if _needs_swagger(api, wanted, drift):
+            document = gateway.download_swagger(api)
+            if document is not None:
+                swaggers[str(api.get("name", "")).lower()] = document
+    return ObservedState(
+        resource_group_id=gateway.resource_group_id(),
+        custom_apis=custom_apis,
+        connections=tuple(gateway.list_connections()),
+        role_assignments=tuple(gateway.list_role_assignments()),
+        workflows=tuple(gateway.list_workflows()),
+        swaggers=swaggers,
+    )

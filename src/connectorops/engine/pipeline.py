@@ -1,0 +1,131 @@
+"""The reconcile pipeline shared by the CLI commands and the controller: load -> connect -> plan.
+
+Keeps the order of steps in one place (spec errors before any request, sharing directory seeded
+before the first observe) so `plan`, `apply`, `drift` and the controller cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from connectorops.engine.desired import DesiredState, build_desired_state
+from connectorops.engine.observe import ObservedState, observe
+from connectorops.engine.plan import Plan, PlanOptions, make_plan
+from connectorops.errors import PlanError, ValidationFailed
+from connectorops.spec.repository import Repository
+from connectorops.spec.source import FileSystemTree, SourceTree
+
+if TYPE_CHECKING:
+    from connectorops.azure.gateway import ArmGateway
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What git says: the repository at one revision (or the working tree) and the environment."""
+
+    repo_root: Path
+    repo: Repository
+    environment: str
+    commit: str | None
+
+
+def _not_available(what: str, error: ImportError) -> PlanError:
+    return PlanError(f"{what} is not available in this build yet ({error.name})", hint="update connectorops")
+
+
+def source_tree(repo_root: Path, rev: str | None) -> tuple[SourceTree, str | None]:
+    """The working tree (commit: HEAD, if any) or a git revision (commit: its sha)."""
+    try:
+        from connectorops.gitops.revisions import head_commit, tree_at
+    except ImportError as error:
+        if rev is not None:
+            raise _not_available("reading a git revision (--at/--head)", error) from None
+        return FileSystemTree(repo_root), None
+    if rev is None:
+        return FileSystemTree(repo_root), head_commit(repo_root)
+    tree = tree_at(repo_root, rev)
+    return tree, str(getattr(tree, "sha", rev))
+
+
+def load_inputs(repo_root: Path, environment: str | None, *, rev: str | None = None) -> Inputs:
+    """Load and validate the repository; spec errors stop here, before any request to ARM."""
+    from connectorops.spec.loader import load_repository, select_environment
+
+    tree, commit = source_tree(repo_root, rev)
+    repo = load_repository(tree)
+    if repo.errors:
+        raise ValidationFailed(repo.problems, summary=f"the repository ({tree.label}) has errors")
+    name, _ = select_environment(repo, environment)
+    return Inputs(repo_root=repo_root, repo=repo, environment=name, commit=commit)
+
+
+def directory_entries(repo: Repository) -> list[tuple[str, str, str]]:
+    """Principals from policies/sharing.yaml, to seed the local emulator's directory."""
+    try:
+        from connectorops.policy.sharing import load_sharing_policy
+    except ImportError:
+        return []
+    policy, _ = load_sharing_policy(repo.tree)
+    return list(policy.directory_entries()) if policy is not None else []
+
+
+@contextmanager
+def connect(inputs: Inputs) -> Iterator[ArmGateway]:
+    """A gateway on the environment's target (the embedded emulator for `target: local`)."""
+    try:
+        from connectorops.azure.connect import open_gateway
+    except ImportError as error:
+        raise _not_available("the ARM gateway", error) from None
+    with open_gateway(
+        inputs.repo_root, inputs.repo.config, inputs.environment, principals=directory_entries(inputs.repo)
+    ) as gateway:
+        yield gateway
+
+
+def target_of(gateway: ArmGateway) -> dict[str, str]:
+    target = gateway.target
+    return {
+        "subscriptionId": target.subscription_id,
+        "resourceGroup": target.resource_group,
+        "location": target.location,
+    }
+
+
+def cache_dir(inputs: Inputs) -> Path:
+    env: Any = inputs.repo.config.environments.get(inputs.environment)
+    state = getattr(env, "stateDir", ".connectorops")
+    return inputs.repo_root / state / "cache"
+
+
+def desired_state(inputs: Inputs, gateway: ArmGateway) -> DesiredState:
+    target = gateway.target
+    return build_desired_state(
+        inputs.repo,
+        inputs.environment,
+        gateway_ids=(target.subscription_id, target.resource_group, target.location),
+        commit=inputs.commit,
+        cache_dir=cache_dir(inputs),
+    )
+
+
+def plan_environment(
+    inputs: Inputs, gateway: ArmGateway, options: PlanOptions, *, drift: bool = False
+) -> tuple[DesiredState, ObservedState, Plan]:
+    desired = desired_state(inputs, gateway)
+    observed = observe(gateway, desired=desired.custom_apis, drift=drift)
+    return desired, observed, make_plan(desired, observed, options, target=target_of(gateway))
+
+
+def touched_connectors(repo_root: Path, repo: Repository, base: str, head: str | None) -> frozenset[str]:
+    """Connectors a pull request (base...head, head None = working tree) touches."""
+    try:
+        from connectorops.gitops import revisions
+    except ImportError as error:
+        raise _not_available("--base/--head", error) from None
+    changed = revisions.changed_paths(repo_root, base, head)
+    return frozenset(revisions.touched_connectors(repo.connectors, changed))
+

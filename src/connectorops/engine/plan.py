@@ -1,0 +1,495 @@
+"""The plan: one Action per resource with its diff, impact, breaking changes and guard verdict.
+
+A plan is a value (frozen, serializable, fingerprinted). `make_plan` is a pure function of the
+desired and observed states; apply executes a plan exactly and never re-decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from connectorops import tags
+from connectorops.engine.breaking import BreakingChange, breaking_changes
+from connectorops.engine.canonical import canonical_json, sha256_hex
+from connectorops.engine.desired import DesiredState
+from connectorops.engine.diff import FieldChange, diff_custom_api
+from connectorops.engine.impact import Impact, impact_of
+from connectorops.engine.observe import ObservedState, belongs_to, resource_tags
+from connectorops.errors import Problem, Severity
+from connectorops.policy.role_assignments import DesiredRoleAssignment, ObservedAssignment
+
+SCHEMA_VERSION = 1
+CUSTOM_API = "customApi"
+ROLE_ASSIGNMENT = "roleAssignment"
+
+
+class ActionKind(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    ORPHAN = "orphan"  # stop managing: remove our tags, keep the resource
+    ADOPT = "adopt"  # start managing a same-name resource `import` declared in git
+    NOOP = "noop"
+
+
+class Verdict(StrEnum):
+    ALLOW = "allow"
+    BLOCK = "block"
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    allow_connection_loss: frozenset[str] = frozenset()
+    allow_empty: bool = False
+    max_deletions: int = 3
+    touched: frozenset[str] | None = None  # connectors a PR changes (--base/--head); None: not computed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "allowConnectionLoss": sorted(self.allow_connection_loss),
+            "allowEmpty": self.allow_empty,
+            "maxDeletions": self.max_deletions,
+            "touched": sorted(self.touched) if self.touched is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanOptions:
+        touched = data.get("touched")
+        return cls(
+            allow_connection_loss=frozenset(data.get("allowConnectionLoss", [])),
+            allow_empty=bool(data.get("allowEmpty", False)),
+            max_deletions=int(data.get("maxDeletions", 3)),
+            touched=frozenset(touched) if touched is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    resource_type: str  # customApi | roleAssignment
+    name: str  # customApi name, or the role assignment's GUID name
+    connector: str  # the connector the resource belongs to
+    resource_id: str
+    verdict: Verdict = Verdict.ALLOW
+    reasons: tuple[str, ...] = ()  # why blocked (and what to do)
+    warnings: tuple[str, ...] = ()
+    changes: tuple[FieldChange, ...] = ()
+    impact: Impact | None = None
+    breaking: tuple[BreakingChange, ...] = ()
+    # customApi create/update/adopt: the PUT body (secret references only); orphan/adopt-by-tags: the new tags;
+    # roleAssignment create: the PUT body
+    body: dict[str, Any] | None = None
+    secret_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    desired_fingerprint: str | None = None
+    observed_etag: str | None = None
+    observed_fingerprint: str | None = None
+    observed_commit: str | None = None
+    observed_deletion_policy: str | None = None  # lifecycle.deletion recorded by the last apply
+    source_path: str | None = None
+    scope: str | None = None  # roleAssignment: the customApi id
+    principal: str | None = None  # roleAssignment: "name (Type, objectId)"
+    role: str | None = None
+    touched: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.resource_type}:{self.name}"
+
+    @property
+    def blocked(self) -> bool:
+        return self.verdict == Verdict.BLOCK
+
+    @property
+    def is_change(self) -> bool:
+        return self.kind != ActionKind.NOOP
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": str(self.kind),
+            "resourceType": self.resource_type,
+            "name": self.name,
+            "connector": self.connector,
+            "resourceId": self.resource_id,
+            "verdict": str(self.verdict),
+            "reasons": list(self.reasons),
+            "warnings": list(self.warnings),
+            "changes": [c.to_dict() for c in self.changes],
+            "impact": self.impact.to_dict() if self.impact is not None else None,
+            "breakingChanges": [b.to_dict() for b in self.breaking],
+            "body": self.body,
+            "secretRefs": self.secret_refs,
+            "desiredFingerprint": self.desired_fingerprint,
+            "observedEtag": self.observed_etag,
+            "observedFingerprint": self.observed_fingerprint,
+            "observedCommit": self.observed_commit,
+            "observedDeletionPolicy": self.observed_deletion_policy,
+            "sourcePath": self.source_path,
+            "scope": self.scope,
+            "principal": self.principal,
+            "role": self.role,
+            "touched": self.touched,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Action:
+        impact = data.get("impact")
+        return cls(
+            kind=ActionKind(data["kind"]),
+            resource_type=data["resourceType"],
+            name=data["name"],
+            connector=data["connector"],
+            resource_id=data["resourceId"],
+            verdict=Verdict(data.get("verdict", "allow")),
+            reasons=tuple(data.get("reasons", [])),
+            warnings=tuple(data.get("warnings", [])),
+            changes=tuple(FieldChange.from_dict(c) for c in data.get("changes", [])),
+            impact=Impact.from_dict(impact) if impact is not None else None,
+            breaking=tuple(BreakingChange.from_dict(b) for b in data.get("breakingChanges", [])),
+            body=data.get("body"),
+            secret_refs=dict(data.get("secretRefs") or {}),
+            desired_fingerprint=data.get("desiredFingerprint"),
+            observed_etag=data.get("observedEtag"),
+            observed_fingerprint=data.get("observedFingerprint"),
+            observed_commit=data.get("observedCommit"),
+            observed_deletion_policy=data.get("observedDeletionPolicy"),
+            source_path=data.get("sourcePath"),
+            scope=data.get("scope"),
+            principal=data.get("principal"),
+            role=data.get("role"),
+            touched=bool(data.get("touched", False)),
+        )
+
+
+def _problem_from_dict(data: dict[str, Any]) -> Problem:
+    return Problem(
+        message=str(data.get("message", "")),
+        severity=Severity(data.get("severity", "error")),
+        file=data.get("file"),
+        line=data.get("line"),
+        column=data.get("column"),
+        field=data.get("field"),
+        hint=data.get("hint"),
+        code=data.get("code"),
+    )
+
+
+@dataclass(frozen=True)
+class Plan:
+    environment: str
+    target: dict[str, str]  # subscriptionId, resourceGroup, location (no credentials)
+    actions: tuple[Action, ...] = ()
+    commit: str | None = None
+    options: PlanOptions = field(default_factory=PlanOptions)
+    problems: tuple[Problem, ...] = ()
+    findings: tuple[dict[str, Any], ...] = ()  # certification findings (Finding.to_dict shape)
+    unmanaged: tuple[str, ...] = ()  # unmanaged customApis present in the resource group (never touched)
+    created_at: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def changes(self) -> list[Action]:
+        return [a for a in self.actions if a.is_change]
+
+    @property
+    def blocked_actions(self) -> list[Action]:
+        return [a for a in self.actions if a.blocked]
+
+    @property
+    def mandatory_findings(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if f.get("enforcement") == "mandatory"]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == Severity.ERROR]
+
+    @property
+    def is_blocked(self) -> bool:
+        return bool(self.blocked_actions or self.errors or self.mandatory_findings)
+
+    @property
+    def exit_code(self) -> int:
+        if self.is_blocked:
+            return 1
+        return 2 if self.changes else 0
+
+    def counts(self) -> dict[str, int]:
+        result = {str(kind): 0 for kind in ActionKind}
+        for action in self.actions:
+            result[str(action.kind)] += 1
+        result["blocked"] = len(self.blocked_actions)
+        return result
+
+    def _content(self) -> dict[str, Any]:
+        return {
+            "schemaVersion": self.schema_version,
+            "environment": self.environment,
+            "target": dict(self.target),
+            "commit": self.commit,
+            "options": self.options.to_dict(),
+            "actions": [a.to_dict() for a in self.actions],
+            "problems": [p.to_dict() for p in self.problems],
+            "findings": list(self.findings),
+            "unmanaged": list(self.unmanaged),
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        return sha256_hex(canonical_json(self._content()))
+
+    def to_dict(self) -> dict[str, Any]:
+        content = self._content()
+        content["createdAt"] = self.created_at
+        content["fingerprint"] = self.fingerprint
+        content["summary"] = self.counts()
+        content["exitCode"] = self.exit_code
+        return content
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        return cls(
+            environment=data["environment"],
+            target=dict(data.get("target") or {}),
+            actions=tuple(Action.from_dict(a) for a in data.get("actions", [])),
+            commit=data.get("commit"),
+            options=PlanOptions.from_dict(data.get("options") or {}),
+            problems=tuple(_problem_from_dict(p) for p in data.get("problems", [])),
+            findings=tuple(data.get("findings", [])),
+            unmanaged=tuple(data.get("unmanaged", [])),
+            created_at=str(data.get("createdAt", "")),
+            schema_version=int(data.get("schemaVersion", SCHEMA_VERSION)),
+        )
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+def finding_to_dict(finding: Any) -> dict[str, Any]:
+    """A certification Finding (contract D) as plain data; tolerant of dicts."""
+    if isinstance(finding, dict):
+        return dict(finding)
+    return {
+        "ruleId": getattr(finding, "rule_id", None),
+        "severity": str(getattr(finding, "severity", "")),
+        "enforcement": str(getattr(finding, "enforcement", "")),
+        "file": getattr(finding, "file", None),
+        "pointer": getattr(finding, "pointer", None),
+        "message": getattr(finding, "message", ""),
+        "hint": getattr(finding, "hint", None),
+    }
+
+
+def _connector_of_scope(scope: str) -> str:
+    return scope.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Action]:
+    actions: list[Action] = []
+    env = desired.environment
+    for want in sorted(desired.custom_apis, key=lambda d: d.name.lower()):
+        have = observed.custom_api(want.name)
+        resource_id = f"{observed.resource_group_id}/providers/Microsoft.Web/customApis/{want.name}"
+        common: dict[str, Any] = {
+            "resource_type": CUSTOM_API,
+            "name": want.name,
+            "connector": want.name,
+            "resource_id": str((have or {}).get("id") or resource_id),
+            "body": want.body,
+            "secret_refs": want.secret_refs,
+            "desired_fingerprint": want.fingerprint,
+            "source_path": want.source_path,
+        }
+        if have is None:
+            actions.append(Action(kind=ActionKind.CREATE, **common))
+            continue
+        found = resource_tags(have)
+        common.update(
+            observed_etag=have.get("etag"),
+            observed_fingerprint=found.get(tags.FINGERPRINT),
+            observed_commit=found.get(tags.SOURCE_COMMIT),
+            observed_deletion_policy=found.get(tags.DELETION_POLICY),
+        )
+        impact = impact_of(str(have.get("id") or resource_id), observed.connections, observed.workflows)
+        old_swagger = observed.swagger_of(want.name)
+        changes = diff_custom_api(want.body, have, observed_swagger=old_swagger)
+        if not tags.is_managed(found):
+            if want.adopt:
+                if not [c for c in changes if not c.path.startswith("tags.")]:
+                    # Already what git says: adopting only adds our tags, keeping the ones it has.
+                    common["body"] = {"tags": {**found, **(want.body.get("tags") or {})}}
+                    common["secret_refs"] = {}
+                actions.append(Action(kind=ActionKind.ADOPT, changes=changes, impact=impact, **common))
+            else:
+                actions.append(
+                    Action(
+                        kind=ActionKind.CREATE,
+                        verdict=Verdict.BLOCK,
+                        reasons=(
+                            f"a customApi named {want.name!r} already exists in the resource group and is not "
+                            "managed by connectorops; we never modify what we do not own",
+                            f"run `connectorops import --select {want.name}` to adopt it, or rename the connector",
+                        ),
+                        **common,
+                    )
+                )
+            continue
+        if not belongs_to(have, env):
+            other = found.get(tags.ENVIRONMENT, "?")
+            actions.append(
+                Action(
+                    kind=ActionKind.CREATE,
+                    verdict=Verdict.BLOCK,
+                    reasons=(f"{want.name!r} is managed by connectorops for environment {other!r}, not {env!r}",),
+                    **common,
+                )
+            )
+            continue
+        if not changes and found.get(tags.FINGERPRINT) != want.fingerprint:
+            # Only what the fingerprint covers but ARM cannot show us changed (e.g. a secret reference).
+            changes = (FieldChange(f"tags.{tags.FINGERPRINT}", found.get(tags.FINGERPRINT), want.fingerprint),)
+        if not changes:
+            actions.append(Action(kind=ActionKind.NOOP, **{**common, "body": None, "secret_refs": {}}))
+            continue
+        breaking: tuple[BreakingChange, ...] = ()
+        if old_swagger is not None and any(
+            c.path.startswith("properties.swagger") or "connectionParameters" in c.path for c in changes
+        ):
+            old_params = (have.get("properties") or {}).get("connectionParameters") or {}
+            new_params = (want.body.get("properties") or {}).get("connectionParameters") or {}
+            breaking = breaking_changes(
+                old_swagger,
+                want.swagger,
+                old_connection_parameters=old_params,
+                new_connection_parameters=new_params,
+                logic_apps=tuple(w.name for w in impact.logic_apps),
+            )
+        actions.append(Action(kind=ActionKind.UPDATE, changes=changes, impact=impact, breaking=breaking, **common))
+    declared = desired.declared | {d.name.lower() for d in desired.custom_apis}
+    for have in sorted(observed.managed_custom_apis(env), key=lambda c: str(c.get("name", "")).lower()):
+        name = str(have.get("name", ""))
+        if name.lower() in declared:
+            continue
+        found = resource_tags(have)
+        policy = found.get(tags.DELETION_POLICY, "protect")
+        resource_id = str(have.get("id") or f"{observed.resource_group_id}/providers/Microsoft.Web/customApis/{name}")
+        common = {
+            "resource_type": CUSTOM_API,
+            "name": name,
+            "connector": name,
+            "resource_id": resource_id,
+            "observed_etag": have.get("etag"),
+            "observed_fingerprint": found.get(tags.FINGERPRINT),
+            "observed_commit": found.get(tags.SOURCE_COMMIT),
+            "observed_deletion_policy": policy,
+            "source_path": found.get(tags.SOURCE_PATH),
+            "impact": impact_of(resource_id, observed.connections, observed.workflows),
+        }
+        if policy == "orphan":
+            kept = {k: v for k, v in found.items() if not k.startswith("connectorops") and k != tags.MANAGED_BY}
+            actions.append(Action(kind=ActionKind.ORPHAN, body={"tags": kept}, **common))
+        else:
+            actions.append(Action(kind=ActionKind.DELETE, **common))
+    return actions
+
+
+def _describe_principal(grant: DesiredRoleAssignment) -> str:
+    return f"{grant.principal_name} ({grant.principal_type}, {grant.principal_id})"
+
+
+def _plan_role_assignments(desired: DesiredState, observed: ObservedState, api_actions: list[Action]) -> list[Action]:
+    """Grants git declares but ARM lacks are created; grants on our connectors git does not declare are revoked.
+
+    Grants compare by (scope, principal, role), so one made by hand under another name counts as in sync.
+    """
+    by_connector = {a.connector.lower(): a for a in api_actions if a.resource_type == CUSTOM_API}
+    existing = [ObservedAssignment.from_arm(ra) for ra in observed.role_assignments]
+    existing_keys = {ra.key for ra in existing}
+    wanted_keys = {grant.key for grant in desired.role_assignments}
+    actions: list[Action] = []
+    for grant in sorted(desired.role_assignments, key=lambda g: (g.scope.lower(), g.name)):
+        if grant.key in existing_keys:
+            continue
+        connector = _connector_of_scope(grant.scope)
+        owner = by_connector.get(connector.lower())
+        blocked = owner is not None and owner.blocked
+        actions.append(
+            Action(
+                kind=ActionKind.CREATE,
+                resource_type=ROLE_ASSIGNMENT,
+                name=grant.name,
+                connector=connector,
+                resource_id=grant.id,
+                verdict=Verdict.BLOCK if blocked else Verdict.ALLOW,
+                reasons=(f"the connector {connector!r} itself is blocked",) if blocked else (),
+                body=grant.body(),
+                scope=grant.scope,
+                principal=_describe_principal(grant),
+                role=f"{grant.role_name} ({grant.role_definition_id.rsplit('/', 1)[-1]})",
+            )
+        )
+    managed_scopes = {
+        a.resource_id.lower(): a for a in api_actions if a.resource_type == CUSTOM_API and a.kind != ActionKind.CREATE
+    }
+    for ra in sorted(existing, key=lambda r: r.id):
+        owner = managed_scopes.get(ra.scope.lower().rstrip("/"))
+        if owner is None or ra.key in wanted_keys or owner.kind == ActionKind.ORPHAN:
+            continue
+        if owner.kind == ActionKind.ADOPT and not desired_grants_for(desired, owner.connector):
+            continue  # an adopted connector's sharing is taken over only once git declares some
+        actions.append(
+            Action(
+                kind=ActionKind.DELETE,
+                resource_type=ROLE_ASSIGNMENT,
+                name=ra.name,
+                connector=owner.connector,
+                resource_id=ra.id,
+                scope=ra.scope,
+                principal=f"{ra.principal_type or '?'} {ra.principal_id}",
+                role=ra.role_definition_id.rsplit("/", 1)[-1],
+                warnings=("not declared in git (out-of-band sharing or a removed grant): access will be revoked",),
+            )
+        )
+    return actions
+
+
+def desired_grants_for(desired: DesiredState, connector: str) -> list[DesiredRoleAssignment]:
+    return [g for g in desired.role_assignments if _connector_of_scope(g.scope).lower() == connector.lower()]
+
+
+def make_plan(
+    desired: DesiredState,
+    observed: ObservedState,
+    options: PlanOptions | None = None,
+    *,
+    target: dict[str, str] | None = None,
+) -> Plan:
+    """Diff desired against observed, attach impact and breaking changes, then apply the guards."""
+    from connectorops.engine.guards import apply_guards
+
+    opts = options or PlanOptions()
+    api_actions = _plan_custom_apis(desired, observed)
+    actions = api_actions + _plan_role_assignments(desired, observed, api_actions)
+    actions = apply_guards(actions, desired, opts)
+    if opts.touched is not None:
+        touched = {t.lower() for t in opts.touched}
+        actions = [replace(a, touched=a.connector.lower() in touched) for a in actions]
+    actions.sort(key=lambda a: (not a.touched, a.connector.lower(), a.resource_type != CUSTOM_API, a.name))
+    declared_or_managed = {a.name.lower() for a in actions if a.resource_type == CUSTOM_API}
+    unmanaged = sorted(
+        str(c.get("name", ""))
+        for c in observed.custom_apis
+        if not tags.is_managed(resource_tags(c)) and str(c.get("name", "")).lower() not in declared_or_managed
+    )
+    return Plan(
+        environment=desired.environment,
+        target=dict(target or {}),
+        actions=tuple(actions),
+        commit=desired.commit,
+        options=opts,
+        problems=tuple(desired.problems),
+        findings=tuple(finding_to_dict(f) for f in desired.findings),
+        unmanaged=tuple(unmanaged),
+        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )

@@ -1,0 +1,93 @@
+"""Saved plans: write/read plan.json, and refuse to apply one whose world has moved.
+
+A saved plan records the etag of every customApi it looked at and whether each resource existed;
+re-observing before apply and comparing is what makes `apply --plan` apply exactly what was shown.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from connectorops.engine.observe import ObservedState
+from connectorops.engine.plan import CUSTOM_API, ROLE_ASSIGNMENT, SCHEMA_VERSION, ActionKind, Plan
+from connectorops.errors import PlanError, StalePlanError
+
+
+def save_plan(plan: Plan, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(plan.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def load_plan(path: Path) -> Plan:
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanError(
+            f"plan file not found: {path}", file=str(path), hint="make one with `connectorops plan --out FILE`"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PlanError(f"cannot read plan file: {error}", file=str(path)) from None
+    if not isinstance(data, dict) or data.get("schemaVersion") != SCHEMA_VERSION:
+        raise PlanError(
+            f"not a connectorops plan (schemaVersion {SCHEMA_VERSION} expected)",
+            file=str(path),
+            hint="make a new plan with this version of connectorops",
+        )
+    try:
+        plan = Plan.from_dict(data)
+    except (KeyError, ValueError, TypeError) as error:
+        raise PlanError(f"malformed plan file: {error}", file=str(path)) from None
+    recorded = data.get("fingerprint")
+    if recorded and recorded != plan.fingerprint:
+        raise PlanError(
+            "the plan file was edited after it was made (fingerprint mismatch)",
+            file=str(path),
+            hint="plans are applied exactly as shown; make a new one with `connectorops plan --out`",
+        )
+    return plan
+
+
+def stale_reasons(plan: Plan, observed: ObservedState) -> list[str]:
+    """What moved between the plan and now; empty when the plan still describes the world."""
+    reasons: list[str] = []
+    role_ids = {str(ra.get("id", "")).lower() for ra in observed.role_assignments}
+    for action in plan.actions:
+        if action.resource_type == CUSTOM_API:
+            live = observed.custom_api(action.name)
+            was_absent = action.kind == ActionKind.CREATE and action.observed_etag is None
+            if live is None and not was_absent:
+                reasons.append(f"customApi {action.name!r} disappeared since the plan was made")
+            elif live is not None and was_absent:
+                reasons.append(f"customApi {action.name!r} appeared since the plan was made")
+            elif live is not None and live.get("etag") != action.observed_etag:
+                reasons.append(
+                    f"customApi {action.name!r} changed since the plan was made "
+                    f"(etag {action.observed_etag} -> {live.get('etag')})"
+                )
+        elif action.resource_type == ROLE_ASSIGNMENT:
+            exists = action.resource_id.lower() in role_ids
+            if action.kind == ActionKind.CREATE and exists:
+                reasons.append(f"role assignment {action.name} on {action.connector!r} appeared since the plan")
+            if action.kind == ActionKind.DELETE and not exists:
+                reasons.append(f"role assignment {action.name} on {action.connector!r} disappeared since the plan")
+    return reasons
+
+
+def check_not_stale(plan: Plan, observed: ObservedState, *, environment: str, target: dict[str, str]) -> None:
+    """Raise StalePlanError naming what changed, or PlanError for a plan made for another target."""
+    if plan.environment != environment:
+        raise PlanError(
+            f"the plan was made for environment {plan.environment!r}, not {environment!r}",
+            hint=f"run `connectorops -e {plan.environment} apply --plan ...`",
+        )
+    for key in ("subscriptionId", "resourceGroup"):
+        if plan.target.get(key) and target.get(key) and plan.target[key].lower() != target[key].lower():
+            raise PlanError(f"the plan was made for {key} {plan.target[key]!r}, the target is {target[key]!r}")
+    reasons = stale_reasons(plan, observed)
+    if reasons:
+        raise StalePlanError(
+            "the plan is stale: " + "; ".join(reasons),
+            hint="make a new plan with `connectorops plan --out FILE` and review it",
+        )

@@ -1,0 +1,110 @@
+"""Secret references ({env: NAME}, {keyVault: ...}) resolved at apply time, and only there.
+
+Values are injected into a copy of the PUT body just before it is sent; plans, fingerprints,
+reports and error messages only ever see the reference.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from connectorops.errors import ConnectoropsError
+
+REDACTED = "***"
+
+
+class SecretError(ConnectoropsError):
+    """A secret reference cannot be resolved (unset variable, unsupported store)."""
+
+
+def describe_ref(ref: Mapping[str, Any]) -> str:
+    """A human label for a reference, never its value: `env ORDERS_SECRET`."""
+    if "env" in ref:
+        return f"env {ref['env']}"
+    vault = ref.get("keyVault") or ref.get("key_vault")
+    if isinstance(vault, Mapping):
+        return f"keyVault {vault.get('vault')}/{vault.get('secret')}"
+    return "unknown secret reference"
+
+
+def resolve_secret(
+    ref: Mapping[str, Any], *, connector: str, pointer: str, environ: Mapping[str, str] | None = None
+) -> str:
+    env = os.environ if environ is None else environ
+    if "env" in ref:
+        name = str(ref["env"])
+        value = env.get(name)
+        if not value:
+            raise SecretError(
+                f"connector {connector!r}: environment variable {name} is not set "
+                f"(needed for connectionParameters{pointer})",
+                field=f"connectionParameters{pointer}",
+                hint=f"export {name}=... before `connectorops apply` (the value never leaves this process)",
+            )
+        return value
+    if "keyVault" in ref or "key_vault" in ref:
+        raise SecretError(
+            f"connector {connector!r}: Key Vault secret references are not supported yet by apply",
+            field=f"connectionParameters{pointer}",
+            hint="use {env: NAME} and let your pipeline read the secret from Key Vault into that variable",
+        )
+    raise SecretError(f"connector {connector!r}: unknown secret reference at connectionParameters{pointer}")
+
+
+def _pointer_parts(pointer: str) -> list[str]:
+    parts = pointer.lstrip("/").split("/") if pointer.strip("/") else []
+    return [p.replace("~1", "/").replace("~0", "~") for p in parts]
+
+
+def inject_secrets(
+    body: dict[str, Any],
+    secret_refs: Mapping[str, Mapping[str, Any]],
+    *,
+    connector: str,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """A copy of `body` with every referenced secret written under properties.connectionParameters.
+
+    Returns the body and the plain values (so callers can scrub them from error text).
+    """
+    if not secret_refs:
+        return body, []
+    filled = copy.deepcopy(body)
+    values: list[str] = []
+    params = filled.setdefault("properties", {}).setdefault("connectionParameters", {})
+    for pointer, ref in sorted(secret_refs.items()):
+        value = resolve_secret(ref, connector=connector, pointer=pointer, environ=environ)
+        values.append(value)
+        parts = _pointer_parts(pointer)
+        if not parts:
+            continue
+        node: Any = params
+        for part in parts[:-1]:
+            if not isinstance(node, dict):
+                break
+            node = node.setdefault(part, {})
+        if isinstance(node, dict):
+            node[parts[-1]] = value
+    return filled, values
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret value in `text` (an ARM error message, say) by ***."""
+    for value in secrets:
+        if value and len(value) >= 4:
+            text = text.replace(value, REDACTED)
+    return text
+
+
+def without_secret_refs(value: Any) -> Any:
+    """Strip {env: ...}/{keyVault: ...} reference objects from a connectionParameters map (for diffs)."""
+    if isinstance(value, dict):
+        if set(value) in ({"env"}, {"keyVault"}, {"key_vault"}):
+            return None
+        return {k: without_secret_refs(v) for k, v in value.items() if without_secret_refs(v) is not None}
+    if isinstance(value, list):
+        return [without_secret_refs(v) for v in value]
+    return value

@@ -1,0 +1,113 @@
+"""Spec + resolved definition + environment -> the customApi ARM PUT body we want deployed.
+
+Pure: no I/O. The body is canonical (defaults explicit) so equal inputs give equal bytes and the
+fingerprint tag can tell later runs whether anything changed since the last apply.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectorops import tags
+from connectorops.definitions.model import ResolvedDefinition
+from connectorops.engine.canonical import body_fingerprint, canonical_json
+from connectorops.engine.secrets import without_secret_refs
+from connectorops.spec.repository import LoadedConnector
+
+# The Logic Apps designer's own default brand colour for custom connectors.
+DEFAULT_BRAND_COLOR = "#007ee5"
+API_TYPE = "Rest"
+# metadata.labels[ADOPT_LABEL] == "true": take over a same-name unmanaged customApi (set by `import`).
+ADOPT_LABEL = "connectorops/adopt"
+
+
+@dataclass(frozen=True)
+class DesiredCustomApi:
+    """One customApi as git wants it in one environment. `body` never holds secret values."""
+
+    name: str
+    body: dict[str, Any]
+    fingerprint: str
+    source_path: str = ""
+    environment: str = ""
+    deletion_policy: str = "protect"
+    # JSON pointer under properties.connectionParameters -> secret reference, filled at apply time
+    secret_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    adopt: bool = False
+
+    @property
+    def swagger(self) -> dict[str, Any]:
+        value = self.body.get("properties", {}).get("swagger")
+        return value if isinstance(value, dict) else {}
+
+
+def _service_url(swagger: dict[str, Any]) -> str:
+    schemes = swagger.get("schemes") or ["https"]
+    host = swagger.get("host") or ""
+    base = swagger.get("basePath") or ""
+    return f"{schemes[0]}://{host}{base}" if host else ""
+
+
+def _icon_uri(icon: str | None, png: bytes | None) -> str | None:
+    if icon and icon.startswith("https://"):
+        return icon
+    if png:
+        return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return None
+
+
+def render_custom_api(
+    connector: LoadedConnector,
+    resolved: ResolvedDefinition,
+    environment: str,
+    *,
+    location: str,
+    commit: str | None,
+) -> DesiredCustomApi:
+    spec = connector.document.for_environment(environment)
+    swagger = resolved.swagger
+    raw_info = swagger.get("info")
+    info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
+    display_name = spec.displayName or str(info.get("title") or connector.name)
+    description = spec.description if spec.description is not None else str(info.get("description") or "")
+    service_url = spec.backend.serviceUrl if spec.backend else _service_url(swagger)
+    properties: dict[str, Any] = {
+        "apiType": API_TYPE,
+        "backendService": {"serviceUrl": service_url},
+        "brandColor": spec.brandColor or resolved.icon_brand_color or DEFAULT_BRAND_COLOR,
+        "capabilities": list(resolved.capabilities),
+        "connectionParameters": without_secret_refs(resolved.connection_parameters) or {},
+        "description": description,
+        "displayName": display_name,
+        "swagger": swagger,
+    }
+    icon = _icon_uri(spec.icon, resolved.icon_png)
+    if icon is not None:
+        properties["iconUri"] = icon
+    body_tags = {
+        tags.MANAGED_BY: tags.MANAGED_BY_VALUE,
+        tags.SOURCE_PATH: connector.path,
+        tags.DELETION_POLICY: spec.lifecycle.deletion,
+        tags.ENVIRONMENT: environment,
+    }
+    body: dict[str, Any] = {"location": location, "properties": properties, "tags": body_tags}
+    secret_refs = {pointer: dict(ref) for pointer, ref in sorted(resolved.secret_refs.items())}
+    fingerprint = body_fingerprint(body, secret_refs)
+    body_tags[tags.FINGERPRINT] = fingerprint
+    if commit:
+        body_tags[tags.SOURCE_COMMIT] = commit
+    # Round-trip through canonical JSON: plain dicts/lists only, stable key order.
+    canonical_body: dict[str, Any] = json.loads(canonical_json(body))
+    return DesiredCustomApi(
+        name=connector.name,
+        body=canonical_body,
+        fingerprint=fingerprint,
+        source_path=connector.path,
+        environment=environment,
+        deletion_policy=spec.lifecycle.deletion,
+        secret_refs=secret_refs,
+        adopt=connector.document.metadata.labels.get(ADOPT_LABEL, "").lower() == "true",
+    )

@@ -1,0 +1,44 @@
+"""JSON views (schemaVersion 1) of plans, drift reports and apply reports, for machines and CI.
+
+Schema (stable; fields are only ever added):
+- plan: {schemaVersion, environment, target{subscriptionId,resourceGroup,location}, commit, createdAt,
+  fingerprint, exitCode, summary{create,update,delete,orphan,adopt,noop,blocked}, options, problems[Problem],
+  findings[Finding], unmanaged[name], actions[{kind, resourceType, name, connector, resourceId, verdict,
+  reasons[], warnings[], changes[{path,kind,before,after}], impact{connectionCount,logicAppCount,connections[],
+  logicApps[]}, breakingChanges[{kind,severity,message,operations[],logicApps[]}], body, secretRefs,
+  desiredFingerprint, observedEtag, observedFingerprint, observedCommit, observedDeletionPolicy, sourcePath,
+  scope, principal, role, touched}]}
+- drift: {schemaVersion, environment, target, commit, exitCode, summary{drift,info,byKind}, problems[],
+  items[{kind, severity, connector, resourceId, detail, changes[], principal, role, since}]}
+- apply: {schemaVersion, environment, planFingerprint, exitCode, summary{done,failed,notDone},
+  results[{key, kind, resourceType, name, connector, status, message, seconds}]}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from connectorops.engine.apply import ApplyReport
+from connectorops.engine.drift import DriftReport
+from connectorops.engine.plan import Plan
+from connectorops.report.redact import redact
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps(redact(data), indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def plan_json(plan: Plan) -> str:
+    return _dump(plan.to_dict())
+
+
+def drift_json(report: DriftReport) -> str:
+    return _dump(report.to_dict())
+
+
+def apply_json(report: ApplyReport, plan: Plan | None = None) -> str:
+    data = report.to_dict()
+    if plan is not None:
+        data["plan"] = {"summary": plan.counts(), "fingerprint": plan.fingerprint}
+    return _dump(data)

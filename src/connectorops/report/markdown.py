@@ -1,0 +1,197 @@
+"""Markdown views for pull-request comments: summary first, one <details> per connector.
+
+The first line is a stable HTML marker (`<!-- connectorops-plan:ENV -->`) so CI edits one comment
+in place; output is capped (GitHub allows 65536 characters) with a note saying what was left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from connectorops.engine.drift import DriftReport
+from connectorops.engine.plan import ROLE_ASSIGNMENT, Action, ActionKind, Plan
+from connectorops.report.redact import change_value
+from connectorops.report.text import plan_summary_line
+
+MAX_BYTES = 60_000
+MAX_CHANGES_SHOWN = 40
+
+
+def plan_marker(environment: str) -> str:
+    return f"<!-- connectorops-plan:{environment} -->"
+
+
+def drift_marker(environment: str) -> str:
+    return f"<!-- connectorops-drift:{environment} -->"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    return "`" + text.replace("`", "'") + "`"
+
+
+def _connector_heading(actions: list[Action]) -> str:
+    name = actions[0].connector
+    kinds = sorted({str(a.kind) for a in actions if a.is_change})
+    notes = []
+    if any(a.blocked for a in actions):
+        notes.append("⛔ blocked")
+    breaking = sum(len(a.breaking) for a in actions)
+    if breaking:
+        notes.append(f"⚠️ {breaking} breaking change(s)")
+    if any(a.touched for a in actions):
+        notes.append("changed in this PR")
+    return f"<b>{name}</b> — {', '.join(kinds) or 'no changes'}" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def _connector_section(actions: list[Action]) -> str:
+    lines = [f"<details><summary>{_connector_heading(actions)}</summary>", ""]
+    for action in actions:
+        if not action.is_change and not action.blocked:
+            continue
+        if action.resource_type == ROLE_ASSIGNMENT:
+            verb = "grant" if action.kind == ActionKind.CREATE else "revoke"
+            lines.append(f"- **{verb}** role {_code(str(action.role))} to {_code(str(action.principal))}")
+        else:
+            lines.append(f"- **{action.kind}** customApi {_code(action.name)}")
+        for reason in action.reasons:
+            lines.append(f"  - ⛔ {reason}")
+        for warning in action.warnings:
+            lines.append(f"  - ⚠️ {warning}")
+        for breaking in action.breaking:
+            apps = f" — Logic Apps affected: {', '.join(breaking.logic_apps)}" if breaking.logic_apps else ""
+            lines.append(f"  - 💥 **breaking ({breaking.severity})**: {breaking.message}{apps}")
+        if action.impact is not None and not action.impact.is_empty:
+            conns = ", ".join(f"{c.name} ({c.status})" for c in action.impact.connections)
+            apps = ", ".join(w.name for w in action.impact.logic_apps) or "none"
+            lines.append(
+                f"  - impact: {action.impact.connection_count} connection(s): {conns}; "
+                f"{action.impact.logic_app_count} Logic App(s): {apps}"
+            )
+        if action.changes and action.kind in (ActionKind.UPDATE, ActionKind.ADOPT):
+            lines += ["", "  | field | before | after |", "  |---|---|---|"]
+            for change in action.changes[:MAX_CHANGES_SHOWN]:
+                before = change_value(change.path, change.before, 60)
+                after = change_value(change.path, change.after, 60)
+                lines.append(f"  | {_cell(_code(change.path))} | {_cell(before)} | {_cell(after)} |")
+            if len(action.changes) > MAX_CHANGES_SHOWN:
+                lines.append(f"  | … {len(action.changes) - MAX_CHANGES_SHOWN} more | | |")
+            lines.append("")
+        if action.observed_commit:
+            lines.append(f"  - deployed from commit {_code(action.observed_commit[:12])}")
+    lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def _headline(plan: Plan) -> list[str]:
+    status = "⛔ **blocked**" if plan.is_blocked else ("changes" if plan.changes else "✅ no changes")
+    lines = [
+        plan_marker(plan.environment),
+        f"## connectorops plan — {_code(plan.environment)}",
+        "",
+        f"{status}: {plan_summary_line(plan)}"
+        + (f" · commit {_code(plan.commit[:12])}" if plan.commit else "")
+        + f" · exit code {plan.exit_code}",
+        "",
+    ]
+    blocked = plan.blocked_actions
+    if blocked:
+        lines.append("### ⛔ Blocked")
+        lines += [f"- {_code(a.connector)} {a.kind} {a.resource_type}: {a.reasons[0] if a.reasons else ''}"
+                  for a in blocked]  # fmt: skip
+        lines.append("")
+    breaking = [(a, b) for a in plan.actions for b in a.breaking]
+    losses = [a for a in plan.actions if a.kind == ActionKind.DELETE and a.impact and a.impact.connection_count]
+    if breaking or losses:
+        lines.append("### ⚠️ Impact")
+        for action, change in breaking:
+            apps = (
+                f" — {len(change.logic_apps)} Logic App(s): {', '.join(change.logic_apps)}" if change.logic_apps else ""
+            )
+            lines.append(f"- {_code(action.connector)}: {change.message}{apps}")
+        for action in losses:
+            impact = action.impact
+            assert impact is not None
+            apps = ", ".join(w.name for w in impact.logic_apps) or "none"
+            lines.append(
+                f"- {_code(action.connector)}: deleting it deletes {impact.connection_count} connection(s); "
+                f"Logic Apps using them: {apps}"
+            )
+        lines.append("")
+    errors = list(plan.problems)
+    if errors:
+        lines.append("### Problems")
+        lines += [f"- **{p.severity}** {_cell(str(p))}" for p in errors]
+        lines.append("")
+    if plan.findings:
+        lines.append("### Certification")
+        lines += [
+            f"- **{f.get('enforcement')}** {_code(str(f.get('ruleId')))} {f.get('message')} "
+            f"({f.get('file')}{f.get('pointer') or ''})"
+            for f in plan.findings
+        ]
+        lines.append("")
+    return lines
+
+
+def plan_markdown(plan: Plan, *, max_bytes: int = MAX_BYTES) -> str:
+    head = "\n".join(_headline(plan))
+    by_connector: dict[str, list[Action]] = defaultdict(list)
+    for action in plan.actions:
+        by_connector[action.connector].append(action)
+    sections = [
+        _connector_section(actions)
+        for actions in by_connector.values()
+        if any(a.is_change or a.blocked for a in actions)
+    ]
+    return _capped(head, sections, max_bytes)
+
+
+def _capped(head: str, sections: list[str], max_bytes: int) -> str:
+    body: list[str] = []
+    size = len(head.encode("utf-8"))
+    left_out = 0
+    for section in sections:
+        length = len(section.encode("utf-8"))
+        if size + length > max_bytes - 300:
+            left_out += 1
+            continue
+        body.append(section)
+        size += length
+    text = head + "\n" + "\n".join(body)
+    if left_out:
+        text += (
+            f"\n> ✂️ Truncated: {left_out} connector section(s) left out to stay under {max_bytes // 1000} KB. "
+            "Run `connectorops plan --json` (or see the CI artifact) for the full plan.\n"
+        )
+    return text
+
+
+def drift_markdown(report: DriftReport, *, max_bytes: int = MAX_BYTES) -> str:
+    status = "✅ no drift" if report.exit_code == 0 else ("⚠️ drift" if report.exit_code == 2 else "⛔ error")
+    counts = ", ".join(f"{n} {k}" for k, n in report.counts().items()) or "nothing to report"
+    head = "\n".join(
+        [drift_marker(report.environment), f"## connectorops drift — {_code(report.environment)}", "",
+         f"{status}: {counts} · exit code {report.exit_code}", ""]
+        + [f"- **{p.severity}** {_cell(str(p))}" for p in report.problems]
+    )  # fmt: skip
+    sections: list[str] = []
+    for item in report.items:
+        lines = [f"<details><summary><b>{item.connector}</b> — {item.kind} ({item.severity})</summary>", "",
+                 item.detail]  # fmt: skip
+        if item.principal:
+            lines.append(f"- principal {_code(item.principal)}, role {_code(str(item.role))}"
+                         + (f", since {item.since}" if item.since else ""))  # fmt: skip
+        if item.changes:
+            lines += ["", "| field | live | git |", "|---|---|---|"]
+            for change in item.changes[:MAX_CHANGES_SHOWN]:
+                lines.append(
+                    f"| {_cell(_code(change.path))} | {_cell(change_value(change.path, change.before, 60))} | "
+                    f"{_cell(change_value(change.path, change.after, 60))} |"
+                )
+        lines += ["", "</details>", ""]
+        sections.append("\n".join(lines))
+    return _capped(head, sections, max_bytes)

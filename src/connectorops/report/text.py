@@ -1,0 +1,152 @@
+"""Terminal views: rich tables of a plan, a drift report and an apply report.
+
+Colours come from rich, which turns them off when the output is not a terminal.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from connectorops.engine.apply import ApplyReport
+from connectorops.engine.drift import DriftReport
+from connectorops.engine.plan import ROLE_ASSIGNMENT, Action, ActionKind, Plan
+from connectorops.report.redact import change_value, short
+
+KIND_STYLE = {
+    ActionKind.CREATE: "green",
+    ActionKind.UPDATE: "yellow",
+    ActionKind.DELETE: "red",
+    ActionKind.ORPHAN: "magenta",
+    ActionKind.ADOPT: "cyan",
+    ActionKind.NOOP: "dim",
+}
+MAX_CHANGES_SHOWN = 12
+
+
+def plan_summary_line(plan: Plan) -> str:
+    counts = plan.counts()
+    parts = [f"{counts[str(k)]} {k}" for k in ActionKind if k != ActionKind.NOOP and counts[str(k)]]
+    text = ", ".join(parts) if parts else "no changes"
+    if counts["blocked"]:
+        text += f"; {counts['blocked']} BLOCKED"
+    return text
+
+
+def _what(action: Action) -> str:
+    if action.resource_type == ROLE_ASSIGNMENT:
+        verb = "grant" if action.kind == ActionKind.CREATE else "revoke"
+        return f"{verb} {action.role} to {action.principal}"
+    if action.kind == ActionKind.UPDATE:
+        return f"{len(action.changes)} field(s) changed"
+    if action.kind in (ActionKind.DELETE, ActionKind.ORPHAN) and action.impact is not None:
+        return f"{action.impact.connection_count} connection(s), {action.impact.logic_app_count} Logic App(s)"
+    return ""
+
+
+def render_plan(plan: Plan, console: Console) -> None:
+    title = f"connectorops plan: environment {plan.environment}"
+    if plan.commit:
+        title += f" @ {plan.commit[:12]}"
+    table = Table(title=title, show_lines=False, expand=False)
+    for column in ("", "connector", "action", "resource", "details"):
+        table.add_column(column, overflow="fold")
+    for action in plan.actions:
+        if not action.is_change and not action.blocked:
+            continue
+        mark = "✗" if action.blocked else ("*" if action.touched else "")
+        kind = Text(str(action.kind), style=KIND_STYLE.get(action.kind, ""))
+        table.add_row(mark, action.connector, kind, action.resource_type, _what(action))
+    if table.row_count:
+        console.print(table)
+    for action in plan.actions:
+        _render_action_details(action, console)
+    for problem in plan.problems:
+        console.print(f"[{problem.severity}] {problem}", markup=False, highlight=False)
+    for finding in plan.findings:
+        console.print(
+            f"[certification {finding.get('enforcement')}] {finding.get('ruleId')}: {finding.get('message')}"
+            f" ({finding.get('file')}{finding.get('pointer') or ''})",
+            markup=False,
+            highlight=False,
+        )
+    if plan.unmanaged:
+        console.print(f"unmanaged customApis present (never touched): {', '.join(plan.unmanaged)}", highlight=False)
+    console.print(f"Plan: {plan_summary_line(plan)}.", highlight=False)
+
+
+def _render_action_details(action: Action, console: Console) -> None:
+    lines: list[str] = []
+    for reason in action.reasons:
+        lines.append(f"  BLOCKED: {reason}")
+    for warning in action.warnings:
+        lines.append(f"  warning: {warning}")
+    for breaking in action.breaking:
+        apps = f" — Logic Apps: {', '.join(breaking.logic_apps)}" if breaking.logic_apps else ""
+        lines.append(f"  BREAKING ({breaking.severity}): {breaking.message}{apps}")
+    if action.kind == ActionKind.UPDATE or (action.kind == ActionKind.ADOPT and action.changes):
+        for change in action.changes[:MAX_CHANGES_SHOWN]:
+            lines.append(
+                f"  ~ {change.path}: {change_value(change.path, change.before, 60)} -> "
+                f"{change_value(change.path, change.after, 60)}"
+            )
+        if len(action.changes) > MAX_CHANGES_SHOWN:
+            lines.append(f"  ... and {len(action.changes) - MAX_CHANGES_SHOWN} more change(s)")
+    if action.impact is not None and not action.impact.is_empty and action.kind != ActionKind.NOOP:
+        conns = ", ".join(f"{c.name} ({c.status})" for c in action.impact.connections)
+        lines.append(f"  impact: {action.impact.connection_count} connection(s): {conns}")
+        if action.impact.logic_apps:
+            lines.append(f"  impact: Logic Apps using them: {', '.join(w.name for w in action.impact.logic_apps)}")
+    if lines:
+        console.print(f"{action.kind} {action.resource_type} {action.name}:", highlight=False, markup=False)
+        for line in lines:
+            console.print(line, highlight=False, markup=False)
+
+
+def render_drift(report: DriftReport, console: Console) -> None:
+    table = Table(title=f"connectorops drift: environment {report.environment}")
+    for column in ("connector", "class", "severity", "detail"):
+        table.add_column(column, overflow="fold")
+    for item in report.items:
+        detail = item.detail
+        if item.principal:
+            detail += f" — {item.principal}, role {item.role}" + (f", since {item.since}" if item.since else "")
+        table.add_row(item.connector, item.kind, item.severity, detail)
+    if table.row_count:
+        console.print(table)
+    for item in report.items:
+        for change in item.changes[:MAX_CHANGES_SHOWN]:
+            console.print(
+                f"  {item.connector}: ~ {change.path}: {change_value(change.path, change.before, 60)} -> "
+                f"{change_value(change.path, change.after, 60)}",
+                highlight=False,
+                markup=False,
+            )
+    for problem in report.problems:
+        console.print(f"[{problem.severity}] {problem}", markup=False, highlight=False)
+    console.print(
+        f"Drift: {len(report.drift)} item(s), {len(report.info)} informational.", highlight=False, markup=False
+    )
+
+
+def render_apply(report: ApplyReport, console: Console) -> None:
+    table = Table(title=f"connectorops apply: environment {report.environment}")
+    for column in ("connector", "action", "resource", "status", "message"):
+        table.add_column(column, overflow="fold")
+    for result in report.results:
+        style = {"done": "green", "failed": "red"}.get(result.status, "yellow")
+        table.add_row(result.connector, result.kind, result.resource_type, Text(result.status, style=style),
+                      short(result.message, 200))  # fmt: skip
+    if table.row_count:
+        console.print(table)
+    if report.not_done:
+        console.print(
+            f"Apply incomplete: {len(report.done)} done, {len(report.failed)} failed, "
+            f"{len(report.not_done) - len(report.failed)} not attempted. Run `connectorops apply` again after "
+            "fixing the cause: finished actions are not repeated.",
+            highlight=False,
+            markup=False,
+        )
+    else:
+        console.print(f"Apply complete: {len(report.done)} action(s) done.", highlight=False, markup=False)

@@ -1,0 +1,101 @@
+"""render_custom_api: the ARM body, its canonical form, tags and fingerprint."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from engine_support import connector, desired_api, resolved, swagger
+
+from connectorops import tags
+from connectorops.engine.canonical import body_fingerprint
+from connectorops.render import DEFAULT_BRAND_COLOR, DesiredCustomApi, render_custom_api
+
+
+def test_body_has_arm_shape_with_defaults_from_swagger_info() -> None:
+    api = desired_api()
+    props = api.body["properties"]
+    assert api.body["location"] == "westeurope"
+    assert props["displayName"] == "Orders"
+    assert props["description"] == "Orders API for tests."
+    assert props["apiType"] == "Rest"
+    assert props["brandColor"] == DEFAULT_BRAND_COLOR
+    assert props["backendService"] == {"serviceUrl": "https://orders.contoso.com/api"}
+    assert props["capabilities"] == []
+    assert props["swagger"]["paths"]["/orders"]["get"]["operationId"] == "ListOrders"
+
+
+def test_spec_values_and_environment_override_win() -> None:
+    api = desired_api(
+        env="dev",
+        displayName="Orders Pro",
+        brandColor="#0F6CBD",
+        backend={"serviceUrl": "https://prod.contoso.com/api"},
+        environments={"dev": {"backend": {"serviceUrl": "https://dev.contoso.com/api"}}},
+    )
+    props = api.body["properties"]
+    assert props["displayName"] == "Orders Pro"
+    assert props["brandColor"] == "#0F6CBD"
+    assert props["backendService"]["serviceUrl"] == "https://dev.contoso.com/api"
+
+
+def test_tags_name_owner_source_policy_environment_commit_and_fingerprint() -> None:
+    api = desired_api(lifecycle={"deletion": "orphan"}, commit="abc123")
+    found = api.body["tags"]
+    assert found[tags.MANAGED_BY] == "connectorops"
+    assert found[tags.SOURCE_PATH] == "connectors/orders/connector.yaml"
+    assert found[tags.DELETION_POLICY] == "orphan"
+    assert found[tags.ENVIRONMENT] == "dev"
+    assert found[tags.SOURCE_COMMIT] == "abc123"
+    assert found[tags.FINGERPRINT] == api.fingerprint
+    assert api.deletion_policy == "orphan"
+
+
+def test_fingerprint_ignores_commit_but_not_content() -> None:
+    first = desired_api(commit="aaa")
+    second = desired_api(commit="bbb")
+    changed = desired_api(commit="aaa", description="Something else entirely.")
+    assert first.fingerprint == second.fingerprint
+    assert first.fingerprint != changed.fingerprint
+    assert body_fingerprint(first.body) == first.fingerprint
+
+
+def test_equal_inputs_give_equal_bytes_whatever_the_key_order() -> None:
+    doc = swagger()
+    reordered = json.loads(json.dumps(dict(reversed(list(doc.items())))))
+    one = render_custom_api(connector(), resolved(doc), "dev", location="westeurope", commit=None)
+    two = render_custom_api(connector(), resolved(reordered), "dev", location="westeurope", commit=None)
+    assert json.dumps(one.body) == json.dumps(two.body)
+    assert list(one.body["properties"]) == sorted(one.body["properties"])
+
+
+def test_icon_png_becomes_data_uri_and_https_icon_is_kept() -> None:
+    png = b"\x89PNG\r\n\x1a\nfake"
+    local = render_custom_api(connector(), resolved(icon_png=png), "dev", location="westeurope", commit=None)
+    assert local.body["properties"]["iconUri"] == "data:image/png;base64," + base64.b64encode(png).decode()
+    remote = render_custom_api(
+        connector(icon="https://cdn.contoso.com/icon.png"), resolved(), "dev", location="westeurope", commit=None
+    )
+    assert remote.body["properties"]["iconUri"] == "https://cdn.contoso.com/icon.png"
+
+
+def test_secret_reference_stays_out_of_body_but_changes_fingerprint() -> None:
+    settings_in = {"identityProvider": "aad", "clientId": "app", "clientSecret": {"env": "ORDERS_SECRET"}}
+    params = {"token": {"type": "oauthSetting", "oAuthSettings": settings_in}}
+    pointer = "/token/oAuthSettings/clientSecret"
+
+    def render(variable: str) -> DesiredCustomApi:
+        definition = resolved(connection_parameters=params, secret_refs={pointer: {"env": variable}})
+        return render_custom_api(connector(), definition, "dev", location="westeurope", commit=None)
+
+    one, two = render("ORDERS_SECRET"), render("OTHER_SECRET")
+    settings = one.body["properties"]["connectionParameters"]["token"]["oAuthSettings"]
+    assert "clientSecret" not in settings
+    assert settings["clientId"] == "app"
+    assert one.secret_refs == {"/token/oAuthSettings/clientSecret": {"env": "ORDERS_SECRET"}}
+    assert one.fingerprint != two.fingerprint
+
+
+def test_adopt_label_marks_adoption() -> None:
+    assert desired_api(labels={"connectorops/adopt": "true"}).adopt is True
+    assert desired_api().adopt is False

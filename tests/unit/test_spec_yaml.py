@@ -148,3 +148,23 @@ def test_syntax_error_names_line_and_column() -> None:
 def test_python_tags_are_not_constructed() -> None:
     error = _error(b"a: !!python/object/apply:os.system ['true']\n")
     assert error.problem.line == 1
+
+
+def test_control_character_is_named_with_its_position() -> None:
+    error = _error(b"a: 1\nb: x\x07y\n")
+    assert "U+0007" in error.problem.message
+    assert (error.problem.line, error.problem.column) == (2, 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (b"a: *nowhere\n", "found undefined alias"),
+        (b"a: !Ref x\n", "could not determine a constructor"),
+        (b"? [a, b]\n: 1\n", "unhashable key"),
+    ],
+)
+def test_other_yaml_errors_are_spec_errors_with_a_line(text: bytes, fragment: str) -> None:
+    error = _error(text)
+    assert fragment in error.problem.message
+    assert error.problem.line is not None

@@ -22,6 +22,7 @@ MAX_DEPTH = 64
 # the classic 9-level "billion laughs" expands to 10**9 and is refused before construction.
 MAX_EXPANDED_NODES = 1_000_000
 MERGE_TAG = "tag:yaml.org,2002:merge"
+STR_TAG = "tag:yaml.org,2002:str"
 
 PathElement = str | int
 Path = tuple[PathElement, ...]
@@ -91,6 +92,8 @@ def _same_key(key: object, element: PathElement) -> bool:
 
 
 def _scalar_value(node: ScalarNode) -> object:
+    if node.tag == STR_TAG:  # the common case; skips building a constructor per key
+        return node.value
     try:
         return SafeConstructor().construct_object(node)
     except yaml.YAMLError:
@@ -225,6 +228,7 @@ def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
             hint="split the file or remove unused content",
         )
     text = decode_utf8(data, file)
+    _refuse_unprintable(text, file)
     loader = _LocatedLoader(text)
     try:
         root = _compose_single(loader, file)
@@ -264,6 +268,22 @@ def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
     finally:
         loader.dispose()
     return value, SourceMap(root)
+
+
+def _refuse_unprintable(text: str, file: str) -> None:
+    """Control characters YAML forbids, named with their position (PyYAML gives only an offset)."""
+    match = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if match is None:
+        return
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    raise SpecError(
+        f"control character U+{ord(match.group()):04X} is not allowed in YAML",
+        file=file,
+        line=line,
+        column=column,
+        hint="remove the character or save the file as plain UTF-8 text",
+    )
 
 
 def _compose_single(loader: _LocatedLoader, file: str) -> Node:

@@ -30,11 +30,12 @@ def load(text: str) -> CertificationPolicy:
     return policy
 
 
-def test_absent_file_uses_each_rules_recommendation() -> None:
+def test_absent_file_recommends_for_certify_and_never_blocks_a_deployment() -> None:
     policy, problems = load_certification_policy(DictTree({}))
     assert problems == []
-    assert policy.enforcement("TitleTooLong", "prod") == "mandatory"  # an error-severity rule
-    assert policy.enforcement("VisibilityMissing", "prod") == "advisory"  # a warning-severity rule
+    assert policy.enforcement("TitleTooLong", None) == "mandatory"  # an error-severity rule
+    assert policy.enforcement("VisibilityMissing", None) == "advisory"  # a warning-severity rule
+    assert policy.enforcement("TitleTooLong", "prod") == "advisory"
 
 
 def test_most_specific_setting_wins() -> None:
@@ -69,6 +70,7 @@ def test_unknown_rule_ids_get_did_you_mean_with_line() -> None:
     assert problems[0].line == 2 and "did you mean 'TitleTooLong'" in (problems[0].hint or "")
     assert problems[1].line == 6 and "did you mean 'HostNotProduction'" in (problems[1].hint or "")
     assert policy.enforcement("TitleTooLong", None) == "mandatory"
+    assert policy.enforcement("TitleTooLong", "prod") == "advisory"
 
 
 def test_invalid_enforcement_value_is_a_located_problem() -> None:

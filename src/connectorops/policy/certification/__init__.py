@@ -32,9 +32,13 @@ __all__ = [
 ]
 
 
-def definition_file(connector: LoadedConnector) -> str:
+def definition_file(connector: LoadedConnector, resolved: ResolvedDefinition | None = None) -> str:
     """The repo-relative file the deployed swagger comes from (connector.yaml for URL sources)."""
     definition = connector.document.spec.definition
+    if definition.paconn and resolved is not None:
+        swagger = [f for f in resolved.source_files if f.lower().endswith("swagger.json")]
+        if swagger:
+            return swagger[0]
     source = definition.openapi or definition.postman or definition.paconn
     return f"{connector.folder}/{source.strip('/')}" if source else connector.path
 
@@ -58,7 +62,7 @@ def certify_connector(
         brand_color=spec.brandColor or resolved.icon_brand_color,
         icon_png=resolved.icon_png,
         connection_parameters=resolved.connection_parameters,
-        file=definition_file(connector),
+        file=definition_file(connector, resolved),
     )
     located = [f if f.pointer else _at_connector_yaml(f, connector) for f in findings]
     return policy.apply(located, environment)

@@ -1,7 +1,9 @@
 """policies/certification.yaml: how strictly each rule is enforced, globally and per environment.
 
 Most specific wins: environments.<env>.rules.<id> > rules.<id> > environments.<env>.default
-> default > the rule's own recommendation (mandatory for errors, advisory for warnings).
+> default. With none of these set, deployments (an environment) get "advisory" -- most custom
+connectors are never submitted, so certification must not block them unless the policy says so --
+and `certify` without an environment gets each rule's recommendation (errors are mandatory).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class CertificationPolicy:
             return env.default
         if self.document.default is not None:
             return self.document.default
+        if environment is not None:
+            return "advisory"
         rule = RULES.get(rule_id)
         return rule.default_enforcement if rule else "advisory"
 

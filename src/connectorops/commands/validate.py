@@ -180,6 +180,10 @@ def _sharing_problems(repo: Repository, environment: str) -> list[Problem]:
     policy, problems = sharing.load_sharing_policy(repo.tree)
     for connector in repo.connectors:
         problems.extend(sharing.check_sharing(connector, environment, policy, tree=repo.tree))
+    # policies/certification.yaml too: a misspelt rule id would otherwise be ignored silently
+    from connectorops.policy.certification import load_certification_policy
+
+    problems.extend(load_certification_policy(repo.tree)[1])
     return list(problems)
 
 

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from connectorops.azure.gateway import ArmTarget, RequestCounter
+from connectorops.azure.gateway import ArmGateway, ArmTarget, RequestCounter
+from connectorops.pulumi_stack.program import DeclaredStack, declare_stack
+from connectorops.pulumi_stack.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
@@ -22,15 +25,15 @@ RESOURCE_GROUP = "rg-connectors-dev"
 LOCATION = "westeurope"
 SALES_GROUP = "11111111-1111-1111-1111-111111111111"
 
-CONFIG = f"""
+CONFIG = """
 default: dev
 environments:
   local: {{target: local}}
   dev:
     target: azure
-    subscriptionId: {SUBSCRIPTION}
-    resourceGroup: {RESOURCE_GROUP}
-    location: {LOCATION}
+    subscriptionId: {subscription}
+    resourceGroup: {resource_group}
+    location: {location}
     mode: pulumi
 """
 
@@ -49,9 +52,12 @@ rules:
 CERTIFICATION = "apiVersion: connectorops/v1\nkind: CertificationPolicy\ndefault: advisory\n"
 
 
-def make_repo(tmp_path: Path, *, sharing: bool = True, orders_extra: str = "") -> Path:
+def make_repo(
+    tmp_path: Path, *, sharing: bool = True, subscription: str = SUBSCRIPTION, resource_group: str = RESOURCE_GROUP
+) -> Path:
     """tmp_path as a repository: the example `orders` (aad OAuth, secret ref) and `d7sms` connectors."""
-    (tmp_path / "connectorops.yaml").write_text(CONFIG)
+    config = CONFIG.format(subscription=subscription, resource_group=resource_group, location=LOCATION)
+    (tmp_path / "connectorops.yaml").write_text(config)
     for name in ("orders", "d7sms"):
         shutil.copytree(ROOT / "connectors" / name, tmp_path / "connectors" / name)
     yaml_path = tmp_path / "connectors" / "orders" / "connector.yaml"
@@ -59,7 +65,7 @@ def make_repo(tmp_path: Path, *, sharing: bool = True, orders_extra: str = "") -
     if sharing:
         text = text.replace("  lifecycle: {deletion: protect}", "  sharing: [{principal: sales-team, role: use}]\n"
                             "  lifecycle: {deletion: protect}")
-    yaml_path.write_text(text + orders_extra)
+    yaml_path.write_text(text)
     (tmp_path / "policies").mkdir()
     # The example connectors are not certification-ready; only the tests that want a mandatory rule set one.
     (tmp_path / "policies" / "certification.yaml").write_text(CERTIFICATION)
@@ -138,14 +144,15 @@ class RecordingMonitor(MockMonitor):
 class ArmLikeMocks(pulumi.runtime.Mocks):
     """Resources get ARM-shaped ids; every registration is recorded with its raw (serialized) inputs."""
 
-    def __init__(self) -> None:
+    def __init__(self, subscription: str = SUBSCRIPTION) -> None:
+        self.subscription = subscription
         self.created: list[tuple[str, str, dict[str, Any]]] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.created.append((args.typ, args.name, args.inputs))
         if args.typ == "azure-native:web:CustomApi":
             rid = (
-                f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{args.inputs['resourceGroupName']}"
+                f"/subscriptions/{self.subscription}/resourceGroups/{args.inputs['resourceGroupName']}"
                 f"/providers/Microsoft.Web/customApis/{args.inputs['apiName']}"
             )
         else:
@@ -158,8 +165,34 @@ class ArmLikeMocks(pulumi.runtime.Mocks):
         return {}, None
 
 
-def install_mocks() -> tuple[ArmLikeMocks, RecordingMonitor]:
-    mocks = ArmLikeMocks()
+def install_mocks(subscription: str = SUBSCRIPTION) -> tuple[ArmLikeMocks, RecordingMonitor]:
+    mocks = ArmLikeMocks(subscription)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="connectorops", stack="dev", preview=False, monitor=monitor)
     return mocks, monitor
+
+
+def run_program(
+    settings: StackSettings,
+    gateway: FakeGateway | ArmGateway,
+    environ: dict[str, str] | None = None,
+    installed: tuple[ArmLikeMocks, RecordingMonitor] | None = None,
+) -> tuple[ArmLikeMocks, RecordingMonitor, DeclaredStack]:
+    mocks, monitor = installed or install_mocks()
+    box: dict[str, DeclaredStack] = {}
+
+    @pulumi.runtime.test
+    def program() -> Any:
+        declared = declare_stack(settings, gateway, environ=environ or {})
+        box["declared"] = declared
+        resources = [*declared.custom_apis.values(), *declared.role_assignments.values()]
+        return pulumi.Output.all(*[r.id for r in resources])
+
+    program()
+    return mocks, monitor, box["declared"]
+
+
+def unwrap_secret(value: Any) -> tuple[bool, Any]:
+    if isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        return True, value["value"]
+    return False, value

@@ -11,7 +11,6 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime import rpc
 from pulumi_support import (
     LOCATION,
     RESOURCE_GROUP,
@@ -22,10 +21,12 @@ from pulumi_support import (
     RecordingMonitor,
     install_mocks,
     make_repo,
+    run_program,
+    unwrap_secret,
 )
 
 from connectorops.engine.desired import build_desired_state
-from connectorops.pulumi_stack.program import DeclaredStack, declare_stack
+from connectorops.pulumi_stack.program import DeclaredStack
 from connectorops.pulumi_stack.settings import StackSettings
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
@@ -34,36 +35,19 @@ SECRET_VALUE = "s3cr3t-value-for-tests"
 ENVIRON = {"ORDERS_DEV_CLIENT_SECRET": SECRET_VALUE}
 
 
-def run_program(
+def run(
     settings: StackSettings,
     gateway: FakeGateway,
     environ: dict[str, str] | None = None,
     installed: tuple[ArmLikeMocks, RecordingMonitor] | None = None,
 ) -> tuple[ArmLikeMocks, RecordingMonitor, DeclaredStack]:
-    mocks, monitor = installed or install_mocks()
-    box: dict[str, DeclaredStack] = {}
-
-    @pulumi.runtime.test
-    def program() -> Any:
-        declared = declare_stack(settings, gateway, environ=ENVIRON if environ is None else environ)  # type: ignore[arg-type]
-        box["declared"] = declared
-        resources = [*declared.custom_apis.values(), *declared.role_assignments.values()]
-        return pulumi.Output.all(*[r.id for r in resources])
-
-    program()
-    return mocks, monitor, box["declared"]
+    return run_program(settings, gateway, ENVIRON if environ is None else environ, installed)
 
 
 def settings_for(repo: Path, **overrides: Any) -> StackSettings:
     values: dict[str, Any] = {"repo_root": repo, "environment": "dev", "subscription_id": SUBSCRIPTION}
     values.update(overrides)
     return StackSettings(**values)
-
-
-def unwrap_secret(value: Any) -> tuple[bool, Any]:
-    if isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-        return True, value["value"]
-    return False, value
 
 
 def expected_state(repo: Path) -> Any:
@@ -81,7 +65,7 @@ def by_name(mocks: ArmLikeMocks) -> dict[str, tuple[str, dict[str, Any]]]:
 
 def test_resource_graph_types_names_and_deterministic_role_assignment(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    mocks, _, declared = run_program(settings_for(repo), FakeGateway())
+    mocks, _, declared = run(settings_for(repo), FakeGateway())
     created = by_name(mocks)
     assert {n: t for n, (t, _) in created.items()} == {
         "orders": "azure-native:web:CustomApi",
@@ -101,7 +85,7 @@ def test_resource_graph_types_names_and_deterministic_role_assignment(tmp_path: 
 
 def test_properties_and_tags_equal_the_engine_render(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    mocks, _, _ = run_program(settings_for(repo), FakeGateway())
+    mocks, _, _ = run(settings_for(repo), FakeGateway())
     created = by_name(mocks)
     for api in expected_state(repo).custom_apis:
         _, inputs = created[api.name]
@@ -118,7 +102,7 @@ def test_properties_and_tags_equal_the_engine_render(tmp_path: Path) -> None:
 
 def test_the_oauth_client_secret_goes_in_as_a_pulumi_secret(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    mocks, _, _ = run_program(settings_for(repo), FakeGateway())
+    mocks, _, _ = run(settings_for(repo), FakeGateway())
     created = by_name(mocks)
     is_secret, properties = unwrap_secret(created["orders"][1]["properties"])
     assert is_secret
@@ -131,7 +115,7 @@ def test_the_oauth_client_secret_goes_in_as_a_pulumi_secret(tmp_path: Path) -> N
 def test_a_missing_secret_variable_stops_the_program_naming_it(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     with pytest.raises(pulumi.RunError, match="ORDERS_DEV_CLIENT_SECRET"):
-        run_program(settings_for(repo), FakeGateway(), environ={"UNRELATED": "x"})
+        run(settings_for(repo), FakeGateway(), environ={"UNRELATED": "x"})
 
 
 def test_live_connections_protect_a_connector_and_warn_with_counts(
@@ -144,7 +128,7 @@ def test_live_connections_protect_a_connector_and_warn_with_counts(
     gateway.add_workflow("order-sync", "orders-conn-1")
     gateway.add_connection("sms-conn", "d7sms")  # d7sms: lifecycle.deletion allow-connection-loss
     with caplog.at_level(logging.WARNING):
-        _, monitor, declared = run_program(settings_for(repo), gateway)
+        _, monitor, declared = run(settings_for(repo), gateway)
     assert monitor.options["orders"] == (True, False)
     assert monitor.options["d7sms"] == (False, False)
     assert declared.protections["orders"].impact.connection_count == 2
@@ -158,7 +142,7 @@ def test_live_connections_protect_a_connector_and_warn_with_counts(
 def test_no_connections_means_no_protection(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     gateway = FakeGateway()
-    _, monitor, _ = run_program(settings_for(repo), gateway)
+    _, monitor, _ = run(settings_for(repo), gateway)
     assert monitor.options["orders"] == (False, False)
     assert gateway.requests.total("GET") == 1  # no workflows listing without connections
 
@@ -167,7 +151,7 @@ def test_allow_connection_loss_in_stack_config_lifts_protection(tmp_path: Path) 
     repo = make_repo(tmp_path)
     gateway = FakeGateway()
     gateway.add_connection("orders-conn", "orders")
-    _, monitor, _ = run_program(settings_for(repo, allow_connection_loss=frozenset({"orders"})), gateway)
+    _, monitor, _ = run(settings_for(repo, allow_connection_loss=frozenset({"orders"})), gateway)
     assert monitor.options["orders"] == (False, False)
 
 
@@ -177,7 +161,7 @@ def test_orphan_deletion_retains_on_delete(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("deletion: allow-connection-loss", "deletion: orphan"))
     gateway = FakeGateway()
     gateway.add_connection("sms-conn", "d7sms")
-    _, monitor, _ = run_program(settings_for(repo), gateway)
+    _, monitor, _ = run(settings_for(repo), gateway)
     assert monitor.options["d7sms"] == (False, True)
 
 
@@ -187,7 +171,7 @@ def test_a_sharing_violation_stops_the_program_before_any_resource(tmp_path: Pat
     policy.write_text(policy.read_text().replace("effect: allow", "effect: deny"))
     mocks, monitor = install_mocks()
     with pytest.raises(pulumi.RunError) as caught:
-        run_program(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
+        run(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
     message = str(caught.value)
     assert "blocked, no resource declared" in message
     assert "teams-use-their-connectors" in message and "connectors/orders/connector.yaml" in message
@@ -203,7 +187,7 @@ def test_a_mandatory_certification_finding_stops_the_program(tmp_path: Path) -> 
     )
     mocks, monitor = install_mocks()
     with pytest.raises(pulumi.RunError, match=r"\[ConnectorMetadataMissing\]") as caught:
-        run_program(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
+        run(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
     assert "connectors/orders/openapi.yaml" in str(caught.value)
     assert mocks.created == [] and monitor.options == {}
 
@@ -212,10 +196,10 @@ def test_a_stack_pointing_at_another_subscription_is_refused(tmp_path: Path) -> 
     repo = make_repo(tmp_path)
     wrong = settings_for(repo, subscription_id="99999999-9999-9999-9999-999999999999")
     with pytest.raises(pulumi.RunError, match="azure-native:subscriptionId"):
-        run_program(wrong, FakeGateway())
+        run(wrong, FakeGateway())
 
 
 def test_the_local_emulator_environment_is_refused(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     with pytest.raises(pulumi.RunError, match="Pulumi deploys only to Azure"):
-        run_program(settings_for(repo, environment="local"), FakeGateway())
+        run(settings_for(repo, environment="local"), FakeGateway())

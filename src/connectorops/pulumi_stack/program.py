@@ -118,7 +118,7 @@ def declare_stack(
 ) -> DeclaredStack:
     """Load, check and render through the engine, then declare every resource. Raises pulumi.RunError."""
     try:
-        return _declare(settings, gateway, repository, build or _default_builder(), environ or os.environ)
+        return _declare(settings, gateway, repository, build or _default_builder(), os.environ if environ is None else environ)
     except ConnectoropsError as error:
         # People read this in `pulumi up` output: the engine's message, no Python traceback.
         raise pulumi.RunError("connectorops: " + "\n".join(str(p) for p in error.problems)) from None

@@ -1,0 +1,80 @@
+"""The Pulumi program (under set_mocks) asking the real emulator, over HTTPS, for live connections.
+
+A connection and a Logic App created through the gateway must make the program protect that
+connector; the mocks record the options Pulumi would get.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from connectorops.azure.gateway import ArmGateway
+from connectorops.pulumi_stack.settings import StackSettings
+
+# The Pulumi test helpers live beside the unit tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+from pulumi_support import make_repo, run_program, unwrap_secret
+
+pytestmark = pytest.mark.integration
+SECRET = {"ORDERS_DEV_CLIENT_SECRET": "integration-secret"}
+SWAGGER = {"swagger": "2.0", "info": {"title": "Orders", "version": "1.0"}, "paths": {}}
+
+
+def settings(repo: Path, gateway: ArmGateway) -> StackSettings:
+    return StackSettings(repo_root=repo, environment="dev", subscription_id=gateway.target.subscription_id)
+
+
+def repo_for(tmp_path: Path, gateway: ArmGateway) -> Path:
+    return make_repo(
+        tmp_path, subscription=gateway.target.subscription_id, resource_group=gateway.target.resource_group
+    )
+
+
+def connect(gateway: ArmGateway, connector: str, connection: str, workflow: str | None = None) -> None:
+    api_properties = {"displayName": connector, "swagger": SWAGGER}
+    gateway.put_custom_api(connector, {"location": "westeurope", "properties": api_properties})
+    gateway.put_connection(
+        connection,
+        {
+            "location": "westeurope",
+            "properties": {"displayName": connection, "api": {"id": gateway.custom_api_id(connector)}},
+        },
+    )
+    if workflow:
+        value = {connector: {"connectionId": gateway.connection_id(connection), "connectionName": connection}}
+        gateway.put_workflow(
+            workflow,
+            {
+                "location": "westeurope",
+                "properties": {
+                    "definition": {"contentVersion": "1.0.0.0", "triggers": {}, "actions": {}},
+                    "parameters": {"$connections": {"value": value}},
+                },
+            },
+        )
+
+
+def test_a_connection_made_through_the_gateway_protects_its_connector(tmp_path: Path, gateway: ArmGateway) -> None:
+    repo = repo_for(tmp_path, gateway)
+    connect(gateway, "orders", "orders-conn", workflow="order-sync")
+    connect(gateway, "d7sms", "sms-conn")
+    gateway.requests.counts.clear()
+    mocks, monitor, declared = run_program(settings(repo, gateway), gateway, SECRET)
+    assert monitor.options["orders"] == (True, False)  # protect: lifecycle.deletion protect + live connection
+    assert monitor.options["d7sms"] == (False, False)  # allow-connection-loss
+    assert declared.protections["orders"].impact.logic_app_count == 1
+    # The program only reads: one list of connections, one of workflows; no writes.
+    assert gateway.requests.writes() == 0
+    assert gateway.requests.total("GET") == 2
+    created = {name: inputs for _, name, inputs in mocks.created}
+    assert unwrap_secret(created["orders"]["properties"])[0] is True
+
+
+def test_without_connections_nothing_is_protected(tmp_path: Path, gateway: ArmGateway) -> None:
+    repo = repo_for(tmp_path, gateway)
+    _, monitor, declared = run_program(settings(repo, gateway), gateway, SECRET)
+    assert monitor.options["orders"] == (False, False)
+    assert all(p.impact.is_empty for p in declared.protections.values())

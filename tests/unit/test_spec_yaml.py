@@ -51,6 +51,7 @@ def test_classic_billion_laughs_is_refused_fast() -> None:
     error = _error(billion_laughs())
     elapsed = time.perf_counter() - started
     assert "alias bomb" in error.problem.message
+    assert error.problem.code == "yaml.alias_bomb"
     assert error.problem.line is not None
     assert elapsed < 1.0, f"took {elapsed:.2f}s"
 
@@ -70,6 +71,7 @@ def test_duplicate_keys_name_both_lines() -> None:
     error = _error(b"metadata:\n  name: a\n  labels: {}\n  name: b\n")
     assert error.problem.line == 4
     assert "'name'" in error.problem.message and "line 2" in error.problem.message
+    assert error.problem.code == "yaml.duplicate_key"
 
 
 def test_merge_key_overridden_by_explicit_key_is_not_a_duplicate() -> None:

@@ -233,6 +233,18 @@ class AuthOverride(StrictModel):
 class Definition(StrictModel):
     """Exactly one source of the OpenAPI 2.0 document."""
 
+    # Tells editors what _exactly_one checks: one source key (url always with its sha256).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["openapi"]},
+                {"required": ["url", "sha256"]},
+                {"required": ["postman"]},
+                {"required": ["paconn"]},
+            ]
+        }
+    )
+
     openapi: str | None = None
     """An OpenAPI 2.0 file (JSON or YAML) in the connector folder."""
     url: str | None = None

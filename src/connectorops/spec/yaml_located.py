@@ -167,6 +167,7 @@ def _measure(root: Node, file: str) -> None:
             line, column = _mark(node)
             raise SpecError(
                 "recursive YAML alias (a value contains itself)",
+                code="yaml.recursive_alias",
                 file=file,
                 line=line,
                 column=column,
@@ -189,6 +190,7 @@ def _measure(root: Node, file: str) -> None:
                 line, column = _mark(node)
                 raise SpecError(
                     f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} values (alias bomb?)",
+                    code="yaml.alias_bomb",
                     file=file,
                     line=line,
                     column=column,
@@ -204,7 +206,9 @@ def _measure(root: Node, file: str) -> None:
 def decode_utf8(data: bytes, file: str) -> str:
     """Strict UTF-8 (a BOM is allowed); anything else names the first bad byte."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SpecError("file is UTF-16 encoded", file=file, line=1, hint="save the file as UTF-8")
+        raise SpecError(
+            "file is UTF-16 encoded", file=file, line=1, hint="save the file as UTF-8", code="yaml.encoding"
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -212,6 +216,7 @@ def decode_utf8(data: bytes, file: str) -> str:
         column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
         raise SpecError(
             f"not valid UTF-8: byte 0x{data[error.start]:02x} at byte offset {error.start}",
+            code="yaml.encoding",
             file=file,
             line=line,
             column=column,
@@ -224,6 +229,7 @@ def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
     if len(data) > MAX_FILE_BYTES:
         raise SpecError(
             f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes (1 MiB)",
+            code="yaml.too_large",
             file=file,
             hint="split the file or remove unused content",
         )
@@ -237,6 +243,7 @@ def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
     except _TooDeep as error:
         raise SpecError(
             f"YAML nesting deeper than {MAX_DEPTH} levels",
+            code="yaml.too_deep",
             file=file,
             line=error.line,
             column=error.column,
@@ -245,6 +252,7 @@ def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
     except _DuplicateKey as error:
         raise SpecError(
             f"duplicate key {error.key!r} (first defined on line {error.first})",
+            code="yaml.duplicate_key",
             file=file,
             line=error.second,
             column=error.column,
@@ -254,16 +262,17 @@ def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
         mark = error.problem_mark or error.context_mark
         raise SpecError(
             f"invalid YAML: {error.problem or error.context}",
+            code="yaml.syntax",
             file=file,
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
             hint="check indentation, quotes and colons around this position",
         ) from None
     except yaml.YAMLError as error:
-        raise SpecError(f"invalid YAML: {error}", file=file) from None
+        raise SpecError(f"invalid YAML: {error}", file=file, code="yaml.syntax") from None
     except RecursionError:
         raise SpecError(
-            "YAML structure is too deeply nested", file=file, hint="flatten the structure"
+            "YAML structure is too deeply nested", file=file, hint="flatten the structure", code="yaml.too_deep"
         ) from None
     finally:
         loader.dispose()
@@ -279,6 +288,7 @@ def _refuse_unprintable(text: str, file: str) -> None:
     column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
     raise SpecError(
         f"control character U+{ord(match.group()):04X} is not allowed in YAML",
+        code="yaml.control_character",
         file=file,
         line=line,
         column=column,
@@ -295,11 +305,12 @@ def _compose_single(loader: _LocatedLoader, file: str) -> Node:
         mark = loader.peek_event().start_mark
         raise SpecError(
             "more than one YAML document in this file",
+            code="yaml.multiple_documents",
             file=file,
             line=mark.line + 1,
             column=mark.column + 1,
             hint="remove the '---' separator: one file holds one document",
         )
     if root is None or (isinstance(root, ScalarNode) and root.tag.endswith(":null") and not root.value):
-        raise SpecError("file is empty", file=file, line=1, hint="the file needs a YAML mapping")
+        raise SpecError("file is empty", file=file, line=1, hint="the file needs a YAML mapping", code="yaml.empty")
     return root

@@ -30,6 +30,18 @@ METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH"}
 # Script statements that show a pre-request script provides auth the connector will not run.
 AUTH_SCRIPT = re.compile(r"authorization|bearer|access_?token|api[-_]?key|pm\.request\.headers|setHeader", re.I)
 MAX_SUMMARY = 80
+# Auth settings that name or locate a credential but are not one.
+NON_SECRET_AUTH_KEYS = {
+    "key", "in", "username", "algorithm", "signatureMethod", "version", "realm", "headerPrefix", "tokenType",
+    "grant_type", "authUrl", "accessTokenUrl", "redirect_uri", "callbackUrl", "scope", "client_authentication",
+    "addParamsToHeader", "addEmptyParamsToSign", "nonceCount", "qop", "useBrowser", "saveHelperData",
+    "showPassword", "tokenName", "challengeAlgorithm", "state", "service", "region", "type", "disableRetryRequest",
+}
+CREDENTIAL_HEADERS = {
+    "authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "apikey", "x-auth-token",
+}
+SECRET_NAME = re.compile(r"token|secret|password|passwd|api[-_]?key|credential|authorization", re.I)
+MIN_SECRET_LENGTH = 4
 
 
 @dataclass
@@ -75,7 +87,62 @@ def convert_collection(
         )
     info = collection.get("info") or {}
     document = _document(info, requests, root_auth, state)
-    return document, state.problems
+    return redact_secrets(document, secret_values(collection)), state.problems
+
+
+def secret_values(collection: Any) -> set[str]:
+    """Every literal credential in the collection: auth settings, credential headers, secret-looking variables.
+
+    Collections often repeat them in prose ("send `Authorization: Basic ...`"), so the
+    converter scrubs them from every string it writes, not only from headers.
+    """
+    found: set[str] = set()
+    stack: list[Any] = [collection]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        auth = node.get("auth")
+        if isinstance(auth, dict):
+            for kind, settings in auth.items():
+                if kind == "type":
+                    continue
+                for name, secret in _auth_settings(settings).items():
+                    if name not in NON_SECRET_AUTH_KEYS and isinstance(secret, str):
+                        found.add(secret)
+        headers = node.get("header")
+        for header in headers if isinstance(headers, list) else []:
+            if isinstance(header, dict) and str(header.get("key", "")).lower() in CREDENTIAL_HEADERS:
+                value = str(header.get("value") or "")
+                found.add(value)
+                found.add(value.split(" ", 1)[-1])
+        key = node.get("key")
+        if isinstance(key, str) and SECRET_NAME.search(key) and isinstance(node.get("value"), str):
+            found.add(node["value"])
+        stack.extend(v for k, v in node.items() if k != "auth")
+    return {v.strip() for v in found if len(v.strip()) >= MIN_SECRET_LENGTH and not VARIABLE.fullmatch(v.strip())}
+
+
+def redact_secrets(value: Any, secrets: set[str]) -> Any:
+    """`value` with every occurrence of a secret in a string replaced by [redacted]."""
+    if not secrets:
+        return value
+    ordered = sorted(secrets, key=len, reverse=True)  # longest first: a secret may contain another
+    pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+    def scrub(node: Any) -> Any:
+        if isinstance(node, str):
+            return pattern.sub("[redacted]", node)
+        if isinstance(node, list):
+            return [scrub(v) for v in node]
+        if isinstance(node, dict):
+            return {k: scrub(v) for k, v in node.items()}
+        return node
+
+    return scrub(value)
 
 
 def is_postman_v1(collection: Any) -> bool:

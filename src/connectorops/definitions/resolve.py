@@ -160,11 +160,15 @@ def _load_source(connector: LoadedConnector, tree: SourceTree, cache_dir: Path, 
         )
     field_name = f"spec.definition.{kind}"
     path = _inside_folder(connector, getattr(definition, kind) or "", field_name)
-    if not tree.exists(path) or tree.is_dir(path):
+    if tree.is_dir(path):
+        raise DefinitionError(f"{path} is a folder, not a file", file=connector.path, field=field_name)
+    try:
+        size = tree.size(path)  # raises SpecError for symlinks that leave the repository
+    except OSError:
         raise DefinitionError(
-            f"{path} does not exist or is not a file", file=connector.path, field=field_name, code="MissingFile"
-        )
-    check_size(tree.size(path), path)
+            f"{path} does not exist", file=connector.path, field=field_name, code="MissingFile"
+        ) from None
+    check_size(size, path)
     data = tree.read_bytes(path)
     if kind == "postman":
         collection, warnings = parse_json(data, path, lenient=True)
@@ -241,5 +245,8 @@ def _backend_field(connector: LoadedConnector, environment: str) -> str:
 
 
 def _normalized(value: Any) -> Any:
-    """A deep, JSON-only copy: what is deployed is exactly what `definition` prints."""
-    return json.loads(json.dumps(value, sort_keys=True))
+    """A deep, JSON-only copy: what is deployed is exactly what `definition` prints.
+
+    Key order is kept: the service uses the *first* securityDefinition when there are several.
+    """
+    return json.loads(json.dumps(value))

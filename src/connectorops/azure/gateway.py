@@ -126,6 +126,20 @@ class ArmGateway:
         return self._resource_id(WORKFLOWS, name)
 
     # transport ---------------------------------------------------------------------------
+    def send_request(self, request: HttpRequest) -> HttpResponse:
+        """Any ARM request through the same pipeline (auth, retries, counting), status left to the caller.
+
+        For operations the gateway does not wrap (contract tests, diagnostics); the URL may be a
+        path relative to the ARM endpoint.
+        """
+        if request.url.startswith("/"):
+            request.url = self._client.format_url(request.url)
+        self._check_same_endpoint(request.url, f"{request.method} {request.url}")
+        try:
+            return self._client.send_request(request)
+        except AzureError as error:
+            raise _transport_error(f"{request.method} request", error) from None
+
     def _send(self, request: HttpRequest, action: str, *, ok: tuple[int, ...]) -> HttpResponse | None:
         """Send through the ARM pipeline; None on 404; GatewayError on any other status not in `ok`."""
         if request.url.startswith("/"):

@@ -133,7 +133,10 @@ class EmulatorServer:
             ca_path=str(ca_path),
             subscription_id=self.store.subscription_id(),
         )
-        self._thread = threading.Thread(target=httpd.serve_forever, name="connectorops-emulator", daemon=True)
+        # A short poll interval: stop() waits for the serve loop to notice the shutdown request.
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="connectorops-emulator", daemon=True
+        )
         self._thread.start()
         return self.info
 

@@ -148,7 +148,8 @@ class FakeGateway:
         self._count("PUT", "Microsoft.Web/customApis")
         self.sent_bodies.append(copy.deepcopy(body))
         if name in self.fail_on:
-            raise GatewayError(f"InternalServerError on {name}", status=500, arm_code="InternalServerError")
+            # echoes the request like some ARM errors do: apply must scrub secrets from it
+            raise GatewayError(f"InternalServerError on {name}: {body}", status=500, arm_code="InternalServerError")
         current = self.custom_apis.get(name)
         if if_match is not None and current is not None and current["etag"] != if_match:
             raise GatewayError("precondition failed", status=412, arm_code="PreconditionFailed")

@@ -1,0 +1,72 @@
+"""apply_plan against an in-memory gateway: order, idempotency, partial failure, secrets."""
+
+from __future__ import annotations
+
+import pytest
+from engine_support import FakeGateway, connector, desired_api, desired_state, grant, resolved
+
+from connectorops.engine.apply import apply_plan, phases
+from connectorops.engine.observe import observe
+from connectorops.engine.plan import PlanOptions, make_plan
+from connectorops.engine.secrets import SecretError
+from connectorops.errors import PlanBlocked
+from connectorops.render import render_custom_api
+
+
+def test_applies_in_safe_order_and_second_run_writes_nothing() -> None:
+    gw = FakeGateway()
+    gw.put_custom_api("old", desired_api("old").body)
+    desired = desired_state(desired_api("orders"), desired_api("billing"), grants=(grant("orders"),))
+    plan = make_plan(desired, observe(gw), PlanOptions())
+    order = [[a.key for a in group] for group in phases(plan)]
+    assert order == [["customApi:billing", "customApi:orders"], [f"roleAssignment:{grant('orders').name}"],
+                     ["customApi:old"]]  # fmt: skip
+    writes_before = gw.requests.writes()
+    report = apply_plan(plan, gw, max_workers=2)
+    assert report.exit_code == 0 and len(report.done) == 4
+    assert gw.requests.writes() - writes_before == 4
+    assert set(gw.custom_apis) == {"orders", "billing"}
+    again = make_plan(desired, observe(gw, desired=desired.custom_apis), PlanOptions())
+    writes_after = gw.requests.writes()
+    assert apply_plan(again, gw).results == ()
+    assert gw.requests.writes() == writes_after
+
+
+def test_partial_failure_reports_done_and_not_done() -> None:
+    gw = FakeGateway(fail_on={"billing"})
+    gw.put_custom_api("old", desired_api("old").body)
+    plan = make_plan(desired_state(desired_api("orders"), desired_api("billing")), observe(gw))
+    report = apply_plan(plan, gw)
+    status = {r.name: r.status for r in report.results}
+    assert status == {"orders": "done", "billing": "failed", "old": "skipped"}
+    assert report.exit_code == 1
+    assert "old" in gw.custom_apis  # deletion never ran after a failed earlier phase
+
+
+def test_blocked_plan_is_refused_before_any_write() -> None:
+    gw = FakeGateway()
+    gw.put_custom_api("orders", desired_api("orders").body)
+    gw.add_connection("c", "orders")
+    plan = make_plan(desired_state(desired_api("billing")), observe(gw))
+    writes = gw.requests.writes()
+    with pytest.raises(PlanBlocked, match="connection"):
+        apply_plan(plan, gw)
+    assert gw.requests.writes() == writes
+
+
+def test_secret_is_sent_but_never_in_plan_or_report() -> None:
+    secret = "Sup3r-S3cret-Value-42"
+    params = {"token": {"type": "oauthSetting", "oAuthSettings": {"identityProvider": "aad", "clientId": "app"}}}
+    definition = resolved(connection_parameters=params,
+                          secret_refs={"/token/oAuthSettings/clientSecret": {"env": "ORDERS_SECRET"}})  # fmt: skip
+    api = render_custom_api(connector(), definition, "dev", location="westeurope", commit=None)
+    gw = FakeGateway(fail_on={"orders"})
+    plan = make_plan(desired_state(api), observe(gw))
+    with pytest.raises(SecretError, match="ORDERS_SECRET"):
+        apply_plan(plan, gw, secrets={})
+    assert gw.sent_bodies == []
+    report = apply_plan(plan, gw, secrets={"ORDERS_SECRET": secret})
+    sent = gw.sent_bodies[-1]["properties"]["connectionParameters"]["token"]["oAuthSettings"]
+    assert sent["clientSecret"] == secret
+    assert report.failed and "InternalServerError" in report.failed[0].message
+    assert secret not in str(plan.to_dict()) and secret not in str(report.to_dict())

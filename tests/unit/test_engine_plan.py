@@ -1,0 +1,186 @@
+"""make_plan: actions, guards, sharing and the plan as a serializable value."""
+
+from __future__ import annotations
+
+import copy
+
+from engine_support import RG_ID, FakeGateway, desired_api, desired_state, grant, swagger
+
+from connectorops import tags
+from connectorops.engine.observe import observe
+from connectorops.engine.plan import ActionKind, Plan, PlanOptions, Verdict, make_plan
+
+
+def _deploy(gw: FakeGateway, *apis: object) -> None:
+    for api in apis:
+        gw.put_custom_api(api.name, api.body)  # type: ignore[attr-defined]
+
+
+def _plan(gw: FakeGateway, desired: object, options: PlanOptions | None = None) -> Plan:
+    observed = observe(gw, desired=desired.custom_apis)  # type: ignore[attr-defined,arg-type]
+    return make_plan(desired, observed, options)  # type: ignore[arg-type]
+
+
+def _kinds(plan: Plan) -> dict[str, str]:
+    return {a.key: str(a.kind) for a in plan.actions}
+
+
+def test_create_then_noop_after_deploy() -> None:
+    gw = FakeGateway()
+    desired = desired_state(desired_api("orders"), desired_api("billing"))
+    plan = _plan(gw, desired)
+    assert _kinds(plan) == {"customApi:billing": "create", "customApi:orders": "create"}
+    assert plan.exit_code == 2
+    _deploy(gw, *desired.custom_apis)
+    again = _plan(gw, desired)
+    assert {str(a.kind) for a in again.actions} == {"noop"}
+    assert again.exit_code == 0
+
+
+def test_update_carries_field_diff_impact_and_breaking_changes() -> None:
+    gw = FakeGateway()
+    _deploy(gw, desired_api())
+    gw.add_workflow("la-orders", gw.add_connection("orders-conn", "orders"))
+    doc = swagger()
+    del doc["paths"]["/orders/{id}"]
+    plan = _plan(gw, desired_state(desired_api(doc=doc)))
+    (action,) = plan.actions
+    assert action.kind == ActionKind.UPDATE
+    assert any(c.path.startswith("properties.swagger.paths") for c in action.changes)
+    assert action.impact is not None and action.impact.logic_app_count == 1
+    assert [b.kind for b in action.breaking] == ["operation-removed"]
+    assert action.breaking[0].logic_apps == ("la-orders",)
+    assert action.observed_etag is not None and action.desired_fingerprint is not None
+
+
+def test_out_of_band_edit_with_matching_fingerprint_is_an_update_without_swagger_download() -> None:
+    gw = FakeGateway()
+    api = desired_api()
+    _deploy(gw, api)
+    gw.custom_apis["orders"]["properties"]["displayName"] = "Hand edited"
+    before = gw.requests.counts[("GET", "swagger")]
+    plan = _plan(gw, desired_state(api))
+    assert [c.path for c in plan.actions[0].changes] == ["properties.displayName"]
+    assert gw.requests.counts[("GET", "swagger")] == before
+
+
+def test_unmanaged_same_name_is_a_blocked_conflict_unless_adopted() -> None:
+    gw = FakeGateway()
+    api = desired_api()
+    gw.put_custom_api("orders", {**api.body, "tags": {"owner": "alice"}})
+    plan = _plan(gw, desired_state(api))
+    (action,) = plan.actions
+    assert action.kind == ActionKind.CREATE and action.verdict == Verdict.BLOCK
+    assert "not managed by connectorops" in action.reasons[0]
+    assert plan.exit_code == 1
+    adopted = _plan(gw, desired_state(desired_api(labels={"connectorops/adopt": "true"})))
+    (adopt,) = adopted.actions
+    assert adopt.kind == ActionKind.ADOPT and not adopt.blocked
+    assert adopt.body is not None and "properties" not in adopt.body  # tags only: nothing else differs
+    assert adopt.body["tags"]["owner"] == "alice" and adopt.body["tags"][tags.MANAGED_BY] == "connectorops"
+
+
+def test_delete_with_connections_is_blocked_unless_allowed() -> None:
+    gw = FakeGateway()
+    _deploy(gw, desired_api("orders"), desired_api("billing"))
+    gw.add_workflow("la-orders", gw.add_connection("orders-conn", "orders"))
+    desired = desired_state(desired_api("billing"))
+    plan = _plan(gw, desired)
+    delete = next(a for a in plan.actions if a.name == "orders")
+    assert delete.kind == ActionKind.DELETE and delete.blocked
+    assert "la-orders" in delete.reasons[0] and "--allow-connection-loss orders" in delete.reasons[1]
+    allowed = _plan(gw, desired, PlanOptions(allow_connection_loss=frozenset({"orders"})))
+    delete = next(a for a in allowed.actions if a.name == "orders")
+    assert not delete.blocked and "allowed by --allow-connection-loss" in delete.warnings[0]
+    assert allowed.exit_code == 2
+
+
+def test_deletion_policy_is_read_from_the_last_apply_tags() -> None:
+    gw = FakeGateway()
+    _deploy(gw, desired_api("orders", lifecycle={"deletion": "allow-connection-loss"}), desired_api("billing"))
+    gw.add_connection("orders-conn", "orders")
+    plan = _plan(gw, desired_state(desired_api("billing")))
+    delete = next(a for a in plan.actions if a.name == "orders")
+    assert delete.kind == ActionKind.DELETE and not delete.blocked
+
+
+def test_orphan_policy_removes_our_tags_and_keeps_the_others() -> None:
+    gw = FakeGateway()
+    api = desired_api("orders", lifecycle={"deletion": "orphan"})
+    gw.put_custom_api("orders", {**api.body, "tags": {**api.body["tags"], "owner": "alice"}})
+    _deploy(gw, desired_api("billing"))
+    plan = _plan(gw, desired_state(desired_api("billing")))
+    orphan = next(a for a in plan.actions if a.name == "orders")
+    assert orphan.kind == ActionKind.ORPHAN
+    assert orphan.body == {"tags": {"owner": "alice"}}
+
+
+def test_broken_connector_is_never_deleted() -> None:
+    gw = FakeGateway()
+    _deploy(gw, desired_api("orders"))
+    plan = _plan(gw, desired_state(declared=frozenset({"orders"})))
+    assert plan.actions == ()
+
+
+def test_empty_desired_state_refused_unless_allowed() -> None:
+    gw = FakeGateway()
+    _deploy(gw, desired_api("orders"))
+    plan = _plan(gw, desired_state())
+    assert plan.actions[0].blocked and "--allow-empty" in plan.actions[0].reasons[-1]
+    assert not _plan(gw, desired_state(), PlanOptions(allow_empty=True)).actions[0].blocked
+
+
+def test_max_deletions_blocks_every_delete() -> None:
+    gw = FakeGateway()
+    names = ["a1", "a2", "a3", "a4"]
+    _deploy(gw, *(desired_api(n) for n in names), desired_api("keep"))
+    plan = _plan(gw, desired_state(desired_api("keep")), PlanOptions(max_deletions=3))
+    deletes = [a for a in plan.actions if a.kind == ActionKind.DELETE]
+    assert len(deletes) == 4 and all(a.blocked for a in deletes)
+    assert all("--max-deletions 3" in a.reasons[-1] for a in deletes)
+    assert not any(
+        a.blocked for a in _plan(gw, desired_state(desired_api("keep")), PlanOptions(max_deletions=4)).actions
+    )
+
+
+def test_unmanaged_and_other_environment_resources_are_never_touched() -> None:
+    gw = FakeGateway()
+    gw.put_custom_api("handmade", {"location": "westeurope", "properties": {}, "tags": {}})
+    _deploy(gw, desired_api("prodonly", env="prod"))
+    plan = _plan(gw, desired_state(desired_api("orders")))
+    assert _kinds(plan) == {"customApi:orders": "create"}
+    assert plan.unmanaged == ("handmade",)
+
+
+def test_role_assignments_created_and_undeclared_ones_revoked() -> None:
+    gw = FakeGateway()
+    api = desired_api()
+    _deploy(gw, api)
+    wanted = grant()
+    plan = _plan(gw, desired_state(api, grants=(wanted,)))
+    (create,) = [a for a in plan.actions if a.resource_type == "roleAssignment"]
+    assert create.kind == ActionKind.CREATE and create.name == wanted.name
+    assert create.body == wanted.body() and "sales-team" in str(create.principal)
+    gw.put_role_assignment(wanted.scope, wanted.name, wanted.body())
+    stranger = grant(principal_id="22222222-2222-2222-2222-222222222222")
+    gw.put_role_assignment(stranger.scope, "out-of-band", stranger.body())
+    gw.put_role_assignment(RG_ID, "inherited", stranger.body())
+    plan = _plan(gw, desired_state(api, grants=(wanted,)))
+    (revoke,) = [a for a in plan.actions if a.resource_type == "roleAssignment"]
+    assert revoke.kind == ActionKind.DELETE and revoke.name == "out-of-band"
+
+
+def test_plan_round_trips_through_dict_with_same_fingerprint() -> None:
+    gw = FakeGateway()
+    _deploy(gw, desired_api("orders"))
+    gw.add_connection("orders-conn", "orders")
+    plan = _plan(gw, desired_state(desired_api("billing"), grants=(grant("billing"),)))
+    again = Plan.from_dict(copy.deepcopy(plan.to_dict()))
+    assert again == plan
+    assert again.fingerprint == plan.fingerprint
+
+
+def test_touched_connectors_come_first_and_are_marked() -> None:
+    gw = FakeGateway()
+    plan = _plan(gw, desired_state(desired_api("alpha"), desired_api("zulu")), PlanOptions(touched=frozenset({"zulu"})))
+    assert [(a.name, a.touched) for a in plan.actions] == [("zulu", True), ("alpha", False)]

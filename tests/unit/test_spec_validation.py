@@ -141,3 +141,19 @@ def test_problems_are_sorted_by_position() -> None:
     problems = problems_for("  brandColor: red\n  displayname: x\n  definition: {}\n")
     lines = [p.line or 0 for p in problems]
     assert lines == sorted(lines) and len(problems) >= 3
+
+
+def test_auth_override_without_oauth2_is_an_error_not_ignored() -> None:
+    problems = problems_for(
+        "  definition: {openapi: o.yaml}\n  auth: {type: apiKey, name: X-Key}\n"
+        "  environments:\n    dev:\n      auth: {clientId: other}\n"
+    )
+    problem = only(problems, "spec")
+    assert "environments dev override auth" in problem.message and "(apiKey)" in problem.message
+
+
+def test_icon_must_be_png_or_https() -> None:
+    problem = only(problems_for("  definition: {openapi: o.yaml}\n  icon: http://x/icon.png\n"), "spec.icon")
+    assert "https" in problem.message and problem.line == 7
+    problem = only(problems_for("  definition: {openapi: o.yaml}\n  icon: logo.svg\n"), "spec.icon")
+    assert ".png" in problem.message

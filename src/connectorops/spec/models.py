@@ -350,6 +350,20 @@ class ConnectorSpecBody(StrictModel):
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     """Deletion behaviour."""
 
+    @model_validator(mode="after")
+    def _auth_overrides_need_oauth2(self) -> ConnectorSpecBody:
+        # AuthOverride only carries OAuth settings; on other auth kinds it would be silently ignored.
+        if isinstance(self.auth, OAuth2Auth):
+            return self
+        overridden = sorted(name for name, override in self.environments.items() if override.auth is not None)
+        if overridden:
+            kind = self.auth.type if self.auth is not None else "none given"
+            raise ValueError(
+                f"environments {', '.join(overridden)} override auth, but spec.auth is not oauth2 ({kind}); "
+                "only OAuth settings (clientId, clientSecret, resourceUri, scopes, tenantId) can differ per environment"
+            )
+        return self
+
     @field_validator("icon")
     @classmethod
     def _icon_is_png_or_https(cls, value: str | None) -> str | None:

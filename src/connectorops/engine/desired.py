@@ -87,7 +87,7 @@ def build_desired_state(
         problems += list(resolved.warnings)
         if certification is not None:
             findings += certification.certify_connector(connector, resolved, environment, cert_policy)
-        violations = check_sharing(connector, environment, sharing_policy)
+        violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree)
         problems += violations
         apis.append(render_custom_api(connector, resolved, environment, location=location, commit=commit))
         if sharing_policy is not None and not violations:

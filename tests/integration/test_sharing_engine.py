@@ -158,6 +158,7 @@ def test_forbidden_grant_is_refused_before_any_write(
     desired, _, plan = reconcile(root, gateway)
     [violation] = [p for p in desired.problems if p.code == "SharingPolicyViolation"]
     assert "'no-service-principal-edits'" in violation.message and "'deploy-bot'" in violation.message
+    assert (violation.file, violation.line) == ("connectors/orders/connector.yaml", 7)
     assert plan.is_blocked and plan.exit_code == 1
     with pytest.raises(PlanBlocked):
         apply_plan(plan, gateway, secrets={})

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
+from connectorops.gitops.lease import is_lease_marker
 
 if TYPE_CHECKING:
     from connectorops.azure.gateway import ArmGateway
@@ -76,7 +77,8 @@ def observe(
     drift: bool = False,
 ) -> ObservedState:
     """List customApis, connections, role assignments (RG scope, above and below) and workflows."""
-    custom_apis = tuple(gateway.list_custom_apis())
+    # The controllers' lease marker (gitops/lease.py) is coordination state, not a connector.
+    custom_apis = tuple(a for a in gateway.list_custom_apis() if not is_lease_marker(a))
     wanted = {d.name.lower(): d for d in desired}
     swaggers: dict[str, dict[str, Any]] = {}
     for api in custom_apis:

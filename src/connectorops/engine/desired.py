@@ -86,7 +86,8 @@ def build_desired_state(
             continue
         problems += list(resolved.warnings)
         if certification is not None:
-            findings += certification.certify_connector(connector, resolved, environment, cert_policy)
+            for finding in certification.certify_connector(connector, resolved, environment, cert_policy):
+                findings.append({**finding.to_dict(), "connector": connector.name})
         violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree)
         problems += violations
         apis.append(render_custom_api(connector, resolved, environment, location=location, commit=commit))

@@ -395,7 +395,7 @@ def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Ac
 
 
 def _describe_principal(grant: DesiredRoleAssignment) -> str:
-    return f"{grant.principal_name} ({grant.principal_type}, {grant.principal_id})"
+    return f"{grant.principal_name} ({grant.principal_type})"
 
 
 def _plan_role_assignments(desired: DesiredState, observed: ObservedState, api_actions: list[Action]) -> list[Action]:
@@ -426,7 +426,7 @@ def _plan_role_assignments(desired: DesiredState, observed: ObservedState, api_a
                 body=grant.body(),
                 scope=grant.scope,
                 principal=_describe_principal(grant),
-                role=f"{grant.role_name} ({grant.role_definition_id.rsplit('/', 1)[-1]})",
+                role=grant.role_name,
             )
         )
     managed_scopes = {

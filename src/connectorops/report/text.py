@@ -64,16 +64,34 @@ def render_plan(plan: Plan, console: Console) -> None:
         _render_action_details(action, console)
     for problem in plan.problems:
         console.print(f"[{problem.severity}] {problem}", markup=False, highlight=False)
-    for finding in plan.findings:
+    render_findings(plan, console)
+    if plan.unmanaged:
+        console.print(f"unmanaged customApis present (never touched): {', '.join(plan.unmanaged)}", highlight=False)
+    console.print(f"Plan: {plan_summary_line(plan)}.", highlight=False)
+
+
+def render_findings(plan: Plan, console: Console) -> None:
+    """Mandatory certification findings in full (they block); advisory ones as a count per connector."""
+    for finding in plan.mandatory_findings:
         console.print(
-            f"[certification {finding.get('enforcement')}] {finding.get('ruleId')}: {finding.get('message')}"
+            f"[certification, mandatory] {finding.get('ruleId')}: {finding.get('message')}"
             f" ({finding.get('file')}{finding.get('pointer') or ''})",
             markup=False,
             highlight=False,
         )
-    if plan.unmanaged:
-        console.print(f"unmanaged customApis present (never touched): {', '.join(plan.unmanaged)}", highlight=False)
-    console.print(f"Plan: {plan_summary_line(plan)}.", highlight=False)
+    advisory: dict[str, int] = {}
+    for finding in plan.findings:
+        if finding.get("enforcement") == "advisory":
+            key = str(finding.get("connector") or "?")
+            advisory[key] = advisory.get(key, 0) + 1
+    if advisory:
+        per = ", ".join(f"{name} {count}" for name, count in sorted(advisory.items()))
+        console.print(
+            f"certification: {sum(advisory.values())} advisory finding(s) ({per}); "
+            "details: `connectorops certify` or `plan --json`",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _render_action_details(action: Action, console: Console) -> None:

@@ -79,3 +79,12 @@ def test_invalid_enforcement_value_is_a_located_problem() -> None:
     assert len(problems) == 1
     assert problems[0].line == 3
     assert policy.document.default is None  # unusable file: recommendations apply
+
+
+def test_docs_list_every_rule_id() -> None:
+    from pathlib import Path
+
+    from connectorops.policy.certification import RULES
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "policies.md").read_text()
+    assert [rule_id for rule_id in RULES if f"| `{rule_id}` |" not in docs] == []

@@ -186,11 +186,12 @@ def _walk(
     for item in items:
         if not isinstance(item, dict):
             continue
-        name = str(item.get("name") or item.get("id") or "request")
+        name = str(item.get("name") or "").strip()
         if isinstance(item.get("item"), list):
-            _warn_auth_scripts(item, state, where=f"folder {name!r}")
+            folder = name or "Untitled folder"
+            _warn_auth_scripts(item, state, where=f"folder {folder!r}")
             folder_auth = _auth_kind(item.get("auth"), state, inherited=inherited_auth)
-            yield from _walk(item["item"], (*folders, name), folder_auth, state)
+            yield from _walk(item["item"], (*folders, folder), folder_auth, state)
             continue
         request = item.get("request")
         if request is None:
@@ -510,7 +511,7 @@ def _unique(name: str, taken: list[str] | set[str]) -> str:
 def _operation(request: _Request, path_params: list[str], taken_ids: set[str], state: _Conversion) -> dict[str, Any]:
     operation_id = _unique(_operation_id(request), taken_ids)
     taken_ids.add(operation_id)
-    summary = request.name.strip() or f"{request.method} request"
+    summary = request.name or f"{request.method} /{'/'.join(request.segments)}"
     operation: dict[str, Any] = {
         "operationId": operation_id,
         "summary": summary[:MAX_SUMMARY],

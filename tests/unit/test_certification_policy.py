@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from certification_support import good, run
 from policy_support import DictTree
 
-from connectorops.policy.certification import CertificationPolicy, load_certification_policy
+from connectorops.policy.certification import RULES, CertificationPolicy, load_certification_policy
 
 POLICY = """
 default: advisory
@@ -82,9 +84,5 @@ def test_invalid_enforcement_value_is_a_located_problem() -> None:
 
 
 def test_docs_list_every_rule_id() -> None:
-    from pathlib import Path
-
-    from connectorops.policy.certification import RULES
-
     docs = (Path(__file__).resolve().parents[2] / "docs" / "policies.md").read_text()
     assert [rule_id for rule_id in RULES if f"| `{rule_id}` |" not in docs] == []

@@ -1,0 +1,196 @@
+"""Emulator behaviour the engine relies on: auth, etags, If-Match, cascade deletes, errors, restarts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+from azure.core.rest import HttpRequest
+
+from connectorops.azure.gateway import ArmGateway
+from connectorops.emulator.server import EmulatorServer
+from connectorops.errors import AuthenticationError, GatewayError
+
+pytestmark = pytest.mark.integration
+
+SWAGGER = {"swagger": "2.0", "info": {"title": "Orders", "version": "1.0"}, "paths": {}}
+
+
+def custom_api(display_name: str = "Orders") -> dict[str, object]:
+    return {"location": "westeurope", "properties": {"displayName": display_name, "swagger": SWAGGER}}
+
+
+def connection_to(gateway: ArmGateway, api_name: str) -> dict[str, object]:
+    return {
+        "location": "westeurope",
+        "properties": {
+            "displayName": f"to {api_name}",
+            "api": {"id": gateway.custom_api_id(api_name)},
+            "parameterValues": {"api_key": "s3cr3t-value"},
+        },
+    }
+
+
+def test_requests_without_or_with_a_wrong_token_get_401_with_the_arm_envelope(
+    emulator: EmulatorServer, gateway: ArmGateway, make_gateway
+) -> None:
+    info = emulator.info
+    assert info is not None
+    url = f"{info.base_url}{gateway.custom_api_id('x')}?api-version=2016-06-01"
+    bare = requests.get(url, verify=info.ca_path, timeout=10)
+    assert bare.status_code == 401
+    assert bare.json()["error"]["code"] == "AuthenticationFailed"
+    wrong = make_gateway(emulator, token="not-the-token")
+    with pytest.raises(AuthenticationError) as caught:
+        wrong.get_custom_api("x")
+    assert caught.value.status == 401 and caught.value.arm_code == "InvalidAuthenticationToken"
+    assert "not-the-token" not in str(caught.value) and info.token not in str(caught.value)
+
+
+def test_https_only_and_the_certificate_is_checked_against_the_ca_bundle(emulator: EmulatorServer) -> None:
+    info = emulator.info
+    assert info is not None
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(info.base_url, timeout=10)  # system trust store: the emulator's CA is not in it
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(info.base_url.replace("https://", "http://"), timeout=10)
+
+
+def test_etag_changes_on_every_write_and_if_match_guards_updates(gateway: ArmGateway) -> None:
+    first = gateway.put_custom_api("orders", custom_api())
+    second = gateway.put_custom_api("orders", custom_api("Orders v2"), if_match=first["etag"])
+    tagged = gateway.patch_custom_api_tags("orders", {"team": "sales"})
+    assert len({first["etag"], second["etag"], tagged["etag"]}) == 3
+    with pytest.raises(GatewayError) as caught:
+        gateway.put_custom_api("orders", custom_api("stale"), if_match=first["etag"])
+    assert (caught.value.status, caught.value.arm_code) == (412, "PreconditionFailed")
+    current = gateway.get_custom_api("orders")
+    assert current is not None and current["properties"]["displayName"] == "Orders v2"
+    assert current["tags"] == {"team": "sales"}
+
+
+def test_if_none_match_star_only_creates(gateway: ArmGateway) -> None:
+    gateway.put_custom_api("lease", custom_api(), if_none_match="*")
+    with pytest.raises(GatewayError) as caught:
+        gateway.put_custom_api("lease", custom_api(), if_none_match="*")
+    assert caught.value.arm_code == "PreconditionFailed"
+    with pytest.raises(GatewayError):
+        gateway.put_custom_api("absent", custom_api(), if_match='"any-etag"')
+    assert gateway.get_custom_api("absent") is None
+
+
+def test_connection_needs_an_existing_custom_api_and_never_returns_secrets(gateway: ArmGateway) -> None:
+    with pytest.raises(GatewayError) as caught:
+        gateway.put_connection("orders-1", connection_to(gateway, "orders"))
+    assert (caught.value.status, caught.value.arm_code) == (400, "InvalidRequestContent")
+    gateway.put_custom_api("orders", custom_api())
+    created = gateway.put_connection("orders-1", connection_to(gateway, "orders"))
+    fetched = gateway.get_connection("orders-1")
+    assert fetched == created
+    assert "parameterValues" not in created["properties"]
+    assert "s3cr3t-value" not in json.dumps(gateway.list_connections())
+    assert created["properties"]["statuses"] == [{"status": "Connected"}]
+    assert created["properties"]["api"]["id"] == gateway.custom_api_id("orders")
+
+
+def test_deleting_a_custom_api_deletes_its_connections_but_workflows_keep_dead_ids(gateway: ArmGateway) -> None:
+    gateway.put_custom_api("orders", custom_api())
+    gateway.put_custom_api("billing", custom_api("Billing"))
+    for name, api in (("orders-1", "orders"), ("orders-2", "orders"), ("billing-1", "billing")):
+        gateway.put_connection(name, connection_to(gateway, api))
+    connections_param = {
+        "$connections": {
+            "value": {
+                "orders": {
+                    "id": gateway.custom_api_id("orders"),
+                    "connectionId": gateway.connection_id("orders-1"),
+                    "connectionName": "orders-1",
+                }
+            }
+        }
+    }
+    gateway.put_workflow(
+        "nightly",
+        {"location": "westeurope", "properties": {"definition": {"actions": {}}, "parameters": connections_param}},
+    )
+    assert gateway.delete_custom_api("orders") is True
+    assert sorted(c["name"] for c in gateway.list_connections()) == ["billing-1"]
+    assert gateway.get_connection("orders-1") is None
+    (workflow,) = gateway.list_workflows()
+    assert workflow["properties"]["parameters"] == connections_param  # still the dead connection id
+    assert gateway.delete_custom_api("orders") is False
+
+
+def test_unsupported_api_version_and_unknown_routes_answer_like_arm(gateway: ArmGateway) -> None:
+    def status_and_code(path: str, api_version: str | None) -> tuple[int, str]:
+        params = {"api-version": api_version} if api_version else {}
+        response = gateway.send_request(HttpRequest("GET", path, params=params))
+        return response.status_code, response.json()["error"]["code"]
+
+    api = gateway.custom_api_id("orders")
+    assert status_and_code(api, "2099-01-01") == (400, "NoRegisteredProviderFound")
+    assert status_and_code(api, "yesterday") == (400, "InvalidApiVersionParameter")
+    assert status_and_code(api, None) == (400, "MissingApiVersionParameter")
+    assert status_and_code(api, "2016-06-01") == (404, "ResourceNotFound")
+    assert status_and_code(gateway.workflow_id("w"), "2016-06-01")[0] == 404  # 2016-06-01 is a Logic version too
+    assert status_and_code(gateway.workflow_id("w"), "2018-07-01-preview")[1] == "NoRegisteredProviderFound"
+    rg = gateway.resource_group_id()
+    assert status_and_code(f"{rg}/providers/Microsoft.Web/sites/x", "2016-06-01") == (404, "InvalidResourceType")
+    assert status_and_code("/nothing/here", "2016-06-01") == (404, "NotFound")
+
+
+def test_bad_json_is_invalid_request_content(gateway: ArmGateway) -> None:
+    request = HttpRequest(
+        "PUT",
+        gateway.custom_api_id("orders"),
+        params={"api-version": "2016-06-01"},
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
+    response = gateway.send_request(request)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "InvalidRequestContent"
+
+
+def test_swagger_url_needs_its_signature_and_no_bearer_token(gateway: ArmGateway, emulator: EmulatorServer) -> None:
+    created = gateway.put_custom_api("orders", custom_api())
+    url = created["properties"]["apiDefinitions"]["originalSwaggerUrl"]
+    info = emulator.info
+    assert info is not None
+    assert requests.get(url, verify=info.ca_path, timeout=10).json() == SWAGGER
+    tampered = url[:-4] + ("0000" if not url.endswith("0000") else "1111")
+    assert requests.get(tampered, verify=info.ca_path, timeout=10).status_code == 403
+
+
+def test_restart_on_the_same_state_file_keeps_state_token_subscription_and_ca(
+    tmp_path: Path, make_emulator, make_gateway
+) -> None:
+    db = tmp_path / "state" / "emulator.db"
+    first = make_emulator(db)
+    before = first.info
+    assert before is not None
+    gateway = make_gateway(first)
+    created = gateway.put_custom_api("orders", custom_api())
+    gateway.put_connection("orders-1", connection_to(gateway, "orders"))
+    ca_text = Path(before.ca_path).read_text()
+    first.stop()
+
+    second = make_emulator(db)
+    after = second.info
+    assert after is not None
+    assert (after.token, after.subscription_id, after.ca_path) == (before.token, before.subscription_id, before.ca_path)
+    assert Path(after.ca_path).read_text() == ca_text
+    again = make_gateway(second)
+    fetched = again.get_custom_api("orders")
+    assert fetched is not None and fetched["etag"] == created["etag"]
+    assert again.download_swagger(fetched) == SWAGGER  # swagger URLs follow the new port
+    assert [c["name"] for c in again.list_connections()] == ["orders-1"]
+
+
+def test_emulator_refuses_non_loopback_hosts() -> None:
+    from connectorops.errors import ConnectoropsError
+
+    with pytest.raises(ConnectoropsError):
+        EmulatorServer(host="0.0.0.0")

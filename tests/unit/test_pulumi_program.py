@@ -180,7 +180,8 @@ def test_a_sharing_violation_stops_the_program_before_any_resource(tmp_path: Pat
 
 def test_a_mandatory_certification_finding_stops_the_program(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    assert not [f for f in expected_state(repo).findings if f.enforcement == "mandatory"]
+    assert expected_state(repo).findings  # advisory findings exist, none mandatory yet
+    assert not [f for f in expected_state(repo).findings if f["enforcement"] == "mandatory"]
     (repo / "policies" / "certification.yaml").write_text(
         "apiVersion: connectorops/v1\nkind: CertificationPolicy\ndefault: advisory\n"
         "rules: {ConnectorMetadataMissing: mandatory}\n"
@@ -203,3 +204,17 @@ def test_the_local_emulator_environment_is_refused(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     with pytest.raises(pulumi.RunError, match="Pulumi deploys only to Azure"):
         run(settings_for(repo, environment="local"), FakeGateway())
+
+
+def test_mandatory_findings_block_in_both_the_object_and_the_engine_dict_form() -> None:
+    from connectorops.errors import Severity
+    from connectorops.policy.certification.findings import Finding
+    from connectorops.pulumi_stack.program import finding_problem
+
+    finding = Finding("R1", Severity.WARNING, "mandatory", "connectors/x/openapi.yaml", "/paths", "bad", "fix it")
+    from_object = finding_problem(finding)
+    from_dict = finding_problem({**finding.to_dict(), "connector": "x"})
+    assert from_object == from_dict
+    assert from_object is not None and from_object.severity == Severity.ERROR and "[R1] bad" in str(from_object)
+    assert finding_problem(finding.with_enforcement("advisory")) is None
+    assert finding_problem({**finding.to_dict(), "enforcement": "advisory"}) is None

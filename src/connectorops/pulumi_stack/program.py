@@ -21,6 +21,7 @@ import pulumi_azure_native.web as web
 from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.desired import DesiredState
 from connectorops.errors import ConnectoropsError, Problem, Severity
+from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment
 from connectorops.pulumi_stack.protection import Protection, decide_protection, observe_impacts
 from connectorops.pulumi_stack.secrets import properties_with_secrets
@@ -42,10 +43,26 @@ class DeclaredStack:
     protections: dict[str, Protection]
 
 
+def finding_problem(finding: Any) -> Problem | None:
+    """A mandatory certification finding (a Finding, or the engine's dict form) as a Problem; None otherwise."""
+    data = finding.to_dict() if isinstance(finding, Finding) else finding
+    if not isinstance(data, dict) or data.get("enforcement") != "mandatory":
+        return None
+    return Finding(
+        rule_id=str(data.get("ruleId")),
+        severity=Severity(str(data.get("severity") or Severity.ERROR)),
+        enforcement="mandatory",
+        file=str(data.get("file") or ""),
+        pointer=str(data.get("pointer") or ""),
+        message=str(data.get("message") or ""),
+        hint=str(data.get("hint") or ""),
+    ).to_problem()
+
+
 def blocking_problems(desired: DesiredState) -> list[Problem]:
     """Errors plus mandatory certification findings: any of them stops the program."""
     problems = list(desired.errors)
-    problems += [f.to_problem() for f in desired.findings if getattr(f, "enforcement", None) == "mandatory"]
+    problems += [p for p in map(finding_problem, desired.findings) if p is not None]
     return problems
 
 
@@ -118,7 +135,8 @@ def declare_stack(
 ) -> DeclaredStack:
     """Load, check and render through the engine, then declare every resource. Raises pulumi.RunError."""
     try:
-        return _declare(settings, gateway, repository, build or _default_builder(), os.environ if environ is None else environ)
+        chosen_environ = os.environ if environ is None else environ
+        return _declare(settings, gateway, repository, build or _default_builder(), chosen_environ)
     except ConnectoropsError as error:
         # People read this in `pulumi up` output: the engine's message, no Python traceback.
         raise pulumi.RunError("connectorops: " + "\n".join(str(p) for p in error.problems)) from None

@@ -86,3 +86,11 @@ def test_invalid_enforcement_value_is_a_located_problem() -> None:
 def test_docs_list_every_rule_id() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "policies.md").read_text()
     assert [rule_id for rule_id in RULES if f"| `{rule_id}` |" not in docs] == []
+
+
+def test_environment_sections_for_undefined_environments_warn() -> None:
+    config = "default: local\nenvironments:\n  local: {target: local}\n"
+    text = "environments:\n  prdo: {default: mandatory}\n"
+    tree = DictTree({"policies/certification.yaml": text, "connectorops.yaml": config})
+    _, problems = load_certification_policy(tree)
+    assert [(p.code, p.line) for p in problems] == [("UnknownEnvironment", 2)]

@@ -191,3 +191,15 @@ def test_policy_problems_carry_line_numbers() -> None:
     text = "principals:\n  bob: {objectId: not-a-guid, type: Group}\n"
     _, problems = load_sharing_policy(DictTree({"policies/sharing.yaml": text}))
     assert [p.line for p in problems] == [2]
+
+
+def test_rules_naming_undefined_environments_warn_with_did_you_mean() -> None:
+    config = "default: local\nenvironments:\n  local: {target: local}\n"
+    text = (
+        f"principals:\n  g: {{objectId: {SALES}, type: Group}}\n"
+        "rules:\n  - {name: r, effect: deny, environments: [lcoal]}\n"
+    )
+    _, problems = load_sharing_policy(DictTree({"policies/sharing.yaml": text, "connectorops.yaml": config}))
+    [problem] = problems
+    assert (problem.code, problem.severity, problem.line) == ("UnknownEnvironment", "warning", 4)
+    assert "did you mean 'local'" in (problem.hint or "")

@@ -11,7 +11,13 @@ import fnmatch
 from dataclasses import dataclass, field
 
 from connectorops.errors import ConnectoropsError, Problem
-from connectorops.policy.policy_yaml import Locator, line_of, load_policy_file, no_location
+from connectorops.policy.policy_yaml import (
+    Locator,
+    line_of,
+    load_policy_file,
+    no_location,
+    unknown_environment_problems,
+)
 from connectorops.policy.role_assignments import (
     DesiredRoleAssignment,
     ObservedAssignment,
@@ -199,7 +205,13 @@ def load_sharing_policy(tree: SourceTree) -> tuple[SharingPolicy | None, list[Pr
     if document is None:
         return None, problems
     policy = SharingPolicy(document=document, file=SHARING_POLICY_PATH, locate=locate)
-    return policy, problems + _policy_reference_problems(policy)
+    mentions = [
+        (("rules", index, "environments", i), env)
+        for index, rule in enumerate(document.rules)
+        for i, env in enumerate(rule.environments)
+    ]
+    environments = unknown_environment_problems(tree, SHARING_POLICY_PATH, locate, mentions)
+    return policy, problems + _policy_reference_problems(policy) + environments
 
 
 def _request_path(connector: LoadedConnector, environment: str, index: int) -> tuple[str | int, ...]:
@@ -246,7 +258,7 @@ def check_sharing(
             problems.append(
                 Problem(
                     f"connector {connector.name!r} asks to share role {request.role!r} with {request.principal!r} "
-                    f"in environment {environment!r}, but there is no {SHARING_POLICY_PATH} (default deny)",
+                    f"in environment {environment!r}, but {SHARING_POLICY_PATH} is missing or unusable (default deny)",
                     hint=f"create {SHARING_POLICY_PATH} with a rule allowing this grant (see docs/policies.md)",
                     code=VIOLATION,
                     file=where.file,

@@ -57,7 +57,11 @@ def check_host_name(s: CertificationSubject) -> Iterator[Hit]:
 
 def non_production_reason(host: str) -> str | None:
     """Why `host` is not a production host, or None when it looks like one."""
-    name = host.rsplit(":", 1)[0].lower().strip("[]") if host.count(":") <= 1 else host.lower().strip("[]")
+    name = host.lower()
+    if name.startswith("[") and "]" in name:  # [IPv6]:port
+        name = name[1 : name.index("]")]
+    elif name.count(":") == 1:  # host:port
+        name = name.rsplit(":", 1)[0]
     try:
         address = ipaddress.ip_address(name)
     except ValueError:

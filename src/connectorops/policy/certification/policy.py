@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from connectorops.errors import Problem
 from connectorops.policy.certification.findings import Enforcement, Finding
 from connectorops.policy.certification.rules import RULES
-from connectorops.policy.policy_yaml import Locator, line_of, load_policy_file
+from connectorops.policy.policy_yaml import Locator, line_of, load_policy_file, unknown_environment_problems
 from connectorops.spec.source import SourceTree
 
 CERTIFICATION_POLICY_PATH = "policies/certification.yaml"
@@ -99,7 +99,9 @@ def load_certification_policy(tree: SourceTree) -> tuple[CertificationPolicy, li
     document, locate, problems = load_policy_file(tree, CERTIFICATION_POLICY_PATH, CertificationPolicyDocument)
     if document is None:
         return CertificationPolicy(), problems
+    mentions = [(("environments", name), name) for name in document.environments]
+    environments = unknown_environment_problems(tree, CERTIFICATION_POLICY_PATH, locate, mentions)
     return (
         CertificationPolicy(document=document),
-        problems + _unknown_rule_problems(document, CERTIFICATION_POLICY_PATH, locate),
+        problems + _unknown_rule_problems(document, CERTIFICATION_POLICY_PATH, locate) + environments,
     )

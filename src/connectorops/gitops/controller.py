@@ -86,6 +86,7 @@ class Controller:
         )
         self.last_commit: str | None = None  # last commit reconciled without failure
         self.next_reconcile = 0.0
+        self.not_before = 0.0  # no git/ARM attempt before this time (backoff or open circuit)
 
     def run(self) -> int:
         """The loop; returns the process exit code (0 after a requested stop)."""
@@ -106,11 +107,12 @@ class Controller:
         return 0
 
     def step(self) -> float:
-        """One pass of the loop; returns how long to wait before the next."""
+        """One pass of the loop; returns how long to wait before the next (at most one poll, so the
+        heartbeat behind /healthz stays fresh during long backoffs)."""
         now = self._clock()
-        if not self.breaker.allows(now):
-            self.status.update(circuit="open", next_run=self.breaker.opened_until)
-            return max(0.0, (self.breaker.opened_until or now) - now)
+        if now < self.not_before:
+            self.status.update(circuit=str(self.breaker.state(now)))
+            return min(self.settings.poll_seconds, self.not_before - now)
         try:
             tree = self.source.sync()
         except GitError as error:
@@ -180,11 +182,12 @@ class Controller:
         state = self.breaker.state(now)
         if state != "closed" and self.breaker.opened_until is not None:
             wait = self.breaker.opened_until - now
+        self.not_before = now + wait
         self.status.update(
             consecutive_failures=self.breaker.failures, circuit=str(state), last_error=message, next_run=now + wait
         )
         log.warning(
-            "reconcile attempt failed",
+            "attempt failed",
             extra={
                 "event": event,
                 "error": message,
@@ -193,7 +196,7 @@ class Controller:
                 "retry_in_seconds": round(wait, 2),
             },
         )
-        return wait
+        return min(self.settings.poll_seconds, wait)
 
 
 def _holder(lease: str) -> str | None:

@@ -151,11 +151,11 @@ class EngineReconciler:
             report = detect_drift(desired, observed, gateway, target=target_of(gateway))
             summary = drift_summary(report, plan)
             if not apply:
-                return self._outcome(tree, started, plan, summary, "not needed (observe mode)")
+                return self._outcome(tree, started, plan, summary, "not needed (observe mode)", environment)
             held = lease.acquire()
             lease_text = "held" if held else f"held by {lease.seen_holder or 'another controller'}"
             if not held or not plan.changes:
-                return self._outcome(tree, started, plan, summary, lease_text)
+                return self._outcome(tree, started, plan, summary, lease_text, environment)
             if plan.is_blocked:
                 raise ValidationFailed(_blocked_problems(plan), summary="the plan is blocked; nothing applied")
             guarded = GuardedGateway(gateway, lease, should_stop)
@@ -177,10 +177,11 @@ class EngineReconciler:
             lease=lease_text,
             message="; ".join(failed[:5]),
             actions=tuple(done),
+            environment=environment,
         )
 
     def _outcome(
-        self, tree: GitTree, started: float, plan: Plan, summary: dict[str, Any], lease: str
+        self, tree: GitTree, started: float, plan: Plan, summary: dict[str, Any], lease: str, environment: str
     ) -> ReconcileOutcome:
         pending = [f"{a.kind} {a.name}" for a in plan.changes]
         return ReconcileOutcome(
@@ -193,6 +194,7 @@ class EngineReconciler:
             lease=lease,
             actions=(),
             message=("not applied: " + ", ".join(pending[:10])) if pending else "",
+            environment=environment,
         )
 
     def close(self) -> None:

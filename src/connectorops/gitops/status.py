@@ -31,6 +31,7 @@ class ReconcileOutcome:
     lease: str = "not needed"  # held | held by <holder> | not needed
     message: str = ""
     actions: tuple[str, ...] = ()  # e.g. "update orders", for the log and /status
+    environment: str = ""  # resolved name (the CLI may not have named one: connectorops.yaml's default)
 
     @property
     def duration(self) -> float:
@@ -94,6 +95,7 @@ class ControllerStatus:
     def record(self, outcome: ReconcileOutcome) -> None:
         with self._lock:
             self.last = outcome
+            self.environment = outcome.environment or self.environment
             self.revision = outcome.commit or self.revision
             self.counters[("reconcile_total", outcome.result)] += 1
             self.counters[("applied_actions_total", "")] += outcome.applied

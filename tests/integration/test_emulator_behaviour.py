@@ -194,3 +194,54 @@ def test_emulator_refuses_non_loopback_hosts() -> None:
 
     with pytest.raises(ConnectoropsError):
         EmulatorServer(host="0.0.0.0")
+
+
+def test_swagger_download_sends_no_bearer_token_and_is_size_capped(
+    gateway: ArmGateway, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[dict[str, str]] = []
+    real_answer = emulator.answer
+
+    def recording(request):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/emulator/apiDefinitions/"):
+            seen.append(dict(request.headers))
+        return real_answer(request)
+
+    monkeypatch.setattr(emulator, "answer", recording)
+    created = gateway.put_custom_api("orders", custom_api())
+    assert gateway.download_swagger(created) == SWAGGER
+    assert len(seen) == 1 and "authorization" not in seen[0]
+
+    huge = {**SWAGGER, "x-padding": "x" * (5 * 1024 * 1024)}
+    big = gateway.put_custom_api("big", {"location": "westeurope", "properties": {"swagger": huge}})
+    with pytest.raises(GatewayError) as caught:
+        gateway.download_swagger(big)
+    assert "MiB" in str(caught.value)
+    assert gateway.download_swagger({"name": "none", "properties": {}}) is None
+
+
+def test_a_next_link_to_another_host_is_refused(
+    gateway: ArmGateway, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectorops.emulator.protocol import ArmResponse
+
+    monkeypatch.setattr(
+        emulator,
+        "answer",
+        lambda request: ArmResponse(200, {"value": [], "nextLink": "https://attacker.example/steal?api-version=1"}),
+    )
+    with pytest.raises(GatewayError) as caught:
+        gateway.list_custom_apis()
+    assert "another host" in str(caught.value)
+    assert gateway.requests.total() == 1
+
+
+def test_concurrent_use_of_one_gateway_counts_every_request(gateway: ArmGateway) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: gateway.put_custom_api(f"api-{i}", custom_api()), range(40)))
+        list(pool.map(lambda i: gateway.get_custom_api(f"api-{i}"), range(40)))
+    assert gateway.requests.counts[("PUT", "Microsoft.Web/customApis")] == 40
+    assert gateway.requests.counts[("GET", "Microsoft.Web/customApis")] == 40
+    assert len(gateway.list_custom_apis()) == 40

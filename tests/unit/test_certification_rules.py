@@ -226,3 +226,8 @@ def test_to_problem_and_to_dict() -> None:
     assert advisory.severity == Severity.WARNING
     assert finding.to_dict()["ruleId"] == "ValueContainsRestrictedWords"
     assert finding.to_dict()["enforcement"] == "mandatory"
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_rule_passes_on_the_good_document(rule_id: str) -> None:
+    assert [f for f in run() if f.rule_id == rule_id] == []

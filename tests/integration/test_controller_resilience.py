@@ -100,3 +100,27 @@ def test_two_controllers_on_one_environment_exactly_one_applies(
     finally:
         for controller in controllers:
             controller.terminate()
+
+
+def test_sigterm_mid_apply_finishes_started_actions_starts_no_new_ones_and_releases_lease(
+    tmp_path: Path, make_emulator, make_gateway  # type: ignore[no-untyped-def]
+) -> None:
+    slow_puts = FaultConfig(per_verb={"PUT": VerbFaults(latency=1.0, latency_seconds=0.6)})
+    emulator = make_emulator(faults=slow_puts)
+    info = emulator.info
+    target: ArmGateway = make_gateway(emulator, resource_group=RESOURCE_GROUP)
+    remote = make_remote(tmp_path, info, all_files())
+    head = remote.work.head.commit.hexsha
+
+    controller = start_controller(tmp_path / "local", str(remote.bare), info, mode="apply")
+    wait_for(lambda: controller.events("lease_acquired"), 30, "the apply to start")
+    time.sleep(0.2)
+    assert controller.terminate(timeout=30) == 0
+
+    finished = controller.events("reconcile_finished")
+    assert len(finished) == 1 and finished[0]["result"] == "interrupted"
+    done = deployed(target, head)
+    # apply runs a few writes at a time: those in flight completed, the rest were never started.
+    assert 0 < finished[0]["applied"] == len(done) < len(NAMES)
+    marker = target.get_custom_api(lease_name("dev")) or {}
+    assert marker["tags"][HOLDER_TAG] == ""  # released on the way out

@@ -7,10 +7,19 @@ import time
 import pytest
 
 from connectorops.errors import SpecError
+from connectorops.spec import yaml_located
 from connectorops.spec.loader import load_yaml
 from connectorops.spec.yaml_located import MAX_DEPTH, MAX_FILE_BYTES
 
 FILE = "connectors/orders/connector.yaml"
+LOADERS = {"python": yaml_located._PythonLoader, "libyaml": yaml_located._Loader}
+
+
+@pytest.fixture(autouse=True, params=sorted(LOADERS))
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with the pure-Python parser and with libyaml (when PyYAML has it)."""
+    monkeypatch.setattr(yaml_located, "_Loader", LOADERS[request.param])
+    return str(request.param)
 
 
 def _error(data: bytes) -> SpecError:

@@ -21,6 +21,8 @@ from connectorops.spec.yaml_located import SourceMap
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 LocElement = str | int
+MAX_PROBLEMS_PER_FILE = 50
+MAX_ERRORS_TRANSLATED = 500
 SECRET_WORDS = ("secret", "password", "token", "key")
 USE_A_REFERENCE_HINT = "write e.g. clientSecret: {env: ORDERS_CLIENT_SECRET} and set that variable where apply runs"
 
@@ -43,14 +45,28 @@ def validate_model(
     try:
         return model.model_validate(data), []
     except ValidationError as error:
-        raw = error.errors(include_url=False)
+        total = error.error_count()
+        # A hostile or generated file can carry 100,000s of errors; the first ones are what a person fixes.
+        raw = error.errors(include_url=False)[:MAX_ERRORS_TRANSLATED]
     walks = [_walk(model, tuple(item["loc"])) for item in raw]
     keep = _best_union_members(walks)
     problems = [
         _to_problem(item, walk, source_map, file) for item, walk, kept in zip(raw, walks, keep, strict=True) if kept
     ]
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
-    return None, _unique(problems)
+    problems = _unique(problems)
+    if len(problems) > MAX_PROBLEMS_PER_FILE or total > len(raw):
+        shown = problems[:MAX_PROBLEMS_PER_FILE]
+        shown.append(
+            Problem(
+                f"{total} validation errors in this file; only the first {len(shown)} are shown",
+                file=file,
+                hint="fix the errors above and run validate again",
+                code="spec.more_errors",
+            )
+        )
+        return None, shown
+    return None, problems
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, StreamEndEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from connectorops.errors import SpecError
 
@@ -100,20 +102,18 @@ def _scalar_value(node: ScalarNode) -> object:
         return node.value
 
 
-class _LocatedLoader(yaml.SafeLoader):
-    """SafeLoader that bounds nesting while composing and refuses duplicate keys."""
+class _Hardening(Composer, SafeConstructor):
+    """Bounds nesting while composing and refuses duplicate keys; mixed into a loader below."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+    _depth = 0
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        if self.check_event(AliasEvent):
+        if self.check_event(AliasEvent):  # type: ignore[attr-defined]
             return super().compose_node(parent, index)
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
                 raise _TooDeep(mark.line + 1, mark.column + 1)
             return super().compose_node(parent, index)
         finally:
@@ -123,6 +123,24 @@ class _LocatedLoader(yaml.SafeLoader):
         if isinstance(node, MappingNode):
             _refuse_duplicate_keys(node)
         return super().construct_mapping(node, deep=deep)
+
+
+class _PythonLoader(_Hardening, yaml.SafeLoader):
+    """Pure-Python scanner and parser: used when PyYAML was built without libyaml."""
+
+
+_Loader: Any = _PythonLoader
+if yaml.__with_libyaml__:  # about 10x faster scanning/parsing; composing stays ours (Python)
+    from yaml._yaml import CParser
+
+    class _LibyamlLoader(_Hardening, CParser, Resolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    _Loader = _LibyamlLoader
 
 
 class _TooDeep(Exception):
@@ -235,20 +253,13 @@ def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
         )
     text = decode_utf8(data, file)
     _refuse_unprintable(text, file)
-    loader = _LocatedLoader(text)
+    loader = _Loader(text)
     try:
         root = _compose_single(loader, file)
         _measure(root, file)
         value = loader.construct_document(root)
     except _TooDeep as error:
-        raise SpecError(
-            f"YAML nesting deeper than {MAX_DEPTH} levels",
-            code="yaml.too_deep",
-            file=file,
-            line=error.line,
-            column=error.column,
-            hint="flatten the structure",
-        ) from None
+        raise _too_deep(file, error.line, error.column) from None
     except _DuplicateKey as error:
         raise SpecError(
             f"duplicate key {error.key!r} (first defined on line {error.first})",
@@ -260,6 +271,8 @@ def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
         ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
+        if "nesting depth" in str(error.problem):  # libyaml's own bound (1000), hit while reading ahead
+            raise _too_deep(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
         raise SpecError(
             f"invalid YAML: {error.problem or error.context}",
             code="yaml.syntax",
@@ -279,6 +292,17 @@ def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
     return value, SourceMap(root)
 
 
+def _too_deep(file: str, line: int | None, column: int | None) -> SpecError:
+    return SpecError(
+        f"YAML nesting deeper than {MAX_DEPTH} levels",
+        code="yaml.too_deep",
+        file=file,
+        line=line,
+        column=column,
+        hint="flatten the structure",
+    )
+
+
 def _refuse_unprintable(text: str, file: str) -> None:
     """Control characters YAML forbids, named with their position (PyYAML gives only an offset)."""
     match = yaml.reader.Reader.NON_PRINTABLE.search(text)
@@ -296,7 +320,7 @@ def _refuse_unprintable(text: str, file: str) -> None:
     )
 
 
-def _compose_single(loader: _LocatedLoader, file: str) -> Node:
+def _compose_single(loader: Any, file: str) -> Node:
     loader.get_event()  # StreamStart
     root: Node | None = None
     if not loader.check_event(StreamEndEvent):

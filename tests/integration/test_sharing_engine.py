@@ -190,3 +190,11 @@ def test_out_of_band_grant_is_reported_and_revoked_inherited_one_left_alone(appl
 
     desired, observed, _ = reconcile(applied, gateway)
     assert detect_drift(desired, observed, gateway).exit_code == 0
+
+
+def test_a_forbidden_request_does_not_show_allowed_grants_as_deletions(applied: Path, gateway: ArmGateway) -> None:
+    write_repo(applied, ALLOWED[:-1] + ", {principal: deploy-bot, role: edit}]")
+    desired, _, plan = reconcile(applied, gateway)
+    assert plan.is_blocked
+    assert [p.code for p in desired.problems if p.severity == "error"] == ["SharingPolicyViolation"]
+    assert [a for a in plan.changes if "roleassignment" in a.resource_type.lower()] == []

@@ -91,7 +91,9 @@ def build_desired_state(
         violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree)
         problems += violations
         apis.append(render_custom_api(connector, resolved, environment, location=location, commit=commit))
-        if sharing_policy is not None and not violations:
+        # desired_role_assignments keeps only allowed grants: a forbidden request (which blocks the
+        # plan anyway) must not make the plan show the connector's allowed grants as deletions.
+        if sharing_policy is not None:
             scope = custom_api_scope(subscription_id, resource_group, connector.name)
             grants += desired_role_assignments(
                 connector, environment, sharing_policy, scope=scope, subscription_id=subscription_id

@@ -52,13 +52,12 @@ def parse_json(data: bytes, file: str, *, lenient: bool = False) -> tuple[Any, l
     """
     text = decode_text(data, file)
     try:
-        return _check_depth(json.loads(text, parse_constant=_refuse_constant), file), []
+        return _check_depth(_loads(text, file), file), []
     except json.JSONDecodeError as strict_error:
         if not lenient:
             raise _json_error(strict_error, file) from None
-        cleaned = strip_jsonc(text)
         try:
-            value = json.loads(cleaned, parse_constant=_refuse_constant)
+            value = _loads(strip_jsonc(text), file)
         except json.JSONDecodeError as error:
             raise _json_error(error, file) from None
         warning = Problem(
@@ -71,6 +70,15 @@ def parse_json(data: bytes, file: str, *, lenient: bool = False) -> tuple[Any, l
             hint="remove the comments and trailing commas",
         )
         return _check_depth(value, file), [warning]
+
+
+def _loads(text: str, file: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:  # NaN / Infinity
+        raise DefinitionError(f"invalid JSON: {error}", file=file, code="InvalidJson") from None
     except RecursionError:
         raise _too_deep(file) from None
 

@@ -27,7 +27,7 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 STR_TAG = "tag:yaml.org,2002:str"
 
 PathElement = str | int
-Path = tuple[PathElement, ...]
+NodePath = tuple[PathElement, ...]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class SourceMap:
 
     root: Node
 
-    def _walk(self, path: Path) -> tuple[Node | None, Node | None, int]:
+    def _walk(self, path: NodePath) -> tuple[Node | None, Node | None, int]:
         """(value node, key node of the last step, how many steps matched)."""
         node: Node = self.root
         key_node: Node | None = None

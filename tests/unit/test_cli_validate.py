@@ -225,3 +225,12 @@ def test_definition_symlink_escaping_the_repo(tmp_path: Path) -> None:
     code, report = validate_json(root)
     assert code == 1 and "outside-marker" not in json.dumps(report)
     assert any(p["severity"] == "error" for p in connector_problems(report))
+
+
+def test_the_example_repository_validates() -> None:
+    root = Path(__file__).resolve().parents[2]
+    code, report = validate_json(root)
+    assert code == 0, json.dumps(report["connectors"], indent=1)
+    sources = {c["source"] for c in report["connectors"]}  # type: ignore[union-attr]
+    assert {"openapi", "postman", "paconn"} <= sources
+    assert all(c["operations"] for c in report["connectors"])  # type: ignore[union-attr]

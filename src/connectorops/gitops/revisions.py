@@ -65,8 +65,28 @@ class GitTree:
         self.sha = commit.hexsha
         self.prefix = prefix.strip("/")
         self.label = f"commit {commit.hexsha[:7]}"
+        # (directory path, entry name) -> child object; a commit never changes, so neither does this.
+        self._children: dict[tuple[str, str], git.Blob | git.Tree | None] = {}
+        self._root_tree: git.Tree | None = None
 
     def _root(self) -> git.Tree:
+        if self._root_tree is None:
+            self._root_tree = self._find_root()
+        return self._root_tree
+
+    def _child(self, node: git.Tree, where: str, part: str) -> git.Blob | git.Tree | None:
+        key = (where, part)
+        if key not in self._children:
+            try:
+                child = node / part
+            except KeyError:
+                child = None
+            if child is not None and (child.mode == SUBMODULE_MODE or not isinstance(child, git.Blob | git.Tree)):
+                child = None  # submodule contents are not in this repository's object store
+            self._children[key] = child
+        return self._children[key]
+
+    def _find_root(self) -> git.Tree:
         if not self.prefix:
             return self.commit.tree
         try:
@@ -88,12 +108,9 @@ class GitTree:
             part = pending.pop(0)
             if not isinstance(node, git.Tree):
                 return None
-            try:
-                child = node / part
-            except KeyError:
+            child = self._child(node, "/".join(resolved), part)
+            if child is None:
                 return None
-            if child.mode == SUBMODULE_MODE or not isinstance(child, git.Blob | git.Tree):
-                return None  # submodule contents are not in this repository's object store
             if isinstance(child, git.Blob) and child.mode == SYMLINK_MODE:
                 hops += 1
                 if hops > MAX_SYMLINK_HOPS:

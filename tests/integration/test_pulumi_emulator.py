@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
+import pulumi
 import pytest
 
 from connectorops.azure.gateway import ArmGateway
+from connectorops.emulator.server import EmulatorServer
+from connectorops.pulumi_stack.program import run
 from connectorops.pulumi_stack.settings import StackSettings
 
 # The Pulumi test helpers live beside the unit tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-from pulumi_support import make_repo, run_program, unwrap_secret
+from pulumi_support import install_mocks, make_repo, run_program, unwrap_secret
 
 pytestmark = pytest.mark.integration
 SECRET = {"ORDERS_DEV_CLIENT_SECRET": "integration-secret"}
@@ -78,3 +82,39 @@ def test_without_connections_nothing_is_protected(tmp_path: Path, gateway: ArmGa
     _, monitor, declared = run_program(settings(repo, gateway), gateway, SECRET)
     assert monitor.options["orders"] == (False, False)
     assert all(p.impact.is_empty for p in declared.protections.values())
+
+
+def test_the_infra_entry_point_reads_the_stack_config_and_an_arm_compatible_endpoint(
+    tmp_path: Path, emulator: EmulatorServer, gateway: ArmGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """program.run, as infra/__main__.py calls it: stack config -> connectorops.yaml -> open_gateway -> resources."""
+    info = emulator.info
+    assert info is not None
+    repo = repo_for(tmp_path, gateway)
+    config = (repo / "connectorops.yaml").read_text()
+    endpoint = f"    armEndpoint: {info.base_url}\n    caBundle: {info.ca_path}\n    credential: token-env\n"
+    (repo / "connectorops.yaml").write_text(config.replace("    mode: pulumi\n", "    mode: pulumi\n" + endpoint))
+    connect(gateway, "orders", "orders-conn")
+    monkeypatch.setenv("CONNECTOROPS_ARM_TOKEN", info.token)
+    monkeypatch.setenv("ORDERS_DEV_CLIENT_SECRET", "from-the-ci-environment")
+    mocks, monitor = install_mocks(info.subscription_id)
+    pulumi.runtime.set_all_config(
+        {"connectorops:environment": "dev", "azure-native:subscriptionId": info.subscription_id}
+    )
+    try:
+
+        @pulumi.runtime.test
+        def program() -> Any:
+            declared = run(repo)
+            return pulumi.Output.all(*[r.id for r in declared.custom_apis.values()])
+
+        program()
+    finally:
+        pulumi.runtime.set_all_config({})
+    assert sorted(name for typ, name, _ in mocks.created if typ.endswith(":CustomApi")) == ["d7sms", "orders"]
+    assert monitor.options["orders"] == (True, False)
+    orders = next(inputs for _, name, inputs in mocks.created if name == "orders")
+    is_secret, properties = unwrap_secret(orders["properties"])
+    assert is_secret and properties["connectionParameters"]["token"]["oAuthSettings"]["clientSecret"] == (
+        "from-the-ci-environment"
+    )

@@ -234,3 +234,15 @@ def test_the_example_repository_validates() -> None:
     sources = {c["source"] for c in report["connectors"]}  # type: ignore[union-attr]
     assert {"openapi", "postman", "paconn"} <= sources
     assert all(c["operations"] for c in report["connectors"])  # type: ignore[union-attr]
+
+
+def test_missing_repository_folder_is_an_error(tmp_path: Path) -> None:
+    result = validate(tmp_path / "nope")
+    assert result.exit_code == 1
+    assert "does not exist" in result.output
+
+
+def test_empty_folder_warns_that_there_is_nothing_to_validate(tmp_path: Path) -> None:
+    code, report = validate_json(tmp_path)
+    assert code == 0 and report["connectors"] == []
+    assert [p["code"] for p in report["problems"]] == ["spec.empty_repository"]  # type: ignore[union-attr]

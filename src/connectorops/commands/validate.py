@@ -33,8 +33,8 @@ from rich.table import Table
 from rich.text import Text
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
-from connectorops.errors import ConnectoropsError, Problem, Severity
-from connectorops.spec.loader import load_repository, select_environment
+from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
+from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
 from connectorops.spec.models import LocalEnvironment
 from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
@@ -99,6 +99,8 @@ class ValidationReport:
 
 
 def run(ctx: CliContext, *, json_output: bool) -> int:
+    if not ctx.repo.is_dir():
+        raise SpecError(f"repository folder {ctx.repo} does not exist", hint="pass the repository root with --repo")
     report = validate_repository(FileSystemTree(ctx.repo), ctx.repo, ctx.environment)
     if json_output:
         ctx.console.out(json.dumps(report.to_dict(), indent=2), highlight=False)
@@ -111,6 +113,15 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
     """Every problem of the repository for one environment; raises only for non-user errors."""
     repo = load_repository(tree)
     problems: list[Problem] = list(repo.problems)
+    if not tree.exists(CONFIG_FILE) and not tree.is_dir(CONNECTORS_DIR):
+        problems.append(
+            Problem(
+                f"neither {CONFIG_FILE} nor {CONNECTORS_DIR}/ found in {tree.label}: nothing to validate",
+                severity=Severity.WARNING,
+                hint="run from the repository root or pass --repo DIR",
+                code="spec.empty_repository",
+            )
+        )
     env_name: str | None = None
     cache_dir = repo_root / DEFAULT_STATE_DIR / "cache"
     try:

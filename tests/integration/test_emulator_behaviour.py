@@ -245,3 +245,33 @@ def test_concurrent_use_of_one_gateway_counts_every_request(gateway: ArmGateway)
     assert gateway.requests.counts[("PUT", "Microsoft.Web/customApis")] == 40
     assert gateway.requests.counts[("GET", "Microsoft.Web/customApis")] == 40
     assert len(gateway.list_custom_apis()) == 40
+
+
+def test_a_busy_port_or_a_corrupt_state_file_is_a_user_error_not_a_traceback(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    from connectorops.errors import ConnectoropsError
+
+    info = emulator.info
+    assert info is not None
+    port = int(info.base_url.rsplit(":", 1)[1])
+    with pytest.raises(ConnectoropsError) as busy:
+        EmulatorServer(port=port).start()
+    assert busy.value.problem.field == "--port"
+    corrupt = tmp_path / "emulator.db"
+    corrupt.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(ConnectoropsError) as broken:
+        EmulatorServer(corrupt)
+    assert broken.value.problem.file == str(corrupt) and broken.value.problem.hint
+
+
+def test_head_answers_like_get_without_a_body(gateway: ArmGateway) -> None:
+    gateway.put_custom_api("orders", custom_api())
+    response = gateway.send_request(
+        HttpRequest("HEAD", gateway.custom_api_id("orders"), params={"api-version": "2016-06-01"})
+    )
+    assert response.status_code == 200 and response.text() == ""
+    missing = gateway.send_request(
+        HttpRequest("HEAD", gateway.custom_api_id("absent"), params={"api-version": "2016-06-01"})
+    )
+    assert missing.status_code == 404

@@ -107,13 +107,14 @@ class EmulatorServer:
     def start(self) -> EmulatorInfo:
         if self.info is not None:
             return self.info
-        certs_json = self.store.meta("certificates")
-        if certs_json is None:
-            certs = tls.generate_certificates()
-            if self.db_path is not None:  # a memory DB gets fresh certs per start anyway
+        # One transaction: two processes starting on one state file must agree on one CA.
+        with self.store.transaction():
+            certs_json = self.store.meta("certificates")
+            if certs_json is None:
+                certs = tls.generate_certificates()
                 self.store.set_meta("certificates", json.dumps(certs.__dict__))
-        else:
-            certs = tls.CertificateSet(**json.loads(certs_json))
+            else:
+                certs = tls.CertificateSet(**json.loads(certs_json))
         if self.db_path is not None:
             state_dir = self.db_path.parent
         else:
@@ -123,7 +124,15 @@ class EmulatorServer:
         tls.write_if_changed(ca_path, certs.ca_cert_pem)
         context = tls.server_context(certs, state_dir)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        httpd = _HttpsServer((self.host, self.port), _Handler, context, self, family)
+        try:
+            httpd = _HttpsServer((self.host, self.port), _Handler, context, self, family)
+        except OSError as error:
+            self.stop()  # release the store and temporary files of this failed start
+            raise ConnectoropsError(
+                f"the emulator cannot listen on {self.host}:{self.port}: {error.strerror or error}",
+                field="--port",
+                hint="choose another port, or 0 for any free port",
+            ) from None
         self._httpd = httpd
         port = httpd.server_address[1]
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -311,7 +320,7 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         host = self.headers.get("Host") or f"{self.server.emulator.host}:{self.server.server_port}"
         request = ArmRequest(
-            method=self.command,
+            method="GET" if self.command == "HEAD" else self.command,
             path=unquote(split.path),
             query=dict(parse_qsl(split.query, keep_blank_values=True)),
             headers={k.lower(): v for k, v in self.headers.items()},
@@ -341,7 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if payload:
+        if payload and self.command != "HEAD":
             self.wfile.write(payload)
 
     do_GET = _serve

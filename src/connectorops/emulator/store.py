@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from connectorops.errors import ConnectoropsError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS resources (
@@ -63,18 +65,26 @@ class EmulatorStore:
         if db_path is not None:
             db_path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        if db_path is not None:
-            # WAL: a second process (e.g. `emulator serve` next to a CLI run) can read meanwhile.
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
-        self._conn.executescript(SCHEMA)
         self._depth = 0
+        try:
+            self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+            if db_path is not None:
+                # WAL: a second process (e.g. `emulator serve` next to a CLI run) can read meanwhile.
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA busy_timeout=5000")
+            self._conn.executescript(SCHEMA)
+        except sqlite3.Error as error:
+            raise ConnectoropsError(
+                f"cannot open the emulator state file: {error}",
+                file=str(db_path),
+                hint="delete the file to start with an empty emulator, or pass another --db / stateDir",
+            ) from None
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if hasattr(self, "_conn"):
+                self._conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

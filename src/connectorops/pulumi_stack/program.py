@@ -182,7 +182,7 @@ def _declare(
             pulumi.log.warn(f"connectorops: {warning}")
         custom_apis[api.name] = _declare_custom_api(api, gateway, protection, environ)
 
-    by_scope = {api_scope_key(gateway, name): resource for name, resource in custom_apis.items()}
+    by_scope = {_scope_key(gateway, name): resource for name, resource in custom_apis.items()}
     role_assignments: dict[str, authorization.RoleAssignment] = {}
     for grant in desired.role_assignments:
         owner = by_scope.get(grant.scope.rstrip("/").lower())
@@ -192,7 +192,7 @@ def _declare(
     return DeclaredStack(name, custom_apis, role_assignments, protections)
 
 
-def api_scope_key(gateway: ArmGateway, name: str) -> str:
+def _scope_key(gateway: ArmGateway, name: str) -> str:
     return gateway.custom_api_id(name).rstrip("/").lower()
 
 

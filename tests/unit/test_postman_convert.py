@@ -182,3 +182,9 @@ def test_formdata_body_becomes_form_parameters() -> None:
         ("file", "formData", "file"),
         ("note", "formData", "string"),
     ]
+
+
+def test_empty_base_url_variable_falls_back_to_the_backend_url() -> None:
+    data = collection(request("Ping", "GET", "{{baseUrl}}/ping"), variable=[{"key": "baseUrl", "value": ""}])
+    document, _ = convert_collection(data, file="c.json", default_base_url="https://api.contoso.com/v3")
+    assert (document["host"], document["basePath"], list(document["paths"])) == ("api.contoso.com", "/v3", ["/ping"])

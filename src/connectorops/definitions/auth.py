@@ -2,7 +2,8 @@
 
 Shapes follow what Microsoft's wizard and paconn write (apiProperties.json) and ARM's
 ApiOAuthSettings. The OAuth client secret is never resolved here: it stays a reference in
-`secret_refs`, keyed by the JSON pointer where apply will put the value.
+`secret_refs`, keyed by the JSON pointer where apply will put the value. `redirectMode`
+is not an ARM field: every OAuth setting uses the global consent redirect URL.
 """
 
 from __future__ import annotations

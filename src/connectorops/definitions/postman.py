@@ -65,6 +65,7 @@ class _Request:
 class _Conversion:
     file: str
     variables: dict[str, str]
+    default_base_url: str | None = None
     problems: list[Problem] = field(default_factory=list)
     auth_details: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -73,11 +74,23 @@ class _Conversion:
 
 
 def convert_collection(
-    collection: Any, *, file: str, variables: Mapping[str, str] | None = None
+    collection: Any,
+    *,
+    file: str,
+    variables: Mapping[str, str] | None = None,
+    default_base_url: str | None = None,
 ) -> tuple[dict[str, Any], list[Problem]]:
-    """The OpenAPI 2.0 document for a Postman v2.x collection plus WARNING problems; raises DefinitionError."""
+    """The OpenAPI 2.0 document for a Postman v2.x collection plus WARNING problems; raises DefinitionError.
+
+    `default_base_url` (the connector's backend.serviceUrl) stands in for a host that is one
+    variable without a value, e.g. an empty `{{baseUrl}}` in a shared collection.
+    """
     _check_version(collection, file)
-    state = _Conversion(file=file, variables={**_collection_variables(collection), **dict(variables or {})})
+    state = _Conversion(
+        file=file,
+        variables={**_collection_variables(collection), **dict(variables or {})},
+        default_base_url=default_base_url,
+    )
     _warn_auth_scripts(collection, state, where="the collection")
     root_auth = _auth_kind(collection.get("auth"), state, inherited=None)
     requests = list(_walk(collection.get("item") or [], (), root_auth, state))
@@ -274,12 +287,15 @@ def _url_parts(
         state.warn(f"request {name!r} has no URL; skipped")
         return None
     resolved = _substitute(host, state)
+    if VARIABLE.fullmatch(resolved.strip()) and state.default_base_url:
+        resolved = state.default_base_url
     if VARIABLE.search(resolved):
         missing = ", ".join(sorted(set(VARIABLE.findall(resolved))))
         raise DefinitionError(
             f"request {name!r}: host variable(s) {missing} have no value",
             file=state.file,
-            hint="add them to the collection's variables or to definition.variables in connector.yaml",
+            hint="add them to the collection's variables or to definition.variables in connector.yaml, "
+            "or set backend.serviceUrl",
         )
     if "://" not in resolved:
         resolved = "https://" + resolved
@@ -302,7 +318,8 @@ def _split_raw(raw: str) -> tuple[str, list[str], list[dict[str, Any]]]:
 
 
 def _substitute(text: str, state: _Conversion) -> str:
-    return VARIABLE.sub(lambda m: state.variables.get(m.group(1), m.group(0)), text)
+    # An empty value is no value: shared collections ship `baseUrl: ""` for each user to fill in.
+    return VARIABLE.sub(lambda m: state.variables.get(m.group(1)) or m.group(0), text)
 
 
 def _text(value: Any) -> str:

@@ -54,7 +54,7 @@ def resolve_definition(
     """
     spec = connector.document.for_environment(environment)
     options = fetch_options or FetchOptions(allow_private_urls=allow_private_urls)
-    loaded = _load_source(connector, tree, cache_dir or default_cache_dir(tree), options)
+    loaded = _load_source(connector, tree, environment, cache_dir or default_cache_dir(tree), options)
     problems = list(loaded.warnings)
     if not isinstance(loaded.swagger, dict):
         raise DefinitionError("the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file)
@@ -131,7 +131,9 @@ def canonical_json(swagger: dict[str, Any]) -> str:
     return json.dumps(swagger, sort_keys=True, indent=2, ensure_ascii=False)
 
 
-def _load_source(connector: LoadedConnector, tree: SourceTree, cache_dir: Path, options: FetchOptions) -> _Loaded:
+def _load_source(
+    connector: LoadedConnector, tree: SourceTree, environment: str, cache_dir: Path, options: FetchOptions
+) -> _Loaded:
     definition = connector.document.spec.definition
     kind = definition.kind
     if kind == "url":
@@ -172,7 +174,13 @@ def _load_source(connector: LoadedConnector, tree: SourceTree, cache_dir: Path, 
     data = tree.read_bytes(path)
     if kind == "postman":
         collection, warnings = parse_json(data, path, lenient=True)
-        swagger, conversion_warnings = convert_collection(collection, file=path, variables=definition.variables)
+        backend = connector.document.for_environment(environment).backend
+        swagger, conversion_warnings = convert_collection(
+            collection,
+            file=path,
+            variables=definition.variables,
+            default_base_url=backend.serviceUrl if backend else None,
+        )
         warnings.extend(conversion_warnings)
         return _Loaded(kind="postman", swagger=swagger, file=path, source_files=[path], warnings=warnings)
     swagger, warnings = parse_document(data, path)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connectorops.emulator.throttle import (
     BucketSpec,
@@ -95,3 +97,23 @@ def test_operation_class_of_verbs(verb: str, expected: str) -> None:
 @pytest.mark.parametrize(("seconds", "header"), [(0.0, "1"), (0.01, "1"), (1.0, "1"), (1.2, "2"), (7.9, "8")])
 def test_retry_after_is_whole_seconds_and_at_least_one(seconds: float, header: str) -> None:
     assert retry_after_header(seconds) == header
+
+
+@given(
+    capacity=st.integers(min_value=1, max_value=50),
+    rate=st.floats(min_value=0.5, max_value=100),
+    gaps=st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=200),
+)
+def test_bucket_never_admits_more_than_capacity_plus_refill(capacity: int, rate: float, gaps: list[float]) -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(BucketSpec(capacity=capacity, refill_per_second=rate), clock)
+    start = clock.now
+    admitted = 0
+    for gap in gaps:
+        clock.now += gap
+        decision = bucket.take()
+        if decision.allowed:
+            admitted += 1
+        else:
+            assert decision.retry_after > 0
+    assert admitted <= capacity + rate * (clock.now - start) + 1e-9

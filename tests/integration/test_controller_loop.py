@@ -78,6 +78,7 @@ def test_out_of_band_edit_is_reported_in_status_and_fixed_in_apply_mode(
 
         item = wait_for(modified, 15, "/status to report the out-of-band edit")
         assert "properties.displayName" in item["fields"]
+        assert f"deployed from commit {remote.work.head.commit.hexsha[:12]}" in str(item["detail"])
         seen = observer.status()["lastReconcile"]["finished"]
         wait_for(lambda: observer.status()["lastReconcile"]["finished"] != seen, 5, "another observe pass")
         assert (target.get_custom_api("orders") or {})["properties"]["displayName"] == "Edited in the portal"

@@ -124,18 +124,21 @@ def _custom_api_items(desired: DesiredState, observed: ObservedState, gateway: A
         if swagger is None and gateway is not None:
             swagger = gateway.download_swagger(have)
         changes = diff_custom_api(want.body, have, observed_swagger=swagger)
+        # Which commit the live connector came from (tag written by apply), so people know what to compare.
+        deployed = f" (deployed from commit {found[tags.SOURCE_COMMIT][:12]})" if found.get(tags.SOURCE_COMMIT) else ""
         if found.get(tags.FINGERPRINT) != want.fingerprint:
             items.append(
                 DriftItem(
                     "pending", want.name, resource_id,
-                    "git changed since the last apply (run `connectorops apply`)", changes=changes,
+                    "git changed since the last apply (run `connectorops apply`)" + deployed, changes=changes,
                 )
             )  # fmt: skip
         elif changes:
             items.append(
                 DriftItem(
                     "modified", want.name, resource_id,
-                    f"modified out of band: {len(changes)} field(s) differ from the last apply", changes=changes,
+                    f"modified out of band: {len(changes)} field(s) differ from the last apply{deployed}",
+                    changes=changes,
                 )
             )  # fmt: skip
     declared = desired.declared | {d.name.lower() for d in desired.custom_apis}

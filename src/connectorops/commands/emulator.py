@@ -29,7 +29,9 @@ def run(ctx: CliContext, *, db: Path, port: int, host: str) -> int:
             assert server.info is not None
             sys.stdout.write(json.dumps(server.info.to_dict()) + "\n")
             sys.stdout.flush()
-            ctx.err_console.print(f"emulator listening on {server.info.base_url} (state: {db}); Ctrl-C stops it")
+            ctx.err_console.print(
+                f"emulator listening on {server.info.base_url} (state: {db}); Ctrl-C stops it", markup=False
+            )
             while not stop.wait(0.5):
                 pass
     finally:

@@ -165,6 +165,16 @@ def test_orphan_deletion_retains_on_delete(tmp_path: Path) -> None:
     assert monitor.options["d7sms"] == (False, True)
 
 
+def test_an_orphaned_connector_keeps_its_role_assignments_too(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    path = repo / "connectors" / "orders" / "connector.yaml"
+    path.write_text(path.read_text().replace("  lifecycle: {deletion: protect}", "  lifecycle: {deletion: orphan}"))
+    _, monitor, _ = run(settings_for(repo), FakeGateway())
+    assert monitor.options["orders"] == (False, True)
+    assert monitor.options["orders-share-sales-team-use"] == (False, True)
+    assert monitor.options["d7sms"] == (False, False)
+
+
 def test_a_sharing_violation_stops_the_program_before_any_resource(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     policy = repo / "policies" / "sharing.yaml"

@@ -111,7 +111,9 @@ def _declare_custom_api(
     )
 
 
-def _declare_role_assignment(grant: DesiredRoleAssignment, custom_api: web.CustomApi) -> authorization.RoleAssignment:
+def _declare_role_assignment(
+    grant: DesiredRoleAssignment, custom_api: web.CustomApi, protection: Protection
+) -> authorization.RoleAssignment:
     connector = grant.scope.rstrip("/").rsplit("/", 1)[-1]
     return authorization.RoleAssignment(
         f"{connector}-share-{grant.principal_name}-{grant.role_name}",
@@ -121,7 +123,8 @@ def _declare_role_assignment(grant: DesiredRoleAssignment, custom_api: web.Custo
         principal_id=grant.principal_id,
         principal_type=grant.principal_type,
         role_definition_id=grant.role_definition_id,
-        opts=pulumi.ResourceOptions(depends_on=[custom_api]),
+        # An orphaned connector keeps its sharing too: removal from git leaves both in Azure.
+        opts=pulumi.ResourceOptions(depends_on=[custom_api], retain_on_delete=protection.retain_on_delete),
     )
 
 
@@ -182,13 +185,13 @@ def _declare(
             pulumi.log.warn(f"connectorops: {warning}")
         custom_apis[api.name] = _declare_custom_api(api, gateway, protection, environ)
 
-    by_scope = {_scope_key(gateway, name): resource for name, resource in custom_apis.items()}
+    by_scope = {_scope_key(gateway, name): name for name in custom_apis}
     role_assignments: dict[str, authorization.RoleAssignment] = {}
     for grant in desired.role_assignments:
         owner = by_scope.get(grant.scope.rstrip("/").lower())
         if owner is None:  # the engine only shares connectors it rendered; guard against a mismatch anyway
             raise pulumi.RunError(f"connectorops: role assignment {grant.name} targets {grant.scope}, not a connector")
-        role_assignments[grant.name] = _declare_role_assignment(grant, owner)
+        role_assignments[grant.name] = _declare_role_assignment(grant, custom_apis[owner], protections[owner])
     return DeclaredStack(name, custom_apis, role_assignments, protections)
 
 

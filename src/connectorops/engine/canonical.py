@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from typing import Any
 
 from connectorops import tags
@@ -17,8 +18,16 @@ from connectorops import tags
 VOLATILE_TAGS = (tags.FINGERPRINT, tags.SOURCE_COMMIT)
 
 
+# An integral float as the JSON encoder writes it (`:1.0,`); may also match inside a string, which
+# only costs the slow path, never a wrong answer.
+_INTEGRAL_FLOAT = re.compile(r"[:\[,]-?\d+\.0(?:[,\]}]|e)")
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no insignificant whitespace, floats that are integers written as integers."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if not _INTEGRAL_FLOAT.search(text):
+        return text  # the common case: nothing to normalize, no Python-level walk of the document
     return json.dumps(_normalize(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

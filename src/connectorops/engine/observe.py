@@ -31,9 +31,14 @@ class ObservedState:
     # customApi name (lower case) -> deployed swagger, for the ones that were downloaded
     swaggers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Planning looks every desired connector up by name: index once, not a scan per lookup.
+        index = {str(c.get("name", "")).lower(): c for c in self.custom_apis}
+        object.__setattr__(self, "_by_name", index)
+
     def custom_api(self, name: str) -> dict[str, Any] | None:
-        wanted = name.lower()
-        return next((c for c in self.custom_apis if str(c.get("name", "")).lower() == wanted), None)
+        by_name: dict[str, dict[str, Any]] = self.__dict__["_by_name"]
+        return by_name.get(name.lower())
 
     def swagger_of(self, name: str) -> dict[str, Any] | None:
         api = self.custom_api(name)

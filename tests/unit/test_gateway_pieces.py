@@ -76,3 +76,11 @@ def test_list_builder_adds_filter_only_when_given() -> None:
     assert builders.list_collection("/c", "2022-04-01").url == "/c?api-version=2022-04-01"
     filtered = builders.list_collection("/c", "2022-04-01", filter="atScope()")
     assert filtered.url == "/c?api-version=2022-04-01&$filter=atScope()"
+
+
+def test_next_links_spelling_out_the_default_port_are_the_same_endpoint() -> None:
+    from connectorops.azure.gateway import _origin
+
+    assert _origin("https", "Management.Azure.com", None) == _origin("https", "management.azure.com", 443)
+    assert _origin("https", "management.azure.com", None) != _origin("https", "management.azure.com", 8443)
+    assert _origin("https", "management.azure.com", None) != _origin("https", "evil.example", None)

@@ -196,9 +196,11 @@ class ArmGateway:
 
     def _check_same_endpoint(self, url: str, action: str) -> None:
         link = urlsplit(url)
-        if (link.scheme, link.netloc.lower()) != (self._base.scheme, self._base.netloc.lower()):
+        if _origin(link.scheme, link.hostname, link.port) != _origin(
+            self._base.scheme, self._base.hostname, self._base.port
+        ):
             raise GatewayError(
-                f"{action}: nextLink points to another host ({link.scheme}://{link.netloc})",
+                f"{action}: the URL points to another host ({link.scheme}://{link.netloc})",
                 hint="refusing to send the bearer token outside the ARM endpoint",
             )
 
@@ -344,6 +346,11 @@ class ArmGateway:
             return self._json(request, action, ok=(200, 201))
 
         return self._write(call, action)
+
+
+def _origin(scheme: str, host: str | None, port: int | None) -> tuple[str, str, int]:
+    """Scheme, host and port with the default port filled in (ARM nextLinks may spell out :443)."""
+    return scheme.lower(), (host or "").lower(), port or (443 if scheme.lower() == "https" else 80)
 
 
 def _scope(scope: str) -> str:

@@ -80,6 +80,7 @@ def test_unknown_connector_lists_known_names() -> None:
          "$ref to a URL"),
         (connector_yaml("url: http://169.254.169.254/latest\n    sha256: " + "a" * 64), {}, "only https"),
         (connector_yaml("url: file:///etc/passwd\n    sha256: " + "a" * 64), {}, "only https"),
+        (connector_yaml("url: http://localhost/openapi.json\n    sha256: " + "a" * 64), {}, "only https"),
         (connector_yaml(extra="  auth: {type: oauth2, identityProvider: github, clientId: c, clientSecret: s3cr3t}\n"),
          {}, "literal secret"),
         (connector_yaml(extra="  colour: red\n"), {}, "colour"),
@@ -109,3 +110,13 @@ def test_yaml_bomb_in_definition_is_refused(tmp_path: Path) -> None:
     result = definition(root)
     assert result.exit_code == 1
     assert "alias" in result.stderr
+
+
+def test_symlink_escaping_the_repository_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(OPENAPI)
+    root = make_repo(tmp_path / "repo", connector_yaml("openapi: linked.yaml"))
+    (root / "connectors" / "pets" / "linked.yaml").symlink_to(outside)
+    result = definition(root)
+    assert result.exit_code == 1
+    assert "outside the repository" in result.stderr

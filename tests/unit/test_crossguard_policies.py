@@ -196,3 +196,21 @@ def test_the_environment_comes_from_tags_then_stack_config_then_the_default(tmp_
     assert rules(None).environment({"connectorops-environment": "prod"}) == "prod"
     assert rules("dev").environment({}) == "dev"
     assert rules(None).environment(None) == "dev"  # connectorops.yaml default of the test repo
+
+
+def test_the_pack_entry_point_serves_these_policies_for_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    import pulumi_policy
+
+    served: dict[str, Any] = {}
+
+    def fake_pack(name: str, policies: list[ResourceValidationPolicy], **_: Any) -> None:
+        served.update(name=name, policies=[p.name for p in policies])  # the real one starts a gRPC server
+
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", fake_pack)
+    root = Path(__file__).resolve().parents[2]
+    module = runpy.run_path(str(root / "policies" / "crossguard" / "__main__.py"), run_name="__main__")
+    assert served["name"] == "connectorops"
+    assert served["policies"] == [p.name for p in build_policies(rules_for(root))]
+    assert module["REPO_ROOT"] == root

@@ -95,3 +95,14 @@ def test_the_repository_dev_stack_declares_one_custom_api_per_connector() -> Non
     custom_apis = sorted(name for typ, name, _ in mocks.created if typ == "azure-native:web:CustomApi")
     assert custom_apis == connectors
     assert set(declared.custom_apis) == set(connectors)
+
+
+def test_infra_main_runs_the_program_on_the_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    from connectorops.pulumi_stack import program
+
+    roots: list[Path] = []
+    monkeypatch.setattr(program, "run", roots.append)
+    runpy.run_path(str(ROOT / "infra" / "__main__.py"), run_name="__main__")
+    assert roots == [ROOT]

@@ -160,3 +160,23 @@ def test_other_gateway_errors_propagate() -> None:
     gw.put_custom_api = boom  # type: ignore[method-assign]
     with pytest.raises(GatewayError, match="throttled"):
         make(gw, "a", clock).acquire()
+
+
+def test_takeover_is_read_back_when_the_endpoint_ignores_conditional_headers() -> None:
+    class Careless(FakeGateway):
+        def put_custom_api(self, name: str, body: dict[str, Any], **_: Any) -> dict[str, Any]:
+            return super().put_custom_api(name, body)  # If-Match / If-None-Match dropped on the floor
+
+    gw, clock = Careless(), Clock()
+    a, b = make(gw, "host-a", clock), make(gw, "host-b", clock)
+    real_put = gw.put_custom_api
+
+    def put_then_b_overwrites(name: str, body: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        written = real_put(name, body, **kw)
+        gw.put_custom_api = real_put  # type: ignore[method-assign]
+        real_put(name, b._body("host-b", clock.now + 30))  # b's create lands right after a's
+        return written
+
+    gw.put_custom_api = put_then_b_overwrites  # type: ignore[method-assign]
+    assert a.acquire() is False  # a's read-back sees b's write: a does not believe it holds the lease
+    assert a.seen_holder == "host-b"

@@ -85,7 +85,7 @@ def _select(candidates: list[Mapping[str, Any]], select: list[str], *, declared:
             field="--select",
             hint="importable here: " + (", ".join(sorted(by_name)) or "none"),
         )
-    return [by_name[n.lower()] for n in dict.fromkeys(select)]
+    return [by_name[n] for n in dict.fromkeys(n.lower() for n in select)]
 
 
 def _write_folder(folder: Path, files: Mapping[str, bytes]) -> None:

@@ -138,7 +138,9 @@ class Lease:
         updated = self._put(self.holder, expires, if_match=record.etag)
         if updated is None:
             return self._lost(None)
-        return self._won(updated, expires)
+        if record.holder == self.holder:
+            return self._won(updated, expires)  # a renewal
+        return self._confirm(updated, expires)
 
     def _create(self, expires: float) -> bool:
         # If-None-Match: * makes the create itself a compare-and-swap: of two first-time contenders, one gets 412.
@@ -146,7 +148,16 @@ class Lease:
         if created is None:
             current = self.gateway.get_custom_api(self.name)
             return self._lost(LeaseRecord.from_resource(current).holder if current else None)
-        return self._won(created, expires)
+        return self._confirm(created, expires)
+
+    def _confirm(self, written: Mapping[str, Any], expires: float) -> bool:
+        # Belt and braces for a takeover: read back that our write is the one that stuck, in case an
+        # ARM endpoint ignores conditional headers (the emulator honours them; Azure's RP is unverified).
+        current = self.gateway.get_custom_api(self.name)
+        record = LeaseRecord.from_resource(current) if current else None
+        if record is None or record.holder != self.holder or (written.get("etag") and record.etag != written["etag"]):
+            return self._lost(record.holder if record else None)
+        return self._won(written, expires)
 
     def check(self) -> bool:
         """Still ours and unexpired by our own clock (cheap: no request)."""

@@ -101,20 +101,32 @@ def reconcile(
     return desired, observed, make_plan(desired, observed, options, target=target)
 
 
-def connect_logic_app(gateway: ArmGateway, connector: str, connection: str, workflow: str) -> None:
-    """Simulate a user: a connection to the connector and a Consumption Logic App using it."""
-    conn = gateway.put_connection(
+def connect_logic_app(
+    gateway: ArmGateway,
+    connector: str,
+    connection: str,
+    workflow: str,
+    calls: tuple[tuple[str, str], ...] = (("delete", "/orders/@{encodeURIComponent(triggerBody()['id'])}"),),
+) -> None:
+    """Simulate a user: a connection to the connector and a Consumption Logic App calling it."""
+    existing = gateway.get_connection(connection)
+    conn = existing or gateway.put_connection(
         connection,
         {"location": gateway.target.location,
          "properties": {"displayName": connection, "api": {"id": gateway.custom_api_id(connector)}}},
     )  # fmt: skip
+    host = {"connection": {"name": f"@parameters('$connections')['{connector}']['connectionId']"}}
+    actions = {
+        f"call_{i}": {"type": "ApiConnection", "runAfter": {}, "inputs": {"host": host, "method": method, "path": path}}
+        for i, (method, path) in enumerate(calls)
+    }
     gateway.put_workflow(
         workflow,
         {"location": gateway.target.location, "properties": {
             "definition": {"$schema": "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/"
                            "2016-06-01/workflowdefinition.json#", "contentVersion": "1.0.0.0",
                            "parameters": {"$connections": {"defaultValue": {}, "type": "Object"}},
-                           "triggers": {}, "actions": {}},
+                           "triggers": {}, "actions": actions},
             "parameters": {"$connections": {"value": {connector: {
                 "id": gateway.custom_api_id(connector), "connectionId": conn["id"], "connectionName": connection}}}},
         }},

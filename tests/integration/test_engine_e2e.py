@@ -91,6 +91,7 @@ def test_update_shows_breaking_change_naming_the_logic_app(tmp_path: Path, gatew
     root = make_repo(tmp_path, "orders")
     _apply(root, gateway)
     connect_logic_app(gateway, "orders", "orders-conn", "la-nightly-sync")
+    connect_logic_app(gateway, "orders", "orders-conn", "la-report", calls=(("get", "/orders"),))
     doc = openapi()
     del doc["paths"]["/orders/{id}"]
     write_connector(root, "orders", doc=doc)
@@ -100,7 +101,8 @@ def test_update_shows_breaking_change_naming_the_logic_app(tmp_path: Path, gatew
     assert action.kind == ActionKind.UPDATE
     assert [b.kind for b in action.breaking] == ["operation-removed"]
     assert action.breaking[0].operations == ("DeleteOrder",)
-    assert action.breaking[0].logic_apps == ("la-nightly-sync",)
+    assert action.breaking[0].logic_apps == ("la-nightly-sync",)  # la-report only lists orders
+    assert action.impact is not None and action.impact.logic_app_count == 2
     assert action.impact is not None and [c.name for c in action.impact.connections] == ["orders-conn"]
     assert sum(n for (v, t), n in gateway.requests.counts.items() if "swagger" in t.lower()) >= downloads
     apply_plan(plan, gateway, secrets={})

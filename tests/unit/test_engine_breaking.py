@@ -88,3 +88,25 @@ def test_recursive_schema_does_not_loop() -> None:
     old["definitions"]["Order"]["properties"]["parent"] = {"$ref": "#/definitions/Order"}
     new = copy.deepcopy(old)
     assert breaking_changes(old, new) == ()
+
+
+def test_operation_change_names_only_logic_apps_calling_it() -> None:
+    old = swagger()
+    new = copy.deepcopy(old)
+    del new["paths"]["/orders/{id}"]
+    usage = {
+        "la-cancel": frozenset({("delete", "/orders/@{encodeURIComponent(triggerBody()['id'])}")}),
+        "la-list": frozenset({("get", "/orders")}),
+        "la-unknown": None,
+    }
+    (change,) = breaking_changes(old, new, logic_apps=usage)
+    assert change.endpoints == ("delete /orders/{id}",)
+    assert change.logic_apps == ("la-cancel", "la-unknown")
+
+
+def test_auth_change_names_every_logic_app() -> None:
+    old = swagger()
+    new = copy.deepcopy(old)
+    new["securityDefinitions"] = {"key": {"type": "apiKey", "name": "x", "in": "header"}}
+    (change,) = breaking_changes(old, new, logic_apps={"a": frozenset(), "b": None})
+    assert change.logic_apps == ("a", "b")

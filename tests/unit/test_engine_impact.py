@@ -26,3 +26,23 @@ def test_no_connections_means_empty_impact_and_round_trip() -> None:
     gw.add_workflow("la", gw.add_connection("c", "orders"))
     impact = impact_of(gw.custom_api_id("orders"), gw.connections, gw.workflows)
     assert Impact.from_dict(impact.to_dict()) == impact
+
+
+def test_workflow_calls_are_read_from_nested_actions_through_our_connection_only() -> None:
+    gw = FakeGateway()
+    conn = gw.add_connection("orders-1", "orders")
+    gw.add_workflow("la", conn, "/subscriptions/x/resourceGroups/y/providers/Microsoft.Web/connections/other")
+    host = {"connection": {"name": "@parameters('$connections')['c0']['connectionId']"}}
+    other = {"connection": {"name": "@parameters('$connections')['c1']['connectionId']"}}
+    gw.workflows[0]["properties"]["definition"] = {
+        "triggers": {},
+        "actions": {
+            "Scope": {"type": "Scope", "actions": {
+                "Cancel": {"type": "ApiConnection", "inputs": {"host": host, "method": "delete", "path": "/orders/1"}},
+            }},
+            "Elsewhere": {"type": "ApiConnection", "inputs": {"host": other, "method": "get", "path": "/x"}},
+        },
+    }  # fmt: skip
+    (use,) = impact_of(gw.custom_api_id("orders"), gw.connections, gw.workflows).logic_apps
+    assert use.calls == frozenset({("delete", "/orders/1")})
+    assert Impact.from_dict(Impact((), (use,)).to_dict()).logic_apps[0].calls == use.calls

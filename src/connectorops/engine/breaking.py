@@ -6,8 +6,8 @@ they use still exists with the same meaning; auth changes force every connection
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -22,7 +22,8 @@ class BreakingChange:
     severity: str  # high | medium
     message: str
     operations: tuple[str, ...] = ()  # operationIds (or "METHOD /path") affected
-    logic_apps: tuple[str, ...] = ()  # Logic Apps using the connector (via its connections)
+    logic_apps: tuple[str, ...] = ()  # Logic Apps calling the affected operations (via the connector's connections)
+    endpoints: tuple[str, ...] = ()  # "get /orders/{id}" of the affected operations; empty = the whole connector
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,6 +32,7 @@ class BreakingChange:
             "message": self.message,
             "operations": list(self.operations),
             "logicApps": list(self.logic_apps),
+            "endpoints": list(self.endpoints),
         }
 
     @classmethod
@@ -41,6 +43,7 @@ class BreakingChange:
             message=data["message"],
             operations=tuple(data.get("operations", [])),
             logic_apps=tuple(data.get("logicApps", [])),
+            endpoints=tuple(data.get("endpoints", [])),
         )
 
 
@@ -199,9 +202,13 @@ def breaking_changes(
     *,
     old_connection_parameters: dict[str, Any] | None = None,
     new_connection_parameters: dict[str, Any] | None = None,
-    logic_apps: tuple[str, ...] = (),
+    logic_apps: tuple[str, ...] | Mapping[str, frozenset[tuple[str, str]] | None] = (),
 ) -> tuple[BreakingChange, ...]:
-    """Every change that can break an existing caller, each naming operations and Logic Apps."""
+    """Every change that can break an existing caller, each naming operations and Logic Apps.
+
+    `logic_apps`: names of the Logic Apps using the connector, or name -> the (method, path) calls
+    each makes (None: unknown), so an operation-level change names only the Logic Apps calling it.
+    """
     found: list[BreakingChange] = []
     old_ops, new_ops = _operations(old_swagger), _operations(new_swagger)
     new_ids = {str(op.get("operationId")): key for key, op in new_ops.items() if op.get("operationId")}
@@ -210,14 +217,15 @@ def breaking_changes(
         counterpart = new_ops.get(key)
         if counterpart is None and op.get("operationId") in new_ids:
             counterpart = new_ops[new_ids[str(op["operationId"])]]  # same operation, moved path
+        endpoint = (f"{key[0]} {key[1]}",)
         if counterpart is None:
-            found.append(
-                BreakingChange(
-                    "operation-removed", HIGH, f"operation `{label}` ({key[0].upper()} {key[1]}) removed", (label,)
-                )
-            )
+            message = f"operation `{label}` ({key[0].upper()} {key[1]}) removed"
+            found.append(BreakingChange("operation-removed", HIGH, message, (label,), endpoints=endpoint))
             continue
-        found.extend(_operation_changes(old_swagger, new_swagger, label, op, counterpart))
+        found.extend(
+            replace(change, endpoints=endpoint)
+            for change in _operation_changes(old_swagger, new_swagger, label, op, counterpart)
+        )
     old_auth = _auth_signature(old_swagger, old_connection_parameters or {})
     new_auth = _auth_signature(new_swagger, new_connection_parameters or {})
     if old_auth[0] != new_auth[0]:
@@ -238,4 +246,36 @@ def breaking_changes(
                 f"{new_auth[1] or 'none'}: every connection must be re-authorized",
             )
         )
-    return tuple(BreakingChange(c.kind, c.severity, c.message, c.operations, logic_apps) for c in found)
+    usage = dict(logic_apps) if isinstance(logic_apps, Mapping) else dict.fromkeys(logic_apps)
+    return tuple(replace(c, logic_apps=_affected(c, usage)) for c in found)
+
+
+def _template_matches(template: str, path: str) -> bool:
+    """`/orders/{id}` matches `/orders/@{triggerBody()['id']}` and `/orders/42`."""
+    want = template.strip("/").split("/")
+    have = path.split("?", 1)[0].strip("/").split("/")
+    dynamic = next((i for i, part in enumerate(have) if "@" in part), None)
+    if dynamic is not None:
+        # A workflow expression may itself contain '/': compare only the literal segments before it.
+        have, want = have[:dynamic], want[:dynamic]
+        if len(want) < dynamic:
+            return False
+    elif len(want) != len(have):
+        return False
+    return all(w == h or (w.startswith("{") and w.endswith("}")) for w, h in zip(want, have, strict=True))
+
+
+def _affected(change: BreakingChange, usage: dict[str, frozenset[tuple[str, str]] | None]) -> tuple[str, ...]:
+    if not change.endpoints:
+        return tuple(sorted(usage))
+    names = []
+    for name, calls in usage.items():
+        if calls is None:
+            names.append(name)  # cannot tell which operations it calls: assume it may call this one
+            continue
+        for endpoint in change.endpoints:
+            method, template = endpoint.split(" ", 1)
+            if any(m == method and _template_matches(template, p) for m, p in calls):
+                names.append(name)
+                break
+    return tuple(sorted(names))

@@ -24,6 +24,8 @@ class LogicAppUse:
     name: str
     id: str
     connections: tuple[str, ...]  # names of the connector's connections this workflow uses
+    # (method, path) of every call its actions/triggers make through those connections; None: unknown
+    calls: frozenset[tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,15 @@ class Impact:
             "connectionCount": self.connection_count,
             "logicAppCount": self.logic_app_count,
             "connections": [{"name": c.name, "id": c.id, "status": c.status} for c in self.connections],
-            "logicApps": [{"name": w.name, "id": w.id, "connections": list(w.connections)} for w in self.logic_apps],
+            "logicApps": [
+                {
+                    "name": w.name,
+                    "id": w.id,
+                    "connections": list(w.connections),
+                    "calls": sorted(f"{m} {p}" for m, p in w.calls) if w.calls is not None else None,
+                }
+                for w in self.logic_apps
+            ],
         }
 
     @classmethod
@@ -56,9 +66,56 @@ class Impact:
         return cls(
             connections=tuple(ConnectionImpact(c["name"], c["id"], c["status"]) for c in data.get("connections", [])),
             logic_apps=tuple(
-                LogicAppUse(w["name"], w["id"], tuple(w.get("connections", []))) for w in data.get("logicApps", [])
+                LogicAppUse(w["name"], w["id"], tuple(w.get("connections", [])), _calls_from(w.get("calls")))
+                for w in data.get("logicApps", [])
             ),
         )
+
+
+def _calls_from(value: Any) -> frozenset[tuple[str, str]] | None:
+    if value is None:
+        return None
+    return frozenset((str(c).split(" ", 1)[0], str(c).split(" ", 1)[1]) for c in value if " " in str(c))
+
+
+def _connection_keys(workflow: dict[str, Any], connection_ids: set[str]) -> set[str]:
+    """$connections keys of the workflow that point at one of `connection_ids`."""
+    params = (workflow.get("properties") or {}).get("parameters") or {}
+    value = (params.get("$connections") or {}).get("value") if isinstance(params, dict) else None
+    if not isinstance(value, dict):
+        return set()
+    return {
+        str(key)
+        for key, entry in value.items()
+        if isinstance(entry, dict) and _norm(str(entry.get("connectionId", ""))) in connection_ids
+    }
+
+
+def _walk_calls(node: Any, keys: set[str], found: set[tuple[str, str]], depth: int = 0) -> None:
+    if depth > 40:
+        return
+    if isinstance(node, dict):
+        inputs = node.get("inputs")
+        if isinstance(inputs, dict) and isinstance(inputs.get("host"), dict):
+            connection = (inputs["host"].get("connection") or {}).get("name")
+            if isinstance(connection, str) and any(f"['{key}']" in connection for key in keys):
+                found.add((str(inputs.get("method", "get")).lower(), str(inputs.get("path", ""))))
+        for child in node.values():
+            _walk_calls(child, keys, found, depth + 1)
+    elif isinstance(node, list):
+        for child in node:
+            _walk_calls(child, keys, found, depth + 1)
+
+
+def workflow_calls(workflow: dict[str, Any], connection_ids: set[str]) -> frozenset[tuple[str, str]] | None:
+    """The (method, path) calls a workflow makes through the given connections; None without a definition."""
+    definition = (workflow.get("properties") or {}).get("definition")
+    if not isinstance(definition, dict):
+        return None
+    found: set[tuple[str, str]] = set()
+    keys = _connection_keys(workflow, connection_ids)
+    _walk_calls({"triggers": definition.get("triggers"), "actions": definition.get("actions")}, keys, found)
+    return frozenset(found)
 
 
 def _norm(resource_id: str) -> str:
@@ -99,7 +156,8 @@ def impact_of(custom_api_id: str, connections: Iterable[dict[str, Any]], workflo
     for workflow in workflows:
         used = sorted({by_id[_norm(cid)] for cid in workflow_connection_ids(workflow) if _norm(cid) in by_id})
         if used:
-            uses.append(LogicAppUse(str(workflow.get("name", "")), str(workflow.get("id", "")), tuple(used)))
+            calls = workflow_calls(workflow, set(by_id))
+            uses.append(LogicAppUse(str(workflow.get("name", "")), str(workflow.get("id", "")), tuple(used), calls))
     uses.sort(key=lambda w: w.name)
     return Impact(
         connections=tuple(ConnectionImpact(str(c.get("name", "")), str(c.get("id", "")), _status(c)) for c in mine),

@@ -363,7 +363,7 @@ def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Ac
                 want.swagger,
                 old_connection_parameters=old_params,
                 new_connection_parameters=new_params,
-                logic_apps=tuple(w.name for w in impact.logic_apps),
+                logic_apps={w.name: w.calls for w in impact.logic_apps},
             )
         actions.append(Action(kind=ActionKind.UPDATE, changes=changes, impact=impact, breaking=breaking, **common))
     declared = desired.declared | {d.name.lower() for d in desired.custom_apis}

@@ -275,3 +275,29 @@ def test_head_answers_like_get_without_a_body(gateway: ArmGateway) -> None:
         HttpRequest("HEAD", gateway.custom_api_id("absent"), params={"api-version": "2016-06-01"})
     )
     assert missing.status_code == 404
+
+
+def test_oauth_client_secret_is_write_only_and_parameter_types_are_checked(
+    gateway: ArmGateway, emulator: EmulatorServer
+) -> None:
+    parameters = {
+        "token": {
+            "type": "oauthSetting",
+            "oAuthSettings": {"identityProvider": "aad", "clientId": "app-1", "clientSecret": "very-secret-1"},
+        },
+        "api_key": {"type": "securestring", "uiDefinition": {"displayName": "API key"}},
+    }
+    body = {"location": "westeurope", "properties": {"connectionParameters": parameters, "swagger": SWAGGER}}
+    created = gateway.put_custom_api("orders", body)
+    fetched = gateway.get_custom_api("orders")
+    assert fetched is not None
+    for answer in (created, fetched):
+        settings = answer["properties"]["connectionParameters"]["token"]["oAuthSettings"]
+        assert settings == {"identityProvider": "aad", "clientId": "app-1"}
+        assert answer["properties"]["connectionParameters"]["api_key"]["uiDefinition"] == {"displayName": "API key"}
+    stored = emulator.store.get(gateway.custom_api_id("orders"))
+    assert stored is not None and "very-secret-1" not in json.dumps(stored.body)
+    bad = {"location": "westeurope", "properties": {"connectionParameters": {"x": {"type": "password"}}}}
+    with pytest.raises(GatewayError) as caught:
+        gateway.put_custom_api("orders", bad)
+    assert (caught.value.status, caught.value.arm_code) == (400, "InvalidRequestContent")

@@ -35,6 +35,18 @@ API_VERSIONS = ("2016-06-01", "2018-07-01-preview")
 CONNECTIONS_TYPE = "Microsoft.Web/connections"
 ROLE_ASSIGNMENTS_TYPE = "Microsoft.Authorization/roleAssignments"
 SERVER_COMPUTED = ("runtimeUrls", "provisioningState", "swagger")
+# ConnectionParameterType (x-ms-enum modelAsString false: other values are rejected).
+PARAMETER_TYPES = (
+    "string",
+    "securestring",
+    "secureobject",
+    "int",
+    "bool",
+    "object",
+    "array",
+    "oauthSetting",
+    "connection",
+)
 
 
 def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
@@ -89,6 +101,25 @@ def _list(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
     return ArmResponse(200, list_page(request, rows, limit, lambda r: render(ctx, request.base_url, r)))
 
 
+def _write_only_removed(parameters: dict[str, Any]) -> dict[str, Any]:
+    """connectionParameters as stored and returned: types checked, oAuthSettings.clientSecret dropped
+    (write-only in ARM: it is never returned, so it is not kept either)."""
+    kept: dict[str, Any] = {}
+    for name, parameter in parameters.items():
+        if not isinstance(parameter, dict) or parameter.get("type") not in PARAMETER_TYPES:
+            raise ArmError(
+                400,
+                "InvalidRequestContent",
+                f"properties.connectionParameters.{name}.type must be one of {', '.join(PARAMETER_TYPES)}.",
+            )
+        parameter = dict(parameter)
+        settings = parameter.get("oAuthSettings")
+        if isinstance(settings, dict):
+            parameter["oAuthSettings"] = {k: v for k, v in settings.items() if k != "clientSecret"}
+        kept[name] = parameter
+    return kept
+
+
 def _swagger_of(properties: dict[str, Any]) -> dict[str, Any] | None:
     swagger = properties.get("swagger")
     if not swagger:
@@ -111,6 +142,8 @@ def _put(ctx: RouteContext, request: ArmRequest, path: ArmPath, resource_id: str
     if not isinstance(location, str):
         raise ArmError(400, "InvalidRequestContent", "location must be a string.")
     properties = {k: v for k, v in properties_in.items() if k not in SERVER_COMPUTED}
+    if "connectionParameters" in properties_in:
+        properties["connectionParameters"] = _write_only_removed(object_field(properties_in, "connectionParameters"))
     definitions = {k: v for k, v in object_field(properties_in, "apiDefinitions").items() if k != "swagger"}
     definitions.pop("modifiedSwaggerUrl", None)
     if swagger is not None:

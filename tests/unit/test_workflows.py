@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -278,3 +280,31 @@ def test_matrix_helper_module_named_by_the_workflows_is_importable() -> None:
     assert "connectorops.ci.environments" in modules
     for module in modules:
         assert hasattr(importlib.import_module(module), "main"), module
+
+
+def github_scripts() -> list[tuple[str, str]]:
+    return [
+        (f"{path.name}:{job_name}", str(step["with"]["script"]))
+        for path in WORKFLOW_FILES
+        for job_name, job in load(path)["jobs"].items()
+        for step in steps(job)
+        if str(step.get("uses", "")).startswith("actions/github-script@")
+    ]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed: cannot syntax-check github-script")
+@pytest.mark.parametrize(("where", "script"), github_scripts(), ids=[w for w, _ in github_scripts()])
+def test_github_script_bodies_are_valid_javascript(where: str, script: str, tmp_path: Path) -> None:
+    # actions/github-script runs the body inside an async function with github, context, core, require.
+    wrapped = tmp_path / "script.js"
+    wrapped.write_text(f"async function run(github, context, core, require) {{\n{script}\n}}\n")
+    done = subprocess.run(["node", "--check", str(wrapped)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"{where}: {done.stderr}"
+
+
+def test_the_javascript_check_catches_a_syntax_error(tmp_path: Path) -> None:
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    broken = tmp_path / "broken.js"
+    broken.write_text("async function run() { const x = ; }\n")
+    assert subprocess.run(["node", "--check", str(broken)], capture_output=True, check=False).returncode != 0

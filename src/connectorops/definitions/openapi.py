@@ -90,6 +90,8 @@ def validate_openapi(swagger: dict[str, Any], file: str, *, strict: bool = False
         keyword_errors = list(validator.root_validator(validator.schema_path))
     except Exception as crash:  # the validator library can choke on odd documents
         return [Problem(f"the OpenAPI validator could not check this document: {crash}", file=file)]
+    # The meta-schema says "non-empty" twice (minProperties and a `not {}`): keep the readable one.
+    schema_errors = [e for e in schema_errors if not (e.validator == "not" and e.instance in ({}, []))]
     problems.extend(_schema_problem(e, file, strict=strict) for e in schema_errors)
     problems.extend(_keyword_problem(e, file, strict=strict) for e in keyword_errors)
     return _deduplicate(problems)

@@ -21,9 +21,8 @@ from azure.core.rest import HttpRequest
 from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
 
-CORPUS = Path("/work/shared/corpus/azure-rest-api-specs")
-if not CORPUS.is_dir():  # the corpus may also sit next to the repository
-    CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "azure-rest-api-specs"
+# A copy of shared/corpus/azure-rest-api-specs/*/examples (MIT), so CI needs nothing outside the repo.
+CORPUS = Path(__file__).resolve().parent / "gateway_contract_examples"
 EXAMPLES = sorted(CORPUS.glob("*/examples/*.json"))
 
 READER_ROLE = "acdd72a7-3385-48ef-bd42-f606fba81ae7"

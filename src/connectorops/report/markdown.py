@@ -15,6 +15,7 @@ from connectorops.report.text import plan_summary_line
 
 MAX_BYTES = 60_000
 MAX_CHANGES_SHOWN = 40
+MAX_ADVISORY_SHOWN = 50  # the headline is never truncated, so it must stay small
 
 
 def plan_marker(environment: str) -> str:
@@ -128,13 +129,23 @@ def _headline(plan: Plan) -> list[str]:
         lines.append("")
     if plan.findings:
         lines.append("### Certification")
-        lines += [
-            f"- **{f.get('enforcement')}** {_code(str(f.get('ruleId')))} {f.get('message')} "
-            f"({f.get('file')}{f.get('pointer') or ''})"
-            for f in plan.findings
-        ]
+        mandatory = plan.mandatory_findings
+        advisory = [f for f in plan.findings if f.get("enforcement") != "mandatory"]
+        lines += [f"- ⛔ **mandatory** {_finding(f)}" for f in mandatory]
+        if advisory:
+            lines += ["", f"<details><summary>{len(advisory)} advisory finding(s)</summary>", ""]
+            lines += [f"- {_finding(f)}" for f in advisory[:MAX_ADVISORY_SHOWN]]
+            if len(advisory) > MAX_ADVISORY_SHOWN:
+                lines.append(f"- … {len(advisory) - MAX_ADVISORY_SHOWN} more (`connectorops certify` lists all)")
+            lines += ["", "</details>"]
         lines.append("")
     return lines
+
+
+def _finding(finding: dict[str, object]) -> str:
+    where = f"{finding.get('file')}{finding.get('pointer') or ''}"
+    connector = f"{_code(str(finding['connector']))} " if finding.get("connector") else ""
+    return f"{connector}{_code(str(finding.get('ruleId')))} {finding.get('message')} ({_cell(where)})"
 
 
 def plan_markdown(plan: Plan, *, max_bytes: int = MAX_BYTES) -> str:

@@ -37,6 +37,7 @@ from connectorops.errors import ConnectoropsError
 CA_FILE_NAME = "emulator-ca.pem"
 MAX_BODY_BYTES = 8 * 1024 * 1024
 DEFAULT_LOCATION = "westeurope"
+SWAGGER_PATHS = (f"{SWAGGER_ROUTE}/original.json", f"{SWAGGER_ROUTE}/modified.json")
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class EmulatorServer:
         self.store = EmulatorStore(db_path)
         self.throttle = Throttle(throttle) if throttle is not None else None
         self.faults = FaultInjector(faults) if faults is not None else None
+        self._token = self.store.token()  # read once: stable for the state file
         self.context = RouteContext(
             store=self.store, page_size=page_size, default_location=location, signing_key=self.store.signing_key()
         )
@@ -181,13 +183,9 @@ class EmulatorServer:
     # request handling ---------------------------------------------------------------------------------
     def answer(self, request: ArmRequest) -> ArmResponse | None:
         """The response to send, or None to reset the connection (an injected fault)."""
-        if (
-            request.method == "GET"
-            and request.path == SWAGGER_ROUTE + "/original.json"
-            or (request.method == "GET" and request.path == SWAGGER_ROUTE + "/modified.json")
-        ):
+        if request.method == "GET" and request.path in SWAGGER_PATHS:
             return self._swagger(request)
-        expected = self.store.token()
+        expected = self._token
         authorization = request.headers.get("authorization", "")
         if not authorization:
             return _unauthorized(

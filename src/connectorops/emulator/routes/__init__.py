@@ -1,4 +1,7 @@
-"""Route an authenticated ARM request to the handler of its resource type."""
+"""Route an authenticated ARM request to the handler of its resource type.
+
+One module per resource type; each checks its own api-versions and answers ARM errors.
+"""
 
 from __future__ import annotations
 

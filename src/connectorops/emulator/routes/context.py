@@ -1,4 +1,5 @@
-"""What every route handler gets: the store, paging size, default location and swagger URL signing."""
+"""What every route handler gets: the store, paging size, default location and swagger URL signing,
+plus the small checks and ARM errors the handlers share."""
 
 from __future__ import annotations
 

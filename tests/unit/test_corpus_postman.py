@@ -148,7 +148,9 @@ def test_pinned_collections(
 def test_todo_path_parameters_and_example_response_schema() -> None:
     document = _convert("postman2openapi__todo.postman.json")
     get_todo = document["paths"]["/todos/{id}"]["get"]
-    assert get_todo["parameters"][0] == {"name": "id", "in": "path", "required": True, "type": "string"}
+    assert get_todo["parameters"][0] == {
+        "name": "id", "in": "path", "required": True, "type": "string", "x-ms-url-encoding": "single"
+    }  # fmt: skip
     listed = document["paths"]["/todos"]["get"]["responses"]
     # the first saved example is a 304 with an empty object body
     assert listed == {"304": {"description": "Not Modified", "schema": {"type": "object", "properties": {}}}}

@@ -528,11 +528,12 @@ def _unique(name: str, taken: list[str] | set[str]) -> str:
 def _operation(request: _Request, path_params: list[str], taken_ids: set[str], state: _Conversion) -> dict[str, Any]:
     operation_id = _unique(_operation_id(request), taken_ids)
     taken_ids.add(operation_id)
-    summary = request.name or f"{request.method} /{'/'.join(request.segments)}"
+    fallback = f"{request.method} /{'/'.join(request.segments)}"
+    summary = request.name[:MAX_SUMMARY].rstrip(". ") or fallback  # certification: no trailing punctuation
     operation: dict[str, Any] = {
         "operationId": operation_id,
-        "summary": summary[:MAX_SUMMARY],
-        "description": request.description or summary,
+        "summary": summary,
+        "description": request.description or request.name or fallback,
         "parameters": [],
         "responses": _responses(request),
     }
@@ -540,7 +541,10 @@ def _operation(request: _Request, path_params: list[str], taken_ids: set[str], s
     parameters: list[dict[str, Any]] = operation["parameters"]
     for name in path_params:
         seen.add((name, "path"))
-        parameters.append({"name": name, "in": "path", "required": True, "type": "string"})
+        # single encoding: what the certification rules ask for, and what a path segment needs
+        parameters.append(
+            {"name": name, "in": "path", "required": True, "type": "string", "x-ms-url-encoding": "single"}
+        )
     for entry in request.query:
         _add_simple(parameters, seen, entry, "query", _apikey_names(request.auth, "query"))
     for entry in request.headers:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine_support import RG_ID, FakeGateway, desired_api, desired_state, grant
 
 from connectorops.engine.drift import detect_drift
@@ -73,3 +75,20 @@ def test_sharing_extra_missing_and_inherited() -> None:
     assert "22222222" in str(kinds["extra-role-assignment"].principal)
     assert kinds["inherited-role-assignment"].severity == "info"
     assert report.exit_code == 2
+
+
+def test_out_of_band_grant_is_named_in_the_words_of_the_policy() -> None:
+    gw = FakeGateway()
+    api = desired_api()
+    gw.put_custom_api("orders", api.body)
+    stranger = grant(principal_id="22222222-2222-2222-2222-222222222222")
+    gw.put_role_assignment(stranger.scope, "oob", stranger.body())
+    desired = replace(
+        desired_state(api),
+        principal_names={"22222222-2222-2222-2222-222222222222": "alice"},
+        role_names={"acdd72a7-3385-48ef-bd42-f606fba81ae7": "use"},
+    )
+    report = detect_drift(desired, observe(gw, desired=desired.custom_apis, drift=True), gw)
+    (item,) = report.items
+    assert (item.kind, item.principal, item.role) == ("extra-role-assignment", "alice (Group)", "use")
+    assert item.commit is None

@@ -28,6 +28,18 @@ class DesiredState:
     # every connector name git declares for the environment, including ones that failed to
     # render: a broken definition must never turn into a deletion
     declared: frozenset[str] = field(default_factory=frozenset)
+    # object id (lower case) -> name, and role GUID (lower case) -> name, from policies/sharing.yaml:
+    # reports say who holds an out-of-band grant in the words of the policy
+    principal_names: dict[str, str] = field(default_factory=dict)
+    role_names: dict[str, str] = field(default_factory=dict)
+
+    def describe_principal(self, object_id: str, principal_type: str) -> str:
+        name = self.principal_names.get(object_id.lower())
+        return f"{name} ({principal_type or '?'})" if name else f"{principal_type or '?'} {object_id}"
+
+    def describe_role(self, role_definition_id: str) -> str:
+        guid = role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+        return self.role_names.get(guid, guid)
 
     @property
     def errors(self) -> list[Problem]:
@@ -106,4 +118,18 @@ def build_desired_state(
         findings=tuple(findings),
         commit=commit,
         declared=frozenset(c.name.lower() for c in repo.connectors),
+        principal_names=_principal_names(sharing_policy),
+        role_names=_role_names(sharing_policy),
     )
+
+
+def _principal_names(policy: Any) -> dict[str, str]:
+    if policy is None:
+        return {}
+    return {p.objectId.lower(): name for name, p in sorted(policy.document.principals.items())}
+
+
+def _role_names(policy: Any) -> dict[str, str]:
+    if policy is None:
+        return {}
+    return {str(r).rstrip("/").rsplit("/", 1)[-1].lower(): name for name, r in sorted(policy.role_ids.items())}

@@ -35,6 +35,7 @@ class DriftItem:
     principal: str | None = None
     role: str | None = None
     since: str | None = None
+    commit: str | None = None  # the git commit the live resource was applied from (its tag)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class DriftItem:
             "principal": self.principal,
             "role": self.role,
             "since": self.since,
+            "commit": self.commit,
         }
 
 
@@ -158,6 +160,7 @@ def _custom_api_items(desired: DesiredState, observed: ObservedState, gateway: A
                     "undeclared", name, resource_id,
                     f"managed by connectorops but no longer in git (deletion policy {policy}): `apply` would "
                     + ("orphan" if policy == "orphan" else "delete") + " it",
+                    commit=found.get(tags.SOURCE_COMMIT),
                 )
             )  # fmt: skip
     return items
@@ -172,8 +175,8 @@ def _sharing_items(desired: DesiredState, observed: ObservedState) -> list[Drift
             DriftItem(
                 "extra-role-assignment", extra.scope.rsplit("/", 1)[-1], extra.id,
                 "out-of-band sharing: granted on a managed connector, not declared in git (`drift --fix` revokes it)",
-                principal=f"{extra.principal_type or '?'} {extra.principal_id}",
-                role=extra.role_definition_id.rsplit("/", 1)[-1], since=extra.created_on,
+                principal=desired.describe_principal(extra.principal_id, extra.principal_type),
+                role=desired.describe_role(extra.role_definition_id), since=extra.created_on,
             )
         )  # fmt: skip
     for missing in result.missing:
@@ -191,8 +194,8 @@ def _sharing_items(desired: DesiredState, observed: ObservedState) -> list[Drift
                 "inherited-role-assignment", "*", inherited.id,
                 f"inherited from {inherited.scope or 'a parent scope'}: information only, never touched",
                 INFO,
-                principal=f"{inherited.principal_type or '?'} {inherited.principal_id}",
-                role=inherited.role_definition_id.rsplit("/", 1)[-1], since=inherited.created_on,
+                principal=desired.describe_principal(inherited.principal_id, inherited.principal_type),
+                role=desired.describe_role(inherited.role_definition_id), since=inherited.created_on,
             )
         )  # fmt: skip
     return items

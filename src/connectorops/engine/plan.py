@@ -446,8 +446,8 @@ def _plan_role_assignments(desired: DesiredState, observed: ObservedState, api_a
                 connector=owner.connector,
                 resource_id=ra.id,
                 scope=ra.scope,
-                principal=f"{ra.principal_type or '?'} {ra.principal_id}",
-                role=ra.role_definition_id.rsplit("/", 1)[-1],
+                principal=desired.describe_principal(ra.principal_id, ra.principal_type),
+                role=desired.describe_role(ra.role_definition_id),
                 warnings=("not declared in git (out-of-band sharing or a removed grant): access will be revoked",),
             )
         )

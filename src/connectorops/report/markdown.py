@@ -196,6 +196,8 @@ def drift_markdown(report: DriftReport, *, max_bytes: int = MAX_BYTES) -> str:
         if item.principal:
             lines.append(f"- principal {_code(item.principal)}, role {_code(str(item.role))}"
                          + (f", since {item.since}" if item.since else ""))  # fmt: skip
+        if item.commit:
+            lines.append(f"- deployed from commit {_code(item.commit[:12])}")
         if item.changes:
             lines += ["", "| field | live | git |", "|---|---|---|"]
             for change in item.changes[:MAX_CHANGES_SHOWN]:

@@ -118,6 +118,8 @@ def _render_action_details(action: Action, console: Console) -> None:
             lines.append(f"  impact: Logic Apps using them: {', '.join(w.name for w in action.impact.logic_apps)}")
     if action.observed_commit and action.is_change:
         lines.append(f"  deployed from commit {action.observed_commit[:12]}")
+    if lines and action.observed_commit:
+        lines.append(f"  deployed from commit {action.observed_commit[:12]}")
     if lines:
         console.print(f"{action.kind} {action.resource_type} {action.name}:", highlight=False, markup=False)
         for line in lines:
@@ -132,6 +134,8 @@ def render_drift(report: DriftReport, console: Console) -> None:
         detail = item.detail
         if item.principal:
             detail += f" — {item.principal}, role {item.role}" + (f", since {item.since}" if item.since else "")
+        if item.commit:
+            detail += f" (deployed from commit {item.commit[:12]})"
         table.add_row(item.connector, item.kind, item.severity, detail)
     if table.row_count:
         console.print(table)

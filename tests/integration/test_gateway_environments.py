@@ -27,13 +27,24 @@ pytestmark = pytest.mark.integration
 
 ALICE = "0d4a8a8e-5a52-4a77-9a0f-0b8a4b6c1a01"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+SHARING_POLICY = f"""
+apiVersion: connectorops/v1
+kind: SharingPolicy
+principals:
+  alice: {{objectId: {ALICE}, type: User, displayName: Alice}}
+rules: []
+"""
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """`connectorops emulator serve` in a subprocess; its first stdout line parsed."""
+    repo = tmp_path / "repo"
+    (repo / "policies").mkdir(parents=True)
+    (repo / "policies" / "sharing.yaml").write_text(SHARING_POLICY)
+    command = ["--repo", str(repo), "emulator", "serve", "--db", str(tmp_path / "served" / "e.db")]
     process = subprocess.Popen(
-        [sys.executable, "-m", "connectorops.cli", "emulator", "serve", "--db", str(tmp_path / "served" / "e.db")],
+        [sys.executable, "-m", "connectorops.cli", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -87,6 +98,12 @@ def test_azure_environment_with_token_env_reaches_any_https_arm_endpoint(
             "Microsoft.Web/customApis/orders"
         )
         assert [a["name"] for a in gateway.list_custom_apis()] == ["orders"]
+        # the served emulator's directory was seeded from the repository's policies/sharing.yaml
+        role = f"/subscriptions/{served['subscription_id']}/providers/Microsoft.Authorization/roleDefinitions/{READER}"
+        shared = gateway.put_role_assignment(
+            created["id"], str(uuid.uuid4()), {"properties": {"roleDefinitionId": role, "principalId": ALICE}}
+        )
+        assert shared["properties"]["principalType"] == "User"
         assert gateway.target.credential_scope == f"{served['base_url']}/.default"
     monkeypatch.delenv("CONNECTOROPS_ARM_TOKEN")
     with open_gateway(tmp_path, config, "dev") as gateway, pytest.raises(AuthenticationError) as caught:

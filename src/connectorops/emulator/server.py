@@ -250,6 +250,7 @@ class _HttpsServer(ThreadingHTTPServer):
     """TLS per connection in the worker thread, so a slow handshake never blocks accept()."""
 
     daemon_threads = True
+    request_queue_size = 128  # bursts of parallel applies must not be refused at connect()
 
     def __init__(
         self,

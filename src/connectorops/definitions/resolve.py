@@ -63,35 +63,10 @@ def resolve_definition(
     if any(p.severity == Severity.ERROR for p in problems):
         raise ValidationFailed(problems, summary=f"definition of {connector.name} is invalid")
 
-    if spec.backend is not None:
-        swagger = apply_service_url(
-            swagger, spec.backend.serviceUrl, file=connector.path, field=_backend_field(connector, environment)
-        )
-    elif not swagger.get("host"):
-        raise ValidationFailed(
-            [
-                *problems,
-                Problem(
-                    "the definition has no host and connector.yaml sets no backend.serviceUrl",
-                    file=connector.path,
-                    field="spec.backend.serviceUrl",
-                    hint="set spec.backend.serviceUrl to the API's base URL",
-                ),
-            ],
-            summary=f"definition of {connector.name} is invalid",
-        )
-
+    swagger = _apply_backend(swagger, connector, environment, problems)
     existing = loaded.paconn.connection_parameters if loaded.paconn else None
     if spec.auth is None and existing is None and _declares_oauth(swagger):
-        problems.append(
-            Problem(
-                "the definition declares OAuth 2.0 but connector.yaml has no auth: connections cannot sign in",
-                severity=Severity.WARNING,
-                file=connector.path,
-                field="spec.auth",
-                hint="add auth: {type: oauth2, identityProvider: ..., clientId: ...}",
-            )
-        )
+        problems.append(_missing_oauth_settings(connector))
     applied = apply_auth(
         swagger, spec.auth, existing_parameters=existing, connector_file=connector.path, definition_file=loaded.file
     )
@@ -113,6 +88,34 @@ def resolve_definition(
         source_files=tuple(dict.fromkeys(source_files)),
         warnings=tuple(problems),
         secret_refs=dict(applied.secret_refs),
+    )
+
+
+def _apply_backend(
+    swagger: dict[str, Any], connector: LoadedConnector, environment: str, problems: list[Problem]
+) -> dict[str, Any]:
+    backend = connector.document.for_environment(environment).backend
+    if backend is not None:
+        field_name = _backend_field(connector, environment)
+        return apply_service_url(swagger, backend.serviceUrl, file=connector.path, field=field_name)
+    if not swagger.get("host"):
+        missing = Problem(
+            "the definition has no host and connector.yaml sets no backend.serviceUrl",
+            file=connector.path,
+            field="spec.backend.serviceUrl",
+            hint="set spec.backend.serviceUrl to the API's base URL",
+        )
+        raise ValidationFailed([*problems, missing], summary=f"definition of {connector.name} is invalid")
+    return swagger
+
+
+def _missing_oauth_settings(connector: LoadedConnector) -> Problem:
+    return Problem(
+        "the definition declares OAuth 2.0 but connector.yaml has no auth: connections cannot sign in",
+        severity=Severity.WARNING,
+        file=connector.path,
+        field="spec.auth",
+        hint="add auth: {type: oauth2, identityProvider: ..., clientId: ...}",
     )
 
 

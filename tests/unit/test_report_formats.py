@@ -8,13 +8,14 @@ import json
 from engine_support import FakeGateway, desired_api, desired_state, swagger
 from rich.console import Console
 
+from connectorops.engine.apply import apply_plan
 from connectorops.engine.drift import detect_drift
 from connectorops.engine.observe import observe
 from connectorops.engine.plan import Plan, make_plan
-from connectorops.report.json import drift_json, plan_json
+from connectorops.report.json import apply_json, drift_json, plan_json
 from connectorops.report.markdown import drift_markdown, plan_markdown
 from connectorops.report.redact import redact
-from connectorops.report.text import render_drift, render_plan
+from connectorops.report.text import render_apply, render_drift, render_plan
 
 
 def _plan() -> Plan:
@@ -90,3 +91,16 @@ def test_redaction_keeps_references_and_urls() -> None:
         "tokenUrl": "https://t",
         "ref": {"clientSecret": {"env": "X"}},
     }
+
+
+def test_apply_report_summarises_partial_failure() -> None:
+    gw = FakeGateway(fail_on={"billing"})
+    gw.put_custom_api("old", desired_api("old").body)
+    plan = make_plan(desired_state(desired_api("orders"), desired_api("billing")), observe(gw))
+    report = apply_plan(plan, gw)
+    buffer = io.StringIO()
+    render_apply(report, Console(file=buffer, width=200))
+    assert "Apply incomplete: 1 done, 1 failed, 1 not attempted." in buffer.getvalue()
+    data = json.loads(apply_json(report, plan))
+    assert data["summary"] == {"done": 1, "failed": 1, "notDone": 2} and data["exitCode"] == 1
+    assert {r["name"]: r["status"] for r in data["results"]} == {"orders": "done", "billing": "failed", "old": "skipped"}

@@ -84,3 +84,49 @@ def test_next_links_spelling_out_the_default_port_are_the_same_endpoint() -> Non
     assert _origin("https", "Management.Azure.com", None) == _origin("https", "management.azure.com", 443)
     assert _origin("https", "management.azure.com", None) != _origin("https", "management.azure.com", 8443)
     assert _origin("https", "management.azure.com", None) != _origin("https", "evil.example", None)
+
+
+class FakeResponse:
+    """Just what arm_errors reads from an azure-core HttpResponse."""
+
+    def __init__(self, status_code: int, body: str, reason: str = "Reason") -> None:
+        self.status_code = status_code
+        self._body = body
+        self.reason = reason
+
+    def text(self) -> str:
+        return self._body
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code", "error_type"),
+    [
+        (
+            400,
+            '{"error": {"code": "InvalidRequestContent", "message": "bad body"}}',
+            "InvalidRequestContent",
+            "Gateway",
+        ),
+        (
+            401,
+            '{"error": {"code": "InvalidAuthenticationToken", "message": "no"}}',
+            "InvalidAuthenticationToken",
+            "Authentication",
+        ),
+        (503, "<html>gateway timeout</html>", None, "Gateway"),
+    ],
+)
+def test_arm_errors_keep_status_code_message_and_get_a_hint(
+    status: int, body: str, code: str | None, error_type: str
+) -> None:
+    from connectorops.azure.arm_errors import gateway_error
+
+    error = gateway_error(FakeResponse(status, body), "PUT Microsoft.Web/customApis/orders")  # type: ignore[arg-type]
+    assert type(error).__name__ == f"{error_type}Error"
+    assert (error.status, error.arm_code) == (status, code)
+    assert str(error).startswith(f"PUT Microsoft.Web/customApis/orders: ARM answered {status}")
+    assert error.problem.hint
+    if code:
+        assert json.loads(body)["error"]["message"] in str(error)
+    else:
+        assert "Reason" in str(error)

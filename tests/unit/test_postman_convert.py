@@ -188,3 +188,12 @@ def test_empty_base_url_variable_falls_back_to_the_backend_url() -> None:
     data = collection(request("Ping", "GET", "{{baseUrl}}/ping"), variable=[{"key": "baseUrl", "value": ""}])
     document, _ = convert_collection(data, file="c.json", default_base_url="https://api.contoso.com/v3")
     assert (document["host"], document["basePath"], list(document["paths"])) == ("api.contoso.com", "/v3", ["/ping"])
+
+
+def test_oauth2_endpoints_from_variables_become_placeholders_with_a_warning() -> None:
+    settings = [{"key": "authUrl", "value": "{{auth}}"}, {"key": "clientSecret", "value": "cs-9876"}]
+    auth = {"type": "oauth2", "oauth2": settings}
+    document, warnings = convert_collection(collection(request("A", "GET", "https://a.io/a"), auth=auth), file="c.json")
+    assert document["securityDefinitions"]["oauth2_auth"]["authorizationUrl"] == "https://login.example.com/authorize"
+    assert [w.code for w in warnings] == ["PostmanOAuthPlaceholder"]
+    assert "cs-9876" not in json.dumps(document)

@@ -355,6 +355,12 @@ def _auth_kind(auth: Any, state: _Conversion, *, inherited: str | None) -> str |
         return kind
     if kind == "oauth2":
         settings = _auth_settings(auth.get("oauth2"))
+        if _public_url(settings.get("authUrl"), "") == "" or _public_url(settings.get("accessTokenUrl"), "") == "":
+            state.warn(
+                "OAuth 2.0 endpoints in the collection are not literal https URLs; placeholders are used",
+                hint="set auth: {type: oauth2, ...} in connector.yaml",
+                code="PostmanOAuthPlaceholder",
+            )
         state.auth_details[kind] = {
             "type": "oauth2",
             "flow": "accessCode",

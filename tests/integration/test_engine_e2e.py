@@ -20,6 +20,7 @@ from engine_e2e_support import (
 
 from connectorops import tags
 from connectorops.azure.gateway import ArmGateway
+from connectorops.emulator.faults import FaultConfig, VerbFaults
 from connectorops.emulator.server import EmulatorServer
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.drift import detect_drift
@@ -235,3 +236,25 @@ def test_drift_classes_and_fix(tmp_path: Path, emulator: EmulatorServer, gateway
     after = detect_drift(desired, observed, gateway)
     assert [(i.kind, i.severity) for i in after.items] == [("unmanaged", "info")] and after.exit_code == 0
     assert gateway.get_custom_api("handmade") is not None  # never touched
+
+
+def test_partial_failure_reports_what_was_and_was_not_done(
+    tmp_path: Path, make_emulator: object, make_gateway: object
+) -> None:
+    db = tmp_path / "emulator.db"
+    first = make_emulator(db)  # type: ignore[operator]
+    root = make_repo(tmp_path, "keep", "orph", "old")
+    write_connector(root, "orph", deletion="orphan")
+    _apply(root, make_gateway(first))  # type: ignore[operator]
+    first.stop()
+    remove_connector(root, "orph")
+    remove_connector(root, "old")
+    write_connector(root, "fresh")
+    failing = make_emulator(db, faults=FaultConfig(per_verb={"PUT": VerbFaults(error_500=1.0)}))  # type: ignore[operator]
+    gateway = make_gateway(failing)  # type: ignore[operator]
+    _, _, plan = reconcile(root, gateway)
+    assert sorted(_kinds(plan).values()) == ["create", "delete", "noop", "orphan"]
+    report = apply_plan(plan, gateway, secrets={})
+    assert {r.name: r.status for r in report.results} == {"fresh": "failed", "orph": "done", "old": "skipped"}
+    assert report.exit_code == 1 and "500" in report.failed[0].message
+    assert gateway.get_custom_api("old") is not None  # deletions never run after a failed earlier phase

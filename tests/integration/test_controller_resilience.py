@@ -36,8 +36,8 @@ def commit_of(target: ArmGateway, name: str = "orders") -> str | None:
 
 
 def test_sigkill_during_reconcile_then_restart_converges(tmp_path: Path, make_emulator, make_gateway) -> None:  # type: ignore[no-untyped-def]
-    # Every PUT takes 0.6s, so a kill right after the lease is taken lands in the middle of the apply.
-    slow_puts = FaultConfig(per_verb={"PUT": VerbFaults(latency=1.0, latency_seconds=0.6)})
+    # Every PUT takes 1s, so a kill right after the lease is taken lands in the middle of the apply.
+    slow_puts = FaultConfig(per_verb={"PUT": VerbFaults(latency=1.0, latency_seconds=1.0)})
     emulator = make_emulator(faults=slow_puts)
     info = emulator.info
     target: ArmGateway = make_gateway(emulator, resource_group=RESOURCE_GROUP)
@@ -105,7 +105,7 @@ def test_two_controllers_on_one_environment_exactly_one_applies(
 def test_sigterm_mid_apply_finishes_started_actions_starts_no_new_ones_and_releases_lease(
     tmp_path: Path, make_emulator, make_gateway  # type: ignore[no-untyped-def]
 ) -> None:
-    slow_puts = FaultConfig(per_verb={"PUT": VerbFaults(latency=1.0, latency_seconds=0.6)})
+    slow_puts = FaultConfig(per_verb={"PUT": VerbFaults(latency=1.0, latency_seconds=1.0)})
     emulator = make_emulator(faults=slow_puts)
     info = emulator.info
     target: ArmGateway = make_gateway(emulator, resource_group=RESOURCE_GROUP)

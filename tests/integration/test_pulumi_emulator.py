@@ -70,9 +70,9 @@ def test_a_connection_made_through_the_gateway_protects_its_connector(tmp_path: 
     assert monitor.options["orders"] == (True, False)  # protect: lifecycle.deletion protect + live connection
     assert monitor.options["d7sms"] == (False, False)  # allow-connection-loss
     assert declared.protections["orders"].impact.logic_app_count == 1
-    # The program only reads: one list of connections, one of workflows; no writes.
+    # The program only reads: one list each of customApis, connections and workflows; no writes.
     assert gateway.requests.writes() == 0
-    assert gateway.requests.total("GET") == 2
+    assert gateway.requests.total("GET") == 3
     created = {name: inputs for _, name, inputs in mocks.created}
     assert unwrap_secret(created["orders"]["properties"])[0] is True
 

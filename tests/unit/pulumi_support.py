@@ -83,6 +83,7 @@ class StaticCredential:
 class FakeGateway:
     """The gateway methods the program uses, over in-memory lists (integration tests use the emulator)."""
 
+    custom_apis: list[dict[str, Any]] = field(default_factory=list)
     connections: list[dict[str, Any]] = field(default_factory=list)
     workflows: list[dict[str, Any]] = field(default_factory=list)
     requests: RequestCounter = field(default_factory=RequestCounter)
@@ -98,6 +99,13 @@ class FakeGateway:
 
     def connection_id(self, name: str) -> str:
         return f"{self.resource_group_id()}/providers/Microsoft.Web/connections/{name}"
+
+    def list_custom_apis(self) -> list[dict[str, Any]]:
+        self.requests.counts["GET", "Microsoft.Web/customApis"] += 1
+        return self.custom_apis
+
+    def add_custom_api(self, name: str, tags: dict[str, str]) -> None:
+        self.custom_apis.append({"id": self.custom_api_id(name), "name": name, "tags": tags, "properties": {}})
 
     def list_connections(self) -> list[dict[str, Any]]:
         self.requests.counts["GET", "Microsoft.Web/connections"] += 1

@@ -17,6 +17,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 from pulumi_support import SALES_GROUP, SUBSCRIPTION, FakeGateway, make_repo, run_program, unwrap_secret
 
+from connectorops.engine.desired import build_desired_state
 from connectorops.pulumi_stack.crossguard import (
     CUSTOM_API,
     ROLE_ASSIGNMENT,
@@ -35,6 +36,14 @@ UNKNOWN_PRINCIPAL = "99999999-0000-0000-0000-000000000009"
 
 def rules_for(repo: Path, environment: str | None = "dev") -> RepositoryRules:
     return RepositoryRules(lambda: load_pack_inputs(load_repository(FileSystemTree(repo))), lambda: environment)
+
+
+def expected_findings(repo: Path) -> list[dict[str, Any]]:
+    """The engine's certification findings for the test repository's `dev` environment."""
+    state = build_desired_state(
+        load_repository(FileSystemTree(repo)), "dev", gateway_ids=(SUBSCRIPTION, "rg", "westeurope"), commit=None
+    )
+    return list(state.findings)
 
 
 def declared_inputs(repo: Path) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -90,22 +99,27 @@ def test_what_the_program_declares_passes_every_mandatory_policy(tmp_path: Path)
     found = all_violations(rules_for(repo), declared)
     for name in ("managed-tags", "sharing-requests", "role-assignments", "certification-mandatory"):
         assert found[f"connectorops-{name}"] == [], name
-    # policies/certification.yaml of the test repo makes every rule advisory: findings still show.
-    assert any("[ConnectorMetadataMissing]" in m for m in found["connectorops-certification-advisory"])
+    # policies/certification.yaml of the test repo makes every rule advisory: the pack reports, on the
+    # deployed properties, exactly the findings the engine reports on the files.
+    engine = sorted(
+        f"[{f['ruleId']}] {f['message']} ({f['file']}{'#' + f['pointer'] if f['pointer'] else ''}; hint: {f['hint']})"
+        for f in expected_findings(repo)
+    )
+    assert engine and sorted(found["connectorops-certification-advisory"]) == engine
 
 
 def test_certification_yaml_decides_which_policy_reports_a_finding(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     declared = declared_inputs(repo)
+    rule = expected_findings(repo)[0]["ruleId"]
     (repo / "policies" / "certification.yaml").write_text(
-        "apiVersion: connectorops/v1\nkind: CertificationPolicy\ndefault: advisory\n"
-        "rules: {ConnectorMetadataMissing: mandatory}\n"
+        f"apiVersion: connectorops/v1\nkind: CertificationPolicy\ndefault: advisory\nrules: {{{rule}: mandatory}}\n"
     )
     found = all_violations(rules_for(repo), declared)
     mandatory = found["connectorops-certification-mandatory"]
-    assert mandatory and all("[ConnectorMetadataMissing]" in m for m in mandatory)
-    assert any("connectors/orders/openapi.yaml" in m for m in mandatory)
-    assert not any("[ConnectorMetadataMissing]" in m for m in found["connectorops-certification-advisory"])
+    assert mandatory and all(m.startswith(f"[{rule}]") for m in mandatory)
+    assert len(mandatory) == sum(1 for f in expected_findings(repo) if f["ruleId"] == rule)
+    assert not any(m.startswith(f"[{rule}]") for m in found["connectorops-certification-advisory"])
 
 
 def test_a_role_assignment_for_an_undeclared_principal_is_a_violation(tmp_path: Path) -> None:

@@ -135,8 +135,8 @@ def test_live_connections_protect_a_connector_and_warn_with_counts(
     warnings = " ".join(r.getMessage() for r in caplog.records)
     assert "'orders' has 2 connection(s) used by 1 Logic App(s)" in warnings
     assert "'d7sms' has 1 connection(s) used by 0 Logic App(s)" in warnings
-    # One listing of connections and one of workflows, whatever the number of connectors.
-    assert gateway.requests.total() == 2
+    # One listing each of customApis, connections and workflows, whatever the number of connectors.
+    assert gateway.requests.total() == 3
 
 
 def test_no_connections_means_no_protection(tmp_path: Path) -> None:
@@ -144,7 +144,7 @@ def test_no_connections_means_no_protection(tmp_path: Path) -> None:
     gateway = FakeGateway()
     _, monitor, _ = run(settings_for(repo), gateway)
     assert monitor.options["orders"] == (False, False)
-    assert gateway.requests.total("GET") == 1  # no workflows listing without connections
+    assert gateway.requests.total("GET") == 2  # customApis and connections; no workflows without connections
 
 
 def test_allow_connection_loss_in_stack_config_lifts_protection(tmp_path: Path) -> None:
@@ -190,16 +190,16 @@ def test_a_sharing_violation_stops_the_program_before_any_resource(tmp_path: Pat
 
 def test_a_mandatory_certification_finding_stops_the_program(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    assert expected_state(repo).findings  # advisory findings exist, none mandatory yet
-    assert not [f for f in expected_state(repo).findings if f["enforcement"] == "mandatory"]
+    findings = expected_state(repo).findings
+    assert findings and not [f for f in findings if f["enforcement"] == "mandatory"]  # all advisory here
+    rule, file = findings[0]["ruleId"], findings[0]["file"]
     (repo / "policies" / "certification.yaml").write_text(
-        "apiVersion: connectorops/v1\nkind: CertificationPolicy\ndefault: advisory\n"
-        "rules: {ConnectorMetadataMissing: mandatory}\n"
+        f"apiVersion: connectorops/v1\nkind: CertificationPolicy\ndefault: advisory\nrules: {{{rule}: mandatory}}\n"
     )
     mocks, monitor = install_mocks()
-    with pytest.raises(pulumi.RunError, match=r"\[ConnectorMetadataMissing\]") as caught:
+    with pytest.raises(pulumi.RunError, match=rf"\[{rule}\]") as caught:
         run(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
-    assert "connectors/orders/openapi.yaml" in str(caught.value)
+    assert file in str(caught.value)
     assert mocks.created == [] and monitor.options == {}
 
 

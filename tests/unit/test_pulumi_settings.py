@@ -36,6 +36,8 @@ def test_settings_from_the_stack_config(stack_config: Callable[..., None], tmp_p
         connectorops__environment="dev",
         connectorops__allowConnectionLoss=json.dumps(["orders", "d7sms"]),
         connectorops__cacheDir=".cache",
+        connectorops__allowEmpty="true",
+        connectorops__maxDeletions="5",
         **{"azure-native__subscriptionId": "sub"},
     )
     settings = settings_from_config(tmp_path)
@@ -44,6 +46,13 @@ def test_settings_from_the_stack_config(stack_config: Callable[..., None], tmp_p
     assert settings.subscription_id == "sub"
     assert settings.cache_dir == tmp_path / ".cache"
     assert settings.resource_group is None
+    assert settings.allow_empty is True and settings.max_deletions == 5
+
+
+def test_guard_defaults_match_the_cli(stack_config: Callable[..., None], tmp_path: Path) -> None:
+    stack_config(connectorops__environment="dev")
+    settings = settings_from_config(tmp_path)
+    assert (settings.allow_empty, settings.max_deletions, settings.allow_connection_loss) == (False, 3, frozenset())
 
 
 def test_a_non_list_allow_connection_loss_is_a_spec_error(stack_config: Callable[..., None], tmp_path: Path) -> None:

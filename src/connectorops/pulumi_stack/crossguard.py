@@ -27,6 +27,7 @@ from connectorops.policy.certification import (
 )
 from connectorops.policy.sharing import SharingPolicy, check_sharing, load_sharing_policy
 from connectorops.spec.repository import LoadedConnector, Repository
+from connectorops.spec.source import SourceTree
 
 CUSTOM_API = "azure-native:web:CustomApi"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -78,7 +79,18 @@ def _icon_png(icon_uri: object) -> bytes | None:
     return None
 
 
-def deployed_definition(connector: LoadedConnector, properties: Mapping[str, Any]) -> ResolvedDefinition:
+def _paconn_files(connector: LoadedConnector, tree: SourceTree | None) -> tuple[str, ...]:
+    """The files of a paconn folder: findings then name apiDefinition.swagger.json, as the engine's do."""
+    folder = connector.document.spec.definition.paconn
+    if not folder or tree is None:
+        return ()
+    base = f"{connector.folder}/{folder.strip('/')}"
+    return tuple(f"{base}/{name}" for name in tree.list_dir(base))
+
+
+def deployed_definition(
+    connector: LoadedConnector, properties: Mapping[str, Any], tree: SourceTree | None = None
+) -> ResolvedDefinition:
     """What the resource would deploy, shaped like the engine's ResolvedDefinition for the certification rules."""
     swagger = properties.get("swagger")
     params = properties.get("connectionParameters")
@@ -88,6 +100,7 @@ def deployed_definition(connector: LoadedConnector, properties: Mapping[str, Any
         connection_parameters=params if isinstance(params, dict) else {},
         icon_brand_color=properties.get("brandColor") if isinstance(properties.get("brandColor"), str) else None,
         icon_png=_icon_png(properties.get("iconUri")),
+        source_files=_paconn_files(connector, tree),
     )
 
 
@@ -165,7 +178,7 @@ class RepositoryRules:
             if found is None:
                 return
             connector, props, environment = found
-            resolved = deployed_definition(connector, props.get("properties") or {})
+            resolved = deployed_definition(connector, props.get("properties") or {}, self.inputs.repository.tree)
             for finding in certify_connector(connector, resolved, environment, self.inputs.certification):
                 if finding.enforcement == enforcement:
                     report(_finding_text(finding), None)

@@ -23,6 +23,7 @@ from connectorops.engine.desired import DesiredState
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment
+from connectorops.pulumi_stack.guards import check_deletions, managed_custom_api_names
 from connectorops.pulumi_stack.protection import Protection, decide_protection, observe_impacts
 from connectorops.pulumi_stack.secrets import properties_with_secrets
 from connectorops.pulumi_stack.settings import StackSettings, check_stack_matches, settings_from_config
@@ -171,6 +172,15 @@ def _declare(
     for problem in desired.problems:
         if problem.severity == Severity.WARNING:
             pulumi.log.warn(f"connectorops: {problem}")
+
+    deleting = check_deletions(
+        managed_custom_api_names(gateway.list_custom_apis(), name),
+        {*desired.declared, *(api.name for api in desired.custom_apis)},
+        allow_empty=settings.allow_empty,
+        max_deletions=settings.max_deletions,
+    )
+    if deleting:
+        pulumi.log.warn(f"connectorops: git no longer declares {', '.join(deleting)}: this update deletes them")
 
     impacts = observe_impacts(gateway, [api.name for api in desired.custom_apis])
     protections: dict[str, Protection] = {}

@@ -29,6 +29,9 @@ class StackSettings:
     location: str | None = None
     resource_group: str | None = None
     cache_dir: Path | None = None
+    # Mass-deletion guards, as `plan --allow-empty` / `--max-deletions`.
+    allow_empty: bool = False
+    max_deletions: int = 3
 
 
 def _string_list(raw: str | None, key: str) -> frozenset[str]:
@@ -47,6 +50,10 @@ def _string_list(raw: str | None, key: str) -> frozenset[str]:
     return frozenset(v.strip() for v in value if v.strip())
 
 
+def _int_or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
 def settings_from_config(repo_root: Path) -> StackSettings:
     """StackSettings from `pulumi config` (Pulumi.<stack>.yaml) of the running stack."""
     ours = pulumi.Config(CONFIG_NAMESPACE)
@@ -60,6 +67,8 @@ def settings_from_config(repo_root: Path) -> StackSettings:
         location=azure.get("location"),
         resource_group=ours.get("resourceGroup"),
         cache_dir=repo_root / cache if cache else None,
+        allow_empty=ours.get_bool("allowEmpty") or False,
+        max_deletions=_int_or(ours.get_int("maxDeletions"), 3),
     )
 
 

@@ -1,0 +1,47 @@
+"""Mass-deletion guards for `pulumi up`, the same ones `connectorops plan` applies.
+
+Pulumi deletes whatever the program stops declaring; CrossGuard cannot see deletions. So before
+declaring anything the program compares git with the managed customApis in Azure and refuses an
+empty desired set or more deletions than allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from connectorops import tags
+from connectorops.errors import PlanBlocked
+
+
+def managed_custom_api_names(custom_apis: Iterable[dict[str, Any]], environment: str) -> list[str]:
+    """Names of customApis we manage for `environment`, except `orphan` ones (Pulumi retains those)."""
+    names = []
+    for api in custom_apis:
+        api_tags = api.get("tags") or {}
+        if not tags.is_managed(api_tags) or api_tags.get(tags.ENVIRONMENT) != environment:
+            continue
+        if api_tags.get(tags.DELETION_POLICY) == "orphan":
+            continue
+        names.append(str(api.get("name") or ""))
+    return sorted(names)
+
+
+def check_deletions(
+    managed: Iterable[str], declared: Iterable[str], *, allow_empty: bool, max_deletions: int
+) -> list[str]:
+    """The managed connectors git no longer declares; raises PlanBlocked when a guard refuses them."""
+    wanted = {name.lower() for name in declared}
+    deleting = sorted(name for name in managed if name.lower() not in wanted)
+    if deleting and not wanted and not allow_empty:
+        raise PlanBlocked(
+            f"git declares no connectors while {len(deleting)} managed connector(s) exist; refusing to delete them all",
+            hint="set `pulumi config set connectorops:allowEmpty true` if that is really intended",
+        )
+    if len(deleting) > max_deletions:
+        raise PlanBlocked(
+            f"this update would delete {len(deleting)} connectors ({', '.join(deleting)}), "
+            f"more than connectorops:maxDeletions {max_deletions}",
+            hint="raise connectorops:maxDeletions for this run if intended",
+        )
+    return deleting

@@ -98,6 +98,9 @@ def _headline(plan: Plan) -> list[str]:
         + f" · exit code {plan.exit_code}",
         "",
     ]
+    touched = sorted({a.connector for a in plan.actions if a.touched})
+    if plan.options.touched is not None:
+        lines += [f"This change touches: {', '.join(_code(t) for t in touched) or 'no connector'}", ""]
     blocked = plan.blocked_actions
     if blocked:
         lines.append("### ⛔ Blocked")

@@ -23,6 +23,7 @@ KIND_STYLE = {
     ActionKind.NOOP: "dim",
 }
 MAX_CHANGES_SHOWN = 12
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
 
 
 def plan_summary_line(plan: Plan) -> str:
@@ -39,7 +40,13 @@ def _what(action: Action) -> str:
         verb = "grant" if action.kind == ActionKind.CREATE else "revoke"
         return f"{verb} {action.role} to {action.principal}"
     if action.kind == ActionKind.UPDATE:
-        return f"{len(action.changes)} field(s) changed"
+        breaking = f", {len(action.breaking)} breaking" if action.breaking else ""
+        return f"{len(action.changes)} field(s) changed{breaking}"
+    if action.kind == ActionKind.CREATE and action.body and not action.blocked:
+        props = action.body.get("properties") or {}
+        paths = (props.get("swagger") or {}).get("paths") or {}
+        count = sum(1 for item in paths.values() if isinstance(item, dict) for m in item if m in HTTP_METHODS)
+        return f"{props.get('displayName', action.name)}: {count} operation(s)"
     if action.kind in (ActionKind.DELETE, ActionKind.ORPHAN) and action.impact is not None:
         return f"{action.impact.connection_count} connection(s), {action.impact.logic_app_count} Logic App(s)"
     return ""

@@ -7,11 +7,13 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+import git
 import pytest
 from definitions_support import PETSTORE, connector_at
 
 from connectorops.definitions.resolve import canonical_json, resolve_definition
 from connectorops.errors import ConnectoropsError, DefinitionError, Severity, SpecError, ValidationFailed
+from connectorops.gitops.revisions import tree_at
 from connectorops.spec.loader import load_repository
 from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import FileSystemTree
@@ -244,3 +246,16 @@ def test_example_connectors_resolve(tmp_path: Path) -> None:
     assert d7.icon_png is not None and d7.icon_png.startswith(b"\x89PNG")
     for resolved in found.values():
         assert not [w for w in resolved.warnings if w.severity == Severity.ERROR]
+
+
+def test_a_git_revision_resolves_like_the_working_tree(tmp_path: Path) -> None:
+    spec = {"definition": {"openapi": "openapi.json"}, "icon": "icon.png"}
+    connector, tree = connector_at(tmp_path, spec, {"openapi.json": PETSTORE, "icon.png": b"\x89PNG\r\n\x1a\nrest"})
+    repo = git.Repo.init(tmp_path)
+    repo.index.add(["connectors/pets/openapi.json", "connectors/pets/icon.png", "connectors/pets/connector.yaml"])
+    repo.index.commit("pets")
+    (tmp_path / "connectors" / "pets" / "openapi.json").write_text("{}")  # the working tree moves on
+    at_commit = resolve_definition(connector, tree_at(tmp_path, "HEAD"), "local")
+    assert at_commit.operation_count == 2 and at_commit.icon_png == b"\x89PNG\r\n\x1a\nrest"
+    with pytest.raises(ValidationFailed):
+        resolve_definition(connector, tree, "local")  # the working tree's {} is not a document

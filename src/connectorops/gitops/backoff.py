@@ -7,7 +7,7 @@ for a cool-down; then one trial run (half-open) decides whether it closes again.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -35,7 +35,6 @@ class CircuitBreaker:
     failures: int = 0
     opened_until: float | None = None
     trips: int = 0  # times it opened since the last success
-    total_trips: int = field(default=0)
 
     def state(self, now: float) -> CircuitState:
         if self.opened_until is None:
@@ -55,6 +54,5 @@ class CircuitBreaker:
         half_open = self.opened_until is not None
         if half_open or self.failures >= self.threshold:
             self.trips += 1
-            self.total_trips += 1
             wait = min(self.max_cooldown, self.cooldown * 2 ** (self.trips - 1))
             self.opened_until = now + wait

@@ -21,10 +21,10 @@ from pydantic import ValidationError
 
 from connectorops import tags
 from connectorops.gitops.lease import is_lease_marker
+from connectorops.render import ADOPT_LABEL
+from connectorops.render import _service_url as derived_service_url
 from connectorops.spec.models import ARM_NAME_PATTERN, HEX_COLOR_PATTERN, SERVICE_IDENTITY_PROVIDERS, ConnectorDocument
 
-# Mirrors render.ADOPT_LABEL: the engine plans an `adopt` action for a same-name unmanaged customApi.
-ADOPT_LABEL = "connectorops/adopt"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DATA_PNG_PREFIX = "data:image/png;base64,"
 KNOWN_PROVIDERS = ("aad", "aadcertificate", "oauth2generic", *SERVICE_IDENTITY_PROVIDERS)
@@ -56,14 +56,6 @@ def env_var_prefix(name: str) -> str:
     """orders-api -> ORDERS_API: the prefix of the environment variables a connector's secrets come from."""
     upper = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper() or "CONNECTOR"
     return upper if not upper[0].isdigit() else f"C_{upper}"
-
-
-def _service_url(swagger: Mapping[str, Any]) -> str:
-    """What render uses when connector.yaml has no backend (kept in step with render._service_url)."""
-    schemes = swagger.get("schemes") or ["https"]
-    host = swagger.get("host") or ""
-    base = swagger.get("basePath") or ""
-    return f"{schemes[0]}://{host}{base}" if host else ""
 
 
 def _icon(icon_uri: str, notes: list[str]) -> tuple[str | None, bytes | None]:
@@ -194,7 +186,8 @@ def connector_from_custom_api(api: Mapping[str, Any], swagger: Mapping[str, Any]
     spec["definition"] = {"openapi": "openapi.json"}
     backend = props.get("backendService")
     service_url = str(backend.get("serviceUrl") or "") if isinstance(backend, Mapping) else ""
-    if service_url and service_url != _service_url(document):
+    # Without `backend:` render derives the URL from the swagger; only a different one needs saying.
+    if service_url and service_url != derived_service_url(document):
         spec["backend"] = {"serviceUrl": service_url}
     parameters = props.get("connectionParameters")
     known_parameters = parameters if isinstance(parameters, Mapping) else {}

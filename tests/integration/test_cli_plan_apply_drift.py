@@ -141,3 +141,17 @@ def test_killed_apply_resumes_without_duplicates(tmp_path: Path) -> None:
         names = sorted(a["name"] for a in gateway.list_custom_apis())
     assert names == ["c1", "c2", "c3", "c4", "c5", "c6"]
     assert cli(root, "plan")[0] == 0
+
+
+def test_broken_definition_is_an_error_never_a_deletion(tmp_path: Path) -> None:
+    root = make_repo(tmp_path, "orders", "billing")
+    assert cli(root, "apply", "--yes")[0] == 0
+    (root / "connectors" / "orders" / "openapi.json").write_text('{"swagger": "2.0", "info": ')
+    code, out, _ = cli(root, "plan", "--json")
+    data = json.loads(out)
+    assert code == 1 and [a["kind"] for a in data["actions"]] == ["noop"]  # billing only; orders not deleted
+    assert any("connectors/orders/openapi.json" in str(p["file"]) for p in data["problems"])
+    code, out, _ = cli(root, "drift")
+    assert code == 1 and "openapi.json" in out
+    code, _, err = cli(root, "apply", "--yes")
+    assert code == 1 and "nothing was applied" in err

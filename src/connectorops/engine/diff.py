@@ -47,7 +47,10 @@ class FieldChange:
 
 
 def _is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+    """None, "", [] and {} are all "not set"; so is an object whose members are all not set."""
+    if isinstance(value, dict):
+        return all(_is_empty(v) for v in value.values())
+    return value is None or value == "" or value == []
 
 
 def _key(segment: str) -> str:

@@ -8,6 +8,7 @@ or every managed connector in drift mode.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from connectorops.render import DesiredCustomApi
 
 CUSTOM_API_TYPE = "microsoft.web/customapis"
+DOWNLOAD_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,11 @@ def observe(
     # The controllers' lease marker (gitops/lease.py) is coordination state, not a connector.
     custom_apis = tuple(a for a in gateway.list_custom_apis() if not is_lease_marker(a))
     wanted = {d.name.lower(): d for d in desired}
+    needed = [api for api in custom_apis if _needs_swagger(api, wanted, drift)]
     swaggers: dict[str, dict[str, Any]] = {}
-    for api in custom_apis:
-        if _needs_swagger(api, wanted, drift):
-            document = gateway.download_swagger(api)
+    # Downloads are independent GETs: a few in parallel (the gateway is thread-safe).
+    with ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS) as pool:
+        for api, document in zip(needed, pool.map(gateway.download_swagger, needed), strict=True):
             if document is not None:
                 swaggers[str(api.get("name", "")).lower()] = document
     return ObservedState(

@@ -184,3 +184,14 @@ def test_touched_connectors_come_first_and_are_marked() -> None:
     gw = FakeGateway()
     plan = _plan(gw, desired_state(desired_api("alpha"), desired_api("zulu")), PlanOptions(touched=frozenset({"zulu"})))
     assert [(a.name, a.touched) for a in plan.actions] == [("zulu", True), ("alpha", False)]
+
+
+def test_update_keeps_tags_others_put_on_the_resource() -> None:
+    gw = FakeGateway()
+    api = desired_api()
+    gw.put_custom_api("orders", {**api.body, "tags": {**api.body["tags"], "cost-center": "42"}})
+    plan = _plan(gw, desired_state(desired_api(description="Changed.")))
+    (update,) = plan.actions
+    assert update.kind == ActionKind.UPDATE and update.body is not None
+    assert update.body["tags"]["cost-center"] == "42"
+    assert update.body["tags"][tags.FINGERPRINT] == update.desired_fingerprint

@@ -45,6 +45,7 @@ def connection_loss_guard(action: Action, options: PlanOptions) -> Action:
 
 
 def apply_guards(actions: list[Action], desired: DesiredState, options: PlanOptions) -> list[Action]:
+    """Connection loss per delete, then the plan-wide guards: empty desired state and max deletions."""
     guarded = [connection_loss_guard(action, options) for action in actions]
     deletes = [a for a in guarded if a.kind == ActionKind.DELETE and a.resource_type == CUSTOM_API]
     if deletes and not desired.custom_apis and not desired.declared and not options.allow_empty:

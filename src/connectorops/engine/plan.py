@@ -285,6 +285,18 @@ def _connector_of_scope(scope: str) -> str:
     return scope.rstrip("/").rsplit("/", 1)[-1]
 
 
+def _is_our_tag(key: str) -> bool:
+    return key == tags.MANAGED_BY or key.startswith("connectorops-")
+
+
+def _keeping_foreign_tags(body: dict[str, Any], found: dict[str, str]) -> dict[str, Any]:
+    """The PUT body with tags others put on the resource (Azure Policy, cost centres) kept: PUT replaces tags."""
+    foreign = {k: v for k, v in found.items() if not _is_our_tag(k)}
+    if not foreign:
+        return body
+    return {**body, "tags": {**foreign, **(body.get("tags") or {})}}
+
+
 def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Action]:
     actions: list[Action] = []
     env = desired.environment
@@ -310,6 +322,7 @@ def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Ac
             observed_fingerprint=found.get(tags.FINGERPRINT),
             observed_commit=found.get(tags.SOURCE_COMMIT),
             observed_deletion_policy=found.get(tags.DELETION_POLICY),
+            body=_keeping_foreign_tags(want.body, found),
         )
         impact = impact_of(str(have.get("id") or resource_id), observed.connections, observed.workflows)
         old_swagger = observed.swagger_of(want.name)
@@ -387,7 +400,7 @@ def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Ac
             "impact": impact_of(resource_id, observed.connections, observed.workflows),
         }
         if policy == "orphan":
-            kept = {k: v for k, v in found.items() if not k.startswith("connectorops") and k != tags.MANAGED_BY}
+            kept = {k: v for k, v in found.items() if not _is_our_tag(k)}
             actions.append(Action(kind=ActionKind.ORPHAN, body={"tags": kept}, **common))
         else:
             actions.append(Action(kind=ActionKind.DELETE, **common))
@@ -466,7 +479,8 @@ def make_plan(
     target: dict[str, str] | None = None,
 ) -> Plan:
     """Diff desired against observed, attach impact and breaking changes, then apply the guards."""
-    from connectorops.engine.guards import apply_guards
+    from connectorops.engine.guards import apply_guards  # guards build on this module's Action
+
 
     opts = options or PlanOptions()
     api_actions = _plan_custom_apis(desired, observed)

@@ -11,7 +11,8 @@ Schema (stable; fields are only ever added):
 - drift: {schemaVersion, environment, target, commit, exitCode, summary{drift,info,byKind}, problems[],
   items[{kind, severity, connector, resourceId, detail, changes[], principal, role, since}]}
 - apply: {schemaVersion, environment, planFingerprint, exitCode, summary{done,failed,notDone},
-  results[{key, kind, resourceType, name, connector, status, message, seconds}]}
+  results[{key, kind, resourceType, name, connector, status, message, seconds}],
+  plan{summary, fingerprint, blocked[{key, reasons[]}], errors[Problem]}}
 """
 
 from __future__ import annotations
@@ -40,5 +41,10 @@ def drift_json(report: DriftReport) -> str:
 def apply_json(report: ApplyReport, plan: Plan | None = None) -> str:
     data = report.to_dict()
     if plan is not None:
-        data["plan"] = {"summary": plan.counts(), "fingerprint": plan.fingerprint}
+        data["plan"] = {
+            "summary": plan.counts(),
+            "fingerprint": plan.fingerprint,
+            "blocked": [{"key": a.key, "reasons": list(a.reasons)} for a in plan.blocked_actions],
+            "errors": [p.to_dict() for p in plan.errors],
+        }
     return _dump(data)

@@ -125,10 +125,12 @@ def _headline(plan: Plan) -> list[str]:
                 f"Logic Apps using them: {apps}"
             )
         lines.append("")
-    errors = list(plan.problems)
-    if errors:
+    problems = sorted(plan.problems, key=lambda p: p.severity != "error")
+    if problems:
         lines.append("### Problems")
-        lines += [f"- **{p.severity}** {_cell(str(p))}" for p in errors]
+        lines += [f"- **{p.severity}** {_cell(str(p))}" for p in problems[:MAX_ADVISORY_SHOWN]]
+        if len(problems) > MAX_ADVISORY_SHOWN:
+            lines.append(f"- … {len(problems) - MAX_ADVISORY_SHOWN} more (`connectorops validate` lists all)")
         lines.append("")
     if plan.findings:
         lines.append("### Certification")

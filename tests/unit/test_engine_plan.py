@@ -195,3 +195,12 @@ def test_update_keeps_tags_others_put_on_the_resource() -> None:
     assert update.kind == ActionKind.UPDATE and update.body is not None
     assert update.body["tags"]["cost-center"] == "42"
     assert update.body["tags"][tags.FINGERPRINT] == update.desired_fingerprint
+
+
+def test_update_warns_when_the_deployed_swagger_cannot_be_read() -> None:
+    gw = FakeGateway()
+    _deploy(gw, desired_api())
+    gw.swaggers.clear()
+    (update,) = _plan(gw, desired_state(desired_api(description="Changed."))).actions
+    assert update.kind == ActionKind.UPDATE and update.breaking == ()
+    assert "breaking changes are unknown" in update.warnings[0]

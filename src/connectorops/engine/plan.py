@@ -90,7 +90,7 @@ class Action:
     observed_deletion_policy: str | None = None  # lifecycle.deletion recorded by the last apply
     source_path: str | None = None
     scope: str | None = None  # roleAssignment: the customApi id
-    principal: str | None = None  # roleAssignment: "name (Type, objectId)"
+    principal: str | None = None  # roleAssignment: "name (Type)", or "Type objectId" when the policy has no name
     role: str | None = None
     touched: bool = False
 
@@ -378,7 +378,14 @@ def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Ac
                 new_connection_parameters=new_params,
                 logic_apps={w.name: w.calls for w in impact.logic_apps},
             )
-        actions.append(Action(kind=ActionKind.UPDATE, changes=changes, impact=impact, breaking=breaking, **common))
+        warnings: tuple[str, ...] = ()
+        if old_swagger is None and found.get(tags.FINGERPRINT) != want.fingerprint:
+            warnings = ("the deployed swagger could not be read: its differences and breaking changes are unknown",)
+        actions.append(
+            Action(
+                kind=ActionKind.UPDATE, changes=changes, impact=impact, breaking=breaking, warnings=warnings, **common
+            )
+        )
     declared = desired.declared | {d.name.lower() for d in desired.custom_apis}
     for have in sorted(observed.managed_custom_apis(env), key=lambda c: str(c.get("name", "")).lower()):
         name = str(have.get("name", ""))

@@ -32,6 +32,7 @@ DONE = "done"
 FAILED = "failed"
 SKIPPED = "skipped"
 
+
 @dataclass(frozen=True)
 class ActionResult:
     key: str
@@ -54,6 +55,7 @@ class ActionResult:
             "message": self.message,
             "seconds": round(self.seconds, 3),
         }
+
 
 @dataclass(frozen=True)
 class ApplyReport:
@@ -87,10 +89,12 @@ class ApplyReport:
             "exitCode": self.exit_code,
         }
 
+
 class ApplyProgress(Protocol):
     def start(self, total: int) -> None: ...
 
     def advance(self, result: ActionResult) -> None: ...
+
 
 def phases(plan: Plan) -> list[list[Action]]:
     """The plan's changes grouped into the safe order; within a phase actions are independent."""
@@ -100,6 +104,7 @@ def phases(plan: Plan) -> list[list[Action]]:
     revokes = [a for a in changes if a.resource_type == ROLE_ASSIGNMENT and a.kind == ActionKind.DELETE]
     deletes = [a for a in changes if a.resource_type == CUSTOM_API and a.kind == ActionKind.DELETE]
     return [p for p in (first, grants, revokes, deletes) if p]
+
 
 def _prepared_bodies(plan: Plan, environ: Mapping[str, str] | None) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Every PUT body with its secrets filled in, resolved before the first write (fail early)."""
@@ -111,6 +116,7 @@ def _prepared_bodies(plan: Plan, environ: Mapping[str, str] | None) -> tuple[dic
             bodies[action.key] = body
             values += found
     return bodies, values
+
 
 def _execute(action: Action, body: dict[str, Any] | None, gateway: ArmGateway) -> str:
     if action.resource_type == ROLE_ASSIGNMENT:
@@ -139,6 +145,7 @@ def _execute(action: Action, body: dict[str, Any] | None, gateway: ArmGateway) -
         return "deleted" if existed else "already gone"
     raise AssertionError(f"no executor for {action.kind}")
 
+
 class _CrashHook:
     """See CRASH_AFTER_ENV."""
 
@@ -155,6 +162,7 @@ class _CrashHook:
             self.count += 1
             if self.count >= self.limit:
                 os._exit(137)
+
 
 def apply_plan(
     plan: Plan,
@@ -211,6 +219,7 @@ def apply_plan(
                     progress.advance(result)
         failed = any(r.status == FAILED for r in results)
     return ApplyReport(plan.environment, plan.fingerprint, tuple(results))
+
 
 def _skipped(action: Action) -> ActionResult:
     return ActionResult(

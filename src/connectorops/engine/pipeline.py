@@ -128,4 +128,3 @@ def touched_connectors(repo_root: Path, repo: Repository, base: str, head: str |
         raise _not_available("--base/--head", error) from None
     changed = revisions.changed_paths(repo_root, base, head)
     return frozenset(revisions.touched_connectors(repo.connectors, changed))
-

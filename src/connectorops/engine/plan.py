@@ -488,7 +488,6 @@ def make_plan(
     """Diff desired against observed, attach impact and breaking changes, then apply the guards."""
     from connectorops.engine.guards import apply_guards  # guards build on this module's Action
 
-
     opts = options or PlanOptions()
     api_actions = _plan_custom_apis(desired, observed)
     actions = api_actions + _plan_role_assignments(desired, observed, api_actions)

@@ -25,10 +25,28 @@ def test_missing_variable_names_connector_and_variable() -> None:
     assert "'orders'" in text and "ORDERS_SECRET" in text and "is not set" in text
 
 
-def test_key_vault_is_not_supported_yet() -> None:
-    ref = {"keyVault": {"vault": "kv", "secret": "s"}}
-    with pytest.raises(SecretError, match="not supported yet"):
-        inject_secrets(BODY, {POINTER: ref}, connector="orders", environ={})
+def test_key_vault_reference_is_read_through_the_reader() -> None:
+    ref = {"keyVault": {"vault": "kv-orders", "secret": "client-secret", "version": "v1"}}
+    calls: list[tuple[str, str, str | None]] = []
+
+    def reader(vault: str, secret: str, version: str | None) -> str:
+        calls.append((vault, secret, version))
+        return "from-the-vault"
+
+    filled, values = inject_secrets(BODY, {POINTER: ref}, connector="orders", environ={}, key_vault=reader)
+    assert filled["properties"]["connectionParameters"]["token"]["oAuthSettings"]["clientSecret"] == "from-the-vault"
+    assert calls == [("kv-orders", "client-secret", "v1")] and values == ["from-the-vault"]
+
+
+def test_unreadable_key_vault_secret_names_vault_and_secret() -> None:
+    def reader(vault: str, secret: str, version: str | None) -> str:
+        raise PermissionError("403 Forbidden")
+
+    ref = {"keyVault": {"vault": "kv-orders", "secret": "client-secret"}}
+    with pytest.raises(SecretError) as caught:
+        inject_secrets(BODY, {POINTER: ref}, connector="orders", environ={}, key_vault=reader)
+    text = str(caught.value)
+    assert "'orders'" in text and "'client-secret'" in text and "'kv-orders'" in text and "PermissionError" in text
 
 
 def test_scrub_and_strip_references() -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connectorops.engine.plan import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, Plan
-from connectorops.engine.secrets import inject_secrets, scrub
+from connectorops.engine.secrets import KeyVaultReader, inject_secrets, scrub
 from connectorops.errors import ConnectoropsError, PlanBlocked
 
 if TYPE_CHECKING:
@@ -106,13 +106,17 @@ def phases(plan: Plan) -> list[list[Action]]:
     return [p for p in (first, grants, revokes, deletes) if p]
 
 
-def _prepared_bodies(plan: Plan, environ: Mapping[str, str] | None) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def _prepared_bodies(
+    plan: Plan, environ: Mapping[str, str] | None, key_vault: KeyVaultReader | None
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Every PUT body with its secrets filled in, resolved before the first write (fail early)."""
     bodies: dict[str, dict[str, Any]] = {}
     values: list[str] = []
     for action in plan.actions:
         if action.is_change and action.body is not None:
-            body, found = inject_secrets(action.body, action.secret_refs, connector=action.connector, environ=environ)
+            body, found = inject_secrets(
+                action.body, action.secret_refs, connector=action.connector, environ=environ, key_vault=key_vault
+            )
             bodies[action.key] = body
             values += found
     return bodies, values
@@ -171,10 +175,12 @@ def apply_plan(
     secrets: Mapping[str, str] | None = None,
     progress: ApplyProgress | None = None,
     max_workers: int = MAX_WORKERS,
+    key_vault: KeyVaultReader | None = None,
 ) -> ApplyReport:
     """Run every change of `plan`. A failure stops later phases; the report says what was not done.
 
-    `secrets` is the environment to read {env: NAME} references from (default os.environ).
+    `secrets` is the environment to read {env: NAME} references from (default os.environ);
+    `key_vault` reads {keyVault: ...} references (default: Azure Key Vault via DefaultAzureCredential).
     """
     if plan.is_blocked:
         reasons = [f"{a.key}: {a.reasons[0] if a.reasons else 'blocked'}" for a in plan.blocked_actions]
@@ -183,7 +189,7 @@ def apply_plan(
             "the plan is blocked and cannot be applied: " + "; ".join(reasons[:10]),
             hint="fix the blocked items (see `connectorops plan`) and make a new plan",
         )
-    bodies, secret_values = _prepared_bodies(plan, secrets)
+    bodies, secret_values = _prepared_bodies(plan, secrets, key_vault)
     groups = phases(plan)
     if progress is not None:
         progress.start(sum(len(g) for g in groups))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from connectorops.errors import ConnectoropsError
@@ -30,8 +30,32 @@ def describe_ref(ref: Mapping[str, Any]) -> str:
     return "unknown secret reference"
 
 
+# (vault, secret, version) -> value; the default reads Azure Key Vault with DefaultAzureCredential.
+KeyVaultReader = Callable[[str, str, str | None], str]
+# Sovereign clouds use another DNS suffix (vault.usgovcloudapi.net, vault.azure.cn).
+KEYVAULT_SUFFIX_ENV = "CONNECTOROPS_KEYVAULT_DNS_SUFFIX"
+
+
+def read_key_vault_secret(vault: str, secret: str, version: str | None) -> str:
+    """One secret value from Azure Key Vault, as the identity DefaultAzureCredential finds."""
+    from azure.identity import DefaultAzureCredential
+    from azure.keyvault.secrets import SecretClient
+
+    suffix = os.environ.get(KEYVAULT_SUFFIX_ENV, "vault.azure.net")
+    client = SecretClient(vault_url=f"https://{vault}.{suffix}", credential=DefaultAzureCredential())
+    value = client.get_secret(secret, version).value
+    if value is None:
+        raise ValueError("the secret has no value")
+    return value
+
+
 def resolve_secret(
-    ref: Mapping[str, Any], *, connector: str, pointer: str, environ: Mapping[str, str] | None = None
+    ref: Mapping[str, Any],
+    *,
+    connector: str,
+    pointer: str,
+    environ: Mapping[str, str] | None = None,
+    key_vault: KeyVaultReader | None = None,
 ) -> str:
     env = os.environ if environ is None else environ
     if "env" in ref:
@@ -45,12 +69,20 @@ def resolve_secret(
                 hint=f"export {name}=... before `connectorops apply` (the value never leaves this process)",
             )
         return value
-    if "keyVault" in ref or "key_vault" in ref:
-        raise SecretError(
-            f"connector {connector!r}: Key Vault secret references are not supported yet by apply",
-            field=f"connectionParameters{pointer}",
-            hint="use {env: NAME} and let your pipeline read the secret from Key Vault into that variable",
-        )
+    vault_ref = ref.get("keyVault") or ref.get("key_vault")
+    if isinstance(vault_ref, Mapping):
+        vault, secret, version = str(vault_ref.get("vault")), str(vault_ref.get("secret")), vault_ref.get("version")
+        reader = key_vault or read_key_vault_secret
+        try:
+            return reader(vault, secret, str(version) if version else None)
+        except Exception as error:  # the SDK raises many types; the user needs one clear message
+            raise SecretError(
+                f"connector {connector!r}: cannot read Key Vault secret {secret!r} from vault {vault!r} "
+                f"({type(error).__name__})",
+                field=f"connectionParameters{pointer}",
+                hint="check that the vault and secret exist and that your identity may get secrets "
+                "(Key Vault Secrets User); or use {env: NAME}",
+            ) from None
     raise SecretError(f"connector {connector!r}: unknown secret reference at connectionParameters{pointer}")
 
 
@@ -65,6 +97,7 @@ def inject_secrets(
     *,
     connector: str,
     environ: Mapping[str, str] | None = None,
+    key_vault: KeyVaultReader | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """A copy of `body` with every referenced secret written under properties.connectionParameters.
 
@@ -76,7 +109,7 @@ def inject_secrets(
     values: list[str] = []
     params = filled.setdefault("properties", {}).setdefault("connectionParameters", {})
     for pointer, ref in sorted(secret_refs.items()):
-        value = resolve_secret(ref, connector=connector, pointer=pointer, environ=environ)
+        value = resolve_secret(ref, connector=connector, pointer=pointer, environ=environ, key_vault=key_vault)
         values.append(value)
         parts = _pointer_parts(pointer)
         if not parts:

@@ -155,3 +155,14 @@ def test_broken_definition_is_an_error_never_a_deletion(tmp_path: Path) -> None:
     assert code == 1 and "openapi.json" in out
     code, _, err = cli(root, "apply", "--yes")
     assert code == 1 and "nothing was applied" in err
+
+
+def test_spec_error_stops_before_any_request_and_names_file_and_line(tmp_path: Path) -> None:
+    root = make_repo(tmp_path, "orders")
+    path = root / "connectors" / "orders" / "connector.yaml"
+    path.write_text(path.read_text().replace("  lifecycle:", "  lifecylce:"))
+    for command in (["plan"], ["apply", "--yes"], ["drift"]):
+        code, out, err = cli(root, *command)
+        assert code == 1 and "connectors/orders/connector.yaml:" in err and "lifecylce" in err, (command, err)
+        assert "Traceback" not in out + err
+    assert not (root / ".connectorops" / "emulator.db").exists()  # no gateway was ever opened

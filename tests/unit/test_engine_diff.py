@@ -73,3 +73,17 @@ def test_our_tags_are_compared_but_commit_and_foreign_tags_are_not() -> None:
     assert [c.path for c in diff_custom_api(api.body, deployed, observed_swagger=None)] == [
         "tags.connectorops-deletion"
     ]
+
+
+def test_server_filled_oauth_fields_count_only_when_git_sets_them() -> None:
+    params = {"token": {"type": "oauthSetting", "oAuthSettings": {"identityProvider": "aad", "clientId": "app"}}}
+    api = desired_api()
+    api.body["properties"]["connectionParameters"] = params
+    deployed = _deployed(api.body)
+    settings = deployed["properties"]["connectionParameters"]["token"]["oAuthSettings"]
+    settings.update(redirectUrl="https://global.consent.azure-apim.net/redirect", properties={"IsFirstParty": "False"})
+    assert diff_custom_api(api.body, deployed, observed_swagger=None) == ()
+    settings["clientId"] = "someone-else"
+    assert [c.path for c in diff_custom_api(api.body, deployed, observed_swagger=None)] == [
+        "properties.connectionParameters.token.oAuthSettings.clientId"
+    ]

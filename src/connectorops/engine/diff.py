@@ -74,14 +74,30 @@ def diff_values(path: str, before: Any, after: Any, out: list[FieldChange]) -> N
         out.append(FieldChange(path, before, after))
 
 
-def _without_client_secrets(params: Any) -> Any:
-    """oAuthSettings.clientSecret is write-only in ARM; secret references are compared via the fingerprint."""
+# oAuthSettings fields ARM may fill in itself (the consent redirect URL, read-only properties):
+# compared only when git sets them.
+SERVER_OAUTH_FIELDS = frozenset({"redirectUrl", "properties"})
+
+
+def _comparable_parameters(params: Any, wanted: Any = None) -> Any:
+    """connectionParameters without what cannot be compared.
+
+    oAuthSettings.clientSecret is write-only in ARM (secret references are covered by the
+    fingerprint); server-filled oAuthSettings fields count only where `wanted` (git) sets them.
+    """
     if not isinstance(params, dict):
         return params
     cleaned: dict[str, Any] = {}
     for name, param in params.items():
         if isinstance(param, dict) and isinstance(param.get("oAuthSettings"), dict):
-            settings = {k: v for k, v in param["oAuthSettings"].items() if k != "clientSecret"}
+            want_param = wanted.get(name) if isinstance(wanted, dict) else None
+            want_settings = (want_param or {}).get("oAuthSettings") if isinstance(want_param, dict) else None
+            keep_server = set(want_settings) if isinstance(want_settings, dict) else set()
+            settings = {
+                k: v
+                for k, v in param["oAuthSettings"].items()
+                if k != "clientSecret" and (wanted is None or k not in SERVER_OAUTH_FIELDS or k in keep_server)
+            }
             param = {**param, "oAuthSettings": settings}
         cleaned[name] = param
     return cleaned
@@ -118,8 +134,10 @@ def diff_custom_api(
     have_swagger = have.pop("swagger", None) or observed_swagger
     if have.get("wsdlDefinition") in ({}, None):
         have.pop("wsdlDefinition", None)
-    want["connectionParameters"] = _without_client_secrets(want.get("connectionParameters"))
-    have["connectionParameters"] = _without_client_secrets(have.get("connectionParameters"))
+    have["connectionParameters"] = _comparable_parameters(
+        have.get("connectionParameters"), want.get("connectionParameters") or {}
+    )
+    want["connectionParameters"] = _comparable_parameters(want.get("connectionParameters"))
     diff_values("properties", have, want, changes)
     swagger_known = observed_swagger is not None or bool(observed.get("properties", {}).get("swagger"))
     # One C-speed comparison of the whole document first: walking a large equal swagger is slow.

@@ -146,20 +146,39 @@ def workflow_connection_ids(workflow: dict[str, Any]) -> list[str]:
 
 
 def impact_of(custom_api_id: str, connections: Iterable[dict[str, Any]], workflows: Iterable[dict[str, Any]]) -> Impact:
-    target = _norm(custom_api_id)
-    mine = sorted(
-        (c for c in connections if _norm(connection_api_id(c)) == target),
-        key=lambda c: str(c.get("name", "")),
-    )
-    by_id = {_norm(str(c.get("id", ""))): str(c.get("name", "")) for c in mine}
-    uses: list[LogicAppUse] = []
-    for workflow in workflows:
-        used = sorted({by_id[_norm(cid)] for cid in workflow_connection_ids(workflow) if _norm(cid) in by_id})
-        if used:
+    return ImpactIndex(connections, workflows).impact(custom_api_id)
+
+
+class ImpactIndex:
+    """Connections by connector and workflows by connection, built once per plan.
+
+    Looking each connector up in the whole lists would make planning quadratic in the size of
+    the resource group.
+    """
+
+    def __init__(self, connections: Iterable[dict[str, Any]], workflows: Iterable[dict[str, Any]]) -> None:
+        self._connections: dict[str, list[dict[str, Any]]] = {}
+        for connection in connections:
+            self._connections.setdefault(_norm(connection_api_id(connection)), []).append(connection)
+        self._workflows: dict[str, list[dict[str, Any]]] = {}
+        for workflow in workflows:
+            for connection_id in {_norm(cid) for cid in workflow_connection_ids(workflow)}:
+                self._workflows.setdefault(connection_id, []).append(workflow)
+
+    def impact(self, custom_api_id: str) -> Impact:
+        mine = sorted(self._connections.get(_norm(custom_api_id), []), key=lambda c: str(c.get("name", "")))
+        by_id = {_norm(str(c.get("id", ""))): str(c.get("name", "")) for c in mine}
+        candidates: dict[int, dict[str, Any]] = {}
+        for connection_id in by_id:
+            for workflow in self._workflows.get(connection_id, []):
+                candidates[id(workflow)] = workflow
+        uses: list[LogicAppUse] = []
+        for workflow in candidates.values():
+            used = sorted({by_id[_norm(cid)] for cid in workflow_connection_ids(workflow) if _norm(cid) in by_id})
             calls = workflow_calls(workflow, set(by_id))
             uses.append(LogicAppUse(str(workflow.get("name", "")), str(workflow.get("id", "")), tuple(used), calls))
-    uses.sort(key=lambda w: w.name)
-    return Impact(
-        connections=tuple(ConnectionImpact(str(c.get("name", "")), str(c.get("id", "")), _status(c)) for c in mine),
-        logic_apps=tuple(uses),
-    )
+        uses.sort(key=lambda w: w.name)
+        return Impact(
+            connections=tuple(ConnectionImpact(str(c.get("name", "")), str(c.get("id", "")), _status(c)) for c in mine),
+            logic_apps=tuple(uses),
+        )

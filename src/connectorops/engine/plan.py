@@ -16,7 +16,7 @@ from connectorops.engine.breaking import BreakingChange, breaking_changes
 from connectorops.engine.canonical import canonical_json, sha256_hex
 from connectorops.engine.desired import DesiredState
 from connectorops.engine.diff import FieldChange, diff_custom_api
-from connectorops.engine.impact import Impact, impact_of
+from connectorops.engine.impact import Impact, ImpactIndex
 from connectorops.engine.observe import ObservedState, belongs_to, resource_tags
 from connectorops.errors import Problem, Severity
 from connectorops.policy.role_assignments import DesiredRoleAssignment, ObservedAssignment
@@ -299,6 +299,7 @@ def _keeping_foreign_tags(body: dict[str, Any], found: dict[str, str]) -> dict[s
 
 def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Action]:
     actions: list[Action] = []
+    impacts = ImpactIndex(observed.connections, observed.workflows)
     env = desired.environment
     for want in sorted(desired.custom_apis, key=lambda d: d.name.lower()):
         have = observed.custom_api(want.name)
@@ -324,7 +325,7 @@ def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Ac
             observed_deletion_policy=found.get(tags.DELETION_POLICY),
             body=_keeping_foreign_tags(want.body, found),
         )
-        impact = impact_of(str(have.get("id") or resource_id), observed.connections, observed.workflows)
+        impact = impacts.impact(str(have.get("id") or resource_id))
         old_swagger = observed.swagger_of(want.name)
         changes = diff_custom_api(want.body, have, observed_swagger=old_swagger)
         if not tags.is_managed(found):
@@ -404,7 +405,7 @@ def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Ac
             "observed_commit": found.get(tags.SOURCE_COMMIT),
             "observed_deletion_policy": policy,
             "source_path": found.get(tags.SOURCE_PATH),
-            "impact": impact_of(resource_id, observed.connections, observed.workflows),
+            "impact": impacts.impact(resource_id),
         }
         if policy == "orphan":
             kept = {k: v for k, v in found.items() if not _is_our_tag(k)}

@@ -126,13 +126,13 @@ def test_no_secret_value_in_any_output(tmp_path: Path, monkeypatch: pytest.Monke
 def test_killed_apply_resumes_without_duplicates(tmp_path: Path) -> None:
     root = make_repo(tmp_path, "c1", "c2", "c3", "c4", "c5", "c6")
     command = [sys.executable, "-m", "connectorops.cli", "--repo", str(root), "apply", "--yes"]
-    env = {**os.environ, "CONNECTOROPS_TEST_CRASH_AFTER": "2"}
+    env = {**os.environ, "CONNECTOROPS_TEST_CRASH_AFTER": "1"}
     crashed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert crashed.returncode == 137, crashed.stderr
     config = load_repository(FileSystemTree(root)).config
     with open_gateway(root, config, "local") as gateway:
         partial = [a["name"] for a in gateway.list_custom_apis()]
-    assert 2 <= len(partial) < 6
+    assert 1 <= len(partial) < 6  # killed after the first finished action, others may have been in flight
     env.pop("CONNECTOROPS_TEST_CRASH_AFTER")
     resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr

@@ -106,13 +106,18 @@ def plan(
     json: JsonOption = False,
     markdown: MarkdownOption = False,
     allow_connection_loss: Annotated[
-        list[str] | None, typer.Option("--allow-connection-loss", help="Allow deleting NAME although it has connections.")
+        list[str] | None,
+        typer.Option("--allow-connection-loss", help="Allow deleting NAME although it has connections."),
     ] = None,
-    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Allow a desired state with no connectors.")] = False,
+    allow_empty: Annotated[
+        bool, typer.Option("--allow-empty", help="Allow a desired state with no connectors.")
+    ] = False,
     max_deletions: Annotated[int, typer.Option("--max-deletions", help="Refuse plans deleting more than N.")] = 3,
     at: Annotated[str | None, typer.Option("--at", help="Desired state at this git revision.")] = None,
     base: Annotated[str | None, typer.Option("--base", help="PR base revision: mark what the change touches.")] = None,
-    head: Annotated[str | None, typer.Option("--head", help="PR head revision (default: --at or the working tree).")] = None,
+    head: Annotated[
+        str | None, typer.Option("--head", help="PR head revision (default: --at or the working tree).")
+    ] = None,
 ) -> None:
     """Diff desired (git) against actual (Azure); exit 0 no changes, 2 changes, 1 error or blocked."""
     _dispatch(

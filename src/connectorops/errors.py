@@ -7,7 +7,7 @@ once at the edge (the CLI) and never contain secret values.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 

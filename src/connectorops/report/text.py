@@ -123,9 +123,8 @@ def _render_action_details(action: Action, console: Console) -> None:
         lines.append(f"  impact: {action.impact.connection_count} connection(s): {conns}")
         if action.impact.logic_apps:
             lines.append(f"  impact: Logic Apps using them: {', '.join(w.name for w in action.impact.logic_apps)}")
-    if action.observed_commit and action.is_change:
-        lines.append(f"  deployed from commit {action.observed_commit[:12]}")
-    if lines and action.observed_commit:
+    # Once per action: for every change, and for a noop that has something else to say.
+    if action.observed_commit and (action.is_change or lines):
         lines.append(f"  deployed from commit {action.observed_commit[:12]}")
     if lines:
         console.print(f"{action.kind} {action.resource_type} {action.name}:", highlight=False, markup=False)

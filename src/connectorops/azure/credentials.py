@@ -6,6 +6,7 @@ Token values are never part of a repr, message or log line.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any, Literal
@@ -73,6 +74,11 @@ def build_credential(kind: Literal["default", "token-env"]) -> TokenCredential:
     if kind == "token-env":
         return EnvironmentTokenCredential()
     from azure.identity import DefaultAzureCredential  # imported late: slow, and unused for local runs
+
+    # Without any logging configured, Python's last-resort handler prints azure-identity's
+    # multi-line "failed to retrieve a token" warning to stderr ahead of our own error; the
+    # gateway reports the failure once, as an AuthenticationError. Configured logging still sees it.
+    logging.getLogger("azure.identity").addHandler(logging.NullHandler())
 
     # Interactive browser login never fits a CLI run in CI; everything else (env, workload identity,
     # managed identity, az CLI, azd, PowerShell) is tried in DefaultAzureCredential's order.

@@ -17,14 +17,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.core.rest import HttpRequest, HttpResponse
 
 from connectorops.azure import builders
 from connectorops.azure.arm_errors import gateway_error
+from connectorops.azure.credentials import TOKEN_ENV_VAR
 from connectorops.azure.pipeline import CounterSink, RetrySettings, build_arm_client, build_download_client
 from connectorops.azure.retry import is_operation_in_progress, is_principal_not_found, with_retries
-from connectorops.errors import GatewayError
+from connectorops.errors import AuthenticationError, GatewayError
 
 CUSTOM_APIS_API_VERSION = "2016-06-01"
 CONNECTIONS_API_VERSION = "2016-06-01"
@@ -384,6 +390,15 @@ def _read_capped(chunks: Iterator[bytes], limit: int, action: str) -> bytes:
 
 def _transport_error(action: str, error: AzureError) -> GatewayError:
     """Connection-level failures after the transport's retries; the message names no secret."""
+    if isinstance(error, ClientAuthenticationError):
+        # azure-identity's message lists every credential it tried over many lines; the first says it all.
+        lines = (error.message or "").strip().splitlines()
+        reason = lines[0] if lines else type(error).__name__
+        return AuthenticationError(
+            f"{action}: no Azure credential could get a token ({reason})",
+            hint="sign in (`az login`, or AZURE_CLIENT_ID/AZURE_TENANT_ID with a federated token or secret in CI), "
+            f"or set `credential: token-env` in connectorops.yaml and export {TOKEN_ENV_VAR}",
+        )
     if isinstance(error, ServiceRequestError | ServiceResponseError):
         kind = "could not reach ARM" if isinstance(error, ServiceRequestError) else "the connection to ARM failed"
         hint = "check network access to the ARM endpoint and its certificate (caBundle)"

@@ -19,7 +19,7 @@ from connectorops.engine.apply import ActionResult, ApplyReport, apply_plan
 from connectorops.engine.observe import observe
 from connectorops.engine.pipeline import connect, load_inputs, plan_environment, target_of
 from connectorops.engine.plan import Plan
-from connectorops.engine.planfile import check_not_stale, load_plan
+from connectorops.engine.planfile import check_environment, check_not_stale, load_plan
 from connectorops.errors import PlanError
 from connectorops.report.json import apply_json
 from connectorops.report.text import plan_summary_line, render_apply
@@ -81,6 +81,8 @@ def run(
 ) -> int:
     if plan_file is not None:
         saved = load_plan(plan_file)
+        # A plan for another environment is refused before any credential or request is used.
+        check_environment(saved, ctx.environment or saved.environment)
         inputs = load_inputs(ctx.repo, ctx.environment or saved.environment)
         with connect(inputs) as gateway:
             observed = observe(gateway)

@@ -37,10 +37,11 @@ def load_plan(path: Path) -> Plan:
         )
     try:
         plan = Plan.from_dict(data)
-    except (KeyError, ValueError, TypeError) as error:
-        raise PlanError(f"malformed plan file: {error}", file=str(path)) from None
-    recorded = data.get("fingerprint")
-    if recorded and recorded != plan.fingerprint:
+    except (KeyError, ValueError, TypeError, AttributeError, OverflowError) as error:
+        # AttributeError: a hand-edited file with a list or string where an object belongs.
+        raise PlanError(f"malformed plan file: {type(error).__name__}: {error}", file=str(path)) from None
+    # A missing fingerprint counts as edited: without it nothing shows the file is what `plan` wrote.
+    if data.get("fingerprint") != plan.fingerprint:
         raise PlanError(
             "the plan file was edited after it was made (fingerprint mismatch)",
             file=str(path),
@@ -75,13 +76,18 @@ def stale_reasons(plan: Plan, observed: ObservedState) -> list[str]:
     return reasons
 
 
-def check_not_stale(plan: Plan, observed: ObservedState, *, environment: str, target: dict[str, str]) -> None:
-    """Raise StalePlanError naming what changed, or PlanError for a plan made for another target."""
+def check_environment(plan: Plan, environment: str) -> None:
+    """PlanError for a plan made for another environment (checked before connecting anywhere)."""
     if plan.environment != environment:
         raise PlanError(
             f"the plan was made for environment {plan.environment!r}, not {environment!r}",
             hint=f"run `connectorops -e {plan.environment} apply --plan ...`",
         )
+
+
+def check_not_stale(plan: Plan, observed: ObservedState, *, environment: str, target: dict[str, str]) -> None:
+    """Raise StalePlanError naming what changed, or PlanError for a plan made for another target."""
+    check_environment(plan, environment)
     for key in ("subscriptionId", "resourceGroup"):
         if plan.target.get(key) and target.get(key) and plan.target[key].lower() != target[key].lower():
             raise PlanError(f"the plan was made for {key} {plan.target[key]!r}, the target is {target[key]!r}")

@@ -1,0 +1,123 @@
+"""Acceptance regressions found by using the product like a platform team would (QA round 2).
+
+Each test pins a defect that once showed a traceback, a confusing error or a request too early.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import ClientAuthenticationError
+from typer.testing import CliRunner
+
+from connectorops.azure.gateway import ArmGateway, ArmTarget
+from connectorops.cli import app
+from connectorops.engine.plan import Plan
+from connectorops.engine.planfile import load_plan, save_plan
+from connectorops.errors import AuthenticationError, PlanError
+
+AZURE_ENV = (
+    "default: local\n"
+    "environments:\n"
+    "  local: {target: local}\n"
+    "  dev:\n"
+    "    target: azure\n"
+    "    subscriptionId: 00000000-0000-0000-0000-000000000000\n"
+    "    resourceGroup: rg-dev\n"
+    "    location: westeurope\n"
+    "    armEndpoint: https://127.0.0.1:9\n"
+    "    credential: token-env\n"
+)
+
+
+class _NoCredential:
+    """What DefaultAzureCredential does on a machine with no login: a long multi-line error."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        raise ClientAuthenticationError(
+            "DefaultAzureCredential failed to retrieve a token from the included credentials.\n"
+            "Attempted credentials:\n\tEnvironmentCredential: unavailable\n\tAzureCliCredential: not found"
+        )
+
+
+def _plan(environment: str = "local") -> Plan:
+    return Plan(environment=environment, target={"subscriptionId": "s", "resourceGroup": "rg"})
+
+
+def test_missing_azure_login_is_an_authentication_error_with_what_to_do() -> None:
+    target = ArmTarget(
+        base_url="https://127.0.0.1:9",  # never reached: the token is asked for first
+        subscription_id="00000000-0000-0000-0000-000000000000",
+        resource_group="rg",
+        location="westeurope",
+        credential=_NoCredential(),
+    )
+    with ArmGateway(target) as gateway, pytest.raises(AuthenticationError) as caught:
+        gateway.list_custom_apis()
+    message = str(caught.value)
+    assert "no Azure credential could get a token" in message
+    assert "az login" in message and "token-env" in message and "CONNECTOROPS_ARM_TOKEN" in message
+    assert "Attempted credentials" not in message  # one line, not azure-identity's whole list
+
+
+def test_default_credential_warnings_do_not_reach_stderr_without_logging_configured() -> None:
+    script = (
+        "import logging\n"
+        "from connectorops.azure.credentials import build_credential\n"
+        "build_credential('default')\n"
+        "logging.getLogger('azure.identity._credentials.chained').warning('DefaultAzureCredential failed')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "DefaultAzureCredential failed" not in result.stderr
+
+
+def test_plan_file_for_another_environment_is_refused_before_any_request(tmp_path: Path) -> None:
+    (tmp_path / "connectorops.yaml").write_text(AZURE_ENV)
+    (tmp_path / "connectors").mkdir()
+    plan_file = tmp_path / "plan.json"
+    save_plan(_plan("local"), plan_file)
+    result = CliRunner().invoke(
+        app, ["--repo", str(tmp_path), "-e", "dev", "apply", "--plan", str(plan_file), "--yes"], env={}
+    )
+    assert result.exit_code == 1
+    # Before the fix the token-env credential (unset here) or the unreachable endpoint failed first.
+    assert "the plan was made for environment 'local', not 'dev'" in result.stderr
+    assert "CONNECTOROPS_ARM_TOKEN" not in result.stderr and "could not reach" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [(("actions",), "x"), (("actions",), 3), (("actions", 0), None), (("actions", 0), [1]), (("options",), [])],
+)
+def test_hand_edited_plan_with_wrong_shapes_is_a_plan_error(tmp_path: Path, path: tuple[Any, ...], value: Any) -> None:
+    plan_file = tmp_path / "plan.json"
+    save_plan(_plan(), plan_file)
+    data = json.loads(plan_file.read_text())
+    data["actions"] = [{"kind": "noop"}]
+    holder: Any = data
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = value
+    plan_file.write_text(json.dumps(data))
+    with pytest.raises(PlanError, match="malformed plan file|edited"):
+        load_plan(plan_file)
+
+
+def test_plan_file_without_fingerprint_counts_as_edited(tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.json"
+    save_plan(_plan(), plan_file)
+    data = json.loads(plan_file.read_text())
+    del data["fingerprint"]
+    plan_file.write_text(json.dumps(data))
+    with pytest.raises(PlanError, match="edited after it was made"):
+        load_plan(plan_file)
+    data["fingerprint"] = _plan().fingerprint
+    plan_file.write_text(json.dumps(data))
+    assert load_plan(plan_file) == _plan()

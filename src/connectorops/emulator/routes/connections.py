@@ -9,25 +9,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from connectorops.emulator.paths import ArmPath, check_resource_name, resource_group_id
-from connectorops.emulator.protocol import (
-    ArmError,
-    ArmRequest,
-    ArmResponse,
-    list_page,
-    new_etag,
-    now_iso,
-    page_size,
-    require_api_version,
-    skip_token,
-)
+from connectorops.emulator.paths import ArmPath, resource_group_id
+from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, new_etag, now_iso, require_api_version
 from connectorops.emulator.routes.context import (
     RouteContext,
     check_tags,
+    existing,
+    list_response,
     method_not_allowed,
-    not_found,
     object_field,
+    reject_action,
     require_resource_group,
+    resource_id_in,
+    retagged,
 )
 
 RESOURCE_TYPE = "Microsoft.Web/connections"
@@ -45,22 +39,15 @@ WRITE_ONLY = ("parameterValues", "parameterValueSet")
 def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
     require_api_version(request, RESOURCE_TYPE, API_VERSIONS)
     resource_group = require_resource_group(path)
-    if path.action is not None:
-        raise ArmError(404, "NotFound", f"The emulator does not implement the '{path.action}' action on connections.")
+    reject_action(path, "connections")
     parent = resource_group_id(path.subscription, resource_group)
     if path.name is None:
         if request.method != "GET":
             raise method_not_allowed(request.method, "the connections collection")
-        limit = page_size(request, ctx.page_size)
-        rows = ctx.store.list_page(RESOURCE_TYPE, parent, after=skip_token(request), limit=limit + 1)
-        return ArmResponse(200, list_page(request, rows, limit, lambda r: r.body))
-    check_resource_name(path.name, RESOURCE_TYPE)
-    resource_id = f"{parent}/providers/{RESOURCE_TYPE}/{path.name}"
+        return list_response(ctx, request, RESOURCE_TYPE, parent)
+    resource_id = resource_id_in(path, resource_group, RESOURCE_TYPE)
     if request.method == "GET":
-        stored = ctx.store.get(resource_id)
-        if stored is None:
-            raise not_found(RESOURCE_TYPE, path.name, resource_group)
-        return ArmResponse(200, stored.body)
+        return ArmResponse(200, existing(ctx, resource_id, RESOURCE_TYPE, path.name, resource_group).body)
     if request.method == "PUT":
         return _put(ctx, request, path.name, parent, resource_id)
     if request.method == "PATCH":
@@ -150,9 +137,6 @@ def _patch(ctx: RouteContext, request: ArmRequest, name: str, resource_group: st
     """Connections_Update: "Updates a connection's tags"."""
     tags = check_tags(request.json_body())
     with ctx.store.transaction():
-        current = ctx.store.get(resource_id)
-        if current is None:
-            raise not_found(RESOURCE_TYPE, name, resource_group)
-        updated = dict(current.body, tags=tags, etag=new_etag())
-        ctx.store.put(resource_id, RESOURCE_TYPE, current.parent, updated, ref=current.ref)
+        current = existing(ctx, resource_id, RESOURCE_TYPE, name, resource_group)
+        updated = retagged(ctx, current, tags, new_etag())
     return ArmResponse(200, updated)

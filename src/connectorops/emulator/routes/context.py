@@ -1,17 +1,18 @@
 """What every route handler gets: the store, paging size, default location and swagger URL signing,
-plus the small checks and ARM errors the handlers share."""
+plus the checks, ARM errors and CRUD steps (list a page, read, re-tag) the handlers share."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from connectorops.emulator.paths import ArmPath
-from connectorops.emulator.protocol import ArmError
-from connectorops.emulator.store import EmulatorStore
+from connectorops.emulator.paths import ArmPath, check_resource_name, resource_group_id
+from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, list_page, page_size, skip_token
+from connectorops.emulator.store import EmulatorStore, StoredResource
 
 SWAGGER_ROUTE = "/emulator/apiDefinitions"
 
@@ -36,6 +37,53 @@ def require_resource_group(path: ArmPath) -> str:
     if path.resource_group is None:
         raise ArmError(404, "NotFound", f"'{path.namespace}/{path.type_name}' lives in a resource group.")
     return path.resource_group
+
+
+def reject_action(path: ArmPath, resource_types: str) -> None:
+    """The emulator serves no POST actions (listKeys, ...) on these resource types."""
+    if path.action is not None:
+        raise ArmError(
+            404, "NotFound", f"The emulator does not implement the '{path.action}' action on {resource_types}."
+        )
+
+
+def resource_id_in(path: ArmPath, resource_group: str, resource_type: str) -> str:
+    """The id of the named resource in `resource_group`; an invalid name is ARM's 400."""
+    assert path.name is not None
+    check_resource_name(path.name, resource_type)
+    return f"{resource_group_id(path.subscription, resource_group)}/providers/{resource_type}/{path.name}"
+
+
+def _as_stored(row: StoredResource) -> dict[str, Any]:
+    return row.body
+
+
+def list_response(
+    ctx: RouteContext,
+    request: ArmRequest,
+    resource_type: str,
+    scope: str,
+    shape: Callable[[StoredResource], dict[str, Any]] = _as_stored,
+) -> ArmResponse:
+    """One page of `resource_type` under `scope`, with a nextLink when more follow."""
+    limit = page_size(request, ctx.page_size)
+    rows = ctx.store.list_page(resource_type, scope, after=skip_token(request), limit=limit + 1)
+    return ArmResponse(200, list_page(request, rows, limit, shape))
+
+
+def existing(ctx: RouteContext, resource_id: str, resource_type: str, name: str, resource_group: str) -> StoredResource:
+    """The stored resource, or ARM's ResourceNotFound."""
+    stored = ctx.store.get(resource_id)
+    if stored is None:
+        raise not_found(resource_type, name, resource_group)
+    return stored
+
+
+def retagged(ctx: RouteContext, current: StoredResource, tags: dict[str, str], etag: str) -> dict[str, Any]:
+    """PATCH of tags (the only field ARM's *_Update takes): store and return the re-tagged body."""
+    updated = dict(current.body, tags=tags, etag=etag)
+    ctx.store.put(current.key, current.rtype, current.parent, updated, ref=current.ref, extra=current.extra)
+    return updated
 
 
 def method_not_allowed(method: str, what: str) -> ArmError:

@@ -8,25 +8,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectorops.emulator.paths import ArmPath, check_resource_name, resource_group_id
+from connectorops.emulator.paths import ArmPath, resource_group_id
 from connectorops.emulator.protocol import (
     ArmError,
     ArmRequest,
     ArmResponse,
     check_preconditions,
-    list_page,
     new_etag,
-    page_size,
     require_api_version,
-    skip_token,
 )
 from connectorops.emulator.routes.context import (
     RouteContext,
     check_tags,
+    existing,
+    list_response,
     method_not_allowed,
-    not_found,
     object_field,
+    reject_action,
     require_resource_group,
+    resource_id_in,
+    retagged,
 )
 from connectorops.emulator.store import StoredResource
 
@@ -51,19 +52,15 @@ PARAMETER_TYPES = (
 
 def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
     require_api_version(request, RESOURCE_TYPE, API_VERSIONS)
-    if path.action is not None:
-        raise ArmError(404, "NotFound", f"The emulator does not implement the '{path.action}' action on customApis.")
+    reject_action(path, "customApis")
     if path.name is None:
         if request.method != "GET":
             raise method_not_allowed(request.method, "the customApis collection")
         return _list(ctx, request, path)
     resource_group = require_resource_group(path)
-    check_resource_name(path.name, RESOURCE_TYPE)
-    resource_id = f"{resource_group_id(path.subscription, resource_group)}/providers/{RESOURCE_TYPE}/{path.name}"
+    resource_id = resource_id_in(path, resource_group, RESOURCE_TYPE)
     if request.method == "GET":
-        stored = ctx.store.get(resource_id)
-        if stored is None:
-            raise not_found(RESOURCE_TYPE, path.name, resource_group)
+        stored = existing(ctx, resource_id, RESOURCE_TYPE, path.name, resource_group)
         return ArmResponse(200, render(ctx, request.base_url, stored), {"ETag": stored.body["etag"]})
     if request.method == "PUT":
         return _put(ctx, request, path, resource_id)
@@ -96,9 +93,7 @@ def _list(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
         scope = path.scope  # the subscription
     else:
         raise ArmError(404, "NotFound", "customApis are listed per subscription or resource group.")
-    limit = page_size(request, ctx.page_size)
-    rows = ctx.store.list_page(RESOURCE_TYPE, scope, after=skip_token(request), limit=limit + 1)
-    return ArmResponse(200, list_page(request, rows, limit, lambda r: render(ctx, request.base_url, r)))
+    return list_response(ctx, request, RESOURCE_TYPE, scope, lambda r: render(ctx, request.base_url, r))
 
 
 def _write_only_removed(parameters: dict[str, Any]) -> dict[str, Any]:
@@ -188,14 +183,9 @@ def _patch(ctx: RouteContext, request: ArmRequest, path: ArmPath, resource_id: s
     body = request.json_body()
     tags = check_tags(body)
     with ctx.store.transaction():
-        current = ctx.store.get(resource_id)
-        if current is None:
-            raise not_found(RESOURCE_TYPE, path.name, path.resource_group)
+        current = existing(ctx, resource_id, RESOURCE_TYPE, path.name, path.resource_group)
         check_preconditions(request, current.body.get("etag"), True)
-        updated = dict(current.body)
-        updated["tags"] = tags
-        updated["etag"] = new_etag()
-        ctx.store.put(resource_id, RESOURCE_TYPE, current.parent, updated, extra=current.extra)
+        updated = retagged(ctx, current, tags, new_etag())
         stored = ctx.store.get(resource_id)
     assert stored is not None
     return ArmResponse(200, render(ctx, request.base_url, stored), {"ETag": updated["etag"]})

@@ -9,25 +9,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from connectorops.emulator.paths import ArmPath, check_resource_name, resource_group_id
-from connectorops.emulator.protocol import (
-    ArmError,
-    ArmRequest,
-    ArmResponse,
-    list_page,
-    new_etag,
-    now_iso,
-    page_size,
-    require_api_version,
-    skip_token,
-)
+from connectorops.emulator.paths import ArmPath, resource_group_id
+from connectorops.emulator.protocol import ArmRequest, ArmResponse, new_etag, now_iso, require_api_version
 from connectorops.emulator.routes.context import (
     RouteContext,
     check_tags,
+    existing,
+    list_response,
     method_not_allowed,
-    not_found,
     object_field,
+    reject_action,
     require_resource_group,
+    resource_id_in,
 )
 
 RESOURCE_TYPE = "Microsoft.Logic/workflows"
@@ -37,26 +30,18 @@ SERVER_COMPUTED = ("provisioningState", "createdTime", "changedTime", "version",
 
 def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
     require_api_version(request, RESOURCE_TYPE, API_VERSIONS)
-    if path.action is not None:
-        raise ArmError(404, "NotFound", f"The emulator does not implement the '{path.action}' action on workflows.")
+    reject_action(path, "workflows")
     if path.name is None:
         if request.method != "GET":
             raise method_not_allowed(request.method, "the workflows collection")
         scope = resource_group_id(path.subscription, path.resource_group) if path.resource_group else path.scope
-        limit = page_size(request, ctx.page_size)
-        rows = ctx.store.list_page(RESOURCE_TYPE, scope, after=skip_token(request), limit=limit + 1)
-        return ArmResponse(200, list_page(request, rows, limit, lambda r: r.body))
+        return list_response(ctx, request, RESOURCE_TYPE, scope)
     resource_group = require_resource_group(path)
-    check_resource_name(path.name, RESOURCE_TYPE)
-    parent = resource_group_id(path.subscription, resource_group)
-    resource_id = f"{parent}/providers/{RESOURCE_TYPE}/{path.name}"
+    resource_id = resource_id_in(path, resource_group, RESOURCE_TYPE)
     if request.method == "GET":
-        stored = ctx.store.get(resource_id)
-        if stored is None:
-            raise not_found(RESOURCE_TYPE, path.name, resource_group)
-        return ArmResponse(200, stored.body)
+        return ArmResponse(200, existing(ctx, resource_id, RESOURCE_TYPE, path.name, resource_group).body)
     if request.method == "PUT":
-        return _put(ctx, request, path.name, parent, resource_id)
+        return _put(ctx, request, path.name, resource_group_id(path.subscription, resource_group), resource_id)
     if request.method == "DELETE":
         return ArmResponse(200 if ctx.store.delete(resource_id) else 204)
     raise method_not_allowed(request.method, "a workflow")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from abc import ABC, abstractmethod
 from typing import Any, Literal
 
 from azure.core.credentials import AccessToken, TokenCredential
@@ -20,42 +21,45 @@ TOKEN_ENV_VAR = "CONNECTOROPS_ARM_TOKEN"  # noqa: S105 - the variable name, not 
 _STATIC_LIFETIME = 3600
 
 
-class StaticTokenCredential:
+class _BearerTokenCredential(ABC):
+    """A TokenCredential whose token comes from somewhere other than an identity provider."""
+
+    @abstractmethod
+    def _token(self) -> str: ...
+
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        return AccessToken(self._token(), int(time.time()) + _STATIC_LIFETIME)
+
+
+class StaticTokenCredential(_BearerTokenCredential):
     """A fixed bearer token (the local emulator's): a TokenCredential without any identity provider."""
 
     def __init__(self, token: str) -> None:
         if not token:
             raise AuthenticationError("empty bearer token", hint="start the emulator or set a token")
-        self._token = token
+        self._value = token
 
-    def get_token(
-        self,
-        *scopes: str,
-        claims: str | None = None,
-        tenant_id: str | None = None,
-        enable_cae: bool = False,
-        **kwargs: Any,
-    ) -> AccessToken:
-        return AccessToken(self._token, int(time.time()) + _STATIC_LIFETIME)
+    def _token(self) -> str:
+        return self._value
 
     def __repr__(self) -> str:
         return "StaticTokenCredential(<redacted>)"
 
 
-class EnvironmentTokenCredential:
+class EnvironmentTokenCredential(_BearerTokenCredential):
     """The bearer token in $CONNECTOROPS_ARM_TOKEN, read at each use (CI can rotate it between runs)."""
 
     def __init__(self, variable: str = TOKEN_ENV_VAR) -> None:
         self.variable = variable
 
-    def get_token(
-        self,
-        *scopes: str,
-        claims: str | None = None,
-        tenant_id: str | None = None,
-        enable_cae: bool = False,
-        **kwargs: Any,
-    ) -> AccessToken:
+    def _token(self) -> str:
         token = os.environ.get(self.variable, "").strip()
         if not token:
             raise AuthenticationError(
@@ -63,7 +67,7 @@ class EnvironmentTokenCredential:
                 hint=f"export {self.variable}=<bearer token>, e.g. from `az account get-access-token` "
                 "or the `token` field printed by `connectorops emulator serve`",
             )
-        return AccessToken(token, int(time.time()) + _STATIC_LIFETIME)
+        return token
 
     def __repr__(self) -> str:
         return f"EnvironmentTokenCredential(variable={self.variable!r})"

@@ -7,7 +7,7 @@ rejected (extra="forbid") so typos surface as errors, not silently ignored setti
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -102,22 +102,7 @@ def _refuse_literal_secret(value: object) -> object:
 # --- auth ----------------------------------------------------------------------------------
 
 # Service-specific OAuth identity providers offered by the custom connector wizard.
-SERVICE_IDENTITY_PROVIDERS = (
-    "github",
-    "dropbox",
-    "facebook",
-    "google",
-    "instagram",
-    "linkedin",
-    "microsoftaccount",
-    "salesforce",
-    "slack",
-    "twitter",
-)
-IdentityProvider = Literal[
-    "aad",
-    "aadcertificate",
-    "oauth2generic",
+ServiceIdentityProvider = Literal[
     "github",
     "dropbox",
     "facebook",
@@ -129,6 +114,8 @@ IdentityProvider = Literal[
     "slack",
     "twitter",
 ]
+SERVICE_IDENTITY_PROVIDERS: tuple[str, ...] = get_args(ServiceIdentityProvider)
+IdentityProvider = Literal["aad", "aadcertificate", "oauth2generic", ServiceIdentityProvider]
 
 
 class NoAuth(StrictModel):

@@ -20,7 +20,9 @@ from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.cli import app
 from connectorops.engine.plan import Plan
 from connectorops.engine.planfile import load_plan, save_plan
-from connectorops.errors import AuthenticationError, PlanError
+from connectorops.errors import AuthenticationError, PlanError, Severity
+from connectorops.spec.loader import load_repository
+from connectorops.spec.source import FileSystemTree
 
 AZURE_ENV = (
     "default: local\n"
@@ -121,3 +123,20 @@ def test_plan_file_without_fingerprint_counts_as_edited(tmp_path: Path) -> None:
     data["fingerprint"] = _plan().fingerprint
     plan_file.write_text(json.dumps(data))
     assert load_plan(plan_file) == _plan()
+
+
+@pytest.mark.parametrize("misnamed", ["connector.yml", "Connector.yaml"])
+def test_misnamed_connector_file_is_an_error_so_its_live_connector_is_not_deleted(
+    tmp_path: Path, misnamed: str
+) -> None:
+    folder = tmp_path / "connectors" / "orders"
+    folder.mkdir(parents=True)
+    (folder / misnamed).write_text("apiVersion: connectorops/v1\nkind: Connector\nmetadata: {name: orders}\n")
+    (tmp_path / "connectors" / "notes").mkdir()  # a folder without any connector file stays a warning
+    (tmp_path / "connectors" / "notes" / "README.md").write_text("drafts\n")
+    repo = load_repository(FileSystemTree(tmp_path))
+    errors = [p for p in repo.problems if p.severity == Severity.ERROR]
+    assert [(p.file, p.code) for p in errors] == [(f"connectors/orders/{misnamed}", "spec.misnamed_connector_yaml")]
+    assert "rename it to connectors/orders/connector.yaml" in str(errors[0])
+    warnings = [p for p in repo.problems if p.severity == Severity.WARNING]
+    assert [p.code for p in warnings] == ["spec.no_connector_yaml"]

@@ -139,6 +139,16 @@ def _find_connector_files(tree: SourceTree, problems: list[Problem]) -> list[str
             files.append(path)
         elif CONNECTOR_FILE in tree.list_dir(folder):
             problems.append(_unreachable(path))
+        elif misnamed := _misnamed_connector_files(tree.list_dir(folder)):
+            # An error, not the warning below: ignoring the folder would plan deleting its live connector.
+            problems.append(
+                Problem(
+                    f"{folder}/{misnamed[0]} is not read: the file must be named exactly {CONNECTOR_FILE}",
+                    file=f"{folder}/{misnamed[0]}",
+                    hint=f"rename it to {folder}/{CONNECTOR_FILE}",
+                    code="spec.misnamed_connector_yaml",
+                )
+            )
         else:
             problems.append(
                 Problem(
@@ -150,6 +160,11 @@ def _find_connector_files(tree: SourceTree, problems: list[Problem]) -> list[str
                 )
             )
     return files
+
+
+def _misnamed_connector_files(entries: list[str]) -> list[str]:
+    """connector.yml, Connector.yaml, ...: a connector file under a name the loader does not read."""
+    return sorted(e for e in entries if e.lower() in ("connector.yml", CONNECTOR_FILE) and e != CONNECTOR_FILE)
 
 
 def _unreachable(path: str) -> Problem:

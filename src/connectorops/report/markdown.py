@@ -54,8 +54,8 @@ def _connector_section(actions: list[Action]) -> str:
         if not action.is_change and not action.blocked:
             continue
         if action.resource_type == ROLE_ASSIGNMENT:
-            verb = "grant" if action.kind == ActionKind.CREATE else "revoke"
-            lines.append(f"- **{verb}** role {_code(str(action.role))} to {_code(str(action.principal))}")
+            verb, preposition = ("grant", "to") if action.kind == ActionKind.CREATE else ("revoke", "from")
+            lines.append(f"- **{verb}** role {_code(str(action.role))} {preposition} {_code(str(action.principal))}")
         else:
             lines.append(f"- **{action.kind}** customApi {_code(action.name)}")
         for reason in action.reasons:

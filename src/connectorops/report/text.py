@@ -37,8 +37,8 @@ def plan_summary_line(plan: Plan) -> str:
 
 def _what(action: Action) -> str:
     if action.resource_type == ROLE_ASSIGNMENT:
-        verb = "grant" if action.kind == ActionKind.CREATE else "revoke"
-        return f"{verb} {action.role} to {action.principal}"
+        verb, preposition = ("grant", "to") if action.kind == ActionKind.CREATE else ("revoke", "from")
+        return f"{verb} {action.role} {preposition} {action.principal}"
     if action.kind == ActionKind.UPDATE:
         breaking = f", {len(action.breaking)} breaking" if action.breaking else ""
         return f"{len(action.changes)} field(s) changed{breaking}"

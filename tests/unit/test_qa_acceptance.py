@@ -14,11 +14,14 @@ from typing import Any
 import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
+from engine_support import FakeGateway, desired_api, desired_state
 from typer.testing import CliRunner
 
 from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.cli import app
-from connectorops.engine.plan import Plan
+from connectorops.engine.apply import EXIT_INTERRUPTED, apply_plan
+from connectorops.engine.observe import observe
+from connectorops.engine.plan import Plan, make_plan
 from connectorops.engine.planfile import load_plan, save_plan
 from connectorops.errors import AuthenticationError, PlanError, Severity
 from connectorops.spec.loader import load_repository
@@ -140,3 +143,24 @@ def test_misnamed_connector_file_is_an_error_so_its_live_connector_is_not_delete
     assert "rename it to connectors/orders/connector.yaml" in str(errors[0])
     warnings = [p for p in repo.problems if p.severity == Severity.WARNING]
     assert [p.code for p in warnings] == ["spec.no_connector_yaml"]
+
+
+class _CtrlCGateway(FakeGateway):
+    """Ctrl-C arrives while the third customApi is being written (one worker: a fixed order)."""
+
+    def put_custom_api(self, name: str, body: dict[str, Any], *, if_match: str | None = None) -> dict[str, Any]:
+        if len(self.sent_bodies) == 2:
+            raise KeyboardInterrupt
+        return super().put_custom_api(name, body, if_match=if_match)
+
+
+def test_ctrl_c_mid_apply_reports_what_was_done_and_what_was_not() -> None:
+    gw = _CtrlCGateway()
+    desired = desired_state(*(desired_api(f"c{i}") for i in range(5)))
+    plan = make_plan(desired, observe(gw))  # type: ignore[arg-type]
+    report = apply_plan(plan, gw, max_workers=1)  # type: ignore[arg-type]
+    assert report.interrupted and report.exit_code == EXIT_INTERRUPTED
+    assert [r.name for r in report.done] == ["c0", "c1"] == sorted(gw.custom_apis)
+    assert [(r.name, r.status) for r in report.not_done] == [(f"c{i}", "skipped") for i in (2, 3, 4)]
+    assert all("interrupted" in r.message for r in report.not_done)
+    assert report.to_dict()["interrupted"] is True

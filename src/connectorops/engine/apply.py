@@ -31,6 +31,7 @@ CRASH_AFTER_ENV = "CONNECTOROPS_TEST_CRASH_AFTER"
 DONE = "done"
 FAILED = "failed"
 SKIPPED = "skipped"
+EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT, as the CLI uses
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class ApplyReport:
     environment: str
     plan_fingerprint: str
     results: tuple[ActionResult, ...] = ()
+    interrupted: bool = False  # Ctrl-C: actions in flight finished, nothing new was started
 
     @property
     def done(self) -> list[ActionResult]:
@@ -77,6 +79,8 @@ class ApplyReport:
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
         return 1 if self.not_done else 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,6 +91,7 @@ class ApplyReport:
             "summary": {"done": len(self.done), "failed": len(self.failed), "notDone": len(self.not_done)},
             "results": [r.to_dict() for r in self.results],
             "exitCode": self.exit_code,
+            "interrupted": self.interrupted,
         }
 
 
@@ -214,21 +219,30 @@ def apply_plan(
         return result
 
     failed = False
-    for group in groups:
-        if failed:
-            results += [_skipped(a) for a in group]
-            continue
-        with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-            for result in pool.map(run, group):
-                results.append(result)
-                if progress is not None:
-                    progress.advance(result)
-        failed = any(r.status == FAILED for r in results)
+    try:
+        for group in groups:
+            if failed:
+                results += [_skipped(a) for a in group]
+                continue
+            # Leaving the pool after Ctrl-C cancels what has not started and waits for what is in flight.
+            with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+                for result in pool.map(run, group):
+                    results.append(result)
+                    if progress is not None:
+                        progress.advance(result)
+            failed = any(r.status == FAILED for r in results)
+    except KeyboardInterrupt:
+        # Say what was done and what was not, so the operator knows a re-run finishes the job.
+        seen = {r.key for r in results}
+        results += [_skipped(a, _INTERRUPTED) for group in groups for a in group if a.key not in seen]
+        return ApplyReport(plan.environment, plan.fingerprint, tuple(results), interrupted=True)
     return ApplyReport(plan.environment, plan.fingerprint, tuple(results))
 
 
-def _skipped(action: Action) -> ActionResult:
+_INTERRUPTED = "interrupted (Ctrl-C): not started, or finished without a recorded result; plan again to see"
+
+
+def _skipped(action: Action, message: str = "not attempted: an earlier step failed") -> ActionResult:
     return ActionResult(
-        action.key, str(action.kind), action.resource_type, action.name, action.connector, SKIPPED,
-        "not attempted: an earlier step failed",
+        action.key, str(action.kind), action.resource_type, action.name, action.connector, SKIPPED, message,
     )  # fmt: skip

@@ -170,7 +170,15 @@ def render_apply(report: ApplyReport, console: Console) -> None:
                       short(result.message, 200))  # fmt: skip
     if table.row_count:
         console.print(table)
-    if report.not_done:
+    if report.interrupted:
+        console.print(
+            f"Apply interrupted: {len(report.done)} done, {len(report.failed)} failed, "
+            f"{len(report.not_done) - len(report.failed)} not done. Run `connectorops apply` again to finish: "
+            "what is done is not repeated.",
+            highlight=False,
+            markup=False,
+        )
+    elif report.not_done:
         console.print(
             f"Apply incomplete: {len(report.done)} done, {len(report.failed)} failed, "
             f"{len(report.not_done) - len(report.failed)} not attempted. Run `connectorops apply` again after "

@@ -91,6 +91,20 @@ def _pointer_parts(pointer: str) -> list[str]:
     return [p.replace("~1", "/").replace("~0", "~") for p in parts]
 
 
+def set_at_pointer(params: dict[str, Any], pointer: str, value: Any) -> None:
+    """Write `value` at the JSON pointer inside connectionParameters, creating objects on the way."""
+    parts = _pointer_parts(pointer)
+    if not parts:
+        return
+    node: Any = params
+    for part in parts[:-1]:
+        if not isinstance(node, dict):
+            return
+        node = node.setdefault(part, {})
+    if isinstance(node, dict):
+        node[parts[-1]] = value
+
+
 def inject_secrets(
     body: dict[str, Any],
     secret_refs: Mapping[str, Mapping[str, Any]],
@@ -111,16 +125,7 @@ def inject_secrets(
     for pointer, ref in sorted(secret_refs.items()):
         value = resolve_secret(ref, connector=connector, pointer=pointer, environ=environ, key_vault=key_vault)
         values.append(value)
-        parts = _pointer_parts(pointer)
-        if not parts:
-            continue
-        node: Any = params
-        for part in parts[:-1]:
-            if not isinstance(node, dict):
-                break
-            node = node.setdefault(part, {})
-        if isinstance(node, dict):
-            node[parts[-1]] = value
+        set_at_pointer(params, pointer, value)
     return filled, values
 
 
@@ -132,10 +137,15 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def is_secret_ref(value: Any) -> bool:
+    """An {env: ...} / {keyVault: ...} reference object (a pointer to a secret, not a secret)."""
+    return isinstance(value, dict) and set(value) in ({"env"}, {"keyVault"}, {"key_vault"})
+
+
 def without_secret_refs(value: Any) -> Any:
     """Strip {env: ...}/{keyVault: ...} reference objects from a connectionParameters map (for diffs)."""
     if isinstance(value, dict):
-        if set(value) in ({"env"}, {"keyVault"}, {"key_vault"}):
+        if is_secret_ref(value):
             return None
         return {k: without_secret_refs(v) for k, v in value.items() if without_secret_refs(v) is not None}
     if isinstance(value, list):

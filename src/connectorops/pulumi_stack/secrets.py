@@ -1,7 +1,7 @@
 """Secret references in a rendered customApi become Pulumi secrets, never plain inputs.
 
-The engine's body holds no secret values; here each `{env: NAME}` reference is read from the
-environment and written back at its pointer as `pulumi.Output.secret(value)`.
+The engine's body holds no secret values; here each reference is resolved as `apply` resolves it
+(engine/secrets.py) and written back at its pointer as `pulumi.Output.secret(value)`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,8 @@ from typing import Any
 
 import pulumi
 
-from connectorops.engine.secrets import resolve_secret
+from connectorops.engine.secrets import resolve_secret, set_at_pointer
 from connectorops.render import DesiredCustomApi
-
-
-def _pointer_parts(pointer: str) -> list[str]:
-    parts = pointer.strip("/").split("/") if pointer.strip("/") else []
-    return [p.replace("~1", "/").replace("~0", "~") for p in parts]
 
 
 def properties_with_secrets(api: DesiredCustomApi, environ: Mapping[str, str]) -> dict[str, Any]:
@@ -29,11 +24,5 @@ def properties_with_secrets(api: DesiredCustomApi, environ: Mapping[str, str]) -
     params = properties.setdefault("connectionParameters", {})
     for pointer, ref in sorted(api.secret_refs.items()):
         value = resolve_secret(ref, connector=api.name, pointer=pointer, environ=environ)
-        parts = _pointer_parts(pointer)
-        if not parts:
-            continue
-        node: Any = params
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = pulumi.Output.secret(value)
+        set_at_pointer(params, pointer, pulumi.Output.secret(value))
     return properties

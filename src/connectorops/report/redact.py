@@ -10,20 +10,17 @@ import json
 import re
 from typing import Any
 
-REDACTED = "***"
+from connectorops.engine.secrets import REDACTED, is_secret_ref
+
 _SECRET_KEY = re.compile(r"(secret|password|passwd|token|apikey|api_key|connectionkey|credential)", re.IGNORECASE)
 # Keys that name where or how a secret is used, not the secret itself (tokenUrl, passwordLabel, ...).
 _NOT_SECRET_KEY = re.compile(r"(url|uri|label|type|name|provider|id)$", re.IGNORECASE)
 
 
-def _is_reference(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) in ({"env"}, {"keyVault"}, {"key_vault"})
-
-
 def redact(value: Any, *, key: str = "") -> Any:
     """A copy with the values of secret-looking keys replaced (references are kept: they are not secrets)."""
     if isinstance(value, dict):
-        if _is_reference(value):
+        if is_secret_ref(value):
             return value
         return {k: redact(v, key=str(k)) for k, v in value.items()}
     if isinstance(value, list):

@@ -44,17 +44,31 @@ def connection_loss_guard(action: Action, options: PlanOptions) -> Action:
     )
 
 
+def refuses_empty_desired(deletions: int, *, declares_any: bool, allow_empty: bool) -> bool:
+    """Git declares no connector while managed ones would go: a broken checkout looks exactly like this.
+
+    The plan-wide rule of `connectorops plan` and of the Pulumi program (pulumi_stack/guards.py).
+    """
+    return deletions > 0 and not declares_any and not allow_empty
+
+
+def exceeds_max_deletions(deletions: int, max_deletions: int) -> bool:
+    """More connector deletions in one run than the operator allows (--max-deletions, maxDeletions)."""
+    return deletions > max_deletions
+
+
 def apply_guards(actions: list[Action], desired: DesiredState, options: PlanOptions) -> list[Action]:
     """Connection loss per delete, then the plan-wide guards: empty desired state and max deletions."""
     guarded = [connection_loss_guard(action, options) for action in actions]
     deletes = [a for a in guarded if a.kind == ActionKind.DELETE and a.resource_type == CUSTOM_API]
-    if deletes and not desired.custom_apis and not desired.declared and not options.allow_empty:
+    declares_any = bool(desired.custom_apis or desired.declared)
+    if refuses_empty_desired(len(deletes), declares_any=declares_any, allow_empty=options.allow_empty):
         reason = (
             "git declares no connectors for this environment while managed connectors exist; "
             "refusing to delete everything (pass --allow-empty if that is really intended)"
         )
         guarded = [_block(a, reason) if a in deletes else a for a in guarded]
-    if len(deletes) > options.max_deletions:
+    if exceeds_max_deletions(len(deletes), options.max_deletions):
         reason = (
             f"the plan deletes {len(deletes)} connectors, more than --max-deletions {options.max_deletions}; "
             "raise the limit if intended"

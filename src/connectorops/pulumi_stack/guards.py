@@ -1,4 +1,4 @@
-"""Mass-deletion guards for `pulumi up`, the same ones `connectorops plan` applies.
+"""Mass-deletion guards for `pulumi up`: the rules of `connectorops plan` (engine/guards.py), raised as errors.
 
 Pulumi deletes whatever the program stops declaring; CrossGuard cannot see deletions. So before
 declaring anything the program compares git with the managed customApis in Azure and refuses an
@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from connectorops import tags
+from connectorops.engine.guards import exceeds_max_deletions, refuses_empty_desired
 from connectorops.errors import PlanBlocked
 
 
@@ -33,12 +34,12 @@ def check_deletions(
     """The managed connectors git no longer declares; raises PlanBlocked when a guard refuses them."""
     wanted = {name.lower() for name in declared}
     deleting = sorted(name for name in managed if name.lower() not in wanted)
-    if deleting and not wanted and not allow_empty:
+    if refuses_empty_desired(len(deleting), declares_any=bool(wanted), allow_empty=allow_empty):
         raise PlanBlocked(
             f"git declares no connectors while {len(deleting)} managed connector(s) exist; refusing to delete them all",
             hint="set `pulumi config set connectorops:allowEmpty true` if that is really intended",
         )
-    if len(deleting) > max_deletions:
+    if exceeds_max_deletions(len(deleting), max_deletions):
         raise PlanBlocked(
             f"this update would delete {len(deleting)} connectors ({', '.join(deleting)}), "
             f"more than connectorops:maxDeletions {max_deletions}",

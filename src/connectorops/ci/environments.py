@@ -12,13 +12,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
-from connectorops.errors import SpecError
+from connectorops.errors import Problem, Severity, SpecError
+from connectorops.spec.loader import CONFIG_FILE, load_document
 from connectorops.spec.models import AzureEnvironment, ProjectConfig
-
-CONFIG_FILE = "connectorops.yaml"
+from connectorops.spec.source import FileSystemTree
 
 
 @dataclass(frozen=True)
@@ -31,22 +28,24 @@ class CiEnvironment:
 
 
 def read_project_config(repo_root: Path) -> ProjectConfig:
-    """connectorops.yaml as the model; mistakes become a SpecError naming the file and field."""
-    path = repo_root / CONFIG_FILE
-    try:
-        data = yaml.safe_load(path.read_bytes()) or {}
-    except FileNotFoundError:
-        raise SpecError(f"{CONFIG_FILE} not found in {repo_root}", file=CONFIG_FILE) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise SpecError(f"not valid YAML: {getattr(error, 'problem', error)}", file=CONFIG_FILE, line=line) from None
-    try:
-        return ProjectConfig.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise SpecError(first["msg"], file=CONFIG_FILE, field=field, hint="run `connectorops validate`") from None
+    """connectorops.yaml as the model (read as `validate` reads it); the first error becomes a SpecError."""
+    tree = FileSystemTree(repo_root)
+    if not tree.exists(CONFIG_FILE):
+        raise SpecError(f"{CONFIG_FILE} not found in {repo_root}", file=CONFIG_FILE)
+    config, _, problems = load_document(tree, CONFIG_FILE, ProjectConfig)
+    errors = [p for p in problems if p.severity == Severity.ERROR]
+    if config is None or errors:
+        first = errors[0] if errors else Problem(f"{CONFIG_FILE} cannot be read", file=CONFIG_FILE)
+        raise SpecError(
+            first.message,
+            file=first.file,
+            line=first.line,
+            column=first.column,
+            field=first.field,
+            hint=first.hint or "run `connectorops validate`",
+            code=first.code,
+        )
+    return config
 
 
 def ci_environments(config: ProjectConfig, *, mode: str | None = None) -> list[CiEnvironment]:

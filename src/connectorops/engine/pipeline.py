@@ -16,6 +16,7 @@ from connectorops.engine.desired import DesiredState, build_desired_state
 from connectorops.engine.observe import ObservedState, observe
 from connectorops.engine.plan import Plan, PlanOptions, make_plan
 from connectorops.errors import PlanError, ValidationFailed
+from connectorops.spec.loader import load_repository, select_environment
 from connectorops.spec.repository import Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
 
@@ -51,11 +52,8 @@ def source_tree(repo_root: Path, rev: str | None) -> tuple[SourceTree, str | Non
     return tree, str(getattr(tree, "sha", rev))
 
 
-def load_inputs(repo_root: Path, environment: str | None, *, rev: str | None = None) -> Inputs:
-    """Load and validate the repository; spec errors stop here, before any request to ARM."""
-    from connectorops.spec.loader import load_repository, select_environment
-
-    tree, commit = source_tree(repo_root, rev)
+def inputs_from_tree(repo_root: Path, tree: SourceTree, environment: str | None, commit: str | None) -> Inputs:
+    """Load and validate the repository in `tree`; spec errors stop here, before any request to ARM."""
     repo = load_repository(tree)
     if repo.errors:
         raise ValidationFailed(repo.problems, summary=f"the repository ({tree.label}) has errors")
@@ -63,12 +61,16 @@ def load_inputs(repo_root: Path, environment: str | None, *, rev: str | None = N
     return Inputs(repo_root=repo_root, repo=repo, environment=name, commit=commit)
 
 
+def load_inputs(repo_root: Path, environment: str | None, *, rev: str | None = None) -> Inputs:
+    """The working tree or a git revision of `repo_root`, loaded and validated."""
+    tree, commit = source_tree(repo_root, rev)
+    return inputs_from_tree(repo_root, tree, environment, commit)
+
+
 def directory_entries(repo: Repository) -> list[tuple[str, str, str]]:
     """Principals from policies/sharing.yaml, to seed the local emulator's directory."""
-    try:
-        from connectorops.policy.sharing import load_sharing_policy
-    except ImportError:
-        return []
+    from connectorops.policy.sharing import load_sharing_policy
+
     policy, _ = load_sharing_policy(repo.tree)
     return list(policy.directory_entries()) if policy is not None else []
 
@@ -76,10 +78,8 @@ def directory_entries(repo: Repository) -> list[tuple[str, str, str]]:
 @contextmanager
 def connect(inputs: Inputs) -> Iterator[ArmGateway]:
     """A gateway on the environment's target (the embedded emulator for `target: local`)."""
-    try:
-        from connectorops.azure.connect import open_gateway
-    except ImportError as error:
-        raise _not_available("the ARM gateway", error) from None
+    from connectorops.azure.connect import open_gateway
+
     with open_gateway(
         inputs.repo_root, inputs.repo.config, inputs.environment, principals=directory_entries(inputs.repo)
     ) as gateway:

@@ -17,13 +17,12 @@ from typing import Any
 from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.drift import DriftReport, detect_drift
-from connectorops.engine.pipeline import Inputs, connect, plan_environment, target_of
+from connectorops.engine.pipeline import Inputs, connect, inputs_from_tree, plan_environment, target_of
 from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.errors import ConnectoropsError, GatewayError, Problem, ValidationFailed
 from connectorops.gitops.lease import Lease
 from connectorops.gitops.revisions import GitTree
 from connectorops.gitops.status import ReconcileOutcome
-from connectorops.spec.loader import load_repository, select_environment
 
 WRITE_METHODS = frozenset(
     {
@@ -140,11 +139,8 @@ class EngineReconciler:
 
     def reconcile(self, tree: GitTree, *, apply: bool, should_stop: Callable[[], bool]) -> ReconcileOutcome:
         started = time.time()
-        repo = load_repository(tree)
-        if repo.errors:
-            raise ValidationFailed(repo.problems, summary=f"the repository ({tree.label}) has errors")
-        environment, _ = select_environment(repo, self.environment)
-        inputs = Inputs(repo_root=self.local_root, repo=repo, environment=environment, commit=tree.sha)
+        inputs = inputs_from_tree(self.local_root, tree, self.environment, tree.sha)
+        environment = inputs.environment
         try:
             gateway, lease = self._connect(inputs)
             desired, observed, plan = plan_environment(inputs, gateway, PlanOptions(), drift=True)

@@ -23,7 +23,6 @@ Problem.to_dict(): {severity, code, file, line, column, field, message, hint}.
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,10 @@ from rich.table import Table
 from rich.text import Text
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
+from connectorops.definitions.resolve import resolve_definition
 from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
+from connectorops.policy.certification import load_certification_policy
+from connectorops.policy.sharing import check_sharing, load_sharing_policy
 from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
 from connectorops.spec.models import LocalEnvironment
 from connectorops.spec.repository import LoadedConnector, Repository
@@ -160,20 +162,9 @@ def _describe(check: ConnectorCheck, connector: LoadedConnector, environment: st
 def _resolve(
     check: ConnectorCheck, connector: LoadedConnector, tree: SourceTree, environment: str, cache_dir: Path
 ) -> list[Problem]:
-    """Resolve the definition (contract B); its problems, and operations/auth into `check`."""
+    """Resolve the definition; its problems, and operations/auth into `check`."""
     try:
-        resolve = importlib.import_module("connectorops.definitions.resolve")
-    except ImportError:
-        return [
-            Problem(
-                "definition not checked: connectorops.definitions.resolve is not available",
-                severity=Severity.WARNING,
-                file=connector.path,
-                field="spec.definition",
-            )
-        ]
-    try:
-        resolved = resolve.resolve_definition(connector, tree, environment, cache_dir=cache_dir)
+        resolved = resolve_definition(connector, tree, environment, cache_dir=cache_dir)
     except ConnectoropsError as error:
         return [_with_file(p, connector.path) for p in error.problems]
     check.operations = resolved.operation_count
@@ -183,17 +174,11 @@ def _resolve(
 
 
 def _sharing_problems(repo: Repository, environment: str) -> list[Problem]:
-    """policies/sharing.yaml and every connector's sharing requests (contract D)."""
-    try:
-        sharing = importlib.import_module("connectorops.policy.sharing")
-    except ImportError:
-        return []
-    policy, problems = sharing.load_sharing_policy(repo.tree)
+    """policies/sharing.yaml and every connector's sharing requests."""
+    policy, problems = load_sharing_policy(repo.tree)
     for connector in repo.connectors:
-        problems.extend(sharing.check_sharing(connector, environment, policy, tree=repo.tree))
+        problems.extend(check_sharing(connector, environment, policy, tree=repo.tree))
     # policies/certification.yaml too: a misspelt rule id would otherwise be ignored silently
-    from connectorops.policy.certification import load_certification_policy
-
     problems.extend(load_certification_policy(repo.tree)[1])
     return list(problems)
 

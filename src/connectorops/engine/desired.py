@@ -6,7 +6,6 @@ planning is a pure function of (desired, observed).
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,15 +53,6 @@ def custom_api_scope(subscription_id: str, resource_group: str, name: str) -> st
     return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Web/customApis/{name}"
 
 
-def _certification() -> Any:
-    """policy.certification (contract D), or None while that package is not installed."""
-    try:
-        module = importlib.import_module("connectorops.policy.certification")
-    except ImportError:
-        return None
-    return module if hasattr(module, "certify_connector") else None
-
-
 def build_desired_state(
     repo: Repository,
     environment: str,
@@ -74,16 +64,14 @@ def build_desired_state(
 ) -> DesiredState:
     """Resolve, certify, check sharing and render every connector; collect every problem."""
     from connectorops.definitions.resolve import resolve_definition
+    from connectorops.policy.certification import certify_connector, load_certification_policy
     from connectorops.policy.sharing import check_sharing, desired_role_assignments, load_sharing_policy
 
     subscription_id, resource_group, location = gateway_ids
     problems: list[Problem] = list(repo.problems)
     sharing_policy, sharing_problems = load_sharing_policy(repo.tree)
-    certification = _certification()
-    cert_policy = None
-    if certification is not None:
-        cert_policy, cert_problems = certification.load_certification_policy(repo.tree)
-        problems += cert_problems
+    cert_policy, cert_problems = load_certification_policy(repo.tree)
+    problems += cert_problems
     problems += sharing_problems
     apis: list[DesiredCustomApi] = []
     grants: list[DesiredRoleAssignment] = []
@@ -97,9 +85,8 @@ def build_desired_state(
             problems += error.problems
             continue
         problems += list(resolved.warnings)
-        if certification is not None:
-            for finding in certification.certify_connector(connector, resolved, environment, cert_policy):
-                findings.append({**finding.to_dict(), "connector": connector.name})
+        for finding in certify_connector(connector, resolved, environment, cert_policy):
+            findings.append({**finding.to_dict(), "connector": connector.name})
         violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree)
         problems += violations
         apis.append(render_custom_api(connector, resolved, environment, location=location, commit=commit))

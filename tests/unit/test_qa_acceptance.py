@@ -15,6 +15,7 @@ import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
 from engine_support import FakeGateway, desired_api, desired_state
+from rich.console import Console
 from typer.testing import CliRunner
 
 from connectorops.azure.gateway import ArmGateway, ArmTarget
@@ -24,6 +25,7 @@ from connectorops.engine.observe import observe
 from connectorops.engine.plan import Plan, make_plan
 from connectorops.engine.planfile import load_plan, save_plan
 from connectorops.errors import AuthenticationError, PlanError, Severity
+from connectorops.report.text import render_plan
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 
@@ -164,3 +166,14 @@ def test_ctrl_c_mid_apply_reports_what_was_done_and_what_was_not() -> None:
     assert [(r.name, r.status) for r in report.not_done] == [(f"c{i}", "skipped") for i in (2, 3, 4)]
     assert all("interrupted" in r.message for r in report.not_done)
     assert report.to_dict()["interrupted"] is True
+
+
+def test_certification_summary_line_names_ten_connectors_then_counts_the_rest() -> None:
+    findings = tuple(
+        {"connector": f"c{i:03}", "enforcement": "advisory", "ruleId": "VisibilityMissing"} for i in range(300)
+    )
+    console = Console(record=True, width=200)
+    render_plan(Plan(environment="local", target={}, findings=findings), console)
+    line = next(x for x in console.export_text().splitlines() if x.startswith("certification:"))
+    assert line.startswith("certification: 300 advisory finding(s) (c000 1, c001 1,")
+    assert "c009 1, and 290 more connector(s))" in line and "c010" not in line

@@ -23,6 +23,7 @@ KIND_STYLE = {
     ActionKind.NOOP: "dim",
 }
 MAX_CHANGES_SHOWN = 12
+ADVISORY_NAMED = 10  # connectors named in the certification summary line
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
 
 
@@ -92,7 +93,11 @@ def render_findings(plan: Plan, console: Console) -> None:
             key = str(finding.get("connector") or "?")
             advisory[key] = advisory.get(key, 0) + 1
     if advisory:
-        per = ", ".join(f"{name} {count}" for name, count in sorted(advisory.items()))
+        # A summary line: on a large repository name the first few connectors, not hundreds.
+        named = sorted(advisory.items())
+        per = ", ".join(f"{name} {count}" for name, count in named[:ADVISORY_NAMED])
+        if len(named) > ADVISORY_NAMED:
+            per += f", and {len(named) - ADVISORY_NAMED} more connector(s)"
         console.print(
             f"certification: {sum(advisory.values())} advisory finding(s) ({per}); "
             "details: `connectorops certify` or `plan --json`",

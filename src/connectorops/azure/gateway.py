@@ -281,6 +281,7 @@ class ArmGateway:
             if response.status_code == 404:
                 return None
             if response.status_code != 200:
+                response.read()  # streamed: the error body must be read before it can be parsed
                 raise gateway_error(response, action)
             data = _read_capped(response.iter_bytes(), MAX_SWAGGER_BYTES, action)
         finally:

@@ -6,7 +6,9 @@ emulator, signed), wsdlDefinition {}, provisioningState; GET never echoes `swagg
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from connectorops.emulator.paths import ArmPath, resource_group_id
 from connectorops.emulator.protocol import (
@@ -18,6 +20,7 @@ from connectorops.emulator.protocol import (
     require_api_version,
 )
 from connectorops.emulator.routes.context import (
+    SWAGGER_ROUTE,
     RouteContext,
     check_tags,
     existing,
@@ -127,11 +130,29 @@ def _swagger_of(properties: dict[str, Any]) -> dict[str, Any] | None:
     return swagger
 
 
+def _swagger_at_own_url(ctx: RouteContext, definitions: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored swagger behind an originalSwaggerUrl this emulator signed, else None.
+
+    A GET -> edit -> PUT round trip (az resource update, the portal) sends back the URL a GET gave;
+    ARM fetches the definition from it. The URL's port may be from an earlier run, so read the store.
+    """
+    url = definitions.get("originalSwaggerUrl")
+    if not isinstance(url, str) or not urlsplit(url).path.endswith(f"{SWAGGER_ROUTE}/original.json"):
+        return None
+    query = parse_qs(urlsplit(url).query)
+    key, signature = (query.get("id") or [""])[0], (query.get("sig") or [""])[0]
+    if not key or not hmac.compare_digest(signature.encode(), ctx.sign(key, "original").encode()):
+        return None
+    return swagger_for(ctx, key)
+
+
 def _put(ctx: RouteContext, request: ArmRequest, path: ArmPath, resource_id: str) -> ArmResponse:
     assert path.name is not None and path.resource_group is not None
     body = request.json_body()
     properties_in = object_field(body, "properties")
     swagger = _swagger_of(properties_in)
+    if swagger is None:
+        swagger = _swagger_at_own_url(ctx, object_field(properties_in, "apiDefinitions"))
     tags = check_tags(body)
     location = body.get("location") or ctx.default_location
     if not isinstance(location, str):

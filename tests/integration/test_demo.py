@@ -93,6 +93,7 @@ def test_breaking_change_names_the_removed_operation_and_the_logic_app(
     assert "exit code 2" in breaking_plan
     (markdown,) = outputs_of(blocks, "plan --markdown")
     assert "`CancelOrder`" in markdown and "cancel-unpaid-orders" in markdown
+    assert "folded away in this excerpt" in markdown and "VisibilityMissing" not in markdown  # the excerpt
 
 
 def test_blocked_deletion_names_the_connection_and_the_flag_unblocks_it(

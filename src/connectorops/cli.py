@@ -13,8 +13,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from connectorops.commands.context import EXIT_ERROR, CliContext
-from connectorops.errors import ConnectoropsError
+from connectorops.commands.context import EXIT_CHANGES, EXIT_ERROR, CliContext
+from connectorops.errors import ConnectoropsError, SpecError
 
 app = typer.Typer(
     name="connectorops",
@@ -40,6 +40,8 @@ MarkdownOption = Annotated[bool, typer.Option("--markdown", help="Markdown (for 
 # Global options given before the command (`connectorops --repo X -e dev plan`); a command's own
 # --repo/-e win. Reset by the callback on every invocation.
 _global_options: dict[str, Any] = {}
+# Commands dispatched in this process: tells main() a command's exit code from a usage error's.
+_ran: list[str] = []
 
 
 @app.callback()
@@ -58,9 +60,19 @@ def _context(repo: Path | None, environment: str | None) -> CliContext:
     )
 
 
+def _check_repo(repo: Path, *, may_be_created: bool) -> None:
+    """--repo must name a directory: a typo would otherwise plan an empty repository (or crash)."""
+    if repo.is_dir() or (may_be_created and not repo.exists()):
+        return
+    problem = "is not a directory" if repo.exists() else "does not exist"
+    raise SpecError(f"--repo {repo} {problem}", hint="pass the repository root (the folder with connectorops.yaml)")
+
+
 def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
     """Run commands/<command>.py's `run`; user errors become a message and exit 1, never a traceback."""
+    _ran.append(command)
     try:
+        _check_repo(ctx.repo, may_be_created=command in ("controller", "emulator"))
         module = importlib.import_module(f"connectorops.commands.{command}")
         code = module.run(ctx, **options)
     except ConnectoropsError as error:
@@ -112,7 +124,9 @@ def plan(
     allow_empty: Annotated[
         bool, typer.Option("--allow-empty", help="Allow a desired state with no connectors.")
     ] = False,
-    max_deletions: Annotated[int, typer.Option("--max-deletions", help="Refuse plans deleting more than N.")] = 3,
+    max_deletions: Annotated[
+        int, typer.Option("--max-deletions", min=0, help="Refuse plans deleting more than N.")
+    ] = 3,
     at: Annotated[str | None, typer.Option("--at", help="Desired state at this git revision.")] = None,
     base: Annotated[str | None, typer.Option("--base", help="PR base revision: mark what the change touches.")] = None,
     head: Annotated[
@@ -143,7 +157,7 @@ def apply(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     allow_connection_loss: Annotated[list[str] | None, typer.Option("--allow-connection-loss")] = None,
     allow_empty: Annotated[bool, typer.Option("--allow-empty")] = False,
-    max_deletions: Annotated[int, typer.Option("--max-deletions")] = 3,
+    max_deletions: Annotated[int, typer.Option("--max-deletions", min=0)] = 3,
     json: JsonOption = False,
 ) -> None:
     """Make the target match git (or a saved plan). Asks first unless --yes."""
@@ -234,6 +248,12 @@ def main() -> None:
     except ConnectoropsError as error:  # raised outside a command (should not happen)
         print(f"error: {error}", file=sys.stderr)
         sys.exit(EXIT_ERROR)
+    except SystemExit as exiting:
+        # Typer exits 2 on a usage error (unknown flag, bad value), but 2 means "changes present"
+        # to CI scripts; only a command that ran may exit 2, a command line that did not parse exits 1.
+        if exiting.code == EXIT_CHANGES and not _ran:
+            sys.exit(EXIT_ERROR)
+        raise
 
 
 if __name__ == "__main__":

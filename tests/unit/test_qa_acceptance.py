@@ -177,3 +177,31 @@ def test_certification_summary_line_names_ten_connectors_then_counts_the_rest() 
     line = next(x for x in console.export_text().splitlines() if x.startswith("certification:"))
     assert line.startswith("certification: 300 advisory finding(s) (c000 1, c001 1,")
     assert "c009 1, and 290 more connector(s))" in line and "c010" not in line
+
+
+@pytest.mark.parametrize("command", [["plan"], ["apply", "--yes"], ["drift"], ["validate"], ["certify"]])
+def test_repo_that_is_missing_or_a_file_is_an_error(tmp_path: Path, command: list[str]) -> None:
+    a_file = tmp_path / "connectorops.yaml"
+    a_file.write_text("default: local\n")
+    for repo, problem in ((tmp_path / "typo", "does not exist"), (a_file, "is not a directory")):
+        result = CliRunner().invoke(app, ["--repo", str(repo), *command])
+        assert result.exit_code == 1, result.output
+        assert f"--repo {repo} {problem}" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "typo").exists()  # nothing (no emulator state) created at a mistyped path
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_plan_in_a_directory_that_is_no_connectorops_repository_is_an_error(tmp_path: Path, command: str) -> None:
+    result = CliRunner().invoke(app, ["--repo", str(tmp_path), command])
+    assert result.exit_code == 1  # was 0, "Plan: no changes."
+    assert "not a connectorops repository: neither connectorops.yaml nor connectors/" in result.stderr
+
+
+@pytest.mark.parametrize("arguments", [["plan", "--no-such-flag"], ["plan", "--max-deletions", "-1"]])
+def test_a_command_line_that_does_not_parse_exits_1_not_2(arguments: list[str]) -> None:
+    # 2 means "changes present" to CI; a usage error must not look like one.
+    result = subprocess.run(
+        [sys.executable, "-m", "connectorops.cli", *arguments], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Usage:" in result.stderr

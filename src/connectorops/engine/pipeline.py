@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from connectorops.engine.desired import DesiredState, build_desired_state
 from connectorops.engine.observe import ObservedState, observe
 from connectorops.engine.plan import Plan, PlanOptions, make_plan
-from connectorops.errors import PlanError, ValidationFailed
-from connectorops.spec.loader import load_repository, select_environment
+from connectorops.errors import PlanError, SpecError, ValidationFailed
+from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
 from connectorops.spec.repository import Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
 
@@ -54,6 +54,12 @@ def source_tree(repo_root: Path, rev: str | None) -> tuple[SourceTree, str | Non
 
 def inputs_from_tree(repo_root: Path, tree: SourceTree, environment: str | None, commit: str | None) -> Inputs:
     """Load and validate the repository in `tree`; spec errors stop here, before any request to ARM."""
+    if not tree.exists(CONFIG_FILE) and not tree.is_dir(CONNECTORS_DIR):
+        # Most likely the wrong directory: planning "nothing" there would report no changes (exit 0).
+        raise SpecError(
+            f"not a connectorops repository: neither {CONFIG_FILE} nor {CONNECTORS_DIR}/ in {repo_root} ({tree.label})",
+            hint="run from the repository root or pass --repo DIR",
+        )
     repo = load_repository(tree)
     if repo.errors:
         raise ValidationFailed(repo.problems, summary=f"the repository ({tree.label}) has errors")

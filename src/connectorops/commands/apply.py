@@ -14,7 +14,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
-from connectorops.commands.plan import options_from, show_plan, write_stdout
+from connectorops.commands.output import write_stdout
+from connectorops.commands.plan import options_from, show_plan
 from connectorops.engine.apply import ActionResult, ApplyReport, apply_plan
 from connectorops.engine.observe import observe
 from connectorops.engine.pipeline import connect, load_inputs, plan_environment, target_of

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from connectorops.commands.apply import execute
 from connectorops.commands.context import EXIT_ERROR, CliContext
-from connectorops.commands.plan import show_plan, write_stdout
+from connectorops.commands.output import show_report
+from connectorops.commands.plan import show_plan
 from connectorops.engine.drift import DriftReport, detect_drift
 from connectorops.engine.observe import observe
 from connectorops.engine.pipeline import Inputs, connect, desired_state, load_inputs, target_of
@@ -18,12 +19,15 @@ from connectorops.report.text import render_drift
 
 
 def _show(ctx: CliContext, report: DriftReport, *, json_output: bool, markdown: bool) -> None:
-    if json_output:
-        write_stdout(ctx, drift_json(report))
-    elif markdown:
-        write_stdout(ctx, drift_markdown(report))
-    else:
-        render_drift(report, ctx.console)
+    show_report(
+        ctx,
+        report,
+        json_output=json_output,
+        markdown=markdown,
+        as_json=drift_json,
+        as_markdown=drift_markdown,
+        render=render_drift,
+    )
 
 
 def run(ctx: CliContext, *, fix: bool, json_output: bool, markdown: bool, at: str | None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectorops.commands.context import CliContext
+from connectorops.commands.output import show_report
 from connectorops.engine.pipeline import connect, load_inputs, plan_environment, touched_connectors
 from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.engine.planfile import save_plan
@@ -16,19 +17,16 @@ from connectorops.report.markdown import plan_markdown
 from connectorops.report.text import render_plan
 
 
-def write_stdout(ctx: CliContext, text: str) -> None:
-    """Machine output verbatim (no rich wrapping or markup) on stdout."""
-    ctx.console.file.write(text if text.endswith("\n") else text + "\n")
-    ctx.console.file.flush()
-
-
 def show_plan(ctx: CliContext, plan: Plan, *, json_output: bool, markdown: bool) -> None:
-    if json_output:
-        write_stdout(ctx, plan_json(plan))
-    elif markdown:
-        write_stdout(ctx, plan_markdown(plan))
-    else:
-        render_plan(plan, ctx.console)
+    show_report(
+        ctx,
+        plan,
+        json_output=json_output,
+        markdown=markdown,
+        as_json=plan_json,
+        as_markdown=plan_markdown,
+        render=render_plan,
+    )
 
 
 def options_from(allow_connection_loss: list[str], allow_empty: bool, max_deletions: int) -> PlanOptions:

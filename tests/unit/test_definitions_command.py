@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from connectorops.cli import app
-from connectorops.definitions.resolve import canonical_json, resolve_definition
+from connectorops.definitions.resolve import definition_json, resolve_definition
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 
@@ -51,7 +51,7 @@ def test_prints_the_exact_normalized_document() -> None:
     tree = FileSystemTree(REPO)
     orders = load_repository(tree).connector("orders")
     assert orders is not None
-    assert result.stdout == canonical_json(resolve_definition(orders, tree, "local").swagger) + "\n"
+    assert result.stdout == definition_json(resolve_definition(orders, tree, "local").swagger) + "\n"
     document = json.loads(result.stdout)
     assert (document["host"], document["basePath"]) == ("orders.contoso.com", "/api")
     assert list(document["securityDefinitions"]) == ["oauth2_auth"]

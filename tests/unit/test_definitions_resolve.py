@@ -11,7 +11,7 @@ import git
 import pytest
 from definitions_support import PETSTORE, connector_at
 
-from connectorops.definitions.resolve import canonical_json, resolve_definition
+from connectorops.definitions.resolve import definition_json, resolve_definition
 from connectorops.errors import ConnectoropsError, DefinitionError, Severity, SpecError, ValidationFailed
 from connectorops.gitops.revisions import tree_at
 from connectorops.spec.loader import load_repository
@@ -52,8 +52,8 @@ def test_output_is_deterministic_bytes(tmp_path: Path) -> None:
         "  /a: {get: {responses: {'200': {description: ok}}}}\n"
     )
     connector, tree = connector_at(tmp_path, {"definition": {"openapi": "api.yaml"}}, {"api.yaml": yaml_text})
-    first = canonical_json(resolve_definition(connector, tree, "local").swagger)
-    second = canonical_json(resolve_definition(connector, tree, "local").swagger)
+    first = definition_json(resolve_definition(connector, tree, "local").swagger)
+    second = definition_json(resolve_definition(connector, tree, "local").swagger)
     assert first == second
     # YAML integer status codes become the strings JSON needs
     assert json.loads(first)["paths"]["/b"]["get"]["responses"] == {"200": {"description": "ok"}}

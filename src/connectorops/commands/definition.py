@@ -8,7 +8,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from connectorops.commands.context import EXIT_OK, CliContext
-from connectorops.definitions.resolve import canonical_json, default_cache_dir, resolve_definition
+from connectorops.definitions.resolve import default_cache_dir, definition_json, resolve_definition
 from connectorops.errors import Severity, SpecError, ValidationFailed
 from connectorops.spec.loader import load_repository, select_environment
 from connectorops.spec.source import FileSystemTree
@@ -34,6 +34,6 @@ def run(ctx: CliContext, *, name: str) -> int:
         if warning.severity == Severity.WARNING:
             ctx.err_console.print(Text.assemble(("warning: ", "yellow"), str(warning)), highlight=False)
     # print() through rich would wrap and colour; machine output must be the exact bytes.
-    ctx.console.file.write(canonical_json(resolved.swagger) + "\n")
+    ctx.console.file.write(definition_json(resolved.swagger) + "\n")
     ctx.console.file.flush()
     return EXIT_OK

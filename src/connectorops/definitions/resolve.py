@@ -129,7 +129,7 @@ def default_cache_dir(tree: SourceTree) -> Path:
     return Path(root) / ".connectorops" / "cache"
 
 
-def canonical_json(swagger: dict[str, Any]) -> str:
+def definition_json(swagger: dict[str, Any]) -> str:
     """The bytes `connectorops definition` prints: sorted keys, 2-space indent."""
     return json.dumps(swagger, sort_keys=True, indent=2, ensure_ascii=False)
 

@@ -31,13 +31,3 @@ def apply_service_url(swagger: dict[str, Any], service_url: str, *, file: str, f
     result["schemes"] = [parts.scheme]
     return result
 
-
-def service_url_of(swagger: dict[str, Any]) -> str | None:
-    """scheme://host/basePath as paconn derives backendService.serviceUrl (first scheme wins)."""
-    host = swagger.get("host")
-    if not isinstance(host, str) or not host:
-        return None
-    schemes = swagger.get("schemes") or ["https"]
-    scheme = schemes[0] if isinstance(schemes, list) and schemes else "https"
-    base = swagger.get("basePath") or ""
-    return f"{scheme}://{host}{base if base != '/' else ''}"

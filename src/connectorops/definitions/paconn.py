@@ -25,7 +25,6 @@ API_DEFINITION = "apiDefinition.swagger.json"
 API_PROPERTIES = "apiProperties.json"
 ICON = "icon.png"
 SECRET_PLACEHOLDERS = {"", "[[DUMMY]]", "DUMMY", "<client secret>", "****"}
-IGNORED_PROPERTIES = {"publisher", "stackOwner", "scriptOperations"}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from connectorops.azure.gateway import ArmGateway
     from connectorops.render import DesiredCustomApi
 
-CUSTOM_API_TYPE = "microsoft.web/customapis"
 DOWNLOAD_WORKERS = 4
 
 

@@ -20,16 +20,6 @@ class SecretError(ConnectoropsError):
     """A secret reference cannot be resolved (unset variable, unsupported store)."""
 
 
-def describe_ref(ref: Mapping[str, Any]) -> str:
-    """A human label for a reference, never its value: `env ORDERS_SECRET`."""
-    if "env" in ref:
-        return f"env {ref['env']}"
-    vault = ref.get("keyVault") or ref.get("key_vault")
-    if isinstance(vault, Mapping):
-        return f"keyVault {vault.get('vault')}/{vault.get('secret')}"
-    return "unknown secret reference"
-
-
 # (vault, secret, version) -> value; the default reads Azure Key Vault with DefaultAzureCredential.
 KeyVaultReader = Callable[[str, str, str | None], str]
 # Sovereign clouds use another DNS suffix (vault.usgovcloudapi.net, vault.azure.cn).

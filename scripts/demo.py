@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from demo_story import tell_the_story
-from demo_terminal import Narrator, StoryBroken, child_environment
+from demo_terminal import Narrator, StoryBroken, child_environment, cli_command
 from demo_workspace import DemoWorkspace, WorkspaceError
 from git import GitCommandError
 from rich.console import Console
+from rich.markup import escape
 
 from connectorops.errors import ConnectoropsError
 
@@ -60,7 +61,7 @@ def main(argv: Sequence[str] = sys.argv[1:]) -> int:
     try:
         workspace = DemoWorkspace.create(options.source, options.workspace)
     except (WorkspaceError, OSError) as error:
-        console.print(f"[bold red]demo cannot start:[/] {error}", markup=True)
+        console.print(f"[bold red]demo cannot start:[/] {escape(str(error))}")
         return 1
     names = workspace.env_secret_names()
     secret_values = {name: options.demo_secret or f"demo-{secrets.token_hex(12)}" for name in names}
@@ -78,17 +79,20 @@ def main(argv: Sequence[str] = sys.argv[1:]) -> int:
         tell_the_story(story, workspace)
         check_no_secret_printed(story, sorted(set(secret_values.values())))
     except StoryBroken as broken:
-        console.print(f"\n[bold red]DEMO FAILED[/] at {broken}", markup=True)
+        console.print(f"\n[bold red]DEMO FAILED[/] at {escape(str(broken))}")
         return 1
     except (ConnectoropsError, GitCommandError) as error:  # the simulated user's requests, the workspace's git
-        console.print(f"\n[bold red]DEMO FAILED[/] at step {story.step!r}: {error}", markup=True)
+        console.print(f"\n[bold red]DEMO FAILED[/] at step {escape(repr(story.step))}: {escape(str(error))}")
         return 1
+    except KeyboardInterrupt:
+        console.print(f"\ninterrupted; the workspace is left as it was: {workspace.root}", markup=False)
+        return 130
     elapsed = time.monotonic() - started
     story.chapter(
         "The end",
         f"{len(story.runs)} connectorops commands, every exit code as expected, {elapsed:.0f} s in all. "
         f"No secret value appeared in any output ({sum(len(r.output) for r in story.runs)} characters checked).",
-        f"Look around: cd {workspace.root} && git log --oneline && connectorops plan",
+        f"Look around: cd {workspace.root} && git log --oneline && {' '.join(cli_command())} plan",
         "Run `make demo` again to start over from a fresh workspace.",
     )
     return 0

@@ -235,7 +235,7 @@ def controller(
 @emulator_app.command("serve")
 def emulator_serve(
     db: Annotated[Path, typer.Option("--db", help="SQLite state file.")] = Path(".connectorops/emulator.db"),
-    port: Annotated[int, typer.Option("--port", help="0 = any free port.")] = 0,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="0 = any free port.")] = 0,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
 ) -> None:
     """Serve the ARM emulator over HTTPS. First stdout line: JSON {base_url, token, ca_path, subscription_id}."""

@@ -205,3 +205,16 @@ def test_a_command_line_that_does_not_parse_exits_1_not_2(arguments: list[str]) 
     )
     assert result.returncode == 1, result.stderr
     assert "Usage:" in result.stderr
+
+
+def test_emulator_state_under_a_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    in_the_way = tmp_path / "state"
+    in_the_way.write_text("not a folder\n")
+    config = "default: local\nenvironments:\n  local: {target: local, stateDir: state}\n"
+    (tmp_path / "connectorops.yaml").write_text(config)
+    (tmp_path / "connectors").mkdir()
+    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "plan"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "cannot open the emulator state file" in result.stderr and str(in_the_way) in result.stderr
+    served = CliRunner().invoke(app, ["emulator", "serve", "--db", str(in_the_way / "x.db")])
+    assert served.exit_code == 1 and "cannot open the emulator state file" in served.stderr

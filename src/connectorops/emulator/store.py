@@ -62,11 +62,11 @@ class EmulatorStore:
     def __init__(self, db_path: Path | None) -> None:
         self.db_path = db_path
         target = ":memory:" if db_path is None else str(db_path)
-        if db_path is not None:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._depth = 0
         try:
+            if db_path is not None:
+                db_path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
             if db_path is not None:
                 # WAL: a second process (e.g. `emulator serve` next to a CLI run) can read meanwhile.
@@ -74,7 +74,7 @@ class EmulatorStore:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.executescript(SCHEMA)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:  # OSError: the folder cannot be made (a file is in the way)
             raise ConnectoropsError(
                 f"cannot open the emulator state file: {error}",
                 file=str(db_path),

@@ -218,3 +218,12 @@ def test_emulator_state_under_a_file_is_an_error_naming_it(tmp_path: Path) -> No
     assert "cannot open the emulator state file" in result.stderr and str(in_the_way) in result.stderr
     served = CliRunner().invoke(app, ["emulator", "serve", "--db", str(in_the_way / "x.db")])
     assert served.exit_code == 1 and "cannot open the emulator state file" in served.stderr
+
+
+def test_plan_out_to_a_folder_or_under_a_file_is_a_plan_error(tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x\n")
+    with pytest.raises(PlanError, match="cannot write the plan file: Is a directory"):
+        save_plan(_plan(), tmp_path)
+    with pytest.raises(PlanError, match=r"cannot write the plan file: .*notes\.txt"):
+        save_plan(_plan(), a_file / "plan.json")

@@ -16,8 +16,16 @@ from connectorops.errors import PlanError, StalePlanError
 
 
 def save_plan(plan: Plan, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(plan.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(plan.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise PlanError(
+            f"cannot write the plan file: {error.strerror or error}"
+            + (f" ({error.filename})" if error.filename and str(error.filename) != str(path) else ""),
+            file=str(path),
+            hint="pass --out a file path in a writable folder (not a folder itself)",
+        ) from None
 
 
 def load_plan(path: Path) -> Plan:

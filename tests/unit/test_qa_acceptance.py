@@ -227,3 +227,13 @@ def test_plan_out_to_a_folder_or_under_a_file_is_a_plan_error(tmp_path: Path) ->
         save_plan(_plan(), tmp_path)
     with pytest.raises(PlanError, match=r"cannot write the plan file: .*notes\.txt"):
         save_plan(_plan(), a_file / "plan.json")
+
+
+def test_import_into_a_file_is_refused_before_any_request(tmp_path: Path) -> None:
+    (tmp_path / "connectorops.yaml").write_text("default: local\nenvironments:\n  local: {target: local}\n")
+    (tmp_path / "connectors").mkdir()
+    (tmp_path / "notes.txt").write_text("x\n")
+    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "import", "--into", "notes.txt"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "--into: notes.txt is a file, not a folder" in result.stderr
+    assert not (tmp_path / ".connectorops").exists()  # the embedded emulator was never started

@@ -25,6 +25,10 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
     repo = load_repository(FileSystemTree(ctx.repo))
     env_name, _ = select_environment(repo, ctx.environment)
     target_dir = into if into.is_absolute() else ctx.repo / into
+    if target_dir.exists() and not target_dir.is_dir():  # checked before any request to the target
+        raise ConnectoropsError(
+            f"{into} is a file, not a folder", field="--into", hint="pass a folder such as connectors/"
+        )
     problems: list[Problem] = []
     written: list[tuple[ImportedConnector, Mapping[str, Any], dict[str, Any] | None]] = []
     with open_gateway(ctx.repo, repo.config, env_name) as gateway:
@@ -52,7 +56,14 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
                     )
                 )
                 continue
-            _write_folder(folder, imported.files)
+            try:
+                _write_folder(folder, imported.files)
+            except OSError as error:  # e.g. a read-only checkout, or a file where a folder must go
+                raise ConnectoropsError(
+                    f"cannot write {_rel(folder, ctx.repo)}: {error.strerror or error}",
+                    field="--into",
+                    hint="import into a writable folder (--into)",
+                ) from None
             written.append((imported, api, swagger))
     if not chosen:
         ctx.err_console.print(f"nothing to import: every customApi in {env_name!r} is already declared in git")

@@ -8,6 +8,16 @@ from typing import Any, Literal
 from connectorops.errors import Problem
 
 SourceKind = Literal["openapi", "url", "postman", "paconn"]
+# Path-item keys that are operations (OpenAPI 2.0); breaking-change reports follow this order.
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def operation_count(swagger: dict[str, Any]) -> int:
+    """How many operations an OpenAPI 2.0 document has."""
+    paths = swagger.get("paths") or {}
+    return sum(
+        1 for item in paths.values() if isinstance(item, dict) for method in item if str(method).lower() in HTTP_METHODS
+    )
 
 
 @dataclass(frozen=True)
@@ -36,14 +46,7 @@ class ResolvedDefinition:
 
     @property
     def operation_count(self) -> int:
-        methods = {"get", "put", "post", "delete", "patch", "head", "options"}
-        return sum(
-            1
-            for item in self.swagger.get("paths", {}).values()
-            if isinstance(item, dict)
-            for method in item
-            if method.lower() in methods
-        )
+        return operation_count(self.swagger)
 
     @property
     def auth_kind(self) -> str:

@@ -22,7 +22,6 @@ from openapi_spec_validator.validation.exceptions import (
 from connectorops.definitions.refs import pointer_escape
 from connectorops.errors import Problem, Severity
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 # JSON-schema keys under which values are examples, not structure.
 _VALUE_KEYS = {"example", "examples", "default", "x-example", "x-ms-test-value", "enum"}
 MAX_REPORTED = 20
@@ -160,10 +159,3 @@ def _deduplicate(problems: list[Problem]) -> list[Problem]:
             )
         )
     return result
-
-
-def operation_count(swagger: dict[str, Any]) -> int:
-    paths = swagger.get("paths") or {}
-    return sum(
-        1 for item in paths.values() if isinstance(item, dict) for method in item if method.lower() in HTTP_METHODS
-    )

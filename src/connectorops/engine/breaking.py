@@ -10,7 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+from connectorops.definitions.model import HTTP_METHODS
+
 HIGH = "high"
 MEDIUM = "medium"
 MAX_SCHEMA_DEPTH = 8
@@ -71,7 +72,7 @@ def _operations(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
         if not isinstance(item, dict):
             continue
         shared = item.get("parameters") or []
-        for method in METHODS:
+        for method in HTTP_METHODS:
             op = item.get(method)
             if isinstance(op, dict):
                 ops[(method, str(path))] = {**op, "_shared": shared}

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from connectorops.definitions.model import operation_count
 from connectorops.engine.apply import ApplyReport
 from connectorops.engine.drift import DriftReport
 from connectorops.engine.plan import ROLE_ASSIGNMENT, Action, ActionKind, Plan
@@ -24,7 +25,6 @@ KIND_STYLE = {
 }
 MAX_CHANGES_SHOWN = 12
 ADVISORY_NAMED = 10  # connectors named in the certification summary line
-HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
 
 
 def plan_summary_line(plan: Plan) -> str:
@@ -45,8 +45,7 @@ def _what(action: Action) -> str:
         return f"{len(action.changes)} field(s) changed{breaking}"
     if action.kind == ActionKind.CREATE and action.body and not action.blocked:
         props = action.body.get("properties") or {}
-        paths = (props.get("swagger") or {}).get("paths") or {}
-        count = sum(1 for item in paths.values() if isinstance(item, dict) for m in item if m in HTTP_METHODS)
+        count = operation_count(props.get("swagger") or {})
         return f"{props.get('displayName', action.name)}: {count} operation(s)"
     if action.kind in (ActionKind.DELETE, ActionKind.ORPHAN) and action.impact is not None:
         return f"{action.impact.connection_count} connection(s), {action.impact.logic_app_count} Logic App(s)"

@@ -10,10 +10,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from connectorops.definitions.model import HTTP_METHODS
 from connectorops.errors import Severity
 from connectorops.policy.certification.findings import Enforcement, json_pointer
-
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
 @dataclass(frozen=True)

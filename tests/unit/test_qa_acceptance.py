@@ -24,7 +24,8 @@ from connectorops.engine.apply import EXIT_INTERRUPTED, apply_plan
 from connectorops.engine.observe import observe
 from connectorops.engine.plan import Plan, make_plan
 from connectorops.engine.planfile import load_plan, save_plan
-from connectorops.errors import AuthenticationError, PlanError, Severity
+from connectorops.errors import AuthenticationError, GitError, PlanError, Severity
+from connectorops.gitops.workspace import RetryPolicy, Workspace
 from connectorops.report.text import render_plan
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
@@ -237,3 +238,13 @@ def test_import_into_a_file_is_refused_before_any_request(tmp_path: Path) -> Non
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "--into: notes.txt is a file, not a folder" in result.stderr
     assert not (tmp_path / ".connectorops").exists()  # the embedded emulator was never started
+
+
+def test_controller_fetch_error_names_git_s_cause_not_its_generic_advice(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-repo"
+    workspace = Workspace(str(missing), "main", tmp_path / "cache", retry=RetryPolicy(attempts=1))
+    with pytest.raises(GitError) as caught:
+        workspace.sync()
+    message = str(caught.value)
+    assert "does not appear to be a git repository" in message and str(missing) in message
+    assert "and the repository exists" not in message  # git's last stderr line, shown alone before

@@ -149,7 +149,10 @@ class Workspace:
 
 def _git_message(error: BaseException | None) -> str:
     if isinstance(error, git.GitCommandError):
-        lines = [line.strip() for line in str(error.stderr or "").splitlines() if line.strip()]
-        text = lines[-1] if lines else f"git exited with status {error.status}"
-        return text.removeprefix("stderr: ").strip("'")
+        lines = [line.strip().removeprefix("stderr: ").strip("'") for line in str(error.stderr or "").splitlines()]
+        lines = [line for line in lines if line]
+        # git's first "fatal:" line names the cause; its last line is often generic advice
+        # ("Please make sure ... and the repository exists.").
+        fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+        return (fatal or lines or [f"git exited with status {error.status}"])[0]
     return str(error) if error else "unknown error"

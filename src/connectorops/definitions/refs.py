@@ -38,6 +38,17 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
     return node
 
 
+def follow_local_ref(document: Any, node: Any) -> Any:
+    """What a local `$ref` ("#/parameters/x") points at; `node` itself when it is no local ref or dangles."""
+    if not (isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/")):
+        return node
+    try:
+        target = resolve_pointer(document, node["$ref"][1:])
+    except KeyError:
+        return node
+    return node if target is None else target
+
+
 def bundle_refs(document: Any, *, file: str, folder: str, read: DocumentReader) -> Any:
     """Inline refs to files in `folder`; check every internal ref resolves. Returns a new document."""
     bundler = _Bundler(folder=folder, read=read)

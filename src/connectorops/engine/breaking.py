@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from connectorops.definitions.model import HTTP_METHODS
+from connectorops.definitions.refs import follow_local_ref
 
 HIGH = "high"
 MEDIUM = "medium"
@@ -50,19 +51,11 @@ class BreakingChange:
 
 def _resolve(doc: dict[str, Any], node: Any) -> Any:
     """Follow one local $ref (#/parameters/x, #/definitions/y); unknown refs stay as they are."""
-    seen = 0
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 16:
-        ref = node["$ref"]
-        if not ref.startswith("#/"):
-            return node
-        target: Any = doc
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            target = target.get(part) if isinstance(target, dict) else None
-        if target is None:
+    for _ in range(16):  # a chain of refs, but never a cycle forever
+        target = follow_local_ref(doc, node)
+        if target is node:
             return node
         node = target
-        seen += 1
     return node
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from connectorops.definitions.refs import pointer_escape
 from connectorops.errors import Problem, Severity
 
 Enforcement = Literal["mandatory", "advisory", "disabled"]
@@ -61,4 +62,4 @@ class Finding:
 
 def json_pointer(*parts: str | int) -> str:
     """RFC 6901: '~' -> '~0', '/' -> '~1' (path keys such as /orders/{id} contain slashes)."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return "".join("/" + pointer_escape(p) for p in parts)

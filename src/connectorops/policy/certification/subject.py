@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectorops.definitions.model import HTTP_METHODS
+from connectorops.definitions.refs import follow_local_ref
 from connectorops.errors import Severity
 from connectorops.policy.certification.findings import Enforcement, json_pointer
 
@@ -94,15 +95,7 @@ def operations(swagger: dict[str, Any]) -> Iterator[Operation]:
 
 def resolve_local(swagger: dict[str, Any], node: Any) -> Any:
     """Follow one local `$ref` ("#/parameters/x"); anything else is returned as it is."""
-    if isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
-        target: Any = swagger
-        for part in node["$ref"][2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(target, dict) or part not in target:
-                return node
-            target = target[part]
-        return target
-    return node
+    return follow_local_ref(swagger, node)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ Problem.to_dict(): {severity, code, file, line, column, field, message, hint}.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -185,18 +185,7 @@ def _sharing_problems(repo: Repository, environment: str) -> list[Problem]:
 
 def _with_file(problem: Problem, file: str) -> Problem:
     """Problems without a file belong to the connector.yaml they were found for."""
-    if problem.file:
-        return problem
-    return Problem(
-        problem.message,
-        severity=problem.severity,
-        file=file,
-        line=problem.line,
-        column=problem.column,
-        field=problem.field,
-        hint=problem.hint,
-        code=problem.code,
-    )
+    return problem if problem.file else replace(problem, file=file)
 
 
 # --- terminal output ---------------------------------------------------------------------

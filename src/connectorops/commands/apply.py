@@ -88,31 +88,27 @@ def run(
         with connect(inputs) as gateway:
             observed = observe(gateway)
             check_not_stale(saved, observed, environment=inputs.environment, target=target_of(gateway))
-            if not json_output:
-                show_plan(ctx, saved, json_output=False, markdown=False)
-            if saved.is_blocked:
-                return EXIT_ERROR
-            if not saved.changes:
-                return EXIT_OK
-            if not _confirm(ctx, saved, yes):
-                ctx.err_console.print("apply cancelled")
-                return EXIT_ERROR
-            return execute(ctx, saved, gateway, json_output=json_output).exit_code
+            return _show_confirm_execute(ctx, saved, gateway, yes=yes, json_output=json_output)
     inputs = load_inputs(ctx.repo, ctx.environment)
     options = options_from(allow_connection_loss, allow_empty, max_deletions)
     with connect(inputs) as gateway:
         _, _, plan = plan_environment(inputs, gateway, options)
-        if json_output:
-            if plan.is_blocked or not plan.changes:
-                write_stdout(ctx, apply_json(ApplyReport(plan.environment, plan.fingerprint), plan))
-        else:
-            show_plan(ctx, plan, json_output=False, markdown=False)
-        if plan.is_blocked:
-            ctx.err_console.print("the plan is blocked: nothing was applied", highlight=False)
-            return EXIT_ERROR
-        if not plan.changes:
-            return EXIT_OK
-        if not _confirm(ctx, plan, yes):
-            ctx.err_console.print("apply cancelled")
-            return EXIT_ERROR
-        return execute(ctx, plan, gateway, json_output=json_output).exit_code
+        return _show_confirm_execute(ctx, plan, gateway, yes=yes, json_output=json_output)
+
+
+def _show_confirm_execute(ctx: CliContext, plan: Plan, gateway: ArmGateway, *, yes: bool, json_output: bool) -> int:
+    """The same steps for a fresh plan and a saved one (a blocked saved plan once exited 1 in silence)."""
+    if json_output:
+        if plan.is_blocked or not plan.changes:
+            write_stdout(ctx, apply_json(ApplyReport(plan.environment, plan.fingerprint), plan))
+    else:
+        show_plan(ctx, plan, json_output=False, markdown=False)
+    if plan.is_blocked:
+        ctx.err_console.print("the plan is blocked: nothing was applied", highlight=False)
+        return EXIT_ERROR
+    if not plan.changes:
+        return EXIT_OK
+    if not _confirm(ctx, plan, yes):
+        ctx.err_console.print("apply cancelled")
+        return EXIT_ERROR
+    return execute(ctx, plan, gateway, json_output=json_output).exit_code

@@ -47,4 +47,6 @@ def apply_json(report: ApplyReport, plan: Plan | None = None) -> str:
             "blocked": [{"key": a.key, "reasons": list(a.reasons)} for a in plan.blocked_actions],
             "errors": [p.to_dict() for p in plan.errors],
         }
+        if plan.is_blocked:  # nothing ran, so the report alone would say 0; the process exits 1
+            data["exitCode"] = 1
     return _dump(data)

@@ -1,0 +1,51 @@
+"""Acceptance regressions through the CLI on the embedded local target (QA round 2).
+
+Each test pins a defect found by using the product as a platform team would.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from engine_e2e_support import connect_logic_app, make_repo, remove_connector
+from typer.testing import CliRunner
+
+from connectorops.azure.connect import open_gateway
+from connectorops.cli import app
+from connectorops.spec.loader import load_repository
+from connectorops.spec.source import FileSystemTree
+
+pytestmark = pytest.mark.integration
+
+
+def cli(root: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_saved_blocked_or_empty_plan_says_so_in_json_and_text(tmp_path: Path) -> None:
+    root = make_repo(tmp_path, "orders", "billing")
+    assert cli(root, "apply", "--yes")[0] == 0
+    config = load_repository(FileSystemTree(root)).config
+    with open_gateway(root, config, "local") as gateway:
+        connect_logic_app(gateway, "orders", "orders-conn", "la-invoices")
+    noop_file, blocked_file = tmp_path / "noop.json", tmp_path / "blocked.json"
+    assert cli(root, "plan", "--out", str(noop_file))[0] == 0
+    remove_connector(root, "orders")
+    assert cli(root, "plan", "--out", str(blocked_file))[0] == 1
+
+    code, out, err = cli(root, "apply", "--plan", str(blocked_file), "--yes", "--json")
+    assert code == 1 and "nothing was applied" in err  # was: exit 1, stdout and stderr empty
+    report = json.loads(out)
+    assert report["exitCode"] == 1 and report["plan"]["blocked"][0]["key"] == "customApi:orders"
+    code, out, err = cli(root, "apply", "--plan", str(blocked_file), "--yes")
+    assert code == 1 and "BLOCKED" in out and "nothing was applied" in err
+    code, out, _ = cli(root, "apply", "--yes", "--json")  # the fresh-plan path agrees on exitCode
+    assert code == 1 and json.loads(out)["exitCode"] == 1
+
+    code, out, _ = cli(root, "apply", "--plan", str(noop_file), "--yes", "--json")
+    assert code == 0  # a saved plan without changes: applied as shown (git moved, the target did not)
+    report = json.loads(out)  # was: empty stdout
+    assert report["exitCode"] == 0 and report["summary"] == {"done": 0, "failed": 0, "notDone": 0}

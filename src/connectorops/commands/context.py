@@ -1,4 +1,7 @@
-"""What every command gets from the global options."""
+"""What every command gets from the global options, and the exit codes commands return.
+
+0 success / no changes, 2 changes or drift present, 1 error, blocked or policy violation.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The result of turning a connector's definition source into an OpenAPI 2.0 document."""
+"""The result of turning a connector's definition source into an OpenAPI 2.0 document.
+
+Also the one count of a document's operations, shared by validate, reports, breaking changes and certification.
+"""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from connectorops.engine.apply import EXIT_INTERRUPTED, apply_plan
 from connectorops.engine.observe import observe
 from connectorops.engine.plan import Plan, make_plan
 from connectorops.engine.planfile import load_plan, save_plan
-from connectorops.errors import AuthenticationError, GitError, PlanError, Severity
+from connectorops.errors import AuthenticationError, GitError, PlanError, Severity, SpecError
 from connectorops.gitops.workspace import RetryPolicy, Workspace
 from connectorops.report.text import render_plan
 from connectorops.spec.loader import load_repository
@@ -248,3 +248,20 @@ def test_controller_fetch_error_names_git_s_cause_not_its_generic_advice(tmp_pat
     message = str(caught.value)
     assert "does not appear to be a git repository" in message and str(missing) in message
     assert "and the repository exists" not in message  # git's last stderr line, shown alone before
+
+
+def test_definition_path_too_long_for_the_file_system_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "connectors" / "orders").mkdir(parents=True)
+    too_long = "x" * 300 + ".yaml"  # ENAMETOOLONG, which pathlib's exists()/is_dir() raise on Python 3.11
+    (tmp_path / "connectors" / "orders" / "connector.yaml").write_text(
+        f"apiVersion: connectorops/v1\nkind: Connector\nmetadata: {{name: orders}}\nspec:\n"
+        f"  definition: {{openapi: {too_long}}}\n"
+    )
+    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "validate", "--json"])
+    assert result.exit_code == 1 and not isinstance(result.exception, OSError)
+    problems = json.loads(result.stdout)["connectors"][0]["problems"]
+    assert [p["field"] for p in problems] == ["spec.definition.openapi"] and "does not exist" in problems[0]["message"]
+    tree = FileSystemTree(tmp_path)
+    assert not tree.exists(f"connectors/orders/{too_long}") and not tree.is_dir(f"connectors/orders/{too_long}")
+    with pytest.raises(SpecError, match="cannot read"):
+        tree.read_bytes(f"connectors/orders/{too_long}")

@@ -86,17 +86,20 @@ class FileSystemTree:
             raise SpecError(f"file not found: {path}", file=path) from None
         except IsADirectoryError:
             raise SpecError(f"{path} is a directory, expected a file", file=path) from None
+        except OSError as error:  # e.g. a name too long for the file system, or no permission
+            raise SpecError(f"cannot read {path}: {error.strerror or error}", file=path) from None
 
+    # OSError (e.g. ENAMETOOLONG from a path typed into connector.yaml) means "not usable", not a crash.
     def exists(self, path: str) -> bool:
         try:
             return self._resolve(path).exists()
-        except SpecError:
+        except (SpecError, OSError):
             return False
 
     def is_dir(self, path: str) -> bool:
         try:
             return self._resolve(path).is_dir()
-        except SpecError:
+        except (SpecError, OSError):
             return False
 
     def list_dir(self, path: str) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from connectorops.errors import ConnectoropsError, Problem, Severity
-from connectorops.policy.role_assignments import DesiredRoleAssignment
+from connectorops.policy.role_assignments import DesiredRoleAssignment, role_guid
 from connectorops.render import DesiredCustomApi, render_custom_api
 from connectorops.spec.repository import Repository
 
@@ -37,7 +37,7 @@ class DesiredState:
         return f"{name} ({principal_type or '?'})" if name else f"{principal_type or '?'} {object_id}"
 
     def describe_role(self, role_definition_id: str) -> str:
-        guid = role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+        guid = role_guid(role_definition_id)
         return self.role_names.get(guid, guid)
 
     @property
@@ -51,6 +51,11 @@ class DesiredState:
 
 def custom_api_scope(subscription_id: str, resource_group: str, name: str) -> str:
     return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Web/customApis/{name}"
+
+
+def connector_of_scope(scope: str) -> str:
+    """The customApi (connector) name at the end of a scope: the inverse of `custom_api_scope`."""
+    return scope.rstrip("/").rsplit("/", 1)[-1]
 
 
 def build_desired_state(
@@ -119,4 +124,4 @@ def _principal_names(policy: Any) -> dict[str, str]:
 def _role_names(policy: Any) -> dict[str, str]:
     if policy is None:
         return {}
-    return {str(r).rstrip("/").rsplit("/", 1)[-1].lower(): name for name, r in sorted(policy.role_ids.items())}
+    return {role_guid(str(r)): name for name, r in sorted(policy.role_ids.items())}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
-from connectorops.engine.desired import DesiredState
+from connectorops.engine.desired import DesiredState, connector_of_scope
 from connectorops.engine.diff import FieldChange, diff_custom_api
 from connectorops.engine.observe import ObservedState, belongs_to, resource_tags
 from connectorops.errors import Problem, Severity
@@ -173,7 +173,7 @@ def _sharing_items(desired: DesiredState, observed: ObservedState) -> list[Drift
     for extra in result.out_of_band:
         items.append(
             DriftItem(
-                "extra-role-assignment", extra.scope.rsplit("/", 1)[-1], extra.id,
+                "extra-role-assignment", connector_of_scope(extra.scope), extra.id,
                 "out-of-band sharing: granted on a managed connector, not declared in git (`drift --fix` revokes it)",
                 principal=desired.describe_principal(extra.principal_id, extra.principal_type),
                 role=desired.describe_role(extra.role_definition_id), since=extra.created_on,
@@ -182,7 +182,7 @@ def _sharing_items(desired: DesiredState, observed: ObservedState) -> list[Drift
     for missing in result.missing:
         items.append(
             DriftItem(
-                "missing-role-assignment", missing.scope.rsplit("/", 1)[-1], missing.id,
+                "missing-role-assignment", connector_of_scope(missing.scope), missing.id,
                 "declared in git but not granted in Azure",
                 principal=f"{missing.principal_name} ({missing.principal_type}, {missing.principal_id})",
                 role=missing.role_name,

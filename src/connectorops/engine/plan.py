@@ -14,7 +14,7 @@ from typing import Any
 from connectorops import tags
 from connectorops.engine.breaking import BreakingChange, breaking_changes
 from connectorops.engine.canonical import canonical_json, sha256_hex
-from connectorops.engine.desired import DesiredState
+from connectorops.engine.desired import DesiredState, connector_of_scope
 from connectorops.engine.diff import FieldChange, diff_custom_api
 from connectorops.engine.impact import Impact, ImpactIndex
 from connectorops.engine.observe import ObservedState, belongs_to, resource_tags
@@ -281,10 +281,6 @@ def finding_to_dict(finding: Any) -> dict[str, Any]:
     }
 
 
-def _connector_of_scope(scope: str) -> str:
-    return scope.rstrip("/").rsplit("/", 1)[-1]
-
-
 def _is_our_tag(key: str) -> bool:
     return key == tags.MANAGED_BY or key.startswith("connectorops-")
 
@@ -432,7 +428,7 @@ def _plan_role_assignments(desired: DesiredState, observed: ObservedState, api_a
     for grant in sorted(desired.role_assignments, key=lambda g: (g.scope.lower(), g.name)):
         if grant.key in existing_keys:
             continue
-        connector = _connector_of_scope(grant.scope)
+        connector = connector_of_scope(grant.scope)
         owner = by_connector.get(connector.lower())
         blocked = owner is not None and owner.blocked
         actions.append(
@@ -476,7 +472,7 @@ def _plan_role_assignments(desired: DesiredState, observed: ObservedState, api_a
 
 
 def desired_grants_for(desired: DesiredState, connector: str) -> list[DesiredRoleAssignment]:
-    return [g for g in desired.role_assignments if _connector_of_scope(g.scope).lower() == connector.lower()]
+    return [g for g in desired.role_assignments if connector_of_scope(g.scope).lower() == connector.lower()]
 
 
 def make_plan(

@@ -27,7 +27,8 @@ def role_definition_id(role: str, subscription_id: str) -> str:
     return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
 
 
-def _role_guid(role_definition: str) -> str:
+def role_guid(role_definition: str) -> str:
+    """The role's GUID (lower case): the last segment of a roleDefinitions id, or the GUID itself."""
     return role_definition.rstrip("/").rsplit("/", 1)[-1].lower()
 
 
@@ -47,7 +48,7 @@ class DesiredRoleAssignment:
 
     @property
     def key(self) -> tuple[str, str, str]:
-        return (self.scope.lower(), self.principal_id.lower(), _role_guid(self.role_definition_id))
+        return (self.scope.lower(), self.principal_id.lower(), role_guid(self.role_definition_id))
 
     def body(self) -> dict[str, Any]:
         return {
@@ -86,7 +87,7 @@ class ObservedAssignment:
 
     @property
     def key(self) -> tuple[str, str, str]:
-        return (self.scope.lower(), self.principal_id.lower(), _role_guid(self.role_definition_id))
+        return (self.scope.lower(), self.principal_id.lower(), role_guid(self.role_definition_id))
 
     @classmethod
     def from_arm(cls, body: dict[str, Any]) -> ObservedAssignment:

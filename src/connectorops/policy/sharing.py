@@ -25,6 +25,7 @@ from connectorops.policy.role_assignments import (
     classify_assignments,
     role_assignment_name,
     role_definition_id,
+    role_guid,
 )
 from connectorops.policy.sharing_model import (
     DEFAULT_ROLE_IDS,
@@ -83,8 +84,8 @@ class SharingPolicy:
         return next((n for n, p in self.document.principals.items() if p.objectId.lower() == wanted), None)
 
     def role_name(self, role_definition: str) -> str | None:
-        guid = role_definition.rstrip("/").rsplit("/", 1)[-1].lower()
-        return next((n for n, r in self.role_ids.items() if r.rsplit("/", 1)[-1].lower() == guid), None)
+        guid = role_guid(role_definition)
+        return next((n for n, r in self.role_ids.items() if role_guid(r) == guid), None)
 
     def decide(self, connector: LoadedConnector, environment: str, principal: str, role: str) -> SharingDecision:
         """Deny rules are checked first: any matching deny wins over every allow."""

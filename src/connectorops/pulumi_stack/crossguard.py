@@ -18,6 +18,7 @@ from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationA
 
 from connectorops import tags
 from connectorops.definitions.model import ResolvedDefinition
+from connectorops.engine.desired import connector_of_scope
 from connectorops.errors import Problem, Severity
 from connectorops.policy.certification import (
     CertificationPolicy,
@@ -208,7 +209,7 @@ class RepositoryRules:
         scope = args.props.get("scope")  # unknown in a preview of a new customApi: the pack skips the rest
         if not isinstance(scope, str) or CUSTOM_APIS_SEGMENT not in scope.lower():
             return  # grants on other resources are not ours to judge
-        name = scope.rstrip("/").rsplit("/", 1)[-1]
+        name = connector_of_scope(scope)
         connector = self.inputs.connector_named(name)
         if connector is None:
             report(f"role assignment {args.name!r} shares customApi {name!r}, which no connector.yaml declares", None)

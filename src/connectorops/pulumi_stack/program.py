@@ -19,7 +19,7 @@ import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.web as web
 
 from connectorops.azure.gateway import ArmGateway
-from connectorops.engine.desired import DesiredState
+from connectorops.engine.desired import DesiredState, connector_of_scope
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment
@@ -115,7 +115,7 @@ def _declare_custom_api(
 def _declare_role_assignment(
     grant: DesiredRoleAssignment, custom_api: web.CustomApi, protection: Protection
 ) -> authorization.RoleAssignment:
-    connector = grant.scope.rstrip("/").rsplit("/", 1)[-1]
+    connector = connector_of_scope(grant.scope)
     return authorization.RoleAssignment(
         f"{connector}-share-{grant.principal_name}-{grant.role_name}",
         role_assignment_name=grant.name,

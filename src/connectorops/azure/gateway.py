@@ -178,6 +178,26 @@ class ArmGateway:
             )
         return result
 
+    def _put(
+        self,
+        resource_id: str,
+        api_version: str,
+        body: dict[str, Any],
+        action: str,
+        *,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> dict[str, Any]:
+        """Create or update one resource: 200 or 201, retried while another operation is in progress."""
+
+        def call() -> dict[str, Any] | None:
+            request = builders.put_resource(
+                resource_id, api_version, body, if_match=if_match, if_none_match=if_none_match
+            )
+            return self._json(request, action, ok=(200, 201))
+
+        return self._write(call, action)
+
     def _list(
         self, collection_path: str, api_version: str, action: str, *, filter: str | None = None
     ) -> list[dict[str, Any]]:
@@ -223,19 +243,14 @@ class ArmGateway:
         self, name: str, body: dict[str, Any], *, if_match: str | None = None, if_none_match: str | None = None
     ) -> dict[str, Any]:
         """Create or update. if_match: only if the etag is still this one; if_none_match="*": only create."""
-        action = f"PUT {CUSTOM_APIS}/{name}"
-
-        def call() -> dict[str, Any] | None:
-            request = builders.put_resource(
-                self.custom_api_id(name),
-                CUSTOM_APIS_API_VERSION,
-                body,
-                if_match=if_match,
-                if_none_match=if_none_match,
-            )
-            return self._json(request, action, ok=(200, 201))
-
-        return self._write(call, action)
+        return self._put(
+            self.custom_api_id(name),
+            CUSTOM_APIS_API_VERSION,
+            body,
+            f"PUT {CUSTOM_APIS}/{name}",
+            if_match=if_match,
+            if_none_match=if_none_match,
+        )
 
     def patch_custom_api_tags(self, name: str, tags: dict[str, str]) -> dict[str, Any]:
         action = f"PATCH {CUSTOM_APIS}/{name}"
@@ -304,13 +319,7 @@ class ArmGateway:
         return self._json(request, f"GET {CONNECTIONS}/{name}")
 
     def put_connection(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        action = f"PUT {CONNECTIONS}/{name}"
-
-        def call() -> dict[str, Any] | None:
-            request = builders.put_resource(self.connection_id(name), CONNECTIONS_API_VERSION, body)
-            return self._json(request, action, ok=(200, 201))
-
-        return self._write(call, action)
+        return self._put(self.connection_id(name), CONNECTIONS_API_VERSION, body, f"PUT {CONNECTIONS}/{name}")
 
     def delete_connection(self, name: str) -> bool:
         return self._delete(self.connection_id(name), CONNECTIONS_API_VERSION, f"DELETE {CONNECTIONS}/{name}")
@@ -327,12 +336,8 @@ class ArmGateway:
         assignment_id = f"{_scope(scope)}/providers/{ROLE_ASSIGNMENTS}/{builders.segment(name)}"
         action = f"PUT {ROLE_ASSIGNMENTS}/{name}"
 
-        def call() -> dict[str, Any] | None:
-            request = builders.put_resource(assignment_id, ROLE_ASSIGNMENTS_API_VERSION, body)
-            return self._json(request, action, ok=(200, 201))
-
         def retried() -> dict[str, Any]:
-            return self._write(call, action)
+            return self._put(assignment_id, ROLE_ASSIGNMENTS_API_VERSION, body, action)
 
         # A principal created moments ago may not have replicated to ARM yet (PrincipalNotFound).
         return with_retries(retried, self.settings, retry_on=is_principal_not_found)
@@ -346,13 +351,7 @@ class ArmGateway:
         return self._list(path, WORKFLOWS_API_VERSION, f"list {WORKFLOWS}")
 
     def put_workflow(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        action = f"PUT {WORKFLOWS}/{name}"
-
-        def call() -> dict[str, Any] | None:
-            request = builders.put_resource(self.workflow_id(name), WORKFLOWS_API_VERSION, body)
-            return self._json(request, action, ok=(200, 201))
-
-        return self._write(call, action)
+        return self._put(self.workflow_id(name), WORKFLOWS_API_VERSION, body, f"PUT {WORKFLOWS}/{name}")
 
 
 def _origin(scheme: str, host: str | None, port: int | None) -> tuple[str, str, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from connectorops.commands.context import EXIT_OK, CliContext
+from connectorops.commands.output import write_stdout
 from connectorops.definitions.resolve import default_cache_dir, definition_json, resolve_definition
 from connectorops.errors import Severity, SpecError, ValidationFailed
 from connectorops.spec.loader import load_repository, select_environment
@@ -33,7 +34,5 @@ def run(ctx: CliContext, *, name: str) -> int:
     for warning in resolved.warnings:
         if warning.severity == Severity.WARNING:
             ctx.err_console.print(Text.assemble(("warning: ", "yellow"), str(warning)), highlight=False)
-    # print() through rich would wrap and colour; machine output must be the exact bytes.
-    ctx.console.file.write(definition_json(resolved.swagger) + "\n")
-    ctx.console.file.flush()
+    write_stdout(ctx, definition_json(resolved.swagger))
     return EXIT_OK

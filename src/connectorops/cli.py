@@ -73,6 +73,8 @@ def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
     _ran.append(command)
     try:
         _check_repo(ctx.repo, may_be_created=command in ("controller", "emulator"))
+        if options.get("json_output") and options.get("markdown"):
+            raise ConnectoropsError("--json and --markdown are both given", hint="choose one output format")
         module = importlib.import_module(f"connectorops.commands.{command}")
         code = module.run(ctx, **options)
     except ConnectoropsError as error:

@@ -265,3 +265,20 @@ def test_definition_path_too_long_for_the_file_system_is_a_problem_not_a_crash(t
     assert not tree.exists(f"connectors/orders/{too_long}") and not tree.is_dir(f"connectors/orders/{too_long}")
     with pytest.raises(SpecError, match="cannot read"):
         tree.read_bytes(f"connectors/orders/{too_long}")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["plan", "--json", "--markdown"], "--json and --markdown are both given"),
+        (["drift", "--json", "--markdown"], "--json and --markdown are both given"),
+        (["certify", "--json", "--markdown"], "--json and --markdown are both given"),
+        (["plan", "--at", "main", "--head", "feature"], "--at main and --head feature name two desired states"),
+    ],
+)
+def test_contradicting_options_are_refused_before_any_work(tmp_path: Path, arguments: list[str], message: str) -> None:
+    (tmp_path / "connectorops.yaml").write_text("default: local\nenvironments:\n  local: {target: local}\n")
+    (tmp_path / "connectors").mkdir()
+    result = CliRunner().invoke(app, ["--repo", str(tmp_path), *arguments])
+    assert result.exit_code == 1 and message in result.stderr and result.stdout == ""
+    assert not (tmp_path / ".connectorops").exists()

@@ -12,6 +12,7 @@ from connectorops.commands.output import show_report
 from connectorops.engine.pipeline import connect, load_inputs, plan_environment, touched_connectors
 from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.engine.planfile import save_plan
+from connectorops.errors import PlanError
 from connectorops.report.json import plan_json
 from connectorops.report.markdown import plan_markdown
 from connectorops.report.text import render_plan
@@ -48,6 +49,11 @@ def run(
     base: str | None,
     head: str | None,
 ) -> int:
+    if at is not None and head is not None and at != head:
+        # Which revision is the desired state would otherwise be decided silently (--head won).
+        raise PlanError(
+            f"--at {at} and --head {head} name two desired states", hint="pass one: --head is --at for a PR plan"
+        )
     rev = head or at
     inputs = load_inputs(ctx.repo, ctx.environment, rev=rev)
     options = options_from(allow_connection_loss, allow_empty, max_deletions)

@@ -6,6 +6,7 @@ Each test pins a defect found by using the product as a platform team would.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,22 @@ def test_saved_blocked_or_empty_plan_says_so_in_json_and_text(tmp_path: Path) ->
     assert code == 0  # a saved plan without changes: applied as shown (git moved, the target did not)
     report = json.loads(out)  # was: empty stdout
     assert report["exitCode"] == 0 and report["summary"] == {"done": 0, "failed": 0, "notDone": 0}
+
+
+def test_local_runs_leave_git_status_clean_without_a_gitignore_entry(tmp_path: Path) -> None:
+    root = make_repo(tmp_path, "orders")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    assert "connectorops.yaml" in _git_status(root)  # staged, not committed: status sees the repo's files
+    subprocess.run(["git", "-C", str(root), "reset", "-q"], check=True)
+    before = _git_status(root)
+    assert cli(root, "plan")[0] == 2
+    assert (root / ".connectorops" / "emulator.db").is_file()
+    assert _git_status(root) == before  # .connectorops/ (emulator db with its token) is not offered to git
+
+
+def _git_status(root: Path) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip

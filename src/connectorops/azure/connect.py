@@ -7,7 +7,7 @@ The only place that knows which is which; the gateway itself cannot tell them ap
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from connectorops.azure.credentials import StaticTokenCredential, build_credential
@@ -82,7 +82,9 @@ def _local_gateway(
     # Imported here: the emulator (and its TLS setup) is only needed for local runs.
     from connectorops.emulator.server import EmulatorServer
 
-    server = EmulatorServer(emulator_db_path(repo_root, environment), location=environment.location)
+    db_path = emulator_db_path(repo_root, environment)
+    server = EmulatorServer(db_path, location=environment.location)
+    _ignore_in_git(db_path.parent)
     try:
         info = server.start()
         for object_id, principal_type, display_name in principals:
@@ -99,6 +101,19 @@ def _local_gateway(
             yield gateway
     finally:
         server.stop()
+
+
+def _ignore_in_git(state_dir: Path) -> None:
+    """Keep the emulator's state (its database holds the emulator token) out of `git add -A`.
+
+    A repository that does not list .connectorops/ in its .gitignore would otherwise show it as
+    untracked after the first `connectorops plan`.
+    """
+    marker = state_dir / ".gitignore"
+    # A read-only state folder still works; it is only not hidden from git.
+    if state_dir.is_dir() and not marker.exists():
+        with suppress(OSError):
+            marker.write_text("# connectorops: local emulator state, never committed\n*\n", encoding="utf-8")
 
 
 def _ca_bundle(repo_root: Path, environment: str, ca_bundle: str | None) -> str | None:

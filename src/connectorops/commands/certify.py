@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.text import Text
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
-from connectorops.definitions.resolve import resolve_definition
+from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
 from connectorops.errors import ConnectoropsError, Severity, SpecError
 from connectorops.policy.certification import certify_connector, load_certification_policy
 from connectorops.policy.certification.report import (
@@ -24,11 +24,8 @@ from connectorops.policy.certification.report import (
     certification_markdown,
 )
 from connectorops.spec.loader import load_repository, select_environment
-from connectorops.spec.models import LocalEnvironment
 from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import FileSystemTree
-
-DEFAULT_STATE_DIR = ".connectorops"
 
 
 def run(ctx: CliContext, *, names: list[str], json_output: bool, markdown: bool) -> int:
@@ -61,7 +58,7 @@ def certify_repository(repo_root: Path, environment: str | None, names: list[str
     repo = load_repository(tree)
     blocking = [p for p in repo.problems if p.severity == Severity.ERROR]
     env_name, env = select_environment(repo, environment)
-    cache_dir = repo_root / (env.stateDir if isinstance(env, LocalEnvironment) else DEFAULT_STATE_DIR) / "cache"
+    cache_dir = environment_cache_dir(repo_root, env)
     policy, policy_problems = load_certification_policy(tree)
     results: list[ConnectorCertification] = []
     for connector in _selected(repo, names):

@@ -32,16 +32,13 @@ from rich.table import Table
 from rich.text import Text
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
-from connectorops.definitions.resolve import resolve_definition
+from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
 from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
 from connectorops.policy.certification import load_certification_policy
 from connectorops.policy.sharing import check_sharing, load_sharing_policy
 from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
-from connectorops.spec.models import LocalEnvironment
 from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
-
-DEFAULT_STATE_DIR = ".connectorops"
 
 
 @dataclass
@@ -125,11 +122,10 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
             )
         )
     env_name: str | None = None
-    cache_dir = repo_root / DEFAULT_STATE_DIR / "cache"
+    cache_dir = environment_cache_dir(repo_root, None)
     try:
         env_name, env = select_environment(repo, environment)
-        if isinstance(env, LocalEnvironment):
-            cache_dir = repo_root / env.stateDir / "cache"
+        cache_dir = environment_cache_dir(repo_root, env)
     except ConnectoropsError as error:
         problems.extend(error.problems)
 

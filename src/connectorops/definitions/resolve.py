@@ -21,6 +21,7 @@ from connectorops.definitions.paconn import PaconnFolder, load_paconn_folder
 from connectorops.definitions.postman import convert_collection
 from connectorops.definitions.refs import bundle_refs
 from connectorops.errors import DefinitionError, Problem, Severity, ValidationFailed
+from connectorops.spec.models import Environment, LocalEnvironment
 from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import SourceTree, normalize_relative
 
@@ -119,6 +120,15 @@ def _missing_oauth_settings(connector: LoadedConnector) -> Problem:
     )
 
 
+DEFAULT_STATE_DIR = ".connectorops"  # LocalEnvironment.stateDir's default
+
+
+def environment_cache_dir(repo_root: Path, environment: Environment | None) -> Path:
+    """Where fetched definitions are cached: under a local environment's stateDir, else .connectorops/."""
+    state = environment.stateDir if isinstance(environment, LocalEnvironment) else DEFAULT_STATE_DIR
+    return repo_root / state / "cache"
+
+
 def default_cache_dir(tree: SourceTree) -> Path:
     """<repo>/.connectorops/cache for a working tree or a git revision of a local repository."""
     root = getattr(tree, "root", None)
@@ -126,7 +136,7 @@ def default_cache_dir(tree: SourceTree) -> Path:
         commit = getattr(tree, "commit", None)
         working = getattr(getattr(commit, "repo", None), "working_tree_dir", None)
         root = Path(working) if working else Path.cwd()
-    return Path(root) / ".connectorops" / "cache"
+    return Path(root) / DEFAULT_STATE_DIR / "cache"
 
 
 def definition_json(swagger: dict[str, Any]) -> str:

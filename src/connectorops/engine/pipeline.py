@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from connectorops.definitions.resolve import environment_cache_dir
 from connectorops.engine.desired import DesiredState, build_desired_state
 from connectorops.engine.observe import ObservedState, observe
 from connectorops.engine.plan import Plan, PlanOptions, make_plan
@@ -102,9 +103,7 @@ def target_of(gateway: ArmGateway) -> dict[str, str]:
 
 
 def cache_dir(inputs: Inputs) -> Path:
-    env: Any = inputs.repo.config.environments.get(inputs.environment)
-    state = getattr(env, "stateDir", ".connectorops")
-    return inputs.repo_root / state / "cache"
+    return environment_cache_dir(inputs.repo_root, inputs.repo.config.environments.get(inputs.environment))
 
 
 def desired_state(inputs: Inputs, gateway: ArmGateway) -> DesiredState:

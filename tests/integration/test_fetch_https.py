@@ -257,3 +257,27 @@ def test_url_source_resolves_end_to_end(servers: tuple[Server, Server], pki: Pki
     assert resolved.swagger["host"] == "remote.example.com"
     # the default cache is <repo>/.connectorops/cache
     assert cache_path(tmp_path / ".connectorops" / "cache", DIGEST).exists()
+
+
+def test_gateway_swagger_download_follows_no_redirect(servers: tuple[Server, Server], pki: Pki) -> None:
+    """originalSwaggerUrl comes from ARM's answer: a redirect (to a private host, to http) is not followed."""
+    from connectorops.azure.credentials import StaticTokenCredential
+    from connectorops.azure.gateway import ArmGateway, ArmTarget
+    from connectorops.azure.pipeline import RetrySettings
+    from connectorops.errors import GatewayError
+
+    public, private = servers
+    target = ArmTarget(
+        base_url=public.url(""), subscription_id="s", resource_group="rg", location="westeurope",
+        credential=StaticTokenCredential("t"), ca_bundle=str(pki.ca_file),
+    )  # fmt: skip
+
+    def api(path: str) -> dict[str, object]:
+        return {"name": "orders", "properties": {"apiDefinitions": {"originalSwaggerUrl": public.url(path)}}}
+
+    with ArmGateway(target, settings=RetrySettings(total=0)) as gateway:
+        assert gateway.download_swagger(api("/spec.json")) == json.loads(SPEC)
+        for path in ("/to-private", "/to-http", "/to-metadata"):
+            with pytest.raises(GatewayError, match="download swagger"):
+                gateway.download_swagger(api(path))
+    assert private.hits == [] and public.hits.count("/spec.json") == 1

@@ -153,6 +153,9 @@ def build_download_client(
 ) -> PipelineClient[HttpRequest, HttpResponse]:
     """A pipeline WITHOUT authentication, for SAS-style URLs (swagger downloads): our token never goes there."""
     config = _configuration(settings)
+    # The URL comes from ARM's answer and was checked to be https; a redirect could lead anywhere
+    # (plain http, a metadata address), so none is followed: a 3xx is an error.
+    config.redirect_policy = RedirectPolicy(permit_redirects=False)
     return PipelineClient(
         base_url="https://localhost",  # every request carries an absolute URL
         config=config,

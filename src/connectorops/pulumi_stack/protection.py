@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from connectorops.azure.gateway import ArmGateway
-from connectorops.engine.impact import Impact, impact_of
+from connectorops.engine.impact import Impact, ImpactIndex
 
 
 @dataclass(frozen=True)
@@ -59,4 +59,5 @@ def observe_impacts(gateway: ArmGateway, names: Iterable[str]) -> dict[str, Impa
     connections = gateway.list_connections()
     # Workflows matter only through connections; skip the second listing when there are none.
     workflows = gateway.list_workflows() if connections else []
-    return {name: impact_of(gateway.custom_api_id(name), connections, workflows) for name in wanted}
+    index = ImpactIndex(connections, workflows)
+    return {name: index.impact(gateway.custom_api_id(name)) for name in wanted}

@@ -12,6 +12,7 @@ from connectorops.engine.drift import DriftReport
 from connectorops.engine.plan import ROLE_ASSIGNMENT, Action, ActionKind, Plan
 from connectorops.report.redact import change_value
 from connectorops.report.text import plan_summary_line
+from connectorops.report.wording import connection_list, logic_app_names, sharing_verb
 
 MAX_BYTES = 60_000
 MAX_CHANGES_SHOWN = 40
@@ -54,7 +55,7 @@ def _connector_section(actions: list[Action]) -> str:
         if not action.is_change and not action.blocked:
             continue
         if action.resource_type == ROLE_ASSIGNMENT:
-            verb, preposition = ("grant", "to") if action.kind == ActionKind.CREATE else ("revoke", "from")
+            verb, preposition = sharing_verb(action)
             lines.append(f"- **{verb}** role {_code(str(action.role))} {preposition} {_code(str(action.principal))}")
         else:
             lines.append(f"- **{action.kind}** customApi {_code(action.name)}")
@@ -66,8 +67,8 @@ def _connector_section(actions: list[Action]) -> str:
             apps = f" — Logic Apps affected: {', '.join(breaking.logic_apps)}" if breaking.logic_apps else ""
             lines.append(f"  - 💥 **breaking ({breaking.severity})**: {breaking.message}{apps}")
         if action.impact is not None and not action.impact.is_empty:
-            conns = ", ".join(f"{c.name} ({c.status})" for c in action.impact.connections)
-            apps = ", ".join(w.name for w in action.impact.logic_apps) or "none"
+            conns = connection_list(action.impact)
+            apps = logic_app_names(action.impact) or "none"
             lines.append(
                 f"  - impact: {action.impact.connection_count} connection(s): {conns}; "
                 f"{action.impact.logic_app_count} Logic App(s): {apps}"
@@ -119,7 +120,7 @@ def _headline(plan: Plan) -> list[str]:
         for action in losses:
             impact = action.impact
             assert impact is not None
-            apps = ", ".join(w.name for w in impact.logic_apps) or "none"
+            apps = logic_app_names(impact) or "none"
             lines.append(
                 f"- {_code(action.connector)}: deleting it deletes {impact.connection_count} connection(s); "
                 f"Logic Apps using them: {apps}"

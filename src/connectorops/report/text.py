@@ -14,6 +14,7 @@ from connectorops.engine.apply import ApplyReport
 from connectorops.engine.drift import DriftReport
 from connectorops.engine.plan import ROLE_ASSIGNMENT, Action, ActionKind, Plan
 from connectorops.report.redact import change_value, short
+from connectorops.report.wording import connection_list, logic_app_names, sharing_verb
 
 KIND_STYLE = {
     ActionKind.CREATE: "green",
@@ -38,7 +39,7 @@ def plan_summary_line(plan: Plan) -> str:
 
 def _what(action: Action) -> str:
     if action.resource_type == ROLE_ASSIGNMENT:
-        verb, preposition = ("grant", "to") if action.kind == ActionKind.CREATE else ("revoke", "from")
+        verb, preposition = sharing_verb(action)
         return f"{verb} {action.role} {preposition} {action.principal}"
     if action.kind == ActionKind.UPDATE:
         breaking = f", {len(action.breaking)} breaking" if action.breaking else ""
@@ -123,10 +124,10 @@ def _render_action_details(action: Action, console: Console) -> None:
         if len(action.changes) > MAX_CHANGES_SHOWN:
             lines.append(f"  ... and {len(action.changes) - MAX_CHANGES_SHOWN} more change(s)")
     if action.impact is not None and not action.impact.is_empty and action.kind != ActionKind.NOOP:
-        conns = ", ".join(f"{c.name} ({c.status})" for c in action.impact.connections)
+        conns = connection_list(action.impact)
         lines.append(f"  impact: {action.impact.connection_count} connection(s): {conns}")
         if action.impact.logic_apps:
-            lines.append(f"  impact: Logic Apps using them: {', '.join(w.name for w in action.impact.logic_apps)}")
+            lines.append(f"  impact: Logic Apps using them: {logic_app_names(action.impact)}")
     # Once per action: for every change, and for a noop that has something else to say.
     if action.observed_commit and (action.is_change or lines):
         lines.append(f"  deployed from commit {action.observed_commit[:12]}")

@@ -1,0 +1,24 @@
+"""Phrases the text and Markdown reports share: how a sharing action and an impact are worded.
+
+Each format adds its own markup around them; the words stay the same in the terminal and on the PR.
+"""
+
+from __future__ import annotations
+
+from connectorops.engine.impact import Impact
+from connectorops.engine.plan import Action, ActionKind
+
+
+def sharing_verb(action: Action) -> tuple[str, str]:
+    """("grant", "to") for a new role assignment, ("revoke", "from") for a removed one."""
+    return ("grant", "to") if action.kind == ActionKind.CREATE else ("revoke", "from")
+
+
+def connection_list(impact: Impact) -> str:
+    """`orders-1 (Connected), orders-2 (Error)`."""
+    return ", ".join(f"{c.name} ({c.status})" for c in impact.connections)
+
+
+def logic_app_names(impact: Impact) -> str:
+    """The Logic Apps using the connections, comma-separated ('' when none)."""
+    return ", ".join(w.name for w in impact.logic_apps)

@@ -22,6 +22,7 @@ from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.cli import app
 from connectorops.engine.apply import EXIT_INTERRUPTED, apply_plan
 from connectorops.engine.observe import observe
+from connectorops.engine.pipeline import load_inputs
 from connectorops.engine.plan import Plan, make_plan
 from connectorops.engine.planfile import load_plan, save_plan
 from connectorops.errors import AuthenticationError, GitError, PlanError, Severity, SpecError
@@ -282,3 +283,31 @@ def test_contradicting_options_are_refused_before_any_work(tmp_path: Path, argum
     result = CliRunner().invoke(app, ["--repo", str(tmp_path), *arguments])
     assert result.exit_code == 1 and message in result.stderr and result.stdout == ""
     assert not (tmp_path / ".connectorops").exists()
+
+
+def test_planning_uncommitted_changes_for_azure_warns_that_the_commit_tag_will_not_match(tmp_path: Path) -> None:
+    (tmp_path / "connectorops.yaml").write_text(AZURE_ENV)
+    folder = tmp_path / "connectors" / "orders"
+    folder.mkdir(parents=True)
+    (folder / "openapi.json").write_text(json.dumps({
+        "swagger": "2.0", "info": {"title": "Orders", "version": "1"}, "host": "orders.contoso.com",
+        "paths": {"/o": {"get": {"operationId": "ListOrders", "responses": {"200": {"description": "ok"}}}}},
+    }))  # fmt: skip
+    connector = "apiVersion: connectorops/v1\nkind: Connector\nmetadata: {name: orders}\nspec:\n"
+    (folder / "connector.yaml").write_text(connector + "  definition: {openapi: openapi.json}\n")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=qa", "-c", "user.email=qa@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "orders"], check=True)
+
+    def warnings(environment: str) -> list[str]:
+        problems = load_inputs(tmp_path, environment).repo.problems
+        return [p.message for p in problems if p.code == "git.uncommitted_changes"]
+
+    assert warnings("dev") == []  # clean tree
+    edited = connector + "  displayName: Orders v2\n  definition: {openapi: openapi.json}\n"
+    (folder / "connector.yaml").write_text(edited)
+    (tmp_path / "notes.txt").write_text("outside connectorops' files\n")
+    [message] = warnings("dev")
+    assert message.startswith("uncommitted changes (connectors/orders/connector.yaml) are planned")
+    assert warnings("local") == []  # the laptop loop: edit, plan, apply locally, commit later

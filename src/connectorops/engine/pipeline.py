@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,7 @@ from connectorops.definitions.resolve import environment_cache_dir
 from connectorops.engine.desired import DesiredState, build_desired_state
 from connectorops.engine.observe import ObservedState, observe
 from connectorops.engine.plan import Plan, PlanOptions, make_plan
-from connectorops.errors import PlanError, SpecError, ValidationFailed
+from connectorops.errors import PlanError, Problem, Severity, SpecError, ValidationFailed
 from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
 from connectorops.spec.repository import Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
@@ -71,7 +71,33 @@ def inputs_from_tree(repo_root: Path, tree: SourceTree, environment: str | None,
 def load_inputs(repo_root: Path, environment: str | None, *, rev: str | None = None) -> Inputs:
     """The working tree or a git revision of `repo_root`, loaded and validated."""
     tree, commit = source_tree(repo_root, rev)
-    return inputs_from_tree(repo_root, tree, environment, commit)
+    inputs = inputs_from_tree(repo_root, tree, environment, commit)
+    if rev is None and commit is not None:
+        inputs = _warn_uncommitted(inputs, commit)
+    return inputs
+
+
+def _warn_uncommitted(inputs: Inputs, commit: str) -> Inputs:
+    """Resources are tagged with HEAD's sha; say so when an Azure target gets uncommitted content.
+
+    Not for `target: local`: editing and planning before committing is the laptop loop.
+    """
+    if getattr(inputs.repo.config.environments.get(inputs.environment), "target", "local") == "local":
+        return inputs
+    from connectorops.gitops.revisions import uncommitted_paths
+
+    dirty = uncommitted_paths(inputs.repo_root)
+    if not dirty:
+        return inputs
+    shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+    warning = Problem(
+        f"uncommitted changes ({shown}) are planned, but resources are tagged with commit {commit[:12]}, "
+        "which does not contain them",
+        severity=Severity.WARNING,
+        hint="commit first so the connectorops-commit tag says where a connector came from",
+        code="git.uncommitted_changes",
+    )
+    return replace(inputs, repo=replace(inputs.repo, problems=(*inputs.repo.problems, warning)))
 
 
 def directory_entries(repo: Repository) -> list[tuple[str, str, str]]:

@@ -182,6 +182,20 @@ def head_commit(repo_root: Path) -> str | None:
         return None
 
 
+def uncommitted_paths(repo_root: Path) -> list[str]:
+    """connectorops.yaml, policies/ and connectors/ files that differ from HEAD (untracked included)."""
+    try:
+        repo, prefix = open_repo(repo_root)
+        head = repo.head.commit
+    except (GitError, ValueError):
+        return []
+    paths = set(repo.untracked_files)
+    for diff in head.diff(None):
+        paths.update(p for p in (diff.a_path, diff.b_path) if p)
+    ours = _under_prefix(paths, prefix)
+    return sorted(p for p in ours if p in SHARED_PATHS or p.startswith((*SHARED_FOLDERS, "connectors/")))
+
+
 def changed_paths(repo_root: Path, base: str, head: str | None) -> set[str]:
     """Paths (relative to repo_root) that differ between the merge base of base/head and head.
 

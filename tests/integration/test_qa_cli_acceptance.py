@@ -69,3 +69,30 @@ def _git_status(root: Path) -> str:
         ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
+
+
+def test_drift_fix_reports_what_it_fixed_not_only_what_is_left(tmp_path: Path) -> None:
+    root = make_repo(tmp_path, "orders")
+    assert cli(root, "apply", "--yes")[0] == 0
+    config = load_repository(FileSystemTree(root)).config
+
+    def edit_in_portal() -> None:
+        with open_gateway(root, config, "local") as gateway:
+            live = gateway.get_custom_api("orders")
+            assert live is not None
+            gateway.patch_custom_api_tags("orders", {**live["tags"], "connectorops-deletion": "orphan"})
+
+    edit_in_portal()
+    code, out, _ = cli(root, "drift", "--fix", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["items"] == [] and report["exitCode"] == 0
+    assert [(i["kind"], i["connector"]) for i in report["fixed"]] == [("modified", "orders")]  # was: no trace of it
+    assert report["summary"]["fixed"] == 1
+    edit_in_portal()
+    code, out, _ = cli(root, "drift", "--fix", "--markdown")
+    assert code == 0 and "Fixed by `--fix` in this run: 1 modified." in out
+    edit_in_portal()
+    code, out, _ = cli(root, "drift", "--fix")
+    assert code == 0 and "Fixed by --fix: 1 modified." in out
+    code, out, _ = cli(root, "drift", "--json")
+    assert code == 0 and json.loads(out)["fixed"] == []

@@ -5,6 +5,8 @@ Exit 0 no drift, 2 drift present (after --fix: what is still left), 1 error or a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from connectorops.commands.apply import execute
 from connectorops.commands.context import EXIT_ERROR, CliContext
 from connectorops.commands.output import show_report
@@ -53,6 +55,7 @@ def run(ctx: CliContext, *, fix: bool, json_output: bool, markdown: bool, at: st
             _show(ctx, report, json_output=json_output, markdown=markdown)
             return EXIT_ERROR
         after = observe(gateway, desired=desired.custom_apis, drift=True)
-        remaining = detect_drift(desired, after, gateway, target=target_of(gateway))
+        # Show what is left, and what this run corrected (a scheduled `--fix` would otherwise say "no drift").
+        remaining = replace(detect_drift(desired, after, gateway, target=target_of(gateway)), fixed=tuple(report.drift))
         _show(ctx, remaining, json_output=json_output, markdown=markdown)
         return remaining.exit_code

@@ -59,6 +59,8 @@ class DriftReport:
     problems: tuple[Problem, ...] = ()
     commit: str | None = None
     target: tuple[tuple[str, str], ...] = ()
+    # `drift --fix`: the drift found and corrected in this run (items then holds what is left).
+    fixed: tuple[DriftItem, ...] = ()
 
     @property
     def drift(self) -> list[DriftItem]:
@@ -90,8 +92,14 @@ class DriftReport:
             "environment": self.environment,
             "target": dict(self.target),
             "commit": self.commit,
-            "summary": {"drift": len(self.drift), "info": len(self.info), "byKind": self.counts()},
+            "summary": {
+                "drift": len(self.drift),
+                "info": len(self.info),
+                "byKind": self.counts(),
+                "fixed": len(self.fixed),
+            },
             "items": [i.to_dict() for i in self.items],
+            "fixed": [i.to_dict() for i in self.fixed],
             "problems": [p.to_dict() for p in self.problems],
             "exitCode": self.exit_code,
         }

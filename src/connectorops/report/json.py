@@ -8,9 +8,10 @@ Schema (stable; fields are only ever added):
   logicApps[]}, breakingChanges[{kind,severity,message,operations[],logicApps[]}], body, secretRefs,
   desiredFingerprint, observedEtag, observedFingerprint, observedCommit, observedDeletionPolicy, sourcePath,
   scope, principal, role, touched}]}
-- drift: {schemaVersion, environment, target, commit, exitCode, summary{drift,info,byKind}, problems[],
-  items[{kind, severity, connector, resourceId, detail, changes[], principal, role, since}]}
-- apply: {schemaVersion, environment, planFingerprint, exitCode, summary{done,failed,notDone},
+- drift: {schemaVersion, environment, target, commit, exitCode, summary{drift,info,byKind,fixed}, problems[],
+  items[{kind, severity, connector, resourceId, detail, changes[], principal, role, since}],
+  fixed[items corrected by `drift --fix` in this run; `items` is then what is left]}
+- apply: {schemaVersion, environment, planFingerprint, exitCode, interrupted, summary{done,failed,notDone},
   results[{key, kind, resourceType, name, connector, status, message, seconds}],
   plan{summary, fingerprint, blocked[{key, reasons[]}], errors[Problem]}}
 """

@@ -187,12 +187,20 @@ def _capped(head: str, sections: list[str], max_bytes: int) -> str:
     return text
 
 
+def _fixed_counts(report: DriftReport) -> str:
+    counts: dict[str, int] = {}
+    for item in report.fixed:
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+
+
 def drift_markdown(report: DriftReport, *, max_bytes: int = MAX_BYTES) -> str:
     status = "✅ no drift" if report.exit_code == 0 else ("⚠️ drift" if report.exit_code == 2 else "⛔ error")
     counts = ", ".join(f"{n} {k}" for k, n in report.counts().items()) or "nothing to report"
     head = "\n".join(
         [drift_marker(report.environment), f"## connectorops drift — {_code(report.environment)}", "",
          f"{status}: {counts} · exit code {report.exit_code}", ""]
+        + ([f"Fixed by `--fix` in this run: {_fixed_counts(report)}.", ""] if report.fixed else [])
         + [f"- **{p.severity}** {_cell(str(p))}" for p in report.problems]
     )  # fmt: skip
     sections: list[str] = []

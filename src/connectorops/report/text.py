@@ -11,7 +11,7 @@ from rich.text import Text
 
 from connectorops.definitions.model import operation_count
 from connectorops.engine.apply import ApplyReport
-from connectorops.engine.drift import DriftReport
+from connectorops.engine.drift import DriftItem, DriftReport
 from connectorops.engine.plan import ROLE_ASSIGNMENT, Action, ActionKind, Plan
 from connectorops.report.redact import change_value, short
 from connectorops.report.wording import connection_list, logic_app_names, sharing_verb
@@ -160,9 +160,18 @@ def render_drift(report: DriftReport, console: Console) -> None:
             )
     for problem in report.problems:
         console.print(f"[{problem.severity}] {problem}", markup=False, highlight=False)
+    if report.fixed:
+        console.print(f"Fixed by --fix: {_kinds(report.fixed)}.", highlight=False, markup=False)
     console.print(
         f"Drift: {len(report.drift)} item(s), {len(report.info)} informational.", highlight=False, markup=False
     )
+
+
+def _kinds(items: tuple[DriftItem, ...]) -> str:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
 
 
 def render_apply(report: ApplyReport, console: Console) -> None:

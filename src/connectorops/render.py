@@ -44,7 +44,8 @@ class DesiredCustomApi:
         return value if isinstance(value, dict) else {}
 
 
-def _service_url(swagger: dict[str, Any]) -> str:
+def derived_service_url(swagger: dict[str, Any]) -> str:
+    """backendService.serviceUrl when connector.yaml sets none: scheme://host/basePath of the swagger."""
     schemes = swagger.get("schemes") or ["https"]
     host = swagger.get("host") or ""
     base = swagger.get("basePath") or ""
@@ -73,7 +74,7 @@ def render_custom_api(
     info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
     display_name = spec.displayName or str(info.get("title") or connector.name)
     description = spec.description if spec.description is not None else str(info.get("description") or "")
-    service_url = spec.backend.serviceUrl if spec.backend else _service_url(swagger)
+    service_url = spec.backend.serviceUrl if spec.backend else derived_service_url(swagger)
     properties: dict[str, Any] = {
         "apiType": API_TYPE,
         "backendService": {"serviceUrl": service_url},

@@ -21,8 +21,7 @@ from pydantic import ValidationError
 
 from connectorops import tags
 from connectorops.gitops.lease import is_lease_marker
-from connectorops.render import ADOPT_LABEL
-from connectorops.render import _service_url as derived_service_url
+from connectorops.render import ADOPT_LABEL, derived_service_url
 from connectorops.spec.models import ARM_NAME_PATTERN, HEX_COLOR_PATTERN, SERVICE_IDENTITY_PROVIDERS, ConnectorDocument
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -6,8 +6,12 @@ Each test pins a defect that once showed a traceback, a confusing error or a req
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,8 @@ from typer.testing import CliRunner
 
 from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.cli import app
+from connectorops.commands.apply import execute
+from connectorops.commands.context import CliContext
 from connectorops.engine.apply import EXIT_INTERRUPTED, apply_plan
 from connectorops.engine.observe import observe
 from connectorops.engine.pipeline import load_inputs
@@ -311,3 +317,32 @@ def test_planning_uncommitted_changes_for_azure_warns_that_the_commit_tag_will_n
     [message] = warnings("dev")
     assert message.startswith("uncommitted changes (connectors/orders/connector.yaml) are planned")
     assert warnings("local") == []  # the laptop loop: edit, plan, apply locally, commit later
+
+
+class _SigtermGateway(FakeGateway):
+    """A cancelled CI job: SIGTERM arrives (once) while the third customApi is being written."""
+
+    once = threading.Lock()
+    signalled = False  # set on the instance when the signal is sent
+
+    def put_custom_api(self, name: str, body: dict[str, Any], *, if_match: str | None = None) -> dict[str, Any]:
+        with self.once:
+            send = len(self.sent_bodies) == 2 and not self.signalled
+            self.signalled = self.signalled or send
+        if send:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.5)  # the handler runs in the main thread, which is waiting for the actions
+        return super().put_custom_api(name, body, if_match=if_match)
+
+
+def test_sigterm_mid_apply_stops_like_ctrl_c_and_restores_the_default_handler(tmp_path: Path) -> None:
+    gw = _SigtermGateway()
+    plan = make_plan(desired_state(*(desired_api(f"c{i:02}") for i in range(12))), observe(gw))  # type: ignore[arg-type]
+    ctx = CliContext(tmp_path, None, Console(record=True, width=200), Console(stderr=True, record=True))
+    before = signal.getsignal(signal.SIGTERM)
+    report = execute(ctx, plan, gw, json_output=False)  # type: ignore[arg-type]
+    assert report.interrupted and report.exit_code == EXIT_INTERRUPTED  # the default handler would kill the run
+    assert len(report.results) == 12 and report.not_done  # nothing new started after SIGTERM
+    assert {r.name for r in report.done} <= set(gw.custom_apis)
+    assert "Apply interrupted:" in ctx.console.export_text()
+    assert signal.getsignal(signal.SIGTERM) is before

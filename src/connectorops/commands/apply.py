@@ -6,8 +6,13 @@ missing); with --plan it re-observes first and refuses a plan whose world has mo
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import typer
@@ -54,11 +59,32 @@ def _confirm(ctx: CliContext, plan: Plan, yes: bool) -> bool:
     return typer.confirm(f"Apply these changes ({plan_summary_line(plan)}) to {plan.environment}?", default=False)
 
 
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a cancelled CI job, `docker stop`) stops an apply like Ctrl-C: in-flight actions finish,
+    none starts, and the report says what was done; the default would end the process mid-write."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def execute(ctx: CliContext, plan: Plan, gateway: ArmGateway, *, json_output: bool, show: bool = True) -> ApplyReport:
     """Apply with a progress bar on stderr, then show the per-action results (unless `show` is off)."""
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=ctx.err_console, transient=True
-    ) as progress:
+    with (
+        _sigterm_as_interrupt(),
+        Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=ctx.err_console, transient=True
+        ) as progress,
+    ):
         report = apply_plan(plan, gateway, progress=RichApplyProgress(progress))
     if not show:
         if report.not_done:

@@ -2,11 +2,15 @@
 
 Swagger documents are downloaded only where a decision needs them: a managed connector whose
 fingerprint tag is missing or differs from git (an update whose breaking changes we must show),
-or every managed connector in drift mode.
+or every managed connector in drift mode. A long-running caller (the controller) passes a
+`SwaggerCache` so an unchanged connector is not downloaded again on every interval.
 """
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,6 +24,48 @@ if TYPE_CHECKING:
     from connectorops.render import DesiredCustomApi
 
 DOWNLOAD_WORKERS = 4
+
+
+class SwaggerCache:
+    """Deployed swaggers keyed by (resource id, etag), least recently used evicted first.
+
+    ARM gives a resource a new etag on every write, so an unchanged etag means an unchanged
+    swagger; a resource without an etag is never cached. Thread-safe; hands out copies.
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._entries: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._max_entries = max_entries
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(api: dict[str, Any]) -> tuple[str, str] | None:
+        etag = api.get("etag")
+        resource_id = api.get("id")
+        if not etag or not resource_id:
+            return None
+        return str(resource_id).lower(), str(etag)
+
+    def get(self, api: dict[str, Any]) -> dict[str, Any] | None:
+        key = self._key(api)
+        with self._lock:
+            if key is None or key not in self._entries:
+                return None
+            self._entries.move_to_end(key)
+            return copy.deepcopy(self._entries[key])
+
+    def put(self, api: dict[str, Any], swagger: dict[str, Any]) -> None:
+        key = self._key(api)
+        if key is None:
+            return
+        with self._lock:
+            self._entries[key] = copy.deepcopy(swagger)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 @dataclass(frozen=True)
@@ -81,6 +127,7 @@ def observe(
     *,
     desired: Iterable[DesiredCustomApi] = (),
     drift: bool = False,
+    swagger_cache: SwaggerCache | None = None,
 ) -> ObservedState:
     """List customApis, connections, role assignments (RG scope, above and below) and workflows."""
     # The controllers' lease marker (gitops/lease.py) is coordination state, not a connector.
@@ -88,11 +135,19 @@ def observe(
     wanted = {d.name.lower(): d for d in desired}
     needed = [api for api in custom_apis if _needs_swagger(api, wanted, drift)]
     swaggers: dict[str, dict[str, Any]] = {}
+    if swagger_cache is not None:
+        for api in needed:
+            cached = swagger_cache.get(api)
+            if cached is not None:
+                swaggers[str(api.get("name", "")).lower()] = cached
+        needed = [api for api in needed if str(api.get("name", "")).lower() not in swaggers]
     # Downloads are independent GETs: a few in parallel (the gateway is thread-safe).
     with ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS) as pool:
         for api, document in zip(needed, pool.map(gateway.download_swagger, needed), strict=True):
             if document is not None:
                 swaggers[str(api.get("name", "")).lower()] = document
+                if swagger_cache is not None:
+                    swagger_cache.put(api, document)
     return ObservedState(
         resource_group_id=gateway.resource_group_id(),
         custom_apis=custom_apis,

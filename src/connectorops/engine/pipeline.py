@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from connectorops.definitions.resolve import environment_cache_dir
 from connectorops.engine.desired import DesiredState, build_desired_state
-from connectorops.engine.observe import ObservedState, observe
+from connectorops.engine.observe import ObservedState, SwaggerCache, observe
 from connectorops.engine.plan import Plan, PlanOptions, make_plan
 from connectorops.errors import PlanError, Problem, Severity, SpecError, ValidationFailed
 from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
@@ -144,10 +144,15 @@ def desired_state(inputs: Inputs, gateway: ArmGateway) -> DesiredState:
 
 
 def plan_environment(
-    inputs: Inputs, gateway: ArmGateway, options: PlanOptions, *, drift: bool = False
+    inputs: Inputs,
+    gateway: ArmGateway,
+    options: PlanOptions,
+    *,
+    drift: bool = False,
+    swagger_cache: SwaggerCache | None = None,
 ) -> tuple[DesiredState, ObservedState, Plan]:
     desired = desired_state(inputs, gateway)
-    observed = observe(gateway, desired=desired.custom_apis, drift=drift)
+    observed = observe(gateway, desired=desired.custom_apis, drift=drift, swagger_cache=swagger_cache)
     return desired, observed, make_plan(desired, observed, options, target=target_of(gateway))
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.drift import DriftReport, detect_drift
+from connectorops.engine.observe import SwaggerCache
 from connectorops.engine.pipeline import Inputs, connect, inputs_from_tree, plan_environment, target_of
 from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.errors import ConnectoropsError, GatewayError, Problem, ValidationFailed
@@ -116,6 +117,8 @@ class EngineReconciler:
         self._key: str | None = None
         self._gateway: ArmGateway | None = None
         self.lease: Lease | None = None
+        # Drift reads every deployed swagger; unchanged etags are served from memory between intervals.
+        self.swagger_cache = SwaggerCache()
 
     def _connect(self, inputs: Inputs) -> tuple[ArmGateway, Lease]:
         config = inputs.repo.config.environments[inputs.environment]
@@ -143,7 +146,9 @@ class EngineReconciler:
         environment = inputs.environment
         try:
             gateway, lease = self._connect(inputs)
-            desired, observed, plan = plan_environment(inputs, gateway, PlanOptions(), drift=True)
+            desired, observed, plan = plan_environment(
+                inputs, gateway, PlanOptions(), drift=True, swagger_cache=self.swagger_cache
+            )
             report = detect_drift(desired, observed, gateway, target=target_of(gateway))
             summary = drift_summary(report, plan)
             if not apply:

@@ -31,6 +31,7 @@ from connectorops.engine.observe import observe
 from connectorops.engine.pipeline import load_inputs
 from connectorops.engine.plan import Plan, make_plan
 from connectorops.engine.planfile import load_plan, save_plan
+from connectorops.engine.secrets import SecretError, inject_secrets
 from connectorops.errors import AuthenticationError, GitError, PlanError, Severity, SpecError
 from connectorops.gitops.workspace import RetryPolicy, Workspace
 from connectorops.report.text import render_plan
@@ -346,3 +347,11 @@ def test_sigterm_mid_apply_stops_like_ctrl_c_and_restores_the_default_handler(tm
     assert {r.name for r in report.done} <= set(gw.custom_apis)
     assert "Apply interrupted:" in ctx.console.export_text()
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\n"])
+def test_blank_secret_variable_counts_as_unset(blank: str) -> None:
+    body = {"properties": {"connectionParameters": {"token": {"oAuthSettings": {"clientId": "a"}}}}}
+    pointer = "/token/oAuthSettings/clientSecret"
+    with pytest.raises(SecretError, match=r"ORDERS_SECRET is not set \(or blank\)"):
+        inject_secrets(body, {pointer: {"env": "ORDERS_SECRET"}}, connector="orders", environ={"ORDERS_SECRET": blank})

@@ -51,9 +51,9 @@ def resolve_secret(
     if "env" in ref:
         name = str(ref["env"])
         value = env.get(name)
-        if not value:
+        if not value or not value.strip():  # blank counts as unset: a secret of spaces is a CI mistake
             raise SecretError(
-                f"connector {connector!r}: environment variable {name} is not set "
+                f"connector {connector!r}: environment variable {name} is not set (or blank) "
                 f"(needed for connectionParameters{pointer})",
                 field=f"connectionParameters{pointer}",
                 hint=f"export {name}=... before `connectorops apply` (the value never leaves this process)",

@@ -14,6 +14,7 @@ from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, ne
 from connectorops.emulator.routes.context import (
     RouteContext,
     check_tags,
+    envelope,
     existing,
     list_response,
     method_not_allowed,
@@ -119,16 +120,8 @@ def _put(ctx: RouteContext, request: ArmRequest, name: str, parent: str, resourc
         properties["changedTime"] = now
         properties["api"] = api
         properties["testLinks"] = properties_in.get("testLinks") or []
-        stored_body: dict[str, Any] = {
-            "properties": properties,
-            "id": resource_id,
-            "name": name,
-            "type": RESOURCE_TYPE,
-            "location": body.get("location") or api_location or ctx.default_location,
-            "etag": new_etag(),
-        }
-        if "tags" in body:
-            stored_body["tags"] = tags
+        location = body.get("location") or api_location or ctx.default_location
+        stored_body = envelope(resource_id, RESOURCE_TYPE, name, location, properties, tags if "tags" in body else None)
         ctx.store.put(resource_id, RESOURCE_TYPE, parent, stored_body, ref=api["id"])
     return ArmResponse(200, stored_body)
 

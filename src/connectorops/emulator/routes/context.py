@@ -11,7 +11,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from connectorops.emulator.paths import ArmPath, check_resource_name, resource_group_id
-from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, list_page, page_size, skip_token
+from connectorops.emulator.protocol import (
+    ArmError,
+    ArmRequest,
+    ArmResponse,
+    list_page,
+    new_etag,
+    page_size,
+    skip_token,
+)
 from connectorops.emulator.store import EmulatorStore, StoredResource
 
 SWAGGER_ROUTE = "/emulator/apiDefinitions"
@@ -77,6 +85,28 @@ def existing(ctx: RouteContext, resource_id: str, resource_type: str, name: str,
     if stored is None:
         raise not_found(resource_type, name, resource_group)
     return stored
+
+
+def envelope(
+    resource_id: str,
+    resource_type: str,
+    name: str,
+    location: str,
+    properties: dict[str, Any],
+    tags: dict[str, str] | None,
+) -> dict[str, Any]:
+    """The ARM resource shape every PUT stores and returns, with a fresh etag; tags None: no `tags` key."""
+    body: dict[str, Any] = {
+        "properties": properties,
+        "id": resource_id,
+        "name": name,
+        "type": resource_type,
+        "location": location,
+    }
+    if tags is not None:
+        body["tags"] = tags
+    body["etag"] = new_etag()
+    return body
 
 
 def retagged(ctx: RouteContext, current: StoredResource, tags: dict[str, str], etag: str) -> dict[str, Any]:

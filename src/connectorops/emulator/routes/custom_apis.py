@@ -23,6 +23,7 @@ from connectorops.emulator.routes.context import (
     SWAGGER_ROUTE,
     RouteContext,
     check_tags,
+    envelope,
     existing,
     list_response,
     method_not_allowed,
@@ -181,16 +182,8 @@ def _put(ctx: RouteContext, request: ArmRequest, path: ArmPath, resource_id: str
                 f"group '{path.resource_group}'. A resource with the same name cannot be created in location "
                 f"'{location}'.",
             )
-        stored_body: dict[str, Any] = {
-            "properties": properties,
-            "id": resource_id,
-            "name": path.name,
-            "type": RESOURCE_TYPE,
-            "location": location,
-            "etag": new_etag(),
-        }
-        if tags or "tags" in body:
-            stored_body["tags"] = tags
+        kept_tags = tags if tags or "tags" in body else None
+        stored_body = envelope(resource_id, RESOURCE_TYPE, path.name, location, properties, kept_tags)
         parent = resource_group_id(path.subscription, path.resource_group)
         ctx.store.put(resource_id, RESOURCE_TYPE, parent, stored_body, extra=swagger)
         stored = ctx.store.get(resource_id)

@@ -10,10 +10,11 @@ import time
 from typing import Any
 
 from connectorops.emulator.paths import ArmPath, resource_group_id
-from connectorops.emulator.protocol import ArmRequest, ArmResponse, new_etag, now_iso, require_api_version
+from connectorops.emulator.protocol import ArmRequest, ArmResponse, now_iso, require_api_version
 from connectorops.emulator.routes.context import (
     RouteContext,
     check_tags,
+    envelope,
     existing,
     list_response,
     method_not_allowed,
@@ -68,14 +69,7 @@ def _put(ctx: RouteContext, request: ArmRequest, name: str, parent: str, resourc
             "workflow": {"outgoingIpAddresses": [], "accessEndpointIpAddresses": []},
             "connector": {"outgoingIpAddresses": []},
         }
-        stored_body = {
-            "properties": properties,
-            "id": resource_id,
-            "name": name,
-            "type": RESOURCE_TYPE,
-            "location": body.get("location") or ctx.default_location,
-            "tags": tags,
-            "etag": new_etag(),
-        }
+        location = body.get("location") or ctx.default_location
+        stored_body = envelope(resource_id, RESOURCE_TYPE, name, location, properties, tags)
         ctx.store.put(resource_id, RESOURCE_TYPE, parent, stored_body)
     return ArmResponse(200 if current is not None else 201, stored_body)

@@ -14,7 +14,10 @@ from engine_e2e_support import connect_logic_app, make_repo, remove_connector
 from typer.testing import CliRunner
 
 from connectorops.azure.connect import open_gateway
+from connectorops.azure.credentials import StaticTokenCredential
+from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.cli import app
+from connectorops.emulator.server import EmulatorServer
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 
@@ -96,3 +99,20 @@ def test_drift_fix_reports_what_it_fixed_not_only_what_is_left(tmp_path: Path) -
     assert code == 0 and "Fixed by --fix: 1 modified." in out
     code, out, _ = cli(root, "drift", "--json")
     assert code == 0 and json.loads(out)["fixed"] == []
+
+
+def test_two_emulators_with_state_in_one_folder_keep_their_own_ca(tmp_path: Path) -> None:
+    first, second = EmulatorServer(tmp_path / "a.db"), EmulatorServer(tmp_path / "b.db")
+    try:
+        infos = [first.start(), second.start()]  # the second used to overwrite the first's emulator-ca.pem
+        assert [Path(i.ca_path).name for i in infos] == ["a-ca.pem", "b-ca.pem"]
+        for info in infos:
+            target = ArmTarget(
+                base_url=info.base_url, subscription_id=info.subscription_id, resource_group="rg",
+                location="westeurope", credential=StaticTokenCredential(info.token), ca_bundle=info.ca_path,
+            )  # fmt: skip
+            with ArmGateway(target) as gateway:
+                assert gateway.list_custom_apis() == []
+    finally:
+        first.stop()
+        second.stop()

@@ -118,11 +118,13 @@ class EmulatorServer:
             else:
                 certs = tls.CertificateSet(**json.loads(certs_json))
         if self.db_path is not None:
-            state_dir = self.db_path.parent
+            # Named after the state file (emulator.db -> emulator-ca.pem): two emulators whose state
+            # files share a folder must not overwrite each other's CA.
+            state_dir, ca_name = self.db_path.parent, f"{self.db_path.stem}-ca.pem"
         else:
             self._temp_dir = tempfile.TemporaryDirectory(prefix="connectorops-emulator-")
-            state_dir = Path(self._temp_dir.name)
-        ca_path = state_dir / CA_FILE_NAME
+            state_dir, ca_name = Path(self._temp_dir.name), CA_FILE_NAME
+        ca_path = state_dir / ca_name
         tls.write_if_changed(ca_path, certs.ca_cert_pem)
         context = tls.server_context(certs, state_dir)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET

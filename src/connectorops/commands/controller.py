@@ -16,9 +16,9 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
 from connectorops.commands.context import CliContext
+from connectorops.commands.stop_signals import stop_on_signals
 from connectorops.errors import ConnectoropsError
 from connectorops.gitops.controller import MODES, Controller, ControllerSettings, parse_interval
 from connectorops.gitops.logs import configure_json_logging
@@ -50,7 +50,7 @@ def run(
     stop = threading.Event()
     server: StatusServer | None = None
     try:
-        with _exclusive(workdir), _stop_on_signals(stop):
+        with _exclusive(workdir), stop_on_signals(stop, on_signal=_log_stop_request):
             from connectorops.gitops.reconcile import EngineReconciler
 
             holder = f"{socket.gethostname()}/{_instance_id(workdir)}"
@@ -118,17 +118,6 @@ def _exclusive(workdir: Path) -> Iterator[None]:
         yield
 
 
-@contextlib.contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+def _log_stop_request(sig: signal.Signals) -> None:
     """SIGTERM/SIGINT ask the loop to stop: the current action finishes, no new one starts."""
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        log.info("stop requested", extra={"event": "stop_requested", "signal": signal.Signals(signum).name})
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    log.info("stop requested", extra={"event": "stop_requested", "signal": sig.name})

@@ -8,13 +8,12 @@ The emulator's principal directory is seeded from the repository's policies/shar
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
 from pathlib import Path
-from types import FrameType
 
 from connectorops.commands.context import EXIT_OK, CliContext
+from connectorops.commands.stop_signals import stop_on_signals
 from connectorops.emulator.server import EmulatorServer
 from connectorops.spec.source import FileSystemTree
 
@@ -31,25 +30,16 @@ def _directory(ctx: CliContext) -> list[tuple[str, str, str]]:
 
 def run(ctx: CliContext, *, db: Path, port: int, host: str) -> int:
     stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with EmulatorServer(db.resolve(), host=host, port=port) as server:
-            assert server.info is not None
-            for object_id, principal_type, display_name in _directory(ctx):
-                server.add_principal(object_id, principal_type, display_name)
-            sys.stdout.write(json.dumps(server.info.to_dict()) + "\n")
-            sys.stdout.flush()
-            ctx.err_console.print(
-                f"emulator listening on {server.info.base_url} (state: {db}); Ctrl-C stops it", markup=False
-            )
-            while not stop.wait(0.5):
-                pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with stop_on_signals(stop), EmulatorServer(db.resolve(), host=host, port=port) as server:
+        assert server.info is not None
+        for object_id, principal_type, display_name in _directory(ctx):
+            server.add_principal(object_id, principal_type, display_name)
+        sys.stdout.write(json.dumps(server.info.to_dict()) + "\n")
+        sys.stdout.flush()
+        ctx.err_console.print(
+            f"emulator listening on {server.info.base_url} (state: {db}); Ctrl-C stops it", markup=False
+        )
+        while not stop.wait(0.5):
+            pass
     ctx.err_console.print("emulator stopped")
     return EXIT_OK

@@ -20,6 +20,11 @@ def pointer_escape(token: str | int) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
 
+def pointer_unescape(token: str) -> str:
+    """RFC 6901, the inverse of `pointer_escape`: '~1' -> '/', then '~0' -> '~'."""
+    return token.replace("~1", "/").replace("~0", "~")
+
+
 def resolve_pointer(document: Any, pointer: str) -> Any:
     """The value at a JSON pointer ("" or "/a/b"); KeyError if it is not there."""
     node = document
@@ -28,7 +33,7 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
     if not pointer.startswith("/"):
         raise KeyError(pointer)
     for raw in pointer[1:].split("/"):
-        token = raw.replace("~1", "/").replace("~0", "~")
+        token = pointer_unescape(raw)
         if isinstance(node, dict) and token in node:
             node = node[token]
         elif isinstance(node, list) and token.isdigit() and int(token) < len(node):

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from connectorops.definitions.refs import pointer_unescape
 from connectorops.errors import ConnectoropsError
 
 REDACTED = "***"
@@ -78,7 +79,7 @@ def resolve_secret(
 
 def _pointer_parts(pointer: str) -> list[str]:
     parts = pointer.lstrip("/").split("/") if pointer.strip("/") else []
-    return [p.replace("~1", "/").replace("~0", "~") for p in parts]
+    return [pointer_unescape(p) for p in parts]
 
 
 def set_at_pointer(params: dict[str, Any], pointer: str, value: Any) -> None:

@@ -20,6 +20,7 @@ from connectorops.spec.repository import LoadedConnector
 # The Logic Apps designer's own default brand colour for custom connectors.
 DEFAULT_BRAND_COLOR = "#007ee5"
 API_TYPE = "Rest"
+PNG_DATA_URI = "data:image/png;base64,"  # how iconUri carries a committed icon.png
 # metadata.labels[ADOPT_LABEL] == "true": take over a same-name unmanaged customApi (set by `import`).
 ADOPT_LABEL = "connectorops/adopt"
 
@@ -56,8 +57,18 @@ def _icon_uri(icon: str | None, png: bytes | None) -> str | None:
     if icon and icon.startswith("https://"):
         return icon
     if png:
-        return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        return PNG_DATA_URI + base64.b64encode(png).decode("ascii")
     return None
+
+
+def png_from_data_uri(icon_uri: object) -> bytes | None:
+    """The bytes of an iconUri written as a base64 PNG data URI (as above); None for anything else."""
+    if not isinstance(icon_uri, str) or not icon_uri.startswith(PNG_DATA_URI):
+        return None
+    try:
+        return base64.b64decode(icon_uri[len(PNG_DATA_URI) :], validate=True)
+    except ValueError:  # binascii.Error included
+        return None
 
 
 def render_custom_api(

@@ -7,8 +7,6 @@ body; the connector is labelled for adoption, so the first plan only adds our ta
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -21,11 +19,10 @@ from pydantic import ValidationError
 
 from connectorops import tags
 from connectorops.gitops.lease import is_lease_marker
-from connectorops.render import ADOPT_LABEL, derived_service_url
+from connectorops.render import ADOPT_LABEL, PNG_DATA_URI, derived_service_url, png_from_data_uri
 from connectorops.spec.models import ARM_NAME_PATTERN, HEX_COLOR_PATTERN, SERVICE_IDENTITY_PROVIDERS, ConnectorDocument
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-DATA_PNG_PREFIX = "data:image/png;base64,"
 KNOWN_PROVIDERS = ("aad", "aadcertificate", "oauth2generic", *SERVICE_IDENTITY_PROVIDERS)
 
 
@@ -62,11 +59,8 @@ def _icon(icon_uri: str, notes: list[str]) -> tuple[str | None, bytes | None]:
         return None, None
     if icon_uri.startswith("https://"):
         return icon_uri, None
-    if icon_uri.startswith(DATA_PNG_PREFIX):
-        try:
-            data = base64.b64decode(icon_uri[len(DATA_PNG_PREFIX) :], validate=True)
-        except (binascii.Error, ValueError):
-            data = b""
+    if icon_uri.startswith(PNG_DATA_URI):
+        data = png_from_data_uri(icon_uri) or b""
         if data.startswith(PNG_SIGNATURE):
             return "icon.png", data
     notes.append("iconUri is neither an https URL nor a base64 PNG; the icon was not imported")

@@ -7,7 +7,6 @@ policies/certification.yaml: mandatory findings go to a MANDATORY policy, adviso
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -27,13 +26,13 @@ from connectorops.policy.certification import (
     load_certification_policy,
 )
 from connectorops.policy.sharing import SharingPolicy, check_sharing, load_sharing_policy
+from connectorops.render import png_from_data_uri
 from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import SourceTree
 
 CUSTOM_API = "azure-native:web:CustomApi"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 CUSTOM_APIS_SEGMENT = "/providers/microsoft.web/customapis/"
-PNG_DATA_URI = "data:image/png;base64,"
 
 # `EnvironmentSource()` -> the stack's connectorops environment (pulumi config), None if unset.
 EnvironmentSource = Callable[[], "str | None"]
@@ -71,15 +70,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _icon_png(icon_uri: object) -> bytes | None:
-    if isinstance(icon_uri, str) and icon_uri.startswith(PNG_DATA_URI):
-        try:
-            return base64.b64decode(icon_uri[len(PNG_DATA_URI) :], validate=True)
-        except ValueError:
-            return None
-    return None
-
-
 def _paconn_files(connector: LoadedConnector, tree: SourceTree | None) -> tuple[str, ...]:
     """The files of a paconn folder: findings then name apiDefinition.swagger.json, as the engine's do."""
     folder = connector.document.spec.definition.paconn
@@ -100,7 +90,7 @@ def deployed_definition(
         swagger=swagger if isinstance(swagger, dict) else {},
         connection_parameters=params if isinstance(params, dict) else {},
         icon_brand_color=properties.get("brandColor") if isinstance(properties.get("brandColor"), str) else None,
-        icon_png=_icon_png(properties.get("iconUri")),
+        icon_png=png_from_data_uri(properties.get("iconUri")),
         source_files=_paconn_files(connector, tree),
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from connectorops import tags
 from connectorops.engine.guards import exceeds_max_deletions, refuses_empty_desired
+from connectorops.engine.observe import belongs_to
 from connectorops.errors import PlanBlocked
 
 
@@ -19,10 +20,10 @@ def managed_custom_api_names(custom_apis: Iterable[dict[str, Any]], environment:
     """Names of customApis we manage for `environment`, except `orphan` ones (Pulumi retains those)."""
     names = []
     for api in custom_apis:
-        api_tags = api.get("tags") or {}
-        if not tags.is_managed(api_tags) or api_tags.get(tags.ENVIRONMENT) != environment:
+        # The engine's rule for "ours in this environment", so both paths guard the same set.
+        if not belongs_to(api, environment):
             continue
-        if api_tags.get(tags.DELETION_POLICY) == "orphan":
+        if (api.get("tags") or {}).get(tags.DELETION_POLICY) == "orphan":
             continue
         names.append(str(api.get("name") or ""))
     return sorted(names)

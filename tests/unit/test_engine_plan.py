@@ -93,6 +93,18 @@ def test_delete_with_connections_is_blocked_unless_allowed() -> None:
     delete = next(a for a in allowed.actions if a.name == "orders")
     assert not delete.blocked and "allowed by --allow-connection-loss" in delete.warnings[0]
     assert allowed.exit_code == 2
+    assert not [p for p in allowed.problems if p.code == "plan.unused_allowance"]
+
+
+def test_a_misspelt_allow_connection_loss_is_reported_and_allows_nothing() -> None:
+    gw = FakeGateway()
+    _deploy(gw, desired_api("orders"), desired_api("billing"))
+    gw.add_connection("orders-conn", "orders")
+    plan = _plan(gw, desired_state(desired_api("billing")), PlanOptions(allow_connection_loss=frozenset({"order"})))
+    assert next(a for a in plan.actions if a.name == "orders").blocked
+    (warning,) = [p for p in plan.problems if p.code == "plan.unused_allowance"]
+    assert "order" in warning.message and warning.hint is not None and "orders" in warning.hint
+    assert plan.exit_code == 1
 
 
 def test_deletion_policy_is_read_from_the_last_apply_tags() -> None:

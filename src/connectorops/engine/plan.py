@@ -475,6 +475,23 @@ def desired_grants_for(desired: DesiredState, connector: str) -> list[DesiredRol
     return [g for g in desired.role_assignments if connector_of_scope(g.scope).lower() == connector.lower()]
 
 
+def _unused_allowances(actions: list[Action], options: PlanOptions) -> tuple[Problem, ...]:
+    """--allow-connection-loss NAME that names no deletion: most likely a typo, so say so."""
+    deleted = {a.name.lower() for a in actions if a.kind == ActionKind.DELETE and a.resource_type == CUSTOM_API}
+    return tuple(
+        Problem(
+            f"--allow-connection-loss {name}: this plan deletes no connector of that name, so it allows nothing",
+            severity=Severity.WARNING,
+            hint="check the spelling against the plan's delete actions" + (
+                f" ({', '.join(sorted(deleted))})" if deleted else ""
+            ),
+            code="plan.unused_allowance",
+        )
+        for name in options.allow_connection_loss
+        if name.lower() not in deleted
+    )
+
+
 def make_plan(
     desired: DesiredState,
     observed: ObservedState,
@@ -505,7 +522,7 @@ def make_plan(
         actions=tuple(actions),
         commit=desired.commit,
         options=opts,
-        problems=tuple(desired.problems),
+        problems=tuple(desired.problems) + _unused_allowances(actions, opts),
         findings=tuple(finding_to_dict(f) for f in desired.findings),
         unmanaged=tuple(unmanaged),
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -46,6 +47,20 @@ class Problem:
         if self.hint:
             text += f" (hint: {self.hint})"
         return text
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        """The inverse of `to_dict` (saved plans carry their problems)."""
+        return cls(
+            message=str(data.get("message", "")),
+            severity=Severity(data.get("severity", "error")),
+            file=data.get("file"),
+            line=data.get("line"),
+            column=data.get("column"),
+            field=data.get("field"),
+            hint=data.get("hint"),
+            code=data.get("code"),
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {

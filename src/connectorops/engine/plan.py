@@ -163,19 +163,6 @@ class Action:
         )
 
 
-def _problem_from_dict(data: dict[str, Any]) -> Problem:
-    return Problem(
-        message=str(data.get("message", "")),
-        severity=Severity(data.get("severity", "error")),
-        file=data.get("file"),
-        line=data.get("line"),
-        column=data.get("column"),
-        field=data.get("field"),
-        hint=data.get("hint"),
-        code=data.get("code"),
-    )
-
-
 @dataclass(frozen=True)
 class Plan:
     environment: str
@@ -255,7 +242,7 @@ class Plan:
             actions=tuple(Action.from_dict(a) for a in data.get("actions", [])),
             commit=data.get("commit"),
             options=PlanOptions.from_dict(data.get("options") or {}),
-            problems=tuple(_problem_from_dict(p) for p in data.get("problems", [])),
+            problems=tuple(Problem.from_dict(p) for p in data.get("problems", [])),
             findings=tuple(data.get("findings", [])),
             unmanaged=tuple(data.get("unmanaged", [])),
             created_at=str(data.get("createdAt", "")),

@@ -73,6 +73,20 @@ def test_a_412_after_a_retry_with_someone_elses_change_says_plan_again(
     assert live is not None and live["properties"]["displayName"] == "Portal edit"
 
 
+def test_a_retried_create_finding_another_holder_in_a_tag_is_a_conflict(
+    emulator: EmulatorServer, gateway: ArmGateway
+) -> None:
+    # The controller's lease marker: same properties for every contender, the holder in a tag.
+    marker = {"location": "westeurope", "properties": {"displayName": "lease"}, "tags": {"holder": "b"}}
+    gateway.put_custom_api("lease", marker, if_none_match="*")
+    _script(emulator, "PUT", "reset")
+    with pytest.raises(GatewayError, match="plan again") as caught:
+        gateway.put_custom_api("lease", {**marker, "tags": {"holder": "a"}}, if_none_match="*")
+    assert caught.value.status == 412
+    live = gateway.get_custom_api("lease")
+    assert live is not None and live["tags"] == {"holder": "b"}
+
+
 def test_a_412_without_a_retry_is_not_read_back(emulator: EmulatorServer, gateway: ArmGateway) -> None:
     body = {"location": "westeurope", "properties": {"displayName": "Orders"}, "tags": {tags.FINGERPRINT: "a"}}
     etag = gateway.put_custom_api("orders", body)["etag"]

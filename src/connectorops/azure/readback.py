@@ -9,21 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectorops import tags
 from connectorops.engine.diff import diff_custom_api
-
-# Tags that say "this is exactly our body": ownership and the hash of what we rendered.
-IDENTIFYING_TAGS = (tags.MANAGED_BY, tags.FINGERPRINT)
 
 
 def custom_api_as_sent(sent: dict[str, Any], live: dict[str, Any]) -> bool:
-    """True when `live` carries our identifying tags and every property we sent, as we sent it.
+    """True when `live` carries every tag and every property we sent, as we sent them.
 
-    Properties ARM fills in that we did not send are not ours to compare; what ARM never echoes
-    (the swagger, write-only secrets) is covered by the fingerprint tag, which hashes the whole body.
+    Every tag counts, not only ours: the controller's lease marker says who holds it in a tag, and
+    our fingerprint tag hashes the whole rendered body, covering what ARM never echoes (the swagger,
+    write-only secrets). Properties ARM fills in that we did not send are not ours to compare.
     """
     sent_tags, live_tags = sent.get("tags") or {}, live.get("tags") or {}
-    if any(sent_tags.get(key) != live_tags.get(key) for key in IDENTIFYING_TAGS):
+    if any(live_tags.get(key) != value for key, value in sent_tags.items()):
         return False
     sent_properties = sent.get("properties") or {}
     live_properties = live.get("properties") or {}

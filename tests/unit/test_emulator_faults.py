@@ -63,3 +63,20 @@ def test_verbs_without_faults_never_fail() -> None:
 def test_impossible_probabilities_are_refused(faults: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         VerbFaults(**faults)
+
+
+def test_lost_replies_are_drawn_at_their_rate_after_the_other_faults() -> None:
+    config = FaultConfig(seed=7, per_verb={"PUT": VerbFaults(error_503=0.1, lost_reply=0.1)})
+    n = 4000
+    kinds = [kind for kind, _ in _sequence(FaultInjector(config), "PUT", n)]
+    assert kinds.count("lost_reply") / n == pytest.approx(0.1, abs=0.03)
+    assert kinds.count("error_503") / n == pytest.approx(0.1, abs=0.03)
+    with pytest.raises(ValueError, match="lost_reply"):
+        VerbFaults(reset=0.6, lost_reply=0.6)
+
+
+def test_scripted_faults_come_first_in_order_then_the_rates() -> None:
+    injector = FaultInjector(FaultConfig(scripted={"patch": ["reset", "lost_reply"]}))
+    assert [kind for kind, _ in _sequence(injector, "PATCH", 4)] == ["reset", "lost_reply", "none", "none"]
+    assert _sequence(injector, "PUT", 1) == [("none", 0.0)]
+    assert injector.injected["reset"] == 1 and injector.injected["lost_reply"] == 1

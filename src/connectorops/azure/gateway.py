@@ -9,6 +9,7 @@ Nothing here knows whether the target is Azure or the emulator.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,15 @@ from azure.core.rest import HttpRequest, HttpResponse
 from connectorops.azure import builders
 from connectorops.azure.arm_errors import gateway_error
 from connectorops.azure.credentials import TOKEN_ENV_VAR
-from connectorops.azure.pipeline import CounterSink, RetrySettings, build_arm_client, build_download_client
+from connectorops.azure.pipeline import (
+    ATTEMPTS_OPTION,
+    Attempts,
+    CounterSink,
+    RetrySettings,
+    build_arm_client,
+    build_download_client,
+)
+from connectorops.azure.readback import custom_api_as_sent
 from connectorops.azure.retry import is_operation_in_progress, is_principal_not_found, with_retries
 from connectorops.errors import AuthenticationError, GatewayError
 
@@ -62,9 +71,19 @@ class ArmTarget:
 
 @dataclass
 class RequestCounter:
-    """Requests sent, per (HTTP verb, resource type), e.g. ("GET", "Microsoft.Web/customApis")."""
+    """Requests sent, per (HTTP verb, resource type), e.g. ("GET", "Microsoft.Web/customApis").
+
+    `retried`: how many of them repeated an earlier one (azure-core's retries of one operation).
+    """
 
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    retried: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add_retries(self, n: int) -> None:
+        if n > 0:
+            with self._lock:
+                self.retried += n
 
     def total(self, verb: str | None = None) -> int:
         return sum(n for (v, _), n in self.counts.items() if verb is None or v == verb)
@@ -146,22 +165,34 @@ class ArmGateway:
         except AzureError as error:
             raise _transport_error(f"{request.method} request", error) from None
 
-    def _send(self, request: HttpRequest, action: str, *, ok: tuple[int, ...]) -> HttpResponse | None:
-        """Send through the ARM pipeline; None on 404; GatewayError on any other status not in `ok`."""
+    def _send(
+        self, request: HttpRequest, action: str, *, ok: tuple[int, ...], attempts: Attempts | None = None
+    ) -> HttpResponse | None:
+        """Send through the ARM pipeline; None on 404; GatewayError on any other status not in `ok`.
+
+        `attempts` counts how often the request went out (shared by the tries of one operation).
+        """
         if request.url.startswith("/"):
             request.url = self._client.format_url(request.url)
+        attempts = attempts or Attempts()
+        before = attempts.count
         try:
-            response = self._client.send_request(request)
+            options: dict[str, Any] = {ATTEMPTS_OPTION: attempts}
+            response = self._client.send_request(request, **options)
         except AzureError as error:
             raise _transport_error(action, error) from None
+        finally:
+            self.requests.add_retries(attempts.count - before - 1)
         if response.status_code in ok:
             return response
         if response.status_code == 404:
             return None
         raise gateway_error(response, action)
 
-    def _json(self, request: HttpRequest, action: str, *, ok: tuple[int, ...] = (200,)) -> dict[str, Any] | None:
-        response = self._send(request, action, ok=ok)
+    def _json(
+        self, request: HttpRequest, action: str, *, ok: tuple[int, ...] = (200,), attempts: Attempts | None = None
+    ) -> dict[str, Any] | None:
+        response = self._send(request, action, ok=ok, attempts=attempts)
         if response is None:
             return None
         return _json_object(response, action)
@@ -187,16 +218,34 @@ class ArmGateway:
         *,
         if_match: str | None = None,
         if_none_match: str | None = None,
+        as_sent: Callable[[dict[str, Any], dict[str, Any]], bool] | None = None,
     ) -> dict[str, Any]:
-        """Create or update one resource: 200 or 201, retried while another operation is in progress."""
+        """Create or update one resource: 200 or 201, retried while another operation is in progress.
+
+        A conditional write refused after it was sent more than once may have been refused only
+        because an earlier attempt succeeded (its reply was lost): with `as_sent(body, live)`, the
+        resource is read back and the write counts as done when it holds what we sent.
+        """
+        attempts = Attempts()
 
         def call() -> dict[str, Any] | None:
             request = builders.put_resource(
                 resource_id, api_version, body, if_match=if_match, if_none_match=if_none_match
             )
-            return self._json(request, action, ok=(200, 201))
+            return self._json(request, action, ok=(200, 201), attempts=attempts)
 
-        return self._write(call, action)
+        try:
+            return self._write(call, action)
+        except GatewayError as error:
+            conditional = if_match is not None or if_none_match is not None
+            if not (conditional and as_sent is not None and _refused_by_condition(error, if_none_match)):
+                raise
+            if not attempts.retried:
+                raise _changed_since_plan(action, error) from None
+            live = self._json(builders.get_resource(resource_id, api_version), f"GET after {action}")
+            if live is not None and as_sent(body, live):
+                return live
+            raise _changed_since_plan(action, error) from None
 
     def _list(
         self, collection_path: str, api_version: str, action: str, *, filter: str | None = None
@@ -250,6 +299,7 @@ class ArmGateway:
             f"PUT {CUSTOM_APIS}/{name}",
             if_match=if_match,
             if_none_match=if_none_match,
+            as_sent=custom_api_as_sent,
         )
 
     def patch_custom_api_tags(self, name: str, tags: dict[str, str]) -> dict[str, Any]:
@@ -352,6 +402,22 @@ class ArmGateway:
 
     def put_workflow(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._put(self.workflow_id(name), WORKFLOWS_API_VERSION, body, f"PUT {WORKFLOWS}/{name}")
+
+
+def _refused_by_condition(error: GatewayError, if_none_match: str | None) -> bool:
+    """412, or for a create-only write the 409 some ARM providers answer instead."""
+    if error.status == 412:
+        return True
+    return if_none_match is not None and error.status == 409 and not is_operation_in_progress(error)
+
+
+def _changed_since_plan(action: str, error: GatewayError) -> GatewayError:
+    return GatewayError(
+        f"{action}: the resource was changed by someone else since the plan; plan again",
+        status=error.status,
+        arm_code=error.arm_code,
+        hint="run `connectorops plan` to see the change, then apply the new plan",
+    )
 
 
 def _origin(scheme: str, host: str | None, port: int | None) -> tuple[str, str, int]:

@@ -1,8 +1,9 @@
 """The HTTP pipeline under the gateway: azure-core's ARM pipeline with transport retries,
 bearer-token auth, a CA bundle for private endpoints, and a counter of every request sent.
 
-Policy order: ... RetryPolicy -> ARMChallengeAuthenticationPolicy -> RequestCountingPolicy -> transport,
-so each retry attempt is counted (it is a request the server saw).
+Policy order: ... ArmRetryPolicy -> ARMChallengeAuthenticationPolicy -> RequestCountingPolicy ->
+AttemptsPolicy -> transport, so each retry attempt is counted (it is a request the server saw) and
+the gateway can tell whether one operation was sent more than once.
 """
 
 from __future__ import annotations
@@ -82,6 +83,50 @@ class RequestCountingPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
         self._record(http.method.upper(), self._resource_type or resource_type_of(http.url))
 
 
+class Attempts:
+    """How many times one gateway operation was sent: pipeline retries and operation-level retries."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @property
+    def retried(self) -> bool:
+        return self.count > 1
+
+
+# The per-request option that carries an Attempts into the pipeline (popped before the transport).
+ATTEMPTS_OPTION = "connectorops_attempts"
+
+
+class AttemptsPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
+    """Counts the attempts of one request into the Attempts passed as `connectorops_attempts=`."""
+
+    def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
+        # The first attempt moves the option into the context: the transport rejects unknown options,
+        # and the context outlives each retry.
+        passed = request.context.options.pop(ATTEMPTS_OPTION, None)
+        if passed is not None:
+            request.context[ATTEMPTS_OPTION] = passed
+        attempts = request.context.get(ATTEMPTS_OPTION)
+        if isinstance(attempts, Attempts):
+            attempts.count += 1
+
+
+# azure-core retries only HEAD/GET/PUT/DELETE/OPTIONS/TRACE after a connection error or a 408/429/502;
+# PATCH and POST only on a 500/503/504 answer, as a PATCH in general need not be idempotent. Ours are:
+# the gateway's only PATCH sets absolute tag values, so repeating it cannot change the outcome. POST
+# stays out (the gateway sends none).
+RETRIED_METHODS = frozenset({"HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH"})
+
+
+class ArmRetryPolicy(RetryPolicy):
+    """azure-core's RetryPolicy with PATCH among the methods retried (see RETRIED_METHODS)."""
+
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        options.setdefault("retry_on_methods", RETRIED_METHODS)
+        return super().configure_retries(options)
+
+
 class CounterSink:
     """Thread-safe increments into a Counter keyed (verb, resource type)."""
 
@@ -104,7 +149,7 @@ def _transport(ca_bundle: str | None, settings: RetrySettings) -> RequestsTransp
 
 
 def _retry_policy(settings: RetrySettings) -> RetryPolicy:
-    return RetryPolicy(
+    return ArmRetryPolicy(
         retry_total=settings.total,
         retry_connect=settings.connect,
         retry_read=settings.read,
@@ -143,7 +188,7 @@ def build_arm_client(
     return ARMPipelineClient(
         base_url=base_url,
         config=config,
-        per_retry_policies=[RequestCountingPolicy(counter)],
+        per_retry_policies=[RequestCountingPolicy(counter), AttemptsPolicy()],
         transport=_transport(ca_bundle, settings),
     )
 

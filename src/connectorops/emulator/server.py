@@ -1,7 +1,8 @@
 """The embedded ARM emulator: an HTTPS server on loopback answering like Azure Resource Manager.
 
 Order per request: swagger downloads (signed URL, no bearer) | bearer token check (401) ->
-injected faults -> throttling (429 + Retry-After) -> the resource type's route.
+injected faults -> throttling (429 + Retry-After) -> the resource type's route. An injected lost
+reply runs the route and then drops the connection.
 """
 
 from __future__ import annotations
@@ -202,6 +203,9 @@ class EmulatorServer:
                 time.sleep(decision.delay)
             if decision.kind == "reset":
                 return None
+            if decision.kind == "lost_reply":
+                self._serve(request, {})  # the write is committed; only the answer never arrives
+                return None
             if decision.kind == "error_500":
                 return ArmError(500, "InternalServerError", "Injected fault: internal server error.").to_response()
             if decision.kind == "error_503":
@@ -220,6 +224,9 @@ class EmulatorServer:
                     headers={"Retry-After": retry_after_header(verdict.retry_after), header: "0"},
                 ).to_response()
             headers[header] = str(verdict.remaining)
+        return self._serve(request, headers)
+
+    def _serve(self, request: ArmRequest, headers: dict[str, str]) -> ArmResponse:
         try:
             response = route(self.context, request)
         except ArmError as error:

@@ -91,6 +91,12 @@ def test_rotated_env_secret_reaches_arm_only_with_rotate_secrets(
     assert run("plan")[0] == 0  # rotation leaves nothing behind: the fingerprint never saw the value
 
     monkeypatch.setenv(SECRET_VAR, VALUES[2])
+    code, _ = run("plan", "--json", "--rotate-secrets", "*")
+    shown = json.loads(outputs[-2])
+    assert code == 2 and shown["options"]["rotateSecrets"] == ["*"]
+    assert [a["rotatedSecrets"] for a in shown["actions"] if a["kind"] == "update"] == [
+        ["/token/oAuthSettings/clientSecret"]
+    ]
     code, text = run("plan", "--markdown", "--rotate-secrets", "*")
     assert code == 2 and "🔑 secret rotation" in text
     code, _ = run("apply", "--yes", "--json", "--rotate-secrets", "*")

@@ -35,6 +35,14 @@ EnvOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 MarkdownOption = Annotated[bool, typer.Option("--markdown", help="Markdown (for a PR comment) on stdout.")]
+RotateSecretsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rotate-secrets",
+        metavar="NAME",
+        help="Re-send NAME's secrets (a rotated value behind the same reference); '*' for every connector.",
+    ),
+]
 
 
 # Global options given before the command (`connectorops --repo X -e dev plan`); a command's own
@@ -129,6 +137,7 @@ def plan(
     max_deletions: Annotated[
         int, typer.Option("--max-deletions", min=0, help="Refuse plans deleting more than N.")
     ] = 3,
+    rotate_secrets: RotateSecretsOption = None,
     at: Annotated[str | None, typer.Option("--at", help="Desired state at this git revision.")] = None,
     base: Annotated[str | None, typer.Option("--base", help="PR base revision: mark what the change touches.")] = None,
     head: Annotated[
@@ -145,6 +154,7 @@ def plan(
         allow_connection_loss=allow_connection_loss or [],
         allow_empty=allow_empty,
         max_deletions=max_deletions,
+        rotate_secrets=rotate_secrets or [],
         at=at,
         base=base,
         head=head,
@@ -161,6 +171,7 @@ def apply(
     allow_empty: Annotated[bool, typer.Option("--allow-empty")] = False,
     max_deletions: Annotated[int, typer.Option("--max-deletions", min=0)] = 3,
     json: JsonOption = False,
+    rotate_secrets: RotateSecretsOption = None,
 ) -> None:
     """Make the target match git (or a saved plan). Asks first unless --yes."""
     _dispatch(
@@ -172,6 +183,7 @@ def apply(
         allow_empty=allow_empty,
         max_deletions=max_deletions,
         json_output=json,
+        rotate_secrets=rotate_secrets or [],
     )
 
 
@@ -214,7 +226,10 @@ def import_(
 
 @app.command()
 def controller(
-    repo_url: Annotated[str, typer.Option("--repo-url", help="Git URL or path to watch.")],
+    repo_url: Annotated[str, typer.Option(
+            "--repo-url",
+            help="Git URL or path to watch. Credentials: CONNECTOROPS_GIT_USERNAME/PASSWORD (never written to disk).",
+        )],
     repo: RepoOption = None,
     environment: EnvOption = None,
     branch: Annotated[str, typer.Option("--branch")] = "main",

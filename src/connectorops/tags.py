@@ -10,6 +10,8 @@ SOURCE_COMMIT = "connectorops-commit"  # git commit the applied desired state ca
 FINGERPRINT = "connectorops-fingerprint"  # sha256 of the canonical rendered body
 DELETION_POLICY = "connectorops-deletion"  # lifecycle.deletion at the last apply
 ENVIRONMENT = "connectorops-environment"
+# Name prefix of the controller's lease marker customApi (gitops/lease.py); no connector may use it.
+LEASE_PREFIX = "connectorops-lease-"
 
 
 def is_managed(tags: dict[str, str] | None) -> bool:

@@ -20,7 +20,7 @@ from connectorops.pulumi_stack.settings import StackSettings
 
 # The Pulumi test helpers live beside the unit tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-from pulumi_support import install_mocks, make_repo, run_program, unwrap_secret
+from pulumi_support import commit_all, deployed_tags, install_mocks, make_repo, run_program, unwrap_secret
 
 pytestmark = pytest.mark.integration
 SECRET = {"ORDERS_DEV_CLIENT_SECRET": "integration-secret"}
@@ -118,3 +118,40 @@ def test_the_infra_entry_point_reads_the_stack_config_and_an_arm_compatible_endp
     assert is_secret and properties["connectionParameters"]["token"]["oAuthSettings"]["clientSecret"] == (
         "from-the-ci-environment"
     )
+
+
+def test_a_removed_connector_that_gained_a_connection_fails_the_program_against_the_emulator(
+    tmp_path: Path, gateway: ArmGateway
+) -> None:
+    """orders was deployed (protect in git, no connection then); a connection and a Logic App appear; the
+    folder is removed; even with its deletion tag edited to allow-connection-loss, the program refuses."""
+    import shutil
+
+    repo = repo_for(tmp_path, gateway)
+    deployed = commit_all(repo, "deploy")
+    api_properties = {"displayName": "Orders", "swagger": SWAGGER}
+    tags = deployed_tags("orders", deployed, deletion="allow-connection-loss")  # edited in the portal
+    gateway.put_custom_api("orders", {"location": "westeurope", "properties": api_properties, "tags": tags})
+    connect(gateway, "orders", "orders-conn", workflow="order-sync")  # re-PUTs orders: tags again below
+    gateway.patch_custom_api_tags("orders", tags)
+    shutil.rmtree(repo / "connectors" / "orders")
+    commit_all(repo, "remove orders")
+    gateway.requests.counts.clear()
+    mocks, monitor = install_mocks(gateway.target.subscription_id)
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(settings(repo, gateway), gateway, SECRET, (mocks, monitor))
+    assert "'orders' is no longer declared in git but has 1 live connection(s): orders-conn" in str(caught.value)
+    assert "order-sync" in str(caught.value) and "is 'protect'" in str(caught.value)
+    assert mocks.created == []
+    assert gateway.requests.writes() == 0 and gateway.requests.total("GET") == 3  # the program only read
+    assert gateway.get_custom_api("orders") is not None
+
+    # The stack config acknowledges: the program declares the rest and Pulumi may delete orders.
+    acknowledged = StackSettings(
+        repo_root=repo,
+        environment="dev",
+        subscription_id=gateway.target.subscription_id,
+        allow_connection_loss=frozenset({"orders"}),
+    )
+    _, _, declared = run_program(acknowledged, gateway, SECRET)
+    assert set(declared.custom_apis) == {"d7sms"}

@@ -204,3 +204,34 @@ def unwrap_secret(value: Any) -> tuple[bool, Any]:
     if isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
         return True, value["value"]
     return False, value
+
+
+def commit_all(repo: Path, message: str = "change") -> str:
+    """Commit everything in `repo` (a git repository is created on first use); the new sha."""
+    import git
+
+    try:
+        handle = git.Repo(repo)
+    except git.InvalidGitRepositoryError:
+        handle = git.Repo.init(repo, initial_branch="main")
+        with handle.config_writer() as cw:
+            cw.set_value("user", "name", "t")
+            cw.set_value("user", "email", "t@example.com")
+    handle.git.add("-A")
+    handle.index.commit(message)
+    return handle.head.commit.hexsha
+
+
+def deployed_tags(
+    name: str, commit: str | None, *, deletion: str = "protect", environment: str = "dev"
+) -> dict[str, str]:
+    """The tags a previous `pulumi up` (or apply) left on a connector deployed from `commit`."""
+    found = {
+        "managed-by": "connectorops",
+        "connectorops-environment": environment,
+        "connectorops-deletion": deletion,
+        "connectorops-source": f"connectors/{name}/connector.yaml",
+    }
+    if commit is not None:
+        found["connectorops-commit"] = commit
+    return found

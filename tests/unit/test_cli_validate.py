@@ -246,3 +246,56 @@ def test_empty_folder_warns_that_there_is_nothing_to_validate(tmp_path: Path) ->
     code, report = validate_json(tmp_path)
     assert code == 0 and report["connectors"] == []
     assert [p["code"] for p in report["problems"]] == ["spec.empty_repository"]  # type: ignore[union-attr]
+
+
+def test_names_differing_only_in_case_are_an_error_naming_both_files(tmp_path: Path) -> None:
+    # ARM names are case-insensitive: `Orders` and `orders` would be one customApi, overwritten by turns.
+    make_repo(tmp_path)
+    make_repo(tmp_path, CONNECTOR.replace("name: orders", "name: Orders"), folder="Orders")
+    result = validate(tmp_path)
+    assert result.exit_code == 1, result.output
+    # Orders sorts before orders: the second file gets the error and names the first with its line
+    assert "connectors/orders/connector.yaml:4" in result.output
+    assert "connectors/Orders/connector.yaml:4" in result.output
+    assert "differs only in case" in result.output and "rename one" in result.output
+    code, report = validate_json(tmp_path)
+    problems = [p for p in connector_problems(report) + report["problems"] if p["severity"] == "error"]  # type: ignore[operator]
+    assert code == 1 and [p["code"] for p in problems] == ["spec.duplicate_name"], problems
+
+
+def test_folders_differing_only_in_case_are_an_error(tmp_path: Path) -> None:
+    make_repo(tmp_path, CONNECTOR.replace("name: orders", "name: orders-a"), folder="Orders")
+    make_repo(tmp_path, CONNECTOR.replace("name: orders", "name: orders-b"), folder="orders")
+    result = validate(tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "folder 'connectors/orders' differs only in case from 'connectors/Orders'" in result.output
+
+
+def test_plan_refuses_names_differing_only_in_case_before_any_request(tmp_path: Path) -> None:
+    make_repo(tmp_path)
+    make_repo(tmp_path, CONNECTOR.replace("name: orders", "name: Orders"), folder="Orders")
+    for command in (["plan"], ["apply", "--yes"]):
+        result = CliRunner().invoke(app, ["--repo", str(tmp_path), *command])
+        assert result.exit_code == 1, result.output
+        assert "differs only in case" in result.output and "Traceback" not in result.output
+    # the local target's emulator state is created on the first request; there was none
+    assert not (tmp_path / ".connectorops").exists()
+
+
+def test_connector_named_like_the_controller_lease_is_refused(tmp_path: Path) -> None:
+    make_repo(tmp_path, CONNECTOR.replace("name: orders", "name: Connectorops-Lease-dev"))
+    result = validate(tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "connectors/orders/connector.yaml:4" in result.output
+    assert "reserved for the controller's lease marker" in result.output
+    assert "choose a name that does not start with connectorops-lease-" in result.output
+    code, report = validate_json(tmp_path)
+    errors = [p for p in connector_problems(report) if p["severity"] == "error"]
+    assert code == 1 and [(p["code"], p["field"]) for p in errors] == [("spec.reserved_name", "metadata.name")]
+
+
+def test_lease_prefix_is_the_one_the_controller_uses() -> None:
+    from connectorops import tags
+    from connectorops.gitops.lease import lease_name
+
+    assert lease_name("dev").startswith(tags.LEASE_PREFIX)

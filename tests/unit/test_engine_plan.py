@@ -216,3 +216,61 @@ def test_update_warns_when_the_deployed_swagger_cannot_be_read() -> None:
     (update,) = _plan(gw, desired_state(desired_api(description="Changed."))).actions
     assert update.kind == ActionKind.UPDATE and update.breaking == ()
     assert "breaking changes are unknown" in update.warnings[0]
+
+
+def _with_secret(ref: dict[str, object], name: str = "orders") -> object:
+    from engine_support import connector, resolved
+
+    from connectorops.render import render_custom_api
+
+    params = {"token": {"type": "oauthSetting", "oAuthSettings": {"identityProvider": "aad", "clientId": "app"}}}
+    definition = resolved(connection_parameters=params, secret_refs={"/token/oAuthSettings/clientSecret": ref})
+    return render_custom_api(connector(name), definition, "dev", location="westeurope", commit="c0ffee")
+
+
+def test_rotate_secrets_turns_a_noop_into_an_update_that_resends_the_secret() -> None:
+    gw = FakeGateway()
+    orders, billing = _with_secret({"env": "ORDERS_SECRET"}), desired_api("billing")
+    _deploy(gw, orders, billing)
+    desired = desired_state(orders, billing)
+    assert {str(a.kind) for a in _plan(gw, desired).actions} == {"noop"}
+
+    plan = _plan(gw, desired, PlanOptions(rotate_secrets=frozenset({"Orders", "billing"})))
+    kinds = _kinds(plan)
+    assert kinds == {"customApi:orders": "update", "customApi:billing": "noop"}
+    [update] = plan.changes
+    assert update.rotated_secrets == ("/token/oAuthSettings/clientSecret",) and update.changes == ()
+    assert update.secret_refs == {"/token/oAuthSettings/clientSecret": {"env": "ORDERS_SECRET"}}
+    assert update.body is not None and update.observed_etag is not None  # a full PUT, If-Match as any update
+    # billing has no secret: named in vain, said so
+    assert [p.code for p in plan.problems] == ["plan.unused_rotation"] and "billing" in plan.problems[0].message
+    again = Plan.from_dict(plan.to_dict())
+    assert again.changes[0].rotated_secrets == update.rotated_secrets and again.fingerprint == plan.fingerprint
+    assert again.options.rotate_secrets == frozenset({"Orders", "billing"})
+    assert _kinds(_plan(gw, desired, PlanOptions(rotate_secrets=frozenset({"*"})))) == kinds
+
+
+def test_pinned_key_vault_version_is_in_the_fingerprint_so_changing_it_is_an_update() -> None:
+    gw = FakeGateway()
+    v1 = _with_secret({"keyVault": {"vault": "kv-orders", "secret": "orders-secret", "version": "v1"}})
+    v2 = _with_secret({"keyVault": {"vault": "kv-orders", "secret": "orders-secret", "version": "v2"}})
+    latest = _with_secret({"keyVault": {"vault": "kv-orders", "secret": "orders-secret"}})
+    assert len({v1.fingerprint, v2.fingerprint, latest.fingerprint}) == 3  # type: ignore[attr-defined]
+    _deploy(gw, v1)
+    assert _kinds(_plan(gw, desired_state(v1))) == {"customApi:orders": "noop"}
+    [action] = _plan(gw, desired_state(v2)).actions
+    assert action.kind == ActionKind.UPDATE and not action.rotated_secrets
+    assert [c.path for c in action.changes] == [f"tags.{tags.FINGERPRINT}"]
+
+
+def test_rotation_wording_names_the_reference_never_a_value() -> None:
+    from connectorops.report.wording import secret_rotations
+
+    gw = FakeGateway()
+    api = _with_secret({"keyVault": {"vault": "kv-orders", "secret": "orders-secret", "version": "v7"}})
+    _deploy(gw, api)
+    [action] = _plan(gw, desired_state(api), PlanOptions(rotate_secrets=frozenset({"orders"}))).actions
+    assert secret_rotations(action) == [
+        "secret rotation: connectionParameters/token/oAuthSettings/clientSecret re-sent from "
+        "Key Vault kv-orders/orders-secret, version v7 (value not shown)"
+    ]

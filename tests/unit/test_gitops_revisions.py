@@ -178,3 +178,46 @@ def test_touched_connectors_by_folder_and_shared_files() -> None:
     assert touched_connectors(conns, {"README.md"}) == []
     assert touched_connectors(conns, {"policies/sharing.yaml"}) == ["order", "orders"]
     assert touched_connectors(conns, {"connectorops.yaml"}) == ["order", "orders"]
+
+
+def _connector_yaml(name: str, deletion: str, dev_deletion: str | None = None) -> str:
+    text = (
+        f"apiVersion: connectorops/v1\nkind: Connector\nmetadata: {{name: {name}}}\n"
+        f"spec:\n  definition: {{openapi: openapi.yaml}}\n  lifecycle: {{deletion: {deletion}}}\n"
+    )
+    if dev_deletion:
+        text += f"  environments:\n    dev:\n      lifecycle: {{deletion: {dev_deletion}}}\n"
+    return text
+
+
+def test_deletion_policy_at_reads_the_committed_connector_yaml(repo: git.Repo) -> None:
+    from connectorops.gitops.revisions import deletion_policy_at
+
+    root = Path(repo.working_tree_dir or ".")
+    path = "connectors/orders/connector.yaml"
+    first = commit_files(repo, {path: _connector_yaml("orders", "allow-connection-loss")}, "one")
+    second = commit_files(repo, {path: _connector_yaml("orders", "protect", dev_deletion="orphan")}, "two")
+    gone = commit_files(repo, {path: None}, "removed")
+    assert deletion_policy_at(root, first, path) == "allow-connection-loss"
+    assert deletion_policy_at(root, first[:12], path, connector="ORDERS") == "allow-connection-loss"
+    assert deletion_policy_at(root, second, path) == "protect"
+    assert deletion_policy_at(root, second, path, environment="dev") == "orphan"  # the override, as applied
+    assert deletion_policy_at(root, second, path, environment="prod") == "protect"
+    # unknown -> None (callers protect): the file is gone, the commit is absent, the tag is missing or no sha
+    assert deletion_policy_at(root, gone, path) is None
+    assert deletion_policy_at(root, "f" * 40, path) is None
+    assert deletion_policy_at(root, None, path) is None
+    assert deletion_policy_at(root, first, None) is None
+    assert deletion_policy_at(root, "HEAD~2", path) is None
+    assert deletion_policy_at(root, first, "../outside/connector.yaml") is None
+    assert deletion_policy_at(root, first, path, connector="billing") is None  # another connector's file
+    assert deletion_policy_at(root.parent / "not-a-repo", first, path) is None
+
+
+def test_deletion_policy_at_an_invalid_committed_file_is_unknown(repo: git.Repo) -> None:
+    from connectorops.gitops.revisions import deletion_policy_at
+
+    root = Path(repo.working_tree_dir or ".")
+    path = "connectors/orders/connector.yaml"
+    broken = commit_files(repo, {path: _connector_yaml("orders", "allow-connection-loss") + "  bogus: 1\n"}, "x")
+    assert deletion_policy_at(root, broken, path) is None

@@ -105,6 +105,7 @@ def run(
     allow_empty: bool,
     max_deletions: int,
     json_output: bool,
+    rotate_secrets: list[str] | None = None,
 ) -> int:
     if plan_file is not None:
         saved = load_plan(plan_file)
@@ -116,7 +117,7 @@ def run(
             check_not_stale(saved, observed, environment=inputs.environment, target=target_of(gateway))
             return _show_confirm_execute(ctx, saved, gateway, yes=yes, json_output=json_output)
     inputs = load_inputs(ctx.repo, ctx.environment)
-    options = options_from(allow_connection_loss, allow_empty, max_deletions)
+    options = options_from(allow_connection_loss, allow_empty, max_deletions, rotate_secrets)
     with connect(inputs) as gateway:
         _, _, plan = plan_environment(inputs, gateway, options)
         return _show_confirm_execute(ctx, plan, gateway, yes=yes, json_output=json_output)

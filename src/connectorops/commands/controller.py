@@ -87,8 +87,8 @@ def run(
 
 
 def _slug(repo_url: str, branch: str, environment: str | None) -> str:
-    """One working directory per (remote, branch, environment); the URL is hashed so no credential lands on disk."""
-    digest = hashlib.sha256(f"{repo_url}\n{branch}\n{environment or ''}".encode()).hexdigest()[:16]
+    """One working directory per (remote, branch, environment); the URL's credential is left out, not hashed."""
+    digest = hashlib.sha256(f"{redact_url(repo_url)}\n{branch}\n{environment or ''}".encode()).hexdigest()[:16]
     return f"{environment or 'default'}-{digest}"
 
 

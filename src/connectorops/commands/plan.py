@@ -5,6 +5,7 @@ Exit 0 no changes, 2 changes, 1 error or anything blocked (guards, policy, certi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from connectorops.commands.context import CliContext
@@ -30,9 +31,14 @@ def show_plan(ctx: CliContext, plan: Plan, *, json_output: bool, markdown: bool)
     )
 
 
-def options_from(allow_connection_loss: list[str], allow_empty: bool, max_deletions: int) -> PlanOptions:
+def options_from(
+    allow_connection_loss: list[str], allow_empty: bool, max_deletions: int, rotate_secrets: list[str] | None = None
+) -> PlanOptions:
     return PlanOptions(
-        allow_connection_loss=frozenset(allow_connection_loss), allow_empty=allow_empty, max_deletions=max_deletions
+        allow_connection_loss=frozenset(allow_connection_loss),
+        allow_empty=allow_empty,
+        max_deletions=max_deletions,
+        rotate_secrets=frozenset(rotate_secrets or ()),
     )
 
 
@@ -45,6 +51,7 @@ def run(
     allow_connection_loss: list[str],
     allow_empty: bool,
     max_deletions: int,
+    rotate_secrets: list[str] | None = None,
     at: str | None,
     base: str | None,
     head: str | None,
@@ -56,10 +63,9 @@ def run(
         )
     rev = head or at
     inputs = load_inputs(ctx.repo, ctx.environment, rev=rev)
-    options = options_from(allow_connection_loss, allow_empty, max_deletions)
+    options = options_from(allow_connection_loss, allow_empty, max_deletions, rotate_secrets)
     if base is not None:
-        touched = touched_connectors(ctx.repo, inputs.repo, base, rev)
-        options = PlanOptions(options.allow_connection_loss, options.allow_empty, options.max_deletions, touched)
+        options = replace(options, touched=touched_connectors(ctx.repo, inputs.repo, base, rev))
     with connect(inputs) as gateway:
         _, _, plan = plan_environment(inputs, gateway, options)
     show_plan(ctx, plan, json_output=json_output, markdown=markdown)

@@ -22,6 +22,7 @@ from connectorops.errors import Problem, Severity
 from connectorops.policy.role_assignments import DesiredRoleAssignment, ObservedAssignment
 
 SCHEMA_VERSION = 1
+ROTATE_ALL = "*"
 CUSTOM_API = "customApi"
 ROLE_ASSIGNMENT = "roleAssignment"
 
@@ -46,6 +47,12 @@ class PlanOptions:
     allow_empty: bool = False
     max_deletions: int = 3
     touched: frozenset[str] | None = None  # connectors a PR changes (--base/--head); None: not computed
+    # --rotate-secrets NAME: re-send these connectors' secrets although their references did not change
+    # ("*": every connector with secrets). The fingerprint covers references, never values.
+    rotate_secrets: frozenset[str] = frozenset()
+
+    def rotates(self, connector: str) -> bool:
+        return ROTATE_ALL in self.rotate_secrets or connector.lower() in {n.lower() for n in self.rotate_secrets}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +60,7 @@ class PlanOptions:
             "allowEmpty": self.allow_empty,
             "maxDeletions": self.max_deletions,
             "touched": sorted(self.touched) if self.touched is not None else None,
+            "rotateSecrets": sorted(self.rotate_secrets),
         }
 
     @classmethod
@@ -63,6 +71,7 @@ class PlanOptions:
             allow_empty=bool(data.get("allowEmpty", False)),
             max_deletions=int(data.get("maxDeletions", 3)),
             touched=frozenset(touched) if touched is not None else None,
+            rotate_secrets=frozenset(data.get("rotateSecrets") or []),
         )
 
 
@@ -93,6 +102,8 @@ class Action:
     principal: str | None = None  # roleAssignment: "name (Type)", or "Type objectId" when the policy has no name
     role: str | None = None
     touched: bool = False
+    # customApi update: JSON pointers (under connectionParameters) of secrets re-sent by --rotate-secrets
+    rotated_secrets: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -131,6 +142,7 @@ class Action:
             "principal": self.principal,
             "role": self.role,
             "touched": self.touched,
+            "rotatedSecrets": list(self.rotated_secrets),
         }
 
     @classmethod
@@ -160,6 +172,7 @@ class Action:
             principal=data.get("principal"),
             role=data.get("role"),
             touched=bool(data.get("touched", False)),
+            rotated_secrets=tuple(data.get("rotatedSecrets") or ()),
         )
 
 
@@ -280,7 +293,7 @@ def _keeping_foreign_tags(body: dict[str, Any], found: dict[str, str]) -> dict[s
     return {**body, "tags": {**foreign, **(body.get("tags") or {})}}
 
 
-def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Action]:
+def _plan_custom_apis(desired: DesiredState, observed: ObservedState, options: PlanOptions) -> list[Action]:
     actions: list[Action] = []
     impacts = ImpactIndex(observed.connections, observed.workflows)
     env = desired.environment
@@ -346,7 +359,9 @@ def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Ac
         if not changes and found.get(tags.FINGERPRINT) != want.fingerprint:
             # Only what the fingerprint covers but ARM cannot show us changed (e.g. a secret reference).
             changes = (FieldChange(f"tags.{tags.FINGERPRINT}", found.get(tags.FINGERPRINT), want.fingerprint),)
-        if not changes:
+        # A rotated value behind an unchanged reference is invisible to any diff: only the operator knows.
+        rotated = tuple(sorted(want.secret_refs)) if want.secret_refs and options.rotates(want.name) else ()
+        if not changes and not rotated:
             actions.append(Action(kind=ActionKind.NOOP, **{**common, "body": None, "secret_refs": {}}))
             continue
         breaking: tuple[BreakingChange, ...] = ()
@@ -367,7 +382,13 @@ def _plan_custom_apis(desired: DesiredState, observed: ObservedState) -> list[Ac
             warnings = ("the deployed swagger could not be read: its differences and breaking changes are unknown",)
         actions.append(
             Action(
-                kind=ActionKind.UPDATE, changes=changes, impact=impact, breaking=breaking, warnings=warnings, **common
+                kind=ActionKind.UPDATE,
+                changes=changes,
+                impact=impact,
+                breaking=breaking,
+                warnings=warnings,
+                rotated_secrets=rotated,
+                **common,
             )
         )
     declared = desired.declared | {d.name.lower() for d in desired.custom_apis}
@@ -479,6 +500,21 @@ def _unused_allowances(actions: list[Action], options: PlanOptions) -> tuple[Pro
     )
 
 
+def _unused_rotations(actions: list[Action], options: PlanOptions) -> tuple[Problem, ...]:
+    """--rotate-secrets NAME that rotates nothing: a typo, a connector without secrets, or one being created."""
+    rotated = {a.connector.lower() for a in actions if a.rotated_secrets}
+    return tuple(
+        Problem(
+            f"--rotate-secrets {name}: this plan rotates no secret of that connector",
+            severity=Severity.WARNING,
+            hint="name a deployed connector whose auth has a secret reference ({env: ...} or {keyVault: ...})",
+            code="plan.unused_rotation",
+        )
+        for name in sorted(options.rotate_secrets)
+        if name != ROTATE_ALL and name.lower() not in rotated
+    )
+
+
 def make_plan(
     desired: DesiredState,
     observed: ObservedState,
@@ -490,7 +526,7 @@ def make_plan(
     from connectorops.engine.guards import apply_guards  # guards build on this module's Action
 
     opts = options or PlanOptions()
-    api_actions = _plan_custom_apis(desired, observed)
+    api_actions = _plan_custom_apis(desired, observed, opts)
     actions = api_actions + _plan_role_assignments(desired, observed, api_actions)
     actions = apply_guards(actions, desired, opts)
     if opts.touched is not None:
@@ -509,7 +545,7 @@ def make_plan(
         actions=tuple(actions),
         commit=desired.commit,
         options=opts,
-        problems=tuple(desired.problems) + _unused_allowances(actions, opts),
+        problems=tuple(desired.problems) + _unused_allowances(actions, opts) + _unused_rotations(actions, opts),
         findings=tuple(finding_to_dict(f) for f in desired.findings),
         unmanaged=tuple(unmanaged),
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -17,10 +17,10 @@ from typing import Any
 
 from connectorops.azure.gateway import ArmGateway
 from connectorops.errors import GatewayError
+from connectorops.tags import LEASE_PREFIX
 
 log = logging.getLogger("connectorops.gitops.lease")
 
-LEASE_PREFIX = "connectorops-lease-"
 HOLDER_TAG = "connectorops-lease-holder"
 EXPIRES_TAG = "connectorops-lease-expires"
 ENVIRONMENT_TAG = "connectorops-lease-environment"

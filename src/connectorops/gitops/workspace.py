@@ -1,7 +1,8 @@
 """The controller's local copy of a watched remote: a bare clone in a cache dir, fetched with retries.
 
-Network and server outages are retried with jittered exponential backoff (tenacity); URLs are redacted in
-every message because they may carry credentials (https://user:token@host/...).
+Network and server outages are retried with jittered exponential backoff (tenacity). A credential in the URL
+(https://user:token@host/...) never reaches disk: the clone's config holds the URL without it, and git gets
+it at fetch time from an askpass helper (see gitops/credentials.py); messages are redacted as well.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from tenacity import (
 )
 
 from connectorops.errors import GitError
+from connectorops.gitops.credentials import (
+    askpass_environment,
+    credential_from_environment,
+    split_credentials,
+    write_askpass,
+)
 from connectorops.gitops.revisions import GitTree
 
 log = logging.getLogger("connectorops.gitops.workspace")
@@ -75,8 +82,11 @@ class Workspace:
             raise GitError(f"refusing git URL {redact_url(url)!r}", hint="give an https://, ssh:// URL or a local path")
         if not BRANCH_PATTERN.match(branch):
             raise GitError(f"invalid branch name {branch!r}", field="--branch")
-        local = Path(url).expanduser()
-        self.url = str(local.resolve()) if "://" not in url and local.exists() else url
+        bare_url, from_url = split_credentials(url)
+        # The URL from the command line wins over CONNECTOROPS_GIT_USERNAME/PASSWORD.
+        self.credential = from_url or credential_from_environment()
+        local = Path(bare_url).expanduser()
+        self.url = str(local.resolve()) if "://" not in bare_url and local.exists() else bare_url
         self.branch = branch
         self.cache_dir = cache_dir
         self.retry = retry or RetryPolicy()
@@ -107,7 +117,10 @@ class Workspace:
     def _fetch(self, repo: git.Repo) -> None:
         self.attempts += 1
         refspec = f"+refs/heads/{self.branch}:{self.remote_ref}"
-        with repo.git.custom_environment(**GIT_ENV):
+        env = dict(GIT_ENV)
+        if self.credential is not None:
+            env.update(askpass_environment(write_askpass(self.cache_dir.parent), self.credential))
+        with repo.git.custom_environment(**env):
             repo.git.fetch("--prune", "--no-tags", "origin", refspec, kill_after_timeout=self.retry.command_timeout)
 
     def _before_sleep(self, state: RetryCallState) -> None:
@@ -120,9 +133,15 @@ class Workspace:
                 "url": redact_url(self.url),
                 "attempt": state.attempt_number,
                 "wait_seconds": round(wait, 2),
-                "error": _scrub(_git_message(error), self.url),
+                "error": self._scrub(_git_message(error)),
             },
         )
+
+    def _scrub(self, text: str) -> str:
+        text = _scrub(text, self.url)
+        if self.credential is not None and len(self.credential.password) >= 4:
+            text = text.replace(self.credential.password, "***")
+        return text
 
     def sync(self) -> GitTree:
         """Fetch the branch (clone on first use) and return the tree of its newest commit."""
@@ -141,7 +160,7 @@ class Workspace:
         except git.GitCommandError as error:
             raise GitError(
                 f"cannot fetch branch {self.branch!r} from {redact_url(self.url)} after {self.attempts} attempt(s): "
-                + _scrub(_git_message(error), self.url),
+                + self._scrub(_git_message(error)),
                 hint="check the URL, the branch name, network access and credentials",
             ) from None
         return GitTree(repo.commit(self.remote_ref))

@@ -23,6 +23,7 @@ from connectorops.engine.desired import DesiredState, connector_of_scope
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment
+from connectorops.pulumi_stack.connection_loss import PolicyLookup, removed_connectors, unacknowledged_losses
 from connectorops.pulumi_stack.guards import check_deletions, managed_custom_api_names
 from connectorops.pulumi_stack.protection import Protection, decide_protection, observe_impacts
 from connectorops.pulumi_stack.secrets import properties_with_secrets
@@ -96,6 +97,16 @@ def _commit(repo_root: Path) -> str | None:
         return None
 
 
+def _git_policy_lookup(repo_root: Path, environment: str) -> PolicyLookup:
+    """lifecycle.deletion as committed at a resource's commit tag (gitops), for the connection-loss guard."""
+    from connectorops.gitops.revisions import deletion_policy_at
+
+    def lookup(connector: str, commit: str | None, source_path: str | None) -> str | None:
+        return deletion_policy_at(repo_root, commit, source_path, environment=environment, connector=connector)
+
+    return lookup
+
+
 def _declare_custom_api(
     api: DesiredCustomApi, gateway: ArmGateway, protection: Protection, environ: Mapping[str, str]
 ) -> web.CustomApi:
@@ -136,11 +147,15 @@ def declare_stack(
     repository: Repository | None = None,
     build: DesiredStateBuilder | None = None,
     environ: Mapping[str, str] | None = None,
+    policy_lookup: PolicyLookup | None = None,
 ) -> DeclaredStack:
-    """Load, check and render through the engine, then declare every resource. Raises pulumi.RunError."""
+    """Load, check and render through the engine, then declare every resource. Raises pulumi.RunError.
+
+    `policy_lookup` reads a removed connector's committed deletion policy (default: git at repo_root).
+    """
     try:
         chosen_environ = os.environ if environ is None else environ
-        return _declare(settings, gateway, repository, build or _default_builder(), chosen_environ)
+        return _declare(settings, gateway, repository, build or _default_builder(), chosen_environ, policy_lookup)
     except ConnectoropsError as error:
         # People read this in `pulumi up` output: the engine's message, no Python traceback.
         raise pulumi.RunError("connectorops: " + "\n".join(str(p) for p in error.problems)) from None
@@ -152,6 +167,7 @@ def _declare(
     repository: Repository | None,
     build: DesiredStateBuilder,
     environ: Mapping[str, str],
+    policy_lookup: PolicyLookup | None,
 ) -> DeclaredStack:
     from connectorops.spec.loader import select_environment
 
@@ -173,16 +189,23 @@ def _declare(
         if problem.severity == Severity.WARNING:
             pulumi.log.warn(f"connectorops: {problem}")
 
+    live = gateway.list_custom_apis()
+    declared = {*desired.declared, *(api.name for api in desired.custom_apis)}
     deleting = check_deletions(
-        managed_custom_api_names(gateway.list_custom_apis(), name),
-        {*desired.declared, *(api.name for api in desired.custom_apis)},
+        managed_custom_api_names(live, name),
+        declared,
         allow_empty=settings.allow_empty,
         max_deletions=settings.max_deletions,
     )
+    removed = removed_connectors(live, name, declared)
+    impacts = observe_impacts(gateway, [*(api.name for api in desired.custom_apis), *removed])
+    # Connections made since the last `pulumi up` are not covered by the protect= decided then: look now.
+    lookup = policy_lookup or _git_policy_lookup(settings.repo_root, name)
+    losses = unacknowledged_losses(live, removed, impacts, lookup, settings.allow_connection_loss)
+    if losses:
+        raise pulumi.RunError(blocked_message(name, [loss.problem() for loss in losses]))
     if deleting:
         pulumi.log.warn(f"connectorops: git no longer declares {', '.join(deleting)}: this update deletes them")
-
-    impacts = observe_impacts(gateway, [api.name for api in desired.custom_apis])
     protections: dict[str, Protection] = {}
     custom_apis: dict[str, web.CustomApi] = {}
     for api in desired.custom_apis:

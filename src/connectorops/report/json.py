@@ -7,7 +7,7 @@ Schema (stable; fields are only ever added):
   reasons[], warnings[], changes[{path,kind,before,after}], impact{connectionCount,logicAppCount,connections[],
   logicApps[]}, breakingChanges[{kind,severity,message,operations[],logicApps[]}], body, secretRefs,
   desiredFingerprint, observedEtag, observedFingerprint, observedCommit, observedDeletionPolicy, sourcePath,
-  scope, principal, role, touched}]}
+  scope, principal, role, touched, rotatedSecrets[pointer]}]}; options{..., rotateSecrets[name]}
 - drift: {schemaVersion, environment, target, commit, exitCode, summary{drift,info,byKind,fixed}, problems[],
   items[{kind, severity, connector, resourceId, detail, changes[], principal, role, since}],
   fixed[items corrected by `drift --fix` in this run; `items` is then what is left]}

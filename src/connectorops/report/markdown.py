@@ -12,7 +12,7 @@ from connectorops.engine.drift import DriftReport
 from connectorops.engine.plan import ROLE_ASSIGNMENT, Action, ActionKind, Plan
 from connectorops.report.redact import change_value
 from connectorops.report.text import plan_summary_line
-from connectorops.report.wording import connection_list, logic_app_names, sharing_verb
+from connectorops.report.wording import connection_list, logic_app_names, secret_rotations, sharing_verb
 
 MAX_BYTES = 60_000
 MAX_CHANGES_SHOWN = 40
@@ -82,6 +82,7 @@ def _connector_section(actions: list[Action]) -> str:
             if len(action.changes) > MAX_CHANGES_SHOWN:
                 lines.append(f"  | … {len(action.changes) - MAX_CHANGES_SHOWN} more | | |")
             lines.append("")
+        lines += [f"  - 🔑 {line}" for line in secret_rotations(action)]
         if action.observed_commit:
             lines.append(f"  - deployed from commit {_code(action.observed_commit[:12])}")
     lines += ["", "</details>", ""]

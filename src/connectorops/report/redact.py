@@ -15,10 +15,14 @@ from connectorops.engine.secrets import REDACTED, is_secret_ref
 _SECRET_KEY = re.compile(r"(secret|password|passwd|token|apikey|api_key|connectionkey|credential)", re.IGNORECASE)
 # Keys that name where or how a secret is used, not the secret itself (tokenUrl, passwordLabel, ...).
 _NOT_SECRET_KEY = re.compile(r"(url|uri|label|type|name|provider|id)$", re.IGNORECASE)
+# Plan fields that list *which* secrets --rotate-secrets re-sends (connector names, JSON pointers).
+_ROTATION_KEYS = frozenset({"rotateSecrets", "rotatedSecrets"})
 
 
 def redact(value: Any, *, key: str = "") -> Any:
     """A copy with the values of secret-looking keys replaced (references are kept: they are not secrets)."""
+    if key in _ROTATION_KEYS:
+        return value
     if isinstance(value, dict):
         if is_secret_ref(value):
             return value

@@ -14,7 +14,7 @@ from connectorops.engine.apply import ApplyReport
 from connectorops.engine.drift import DriftItem, DriftReport
 from connectorops.engine.plan import ROLE_ASSIGNMENT, Action, ActionKind, Plan
 from connectorops.report.redact import change_value, short
-from connectorops.report.wording import connection_list, logic_app_names, sharing_verb
+from connectorops.report.wording import connection_list, logic_app_names, secret_rotations, sharing_verb
 
 KIND_STYLE = {
     ActionKind.CREATE: "green",
@@ -43,7 +43,11 @@ def _what(action: Action) -> str:
         return f"{verb} {action.role} {preposition} {action.principal}"
     if action.kind == ActionKind.UPDATE:
         breaking = f", {len(action.breaking)} breaking" if action.breaking else ""
-        return f"{len(action.changes)} field(s) changed{breaking}"
+        count = len(action.rotated_secrets)
+        rotation = f"secret rotation ({count} secret(s) re-sent)" if count else ""
+        if rotation and not action.changes:
+            return rotation
+        return f"{len(action.changes)} field(s) changed{breaking}" + (f", {rotation}" if rotation else "")
     if action.kind == ActionKind.CREATE and action.body and not action.blocked:
         props = action.body.get("properties") or {}
         count = operation_count(props.get("swagger") or {})
@@ -123,6 +127,7 @@ def _render_action_details(action: Action, console: Console) -> None:
             )
         if len(action.changes) > MAX_CHANGES_SHOWN:
             lines.append(f"  ... and {len(action.changes) - MAX_CHANGES_SHOWN} more change(s)")
+        lines += [f"  ~ {line}" for line in secret_rotations(action)]
     if action.impact is not None and not action.impact.is_empty and action.kind != ActionKind.NOOP:
         conns = connection_list(action.impact)
         lines.append(f"  impact: {action.impact.connection_count} connection(s): {conns}")

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from connectorops import tags
 from connectorops.errors import Problem, Severity, SpecError
 from connectorops.spec.models import ConnectorDocument, Environment, ProjectConfig
 from connectorops.spec.repository import LoadedConnector, Repository
@@ -64,29 +65,28 @@ def load_repository(tree: SourceTree) -> Repository:
     config, config_loaded = _load_config(tree, problems)
     connector_files = _find_connector_files(tree, problems)
     connectors: list[LoadedConnector] = []
-    owners: dict[str, str] = {}
+    # lower-cased name -> (name, file, line): ARM names are case-insensitive, so `Orders` and `orders` collide
+    owners: dict[str, tuple[str, str, int | None]] = {}
+    folders: dict[str, str] = {}  # lower-cased folder -> folder: one folder on Windows and macOS
     for path in connector_files:
+        folder = path.rsplit("/", 1)[0]
+        other_folder = folders.setdefault(folder.lower(), folder)
+        folder_clash = [_folder_case_clash(folder, other_folder, path)] if other_folder != folder else []
         document, source_map, found = load_document(tree, path, ConnectorDocument)
         problems.extend(found)
         if document is None or source_map is None:
+            problems.extend(folder_clash)
             continue
-        folder = path.rsplit("/", 1)[0]
         name = document.metadata.name
         line, column = source_map.locate(("metadata", "name")) or (None, None)
-        if name in owners:
-            problems.append(
-                Problem(
-                    f"metadata.name {name!r} is already used by {owners[name]}",
-                    file=path,
-                    line=line,
-                    column=column,
-                    field="metadata.name",
-                    hint="connector names are ARM resource names and must be unique",
-                    code="spec.duplicate_name",
-                )
-            )
+        if name.lower() in owners:  # one problem for one cause: the name clash also explains the folders
+            problems.append(_duplicate_name(name, owners[name.lower()], path, line, column))
             continue
-        owners[name] = path
+        problems.extend(folder_clash)
+        owners[name.lower()] = (name, path, line)
+        if name.lower().startswith(tags.LEASE_PREFIX):
+            # Still loaded (so never planned as a deletion); the error blocks plan and apply.
+            problems.append(_reserved_name(name, path, line, column))
         if folder.rsplit("/", 1)[-1] != name:
             problems.append(
                 Problem(
@@ -110,6 +110,53 @@ def load_repository(tree: SourceTree) -> Repository:
         problems=tuple(problems),
         connector_files=tuple(connector_files),
         config_loaded=config_loaded,
+    )
+
+
+def _duplicate_name(
+    name: str, first: tuple[str, str, int | None], path: str, line: int | None, column: int | None
+) -> Problem:
+    other_name, other_path, other_line = first
+    where = f"{other_path}:{other_line}" if other_line else other_path
+    if other_name == name:
+        message = f"metadata.name {name!r} is already used by {where}"
+    else:
+        # Not a second connector in Azure: each apply would overwrite the other's body.
+        message = (
+            f"metadata.name {name!r} differs only in case from {other_name!r} in {where}; "
+            "ARM resource names are case-insensitive, so both would be the same customApi"
+        )
+    return Problem(
+        message,
+        file=path,
+        line=line,
+        column=column,
+        field="metadata.name",
+        hint=f"rename one of the two connectors ({path} or {other_path}): names must be unique, ignoring case",
+        code="spec.duplicate_name",
+    )
+
+
+def _folder_case_clash(folder: str, other: str, path: str) -> Problem:
+    return Problem(
+        f"folder {folder!r} differs only in case from {other!r}; they are one folder on Windows and macOS "
+        "and their connectors would collide",
+        file=path,
+        hint=f"rename {folder} or {other} (and its metadata.name) so they differ in more than case",
+        code="spec.duplicate_folder",
+    )
+
+
+def _reserved_name(name: str, path: str, line: int | None, column: int | None) -> Problem:
+    return Problem(
+        f"metadata.name {name!r} starts with {tags.LEASE_PREFIX!r}, which is reserved for the controller's "
+        "lease marker (the controller would replace this connector with it)",
+        file=path,
+        line=line,
+        column=column,
+        field="metadata.name",
+        hint=f"choose a name that does not start with {tags.LEASE_PREFIX}",
+        code="spec.reserved_name",
     )
 
 

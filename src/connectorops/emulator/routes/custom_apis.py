@@ -38,6 +38,8 @@ from connectorops.emulator.store import StoredResource
 RESOURCE_TYPE = "Microsoft.Web/customApis"
 API_VERSIONS = ("2016-06-01", "2018-07-01-preview")
 CONNECTIONS_TYPE = "Microsoft.Web/connections"
+# Stored beside the body, never rendered: which oAuthSettings.clientSecret (write-only in ARM) was last sent.
+WRITE_ONLY_DIGESTS = "writeOnlyDigests"
 ROLE_ASSIGNMENTS_TYPE = "Microsoft.Authorization/roleAssignments"
 SERVER_COMPUTED = ("runtimeUrls", "provisioningState", "swagger")
 # ConnectionParameterType (x-ms-enum modelAsString false: other values are rejected).
@@ -78,6 +80,7 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
 def render(ctx: RouteContext, base_url: str, stored: StoredResource) -> dict[str, Any]:
     """The GET shape. URLs are computed per request: the emulator's port changes across restarts."""
     body = dict(stored.body)
+    body.pop(WRITE_ONLY_DIGESTS, None)
     properties = dict(body.get("properties") or {})
     definitions = dict(properties.get("apiDefinitions") or {})
     if stored.extra is not None:
@@ -98,6 +101,21 @@ def _list(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
     else:
         raise ArmError(404, "NotFound", "customApis are listed per subscription or resource group.")
     return list_response(ctx, request, RESOURCE_TYPE, scope, lambda r: render(ctx, request.base_url, r))
+
+
+def write_only_digest(ctx: RouteContext, resource_id: str, parameter: str, value: str) -> str:
+    """A keyed HMAC (the emulator's signing key) of a write-only secret: enough to tell which value ARM
+    holds, without the emulator's state file holding the secret or an unsalted hash of it."""
+    return ctx.sign(resource_id, f"clientSecret|{parameter}|{value}")
+
+
+def _write_only_digests(ctx: RouteContext, resource_id: str, parameters: dict[str, Any]) -> dict[str, str]:
+    digests: dict[str, str] = {}
+    for name, parameter in parameters.items():
+        settings = parameter.get("oAuthSettings") if isinstance(parameter, dict) else None
+        if isinstance(settings, dict) and isinstance(settings.get("clientSecret"), str):
+            digests[name] = write_only_digest(ctx, resource_id, name, settings["clientSecret"])
+    return digests
 
 
 def _write_only_removed(parameters: dict[str, Any]) -> dict[str, Any]:
@@ -159,8 +177,10 @@ def _put(ctx: RouteContext, request: ArmRequest, path: ArmPath, resource_id: str
     if not isinstance(location, str):
         raise ArmError(400, "InvalidRequestContent", "location must be a string.")
     properties = {k: v for k, v in properties_in.items() if k not in SERVER_COMPUTED}
+    digests: dict[str, str] = {}
     if "connectionParameters" in properties_in:
         properties["connectionParameters"] = _write_only_removed(object_field(properties_in, "connectionParameters"))
+        digests = _write_only_digests(ctx, resource_id, object_field(properties_in, "connectionParameters"))
     definitions = {k: v for k, v in object_field(properties_in, "apiDefinitions").items() if k != "swagger"}
     definitions.pop("modifiedSwaggerUrl", None)
     if swagger is not None:
@@ -184,6 +204,8 @@ def _put(ctx: RouteContext, request: ArmRequest, path: ArmPath, resource_id: str
             )
         kept_tags = tags if tags or "tags" in body else None
         stored_body = envelope(resource_id, RESOURCE_TYPE, path.name, location, properties, kept_tags)
+        if digests:
+            stored_body[WRITE_ONLY_DIGESTS] = digests
         parent = resource_group_id(path.subscription, path.resource_group)
         ctx.store.put(resource_id, RESOURCE_TYPE, parent, stored_body, extra=swagger)
         stored = ctx.store.get(resource_id)

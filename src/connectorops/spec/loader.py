@@ -7,6 +7,7 @@ things that are not user mistakes. Also home of the located-YAML and validation 
 from __future__ import annotations
 
 import difflib
+from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -15,8 +16,14 @@ from connectorops.errors import Problem, Severity, SpecError
 from connectorops.spec.models import ConnectorDocument, Environment, ProjectConfig
 from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import SourceTree
-from connectorops.spec.validation import validate_model
-from connectorops.spec.yaml_located import MAX_FILE_BYTES, SourceMap, load_yaml
+from connectorops.spec.validation import format_path, validate_model
+from connectorops.spec.yaml_located import (
+    MAX_FILE_BYTES,
+    CommentedOutValue,
+    SourceMap,
+    commented_out_values,
+    load_yaml,
+)
 
 __all__ = [
     "CONFIG_FILE",
@@ -55,7 +62,26 @@ def load_document(
     except OSError as error:
         return None, None, [Problem(f"cannot read file: {error.strerror or error}", file=path)]
     document, problems = validate_model(model, data, source_map, path)
+    lost = [_commented_out_problem(value, path) for value in commented_out_values(source_map)]
+    if lost:
+        # The null is the symptom ("should be a valid string"); the comment is the cause.
+        fields = {p.field for p in lost}
+        problems = [*lost, *(p for p in problems if p.field not in fields)]
+        return None, source_map, problems
     return document, source_map, problems
+
+
+def _commented_out_problem(value: CommentedOutValue, path: str) -> Problem:
+    return Problem(
+        f"{value.key} has no value: YAML reads {value.comment!r} after ': ' as a comment; "
+        f'quote it: {value.key}: "{value.comment}"',
+        file=path,
+        line=value.line,
+        column=value.column,
+        field=format_path(value.path),
+        hint="a '#' after a space starts a comment in YAML; values starting with '#' need quotes",
+        code="yaml.value_is_comment",
+    )
 
 
 def load_repository(tree: SourceTree) -> Repository:
@@ -116,9 +142,44 @@ def load_repository(tree: SourceTree) -> Repository:
 def _load_config(tree: SourceTree, problems: list[Problem]) -> tuple[ProjectConfig, bool]:
     if not tree.exists(CONFIG_FILE):
         return ProjectConfig(), True
-    config, _, found = load_document(tree, CONFIG_FILE, ProjectConfig)
+    config, source_map, found = load_document(tree, CONFIG_FILE, ProjectConfig)
     problems.extend(found)
-    return (config, True) if config is not None else (ProjectConfig(), False)
+    if config is None or source_map is None:
+        return ProjectConfig(), False
+    problems.extend(_missing_ca_bundles(tree, config, source_map))
+    return config, True
+
+
+def _missing_ca_bundles(tree: SourceTree, config: ProjectConfig, source_map: SourceMap) -> list[Problem]:
+    """An azure environment's caBundle must be a file: found now, not at the first apply to that environment."""
+    problems: list[Problem] = []
+    for name, environment in config.environments.items():
+        bundle = getattr(environment, "caBundle", None)
+        if bundle is None or _is_file(tree, bundle):
+            continue
+        line, column = source_map.locate(("environments", name, "caBundle")) or (None, None)
+        problems.append(
+            Problem(
+                f"caBundle {bundle!r} is not a file",
+                file=CONFIG_FILE,
+                line=line,
+                column=column,
+                field=f"environments.{name}.caBundle",
+                hint="a PEM file of the CA that signed the ARM endpoint's certificate, relative to the repository",
+                code="spec.missing_ca_bundle",
+            )
+        )
+    return problems
+
+
+def _is_file(tree: SourceTree, path: str) -> bool:
+    # An absolute path names a file of this machine (a system CA store), not of the repository.
+    if PurePath(path).is_absolute():
+        return Path(path).is_file()
+    try:
+        return tree.exists(path) and not tree.is_dir(path)
+    except SpecError:
+        return False
 
 
 def _find_connector_files(tree: SourceTree, problems: list[Problem]) -> list[str]:

@@ -8,6 +8,7 @@ about 6% of Microsoft's published connectors have them and the service takes the
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -172,9 +173,25 @@ def _keyword_problem(error: ValidationError, file: str, *, strict: bool) -> Prob
         message,
         severity=severity,
         file=file,
+        field=_operation_pointer(error),
         code=type(error).__name__ if structural else "OpenApiValueTolerated",
         hint="declare every {param} of the path as a path parameter" if "Path parameter" in message else None,
     )
+
+
+# The keyword validators name the operation only in words: "... for 'get' in '/orders' ..."
+_OPERATION_IN_MESSAGE = re.compile(r"'(get|put|post|delete|options|head|patch)'(?: operation)? in '([^']*)'")
+
+
+def _operation_pointer(error: ValidationError) -> str:
+    """JSON pointer of what a keyword error concerns: its own path, else the operation its message names."""
+    path = list(error.absolute_path)
+    if path:
+        return "".join(f"/{pointer_escape(p)}" for p in path)
+    match = _OPERATION_IN_MESSAGE.search(error.message)
+    if match:
+        return f"/paths/{pointer_escape(match.group(2))}/{match.group(1)}"
+    return "/paths"
 
 
 def _short(message: str) -> str:

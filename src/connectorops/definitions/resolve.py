@@ -60,7 +60,9 @@ def resolve_definition(
     loaded = _load_source(connector, tree, environment, cache_dir or default_cache_dir(tree), options)
     problems = list(loaded.warnings)
     if not isinstance(loaded.swagger, dict):
-        raise DefinitionError("the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file)
+        raise DefinitionError(
+            "the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file, field="/"
+        )
     swagger = bundle_refs(loaded.swagger, file=loaded.file, folder=_ref_folder(connector, loaded), read=_reader(tree))
     problems.extend(validate_openapi(swagger, loaded.file))
     if any(p.severity == Severity.ERROR for p in problems):

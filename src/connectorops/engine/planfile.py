@@ -7,10 +7,10 @@ re-observing before apply and comparing is what makes `apply --plan` apply exact
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
+from connectorops.definitions.documents import check_json_nesting
 from connectorops.engine.observe import ObservedState
 from connectorops.engine.plan import CUSTOM_API, ROLE_ASSIGNMENT, SCHEMA_VERSION, ActionKind, Plan
 from connectorops.errors import PlanError, StalePlanError
@@ -38,7 +38,7 @@ def save_plan(plan: Plan, path: Path) -> None:
 def load_plan(path: Path) -> Plan:
     try:
         text = read_regular_file(path).decode("utf-8")
-        check_nesting(text, path)
+        check_json_nesting(text, MAX_PLAN_DEPTH, lambda line, column: _too_deep(path, line, column))
         data: Any = json.loads(text)
     except FileNotFoundError:
         raise PlanError(
@@ -75,24 +75,6 @@ def load_plan(path: Path) -> Plan:
             hint="plans are applied exactly as shown; make a new one with `connectorops plan --out`",
         )
     return plan
-
-
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-def check_nesting(text: str, path: Path) -> None:
-    """Refuse nesting deeper than MAX_PLAN_DEPTH before decoding, naming the line (strings are skipped)."""
-    depth = 0
-    for match in _JSON_TOKENS.finditer(text):
-        bracket = match.group()
-        if bracket in "[{":
-            depth += 1
-            if depth > MAX_PLAN_DEPTH:
-                start = match.start()
-                line = text.count("\n", 0, start) + 1
-                raise _too_deep(path, line, start - text.rfind("\n", 0, start))
-        elif bracket in "]}":
-            depth -= 1
 
 
 def _too_deep(path: Path, line: int | None = None, column: int | None = None) -> PlanError:

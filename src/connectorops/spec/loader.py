@@ -54,6 +54,7 @@ def load_document(
             raise SpecError(
                 f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes (1 MiB)",
                 file=path,
+                line=1,  # the whole file: its first line is where the reader looks
                 hint="split the file or remove unused content",
             )
         data, source_map = load_yaml(tree.read_bytes(path), path)
@@ -206,6 +207,7 @@ def _find_connector_files(tree: SourceTree, problems: list[Problem]) -> list[str
                 Problem(
                     f"{folder}/{misnamed[0]} is not read: the file must be named exactly {CONNECTOR_FILE}",
                     file=f"{folder}/{misnamed[0]}",
+                    line=1,
                     hint=f"rename it to {folder}/{CONNECTOR_FILE}",
                     code="spec.misnamed_connector_yaml",
                 )

@@ -25,6 +25,9 @@ MAX_DEPTH = 64
 # the classic 9-level "billion laughs" expands to 10**9 and is refused before construction.
 MAX_EXPANDED_NODES = 1_000_000
 MERGE_TAG = "tag:yaml.org,2002:merge"
+INT_TAG = "tag:yaml.org,2002:int"
+# Python refuses to convert integers of more than 4300 digits (a ValueError while constructing).
+MAX_INT_CHARACTERS = 4000
 STR_TAG = "tag:yaml.org,2002:str"
 
 PathElement = str | int
@@ -244,6 +247,16 @@ def _measure(root: Node, file: str) -> None:
             )
         if depth > MAX_DEPTH:
             raise _TooDeep(*_mark(node))
+        if isinstance(node, ScalarNode) and node.tag == INT_TAG and len(node.value) > MAX_INT_CHARACTERS:
+            line, column = _mark(node)
+            raise SpecError(
+                f"a number of {len(node.value):,} digits is too long",
+                code="yaml.huge_number",
+                file=file,
+                line=line,
+                column=column,
+                hint="quote it if it is text",
+            )
         in_progress.add(key)
         size, height = 1, 0
         children: list[Node] = []
@@ -300,6 +313,7 @@ def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
             f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes (1 MiB)",
             code="yaml.too_large",
             file=file,
+            line=1,
             hint="split the file or remove unused content",
         )
     text = decode_utf8(data, file)

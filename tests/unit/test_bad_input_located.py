@@ -170,7 +170,9 @@ CASES: dict[str, Breaker] = {
     "connector-huge-integer": spec_edit("  auth:", f"  displayName: {'9' * 5000}\n  auth:"),
     "connector-too-deep": connector(CONNECTOR + "x: " + "[" * 100 + "]" * 100 + "\n"),
     "connector-alias-bomb": connector(
-        CONNECTOR + "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        CONNECTOR
+        + "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
             f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
             f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
             for i in range(8)
@@ -194,8 +196,9 @@ CASES: dict[str, Breaker] = {
     "openapi-absolute-path": definition("openapi", "/etc/passwd"),
     "openapi-escapes-folder": definition("openapi", "../../connectorops.yaml"),
     "openapi-missing": definition("openapi", "missing.yaml"),
-    "openapi-is-a-directory": lambda root: (root / "connectors/orders/openapi.yaml").unlink()
-    or (root / "connectors/orders/openapi.yaml").mkdir(),
+    "openapi-is-a-directory": lambda root: (
+        (root / "connectors/orders/openapi.yaml").unlink() or (root / "connectors/orders/openapi.yaml").mkdir()
+    ),
     "openapi-yaml-syntax": openapi(OPENAPI.replace("paths:", "paths: [")),
     "openapi-json-syntax": openapi_json('{"swagger": "2.0",\n "paths": {]\n}'),
     "openapi-json-nan": openapi_json('{"swagger": "2.0", "x": NaN}'),
@@ -237,8 +240,10 @@ CASES: dict[str, Breaker] = {
     "postman-items-not-a-list": definition(
         "postman",
         "c.json",
-        {"c.json": '{"info": {"name": "n", "schema": '
-         '"https://schema.getpostman.com/json/collection/v2.1.0/collection.json"}, "item": 5}'},
+        {
+            "c.json": '{"info": {"name": "n", "schema": '
+            '"https://schema.getpostman.com/json/collection/v2.1.0/collection.json"}, "item": 5}'
+        },
     ),
     "postman-is-a-list": definition("postman", "c.json", {"c.json": "[]"}),
     # paconn

@@ -389,3 +389,20 @@ def test_nan_in_a_json_definition_is_located(tmp_path: Path) -> None:
     with_definition(root, "openapi", "openapi.json")
     write(root, "connectors/orders/openapi.json", '{"swagger": "2.0",\n  "x": NaN}')
     assert_refused(root, ("plan",), "connectors/orders/openapi.json:2:8", "NaN")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_lone_surrogate_escape_in_a_json_definition_is_located(tmp_path: Path, command: tuple[str, ...]) -> None:
+    # json.loads accepts "\ud800"; encoding the document for ARM then raised UnicodeEncodeError (plan, apply)
+    root = make_repo(tmp_path / "repo")
+    with_definition(root, "openapi", "openapi.json")
+    swagger = json.dumps(
+        {
+            "swagger": "2.0",
+            "info": {"title": "Orders", "version": "1"},
+            "host": "orders.contoso.com",
+            "paths": {"/o": {"get": {"operationId": "O", "responses": {"200": {"description": "ok"}}}}},
+        }
+    )
+    write(root, "connectors/orders/openapi.json", swagger.replace('"Orders"', '"Orders \\ud800"'))
+    assert_refused(root, command, "connectors/orders/openapi.json:1:", "surrogate")

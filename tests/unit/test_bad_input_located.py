@@ -205,6 +205,7 @@ CASES: dict[str, Breaker] = {
     "openapi-json-huge-integer": openapi_json('{"swagger": "2.0", "x": ' + "9" * 5000 + "}"),
     "openapi-json-too-deep": openapi_json('{"x": ' + "[" * 500 + "]" * 500 + "}"),
     "openapi-json-is-a-list": openapi_json("[1, 2]"),
+    "openapi-json-lone-surrogate": openapi_json('{"swagger": "2.0", "info": {"title": "x\\ud800"}}'),
     "openapi-v3": openapi('openapi: 3.0.0\ninfo: {title: x, version: "1"}\npaths: {}\n'),
     "openapi-no-paths": openapi(OPENAPI.split("paths:")[0] + "paths: {}\n"),
     "openapi-invalid-utf8": openapi(OPENAPI.encode() + b"\xff\xfe\n"),

@@ -54,6 +54,7 @@ def parse_json(data: bytes, file: str, *, lenient: bool = False) -> tuple[Any, l
     """
     text = decode_text(data, file)
     check_json_nesting(text, MAX_NESTING, lambda line, column: _too_deep(file, line, column))
+    _refuse_lone_surrogates(text, file)
     try:
         return _check_depth(_loads(text, file), file), []
     except json.JSONDecodeError as strict_error:
@@ -219,6 +220,37 @@ def check_json_nesting(text: str, limit: int, refuse: Callable[[int, int], Excep
                 raise refuse(line, column)
         elif bracket in "]}":
             depth -= 1
+
+
+# A \uD800-\uDFFF escape that is not half of a pair decodes to a str no UTF-8 encoder accepts.
+_SURROGATE_ESCAPE = re.compile(
+    r"(?<!\\)(?:\\\\)*(\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+
+
+def _refuse_lone_surrogates(text: str, file: str) -> None:
+    if "\\u" not in text:
+        return
+    for match in _SURROGATE_ESCAPE.finditer(text):
+        escape = match.group(1)
+        start = match.start(1)
+        if escape[2].lower() in "cdef" and _after_high_surrogate(text, start):
+            continue
+        line, column = _line_column(text, start)
+        raise DefinitionError(
+            f"{escape} is half of a UTF-16 surrogate pair, not a character",
+            file=file,
+            line=line,
+            column=column,
+            code="InvalidJson",
+            hint="write the character itself, or both halves of the pair",
+        )
+
+
+def _after_high_surrogate(text: str, start: int) -> bool:
+    previous = text[max(0, start - 6) : start]
+    return len(previous) == 6 and previous[:3].lower() == "\\ud" and previous[3].lower() in "89ab"
 
 
 def _position(text: str, pattern: re.Pattern[str]) -> tuple[int | None, int | None]:

@@ -285,6 +285,9 @@ CASES: dict[str, Breaker] = {
     "config-state-dir-outside": config("default: local\nenvironments:\n  local: {target: local, stateDir: ../x}\n"),
     "config-state-dir-absolute": config("default: local\nenvironments:\n  local: {target: local, stateDir: /tmp/x}\n"),
     "config-ca-bundle-missing": config(CONFIG + AZURE.replace("location: w", "location: w, caBundle: certs/ca.pem")),
+    "config-ca-bundle-empty": both(
+        config(CONFIG + AZURE.replace("location: w", "location: w, caBundle: ca.pem")), file_at("ca.pem", "")
+    ),
     "config-subscription-invalid": config(CONFIG + AZURE.replace("00000000-0000", "0000-zz")),
     "config-azure-missing-location": config(CONFIG + AZURE.replace(", location: w", "")),
     "config-is-a-list": config("- local\n"),

@@ -161,7 +161,7 @@ def _missing_ca_bundles(tree: SourceTree, config: ProjectConfig, source_map: Sou
         line, column = source_map.locate(("environments", name, "caBundle")) or (None, None)
         problems.append(
             Problem(
-                f"caBundle {bundle!r} is not a file",
+                f"caBundle {bundle!r} is not a file (or is empty)",
                 file=CONFIG_FILE,
                 line=line,
                 column=column,
@@ -177,9 +177,9 @@ def _is_file(tree: SourceTree, path: str) -> bool:
     # An absolute path names a file of this machine (a system CA store), not of the repository.
     if PurePath(path).is_absolute():
         return Path(path).is_file()
-    try:
-        return tree.exists(path) and not tree.is_dir(path)
-    except SpecError:
+    try:  # size 0: an empty PEM trusts nothing, and a FIFO (which would hang the TLS setup) reports 0
+        return tree.exists(path) and not tree.is_dir(path) and tree.size(path) > 0
+    except (SpecError, OSError):
         return False
 
 

@@ -6,6 +6,7 @@ file $refs, validates, then applies the backend URL and `auth:` for the environm
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -229,7 +230,11 @@ def blamed_on(file: str, field_name: str, path: str | None = None) -> Iterator[N
         raise DefinitionError(f"{shown} does not exist", file=file, field=field_name, code="MissingFile") from None
     except OSError as error:
         shown = path or "a file it names"
-        raise DefinitionError(f"cannot read {shown}: {error.strerror or error}", file=file, field=field_name) from None
+        if error.errno in (errno.ENAMETOOLONG, errno.ENOTDIR):  # no such file can exist there
+            message, code = f"{shown} does not exist ({error.strerror})", "MissingFile"
+        else:
+            message, code = f"cannot read {shown}: {error.strerror or error}", "UnreadableFile"
+        raise DefinitionError(message, file=file, field=field_name, code=code) from None
     except ConnectoropsError as error:
         problem = error.problem
         if problem.line is not None or problem.field is not None:

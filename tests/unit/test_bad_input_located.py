@@ -213,6 +213,11 @@ CASES: dict[str, Breaker] = {
     "openapi-empty": openapi(b""),
     "openapi-oversize": openapi(OPENAPI + "# " + "x" * 1_100_000 + "\n"),
     "openapi-responses-null": openapi(OPENAPI.replace('responses: {"200": {description: OK}}', "responses:")),
+    # openapi-spec-validator raises KeyError('name') here; its schema pass finds nothing
+    "openapi-parameter-ref-to-a-schema": openapi(
+        OPENAPI.replace("      responses:", "      parameters: [{$ref: '#/definitions/X'}]\n      responses:")
+        + "definitions: {X: {type: object}}\n"
+    ),
     "openapi-duplicate-operation-id": openapi(
         OPENAPI + "  /more:\n    get:\n      operationId: ListOrders\n      responses: {'200': {description: OK}}\n"
     ),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import re
+from collections.abc import Callable
 from typing import Any
 
 from connectorops.errors import DefinitionError, Problem, Severity
@@ -51,6 +53,8 @@ def parse_json(data: bytes, file: str, *, lenient: bool = False) -> tuple[Any, l
     always refer to the original file because the cleanup keeps every line and column.
     """
     text = decode_text(data, file)
+    check_json_nesting(text, MAX_NESTING, lambda line, column: _too_deep(file, line, column))
+    _refuse_lone_surrogates(text, file)
     try:
         return _check_depth(_loads(text, file), file), []
     except json.JSONDecodeError as strict_error:
@@ -77,8 +81,16 @@ def _loads(text: str, file: str) -> Any:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError:
         raise
-    except ValueError as error:  # NaN / Infinity
-        raise DefinitionError(f"invalid JSON: {error}", file=file, code="InvalidJson") from None
+    except ValueError as error:  # NaN / Infinity, or an integer of more than 4300 digits
+        line, column = _position(text, _NOT_A_JSON_NUMBER)
+        raise DefinitionError(
+            f"invalid JSON: {_short(str(error))}",
+            file=file,
+            line=line,
+            column=column,
+            code="InvalidJson",
+            hint="JSON has no NaN or Infinity; quote huge numbers as strings",
+        ) from None
     except RecursionError:
         raise _too_deep(file) from None
 
@@ -97,18 +109,22 @@ def parse_document(data: bytes, file: str) -> tuple[Any, list[Problem]]:
     return parse_yaml(data, file), []
 
 
-def to_json_compatible(value: Any, file: str) -> Any:
+def to_json_compatible(value: Any, file: str, pointer: str = "") -> Any:
     """YAML scalars JSON has no word for (dates, int keys) become strings, like a JSON round trip."""
     if isinstance(value, dict):
-        return {_key(k): to_json_compatible(v, file) for k, v in value.items()}
+        return {_key(k): to_json_compatible(v, file, f"{pointer}/{_key(k)}") for k, v in value.items()}
     if isinstance(value, list):
-        return [to_json_compatible(v, file) for v in value]
+        return [to_json_compatible(v, file, f"{pointer}/{i}") for i, v in enumerate(value)]
     if isinstance(value, datetime.date | datetime.datetime):
         return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):
-        raise DefinitionError(f"{value} is not a JSON number", file=file, hint="quote it or use a finite number")
+        raise DefinitionError(
+            f"{value} is not a JSON number", file=file, field=pointer or "/", hint="quote it or use a finite number"
+        )
     if isinstance(value, bytes):
-        raise DefinitionError("binary (!!binary) values are not allowed in a definition", file=file)
+        raise DefinitionError(
+            "binary (!!binary) values are not allowed in a definition", file=file, field=pointer or "/"
+        )
     return value
 
 
@@ -178,8 +194,79 @@ def _json_error(error: json.JSONDecodeError, file: str) -> DefinitionError:
     )
 
 
-def _too_deep(file: str) -> DefinitionError:
-    return DefinitionError(f"nesting deeper than {MAX_NESTING} levels", file=file, hint="flatten the document")
+def _too_deep(file: str, line: int | None = None, column: int | None = None) -> DefinitionError:
+    return DefinitionError(
+        f"nesting deeper than {MAX_NESTING} levels", file=file, line=line, column=column, hint="flatten the document"
+    )
+
+
+# Strings are matched whole so brackets and words inside them are skipped.
+_JSON_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_NOT_A_JSON_NUMBER = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN|-?\d{4000,})')
+
+
+def check_json_nesting(text: str, limit: int, refuse: Callable[[int, int], Exception]) -> None:
+    """Raise refuse(line, column) at the first bracket nested deeper than `limit`, before any decoding.
+
+    The decoders recurse per level: a 100,000-deep file would overflow them (RecursionError).
+    """
+    depth = 0
+    for match in _JSON_BRACKETS.finditer(text):
+        bracket = match.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > limit:
+                line, column = _line_column(text, match.start())
+                raise refuse(line, column)
+        elif bracket in "]}":
+            depth -= 1
+
+
+# A \uD800-\uDFFF escape that is not half of a pair decodes to a str no UTF-8 encoder accepts.
+_SURROGATE_ESCAPE = re.compile(
+    r"(?<!\\)(?:\\\\)*(\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+
+
+def _refuse_lone_surrogates(text: str, file: str) -> None:
+    if "\\u" not in text:
+        return
+    for match in _SURROGATE_ESCAPE.finditer(text):
+        escape = match.group(1)
+        start = match.start(1)
+        if escape[2].lower() in "cdef" and _after_high_surrogate(text, start):
+            continue
+        line, column = _line_column(text, start)
+        raise DefinitionError(
+            f"{escape} is half of a UTF-16 surrogate pair, not a character",
+            file=file,
+            line=line,
+            column=column,
+            code="InvalidJson",
+            hint="write the character itself, or both halves of the pair",
+        )
+
+
+def _after_high_surrogate(text: str, start: int) -> bool:
+    previous = text[max(0, start - 6) : start]
+    return len(previous) == 6 and previous[:3].lower() == "\\ud" and previous[3].lower() in "89ab"
+
+
+def _position(text: str, pattern: re.Pattern[str]) -> tuple[int | None, int | None]:
+    """Line and column of the first match of `pattern`'s group 1 outside strings."""
+    for match in pattern.finditer(text):
+        if match.group(1):
+            return _line_column(text, match.start(1))
+    return None, None
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 200 else message[:197] + "..."
 
 
 def _check_depth(value: Any, file: str) -> Any:

@@ -140,7 +140,23 @@ def system_resolver(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise DefinitionError(f"cannot resolve {host}: {error.strerror}", code="FetchFailed") from None
+    except (UnicodeError, OSError) as error:  # e.g. an empty or over-long label in the host name
+        raise DefinitionError(f"cannot resolve {host}: {error}", code="FetchFailed") from None
     return sorted({str(info[4][0]) for info in infos})
+
+
+def _resolve(resolver: Resolver, host: str, port: int, field: str | None, file: str | None) -> list[str]:
+    """The resolver's addresses; its errors (which know only the host) also name the connector.yaml field."""
+    try:
+        return resolver(host, port)
+    except DefinitionError as error:
+        raise DefinitionError(
+            error.problem.message,
+            field=field,
+            file=file,
+            code=error.problem.code or "FetchFailed",
+            hint="check the host name and this machine's DNS, or commit the document next to connector.yaml",
+        ) from None
 
 
 def download(
@@ -218,7 +234,7 @@ def _checked_address(
     try:
         addresses = [ipaddress.ip_address(host)]
     except ValueError:
-        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolver(host, port)]
+        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in _resolve(resolver, host, port, field, file)]
     if not addresses:
         raise DefinitionError(f"{host} has no address", field=field, file=file, code="FetchFailed")
     # Every address must pass: a name that also resolves to an internal address is refused.

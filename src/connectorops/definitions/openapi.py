@@ -8,6 +8,7 @@ about 6% of Microsoft's published connectors have them and the service takes the
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -19,12 +20,14 @@ from openapi_spec_validator.validation.exceptions import (
     UnresolvableParameterError,
 )
 
-from connectorops.definitions.refs import pointer_escape
+from connectorops.definitions.refs import follow_local_ref, pointer_escape
 from connectorops.errors import Problem, Severity
 
 # JSON-schema keys under which values are examples, not structure.
 _VALUE_KEYS = {"example", "examples", "default", "x-example", "x-ms-test-value", "enum"}
 MAX_REPORTED = 20
+_METHODS = {"get", "put", "post", "delete", "options", "head", "patch"}
+_OPERATION_KEYS = {"responses", "operationId", "parameters"}
 _TOLERATED_HINT = "accepted because Microsoft's service accepts it; fix when you can"
 _STRUCTURAL_ERRORS = (
     DuplicateOperationIDError,
@@ -84,16 +87,60 @@ def validate_openapi(swagger: dict[str, Any], file: str, *, strict: bool = False
     if problems:
         return problems
     validator = OpenAPIV2SpecValidator(swagger)
+    # The validator library raises (KeyError, TypeError, ...) on documents its schema pass already
+    # refused, e.g. `responses: null`: each pass runs on its own, and a crash becomes a located Problem.
     try:
         schema_errors = list(validator.schema_validator.iter_errors(swagger))
-        keyword_errors = list(validator.root_validator(validator.schema_path))
-    except Exception as crash:  # the validator library can choke on odd documents
-        return [Problem(f"the OpenAPI validator could not check this document: {crash}", file=file)]
+    except Exception as crash:
+        return [_crash_problem(crash, swagger, file)]
     # The meta-schema says "non-empty" twice (minProperties and a `not {}`): keep the readable one.
     schema_errors = [e for e in schema_errors if not (e.validator == "not" and e.instance in ({}, []))]
     problems.extend(_schema_problem(e, file, strict=strict) for e in schema_errors)
+    try:
+        keyword_errors = list(validator.root_validator(validator.schema_path))
+    except Exception as crash:
+        if not any(p.severity == Severity.ERROR for p in problems):
+            problems.append(_crash_problem(crash, swagger, file))
+        keyword_errors = []
     problems.extend(_keyword_problem(e, file, strict=strict) for e in keyword_errors)
     return _deduplicate(problems)
+
+
+def _crash_problem(crash: Exception, swagger: dict[str, Any], file: str) -> Problem:
+    """The validator's own exception, placed at the first operation whose key it could not use."""
+    key = crash.args[0] if isinstance(crash, KeyError) and crash.args else None
+    pointer = _operation_missing(swagger, key) if isinstance(key, str) else None
+    detail = f"{key!r} is missing or null" if pointer else f"{type(crash).__name__}: {crash}"
+    return Problem(
+        f"the OpenAPI validator could not check this document: {_short(detail)}",
+        file=file,
+        field=pointer or "/",
+        code="OpenApiValidatorFailed",
+        hint="every operation needs responses, every parameter a name and in; fix the value at this path",
+    )
+
+
+def _operation_missing(swagger: dict[str, Any], key: str) -> str | None:
+    """JSON pointer of the first operation or parameter (after a local $ref) where `key` is absent or null."""
+    paths = swagger.get("paths")
+    if not isinstance(paths, dict):
+        return None
+    for path, item in paths.items():
+        if not isinstance(item, dict):
+            continue
+        where = f"/paths/{pointer_escape(path)}"
+        candidates: list[tuple[str, Any]] = [(f"{where}/parameters", item.get("parameters"))]
+        for method, operation in item.items():
+            if isinstance(operation, dict) and method.lower() in _METHODS:
+                if operation.get(key) is None and key in _OPERATION_KEYS:
+                    return f"{where}/{method}/{pointer_escape(key)}"
+                candidates.append((f"{where}/{method}/parameters", operation.get("parameters")))
+        for at, parameters in candidates:
+            for index, parameter in enumerate(parameters if isinstance(parameters, list) else []):
+                target = follow_local_ref(swagger, parameter)
+                if isinstance(target, dict) and target.get(key) is None:
+                    return f"{at}/{index}"
+    return None
 
 
 def _schema_problem(error: ValidationError, file: str, *, strict: bool) -> Problem:
@@ -126,9 +173,25 @@ def _keyword_problem(error: ValidationError, file: str, *, strict: bool) -> Prob
         message,
         severity=severity,
         file=file,
+        field=_operation_pointer(error),
         code=type(error).__name__ if structural else "OpenApiValueTolerated",
         hint="declare every {param} of the path as a path parameter" if "Path parameter" in message else None,
     )
+
+
+# The keyword validators name the operation only in words: "... for 'get' in '/orders' ..."
+_OPERATION_IN_MESSAGE = re.compile(r"'(get|put|post|delete|options|head|patch)'(?: operation)? in '([^']*)'")
+
+
+def _operation_pointer(error: ValidationError) -> str:
+    """JSON pointer of what a keyword error concerns: its own path, else the operation its message names."""
+    path = list(error.absolute_path)
+    if path:
+        return "".join(f"/{pointer_escape(p)}" for p in path)
+    match = _OPERATION_IN_MESSAGE.search(error.message)
+    if match:
+        return f"/paths/{pointer_escape(match.group(2))}/{match.group(1)}"
+    return "/paths"
 
 
 def _short(message: str) -> str:

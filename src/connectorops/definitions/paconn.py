@@ -14,6 +14,7 @@ Quirks tolerated because Microsoft's own tools (paconn, the maker portal) accept
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,9 @@ class PaconnFolder:
 def load_paconn_folder(tree: SourceTree, folder: str) -> PaconnFolder:
     """Read and check a paconn folder; raises DefinitionError naming the file and position."""
     if not tree.is_dir(folder):
+        if not tree.exists(folder):
+            with suppress(OSError):
+                tree.size(folder)  # a symlink loop or a link out of the repository raises its own SpecError
         raise DefinitionError(
             f"paconn folder {folder} does not exist",
             file=folder,

@@ -96,7 +96,10 @@ def convert_collection(
     requests = list(_walk(collection.get("item") or [], (), root_auth, state))
     if not requests:
         raise DefinitionError(
-            "the collection has no requests", file=file, hint="add at least one request, then export it again"
+            "the collection has no requests",
+            file=file,
+            field="item",
+            hint="add at least one request, then export it again",
         )
     info = collection.get("info") or {}
     document = _document(info, requests, root_auth, state)
@@ -164,10 +167,13 @@ def is_postman_v1(collection: Any) -> bool:
 
 def _check_version(collection: Any, file: str) -> None:
     if is_postman_v1(collection):
-        raise DefinitionError(V1_MESSAGE, file=file, code="PostmanV1")
+        raise DefinitionError(V1_MESSAGE, file=file, field="requests", code="PostmanV1")
     if not isinstance(collection, dict) or not isinstance(collection.get("info"), dict):
         raise DefinitionError(
-            "not a Postman collection (no info)", file=file, hint="export the collection as v2.1 from Postman"
+            "not a Postman collection (no info)",
+            file=file,
+            field="info",
+            hint="export the collection as v2.1 from Postman",
         )
     schema = str(collection["info"].get("schema", ""))
     if schema and not re.search(r"/v2\.[01]\.\d+/", schema):
@@ -194,9 +200,9 @@ def _collection_variables(collection: dict[str, Any]) -> dict[str, str]:
 
 
 def _walk(
-    items: list[Any], folders: tuple[str, ...], inherited_auth: str | None, state: _Conversion
+    items: list[Any], folders: tuple[str, ...], inherited_auth: str | None, state: _Conversion, where: str = "item"
 ) -> Iterator[_Request]:
-    for item in items:
+    for index, item in enumerate(items):
         if not isinstance(item, dict):
             continue
         name = str(item.get("name") or "").strip()
@@ -204,13 +210,13 @@ def _walk(
             folder = name or "Untitled folder"
             _warn_auth_scripts(item, state, where=f"folder {folder!r}")
             folder_auth = _auth_kind(item.get("auth"), state, inherited=inherited_auth)
-            yield from _walk(item["item"], (*folders, folder), folder_auth, state)
+            yield from _walk(item["item"], (*folders, folder), folder_auth, state, f"{where}[{index}].item")
             continue
         request = item.get("request")
         if request is None:
             continue
         _warn_auth_scripts(item, state, where=f"request {name!r}")
-        converted = _request(name, item, request, folders, inherited_auth, state)
+        converted = _request(name, item, request, folders, inherited_auth, state, f"{where}[{index}].request")
         if converted is not None:
             yield converted
 
@@ -222,6 +228,7 @@ def _request(
     folders: tuple[str, ...],
     inherited_auth: str | None,
     state: _Conversion,
+    where: str,
 ) -> _Request | None:
     if isinstance(request, str):
         request = {"url": request, "method": "GET"}
@@ -231,7 +238,7 @@ def _request(
     if method not in METHODS:
         state.warn(f"request {name!r}: method {method} cannot be expressed in OpenAPI 2.0; skipped")
         return None
-    location = _url_parts(request.get("url"), name, state)
+    location = _url_parts(request.get("url"), name, state, f"{where}.url")
     if location is None:
         return None
     scheme, netloc, base_path, segments, query = location
@@ -258,7 +265,7 @@ def _request(
 
 
 def _url_parts(
-    url: Any, name: str, state: _Conversion
+    url: Any, name: str, state: _Conversion, field: str
 ) -> tuple[str, str, str, list[str], list[dict[str, Any]]] | None:
     """(scheme, netloc, base path from host variables, path segments, query entries)."""
     if isinstance(url, dict):
@@ -294,6 +301,7 @@ def _url_parts(
         raise DefinitionError(
             f"request {name!r}: host variable(s) {missing} have no value",
             file=state.file,
+            field=field,
             hint="add them to the collection's variables or to definition.variables in connector.yaml, "
             "or set backend.serviceUrl",
         )

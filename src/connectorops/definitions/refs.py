@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from connectorops.errors import DefinitionError, Problem
+from connectorops.errors import ConnectoropsError, DefinitionError, Problem
 from connectorops.spec.source import normalize_relative
 
 # Reads a repo-relative file and returns its parsed content.
@@ -152,7 +152,7 @@ class _Bundler:
                 hint="move the recursive schema into the main document's definitions",
             )
         if target_file not in self.cache:
-            self.cache[target_file] = self.read(target_file)
+            self.cache[target_file] = self._read(target_file, ref, file=file, where=where)
         target_root = self.cache[target_file]
         try:
             fragment_value = resolve_pointer(target_root, fragment)
@@ -164,3 +164,15 @@ class _Bundler:
                 code="BadRef",
             ) from None
         return self.walk(fragment_value, file=target_file, root=target_root, pointer=fragment, stack=(*stack, key))
+
+    def _read(self, target_file: str, ref: str, *, file: str, where: str) -> Any:
+        """The referenced file; an error about the file as a whole names the $ref that led to it."""
+        try:
+            return self.read(target_file)
+        except ConnectoropsError as error:
+            if error.problem.line is not None or error.problem.field is not None:
+                raise
+            message = error.problem.message
+        except OSError as error:
+            message = f"cannot read {target_file}: {error.strerror or error}"
+        raise DefinitionError(f"$ref {ref!r}: {message}", file=file, field=where, code="BadRef")

@@ -6,7 +6,10 @@ file $refs, validates, then applies the backend URL and `auth:` for the environm
 
 from __future__ import annotations
 
+import errno
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,7 @@ from connectorops.definitions.openapi import validate_openapi
 from connectorops.definitions.paconn import PaconnFolder, load_paconn_folder
 from connectorops.definitions.postman import convert_collection
 from connectorops.definitions.refs import bundle_refs
-from connectorops.errors import DefinitionError, Problem, Severity, ValidationFailed
+from connectorops.errors import ConnectoropsError, DefinitionError, Problem, Severity, ValidationFailed
 from connectorops.spec.models import Environment, LocalEnvironment
 from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import SourceTree, normalize_relative
@@ -58,7 +61,9 @@ def resolve_definition(
     loaded = _load_source(connector, tree, environment, cache_dir or default_cache_dir(tree), options)
     problems = list(loaded.warnings)
     if not isinstance(loaded.swagger, dict):
-        raise DefinitionError("the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file)
+        raise DefinitionError(
+            "the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file, field="/"
+        )
     swagger = bundle_refs(loaded.swagger, file=loaded.file, folder=_ref_folder(connector, loaded), read=_reader(tree))
     problems.extend(validate_openapi(swagger, loaded.file))
     if any(p.severity == Severity.ERROR for p in problems):
@@ -164,7 +169,8 @@ def _load_source(
         return _Loaded(kind="url", swagger=swagger, file=shown, source_files=[connector.path])
     if kind == "paconn":
         folder = _inside_folder(connector, definition.paconn or "", "spec.definition.paconn")
-        paconn = load_paconn_folder(tree, folder)
+        with blamed_on(connector.path, "spec.definition.paconn"):
+            paconn = load_paconn_folder(tree, folder)
         return _Loaded(
             kind="paconn",
             swagger=paconn.swagger,
@@ -177,14 +183,9 @@ def _load_source(
     path = _inside_folder(connector, getattr(definition, kind) or "", field_name)
     if tree.is_dir(path):
         raise DefinitionError(f"{path} is a folder, not a file", file=connector.path, field=field_name)
-    try:
-        size = tree.size(path)  # raises SpecError for symlinks that leave the repository
-    except OSError:
-        raise DefinitionError(
-            f"{path} does not exist", file=connector.path, field=field_name, code="MissingFile"
-        ) from None
-    check_size(size, path)
-    data = tree.read_bytes(path)
+    with blamed_on(connector.path, field_name, path):
+        check_size(tree.size(path), path)  # size: SpecError for symlinks that leave the repository or loop
+        data = tree.read_bytes(path)
     if kind == "postman":
         collection, warnings = parse_json(data, path, lenient=True)
         backend = connector.document.for_environment(environment).backend
@@ -214,6 +215,36 @@ def _inside_folder(connector: LoadedConnector, relative: str, field_name: str) -
     return path
 
 
+@contextmanager
+def blamed_on(file: str, field_name: str, path: str | None = None) -> Iterator[None]:
+    """Errors about a whole file (unreadable, too big, a FIFO) also name the connector.yaml field that chose it.
+
+    An error that already has a line or field inside its own file is more precise and passes unchanged.
+    """
+    try:
+        yield
+    except ValidationFailed:
+        raise
+    except FileNotFoundError:
+        shown = path or "a file it names"
+        raise DefinitionError(f"{shown} does not exist", file=file, field=field_name, code="MissingFile") from None
+    except OSError as error:
+        shown = path or "a file it names"
+        if error.errno in (errno.ENAMETOOLONG, errno.ENOTDIR):  # no such file can exist there
+            message, code = f"{shown} does not exist ({error.strerror})", "MissingFile"
+        else:
+            message, code = f"cannot read {shown}: {error.strerror or error}", "UnreadableFile"
+        raise DefinitionError(message, file=file, field=field_name, code=code) from None
+    except ConnectoropsError as error:
+        problem = error.problem
+        if problem.line is not None or problem.field is not None:
+            raise
+        shown = problem.message
+        if problem.file and problem.file not in shown:
+            shown = f"{problem.file}: {shown}"
+        raise DefinitionError(shown, file=file, field=field_name, hint=problem.hint, code=problem.code) from None
+
+
 def _ref_folder(connector: LoadedConnector, loaded: _Loaded) -> str:
     # A fetched document has no folder: any file $ref in it is refused as outside the folder.
     return connector.folder if loaded.kind != "url" else "\x00no-folder"
@@ -221,9 +252,11 @@ def _ref_folder(connector: LoadedConnector, loaded: _Loaded) -> str:
 
 def _reader(tree: SourceTree) -> Any:
     def read(path: str) -> Any:
-        if not tree.exists(path):
-            raise DefinitionError(f"$ref target {path} does not exist", file=path, code="BadRef")
-        check_size(tree.size(path), path)
+        try:
+            size = tree.size(path)  # SpecError for a symlink loop or a link leaving the repository
+        except OSError:
+            raise DefinitionError(f"$ref target {path} does not exist", file=path, code="BadRef") from None
+        check_size(size, path)
         return parse_document(tree.read_bytes(path), path)[0]
 
     return read
@@ -244,8 +277,9 @@ def _icon(
             return None, None
     if not tree.exists(path):
         raise DefinitionError(f"icon {path} does not exist", file=connector.path, field="spec.icon")
-    check_size(tree.size(path), path)
-    data = tree.read_bytes(path)
+    with blamed_on(connector.path, "spec.icon", path):
+        check_size(tree.size(path), path)
+        data = tree.read_bytes(path)
     if not data.startswith(PNG_SIGNATURE):
         raise DefinitionError(f"icon {path} is not a PNG file", file=connector.path, field="spec.icon")
     return data, path

@@ -10,9 +10,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from connectorops.definitions.documents import check_json_nesting
 from connectorops.engine.observe import ObservedState
 from connectorops.engine.plan import CUSTOM_API, ROLE_ASSIGNMENT, SCHEMA_VERSION, ActionKind, Plan
 from connectorops.errors import PlanError, StalePlanError
+from connectorops.spec.source import NotRegularFileError, read_regular_file
+
+# A plan nests a definition (at most MAX_NESTING levels, definitions.documents) a few levels deep;
+# anything deeper was not written by `plan` and would overflow the recursive walks that read it.
+MAX_PLAN_DEPTH = 256
+PLAN_FILE_HINT = "pass the plan.json written by `connectorops plan --out FILE`"
 
 
 def save_plan(plan: Plan, path: Path) -> None:
@@ -30,12 +37,24 @@ def save_plan(plan: Plan, path: Path) -> None:
 
 def load_plan(path: Path) -> Plan:
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
+        text = read_regular_file(path).decode("utf-8")
+        check_json_nesting(text, MAX_PLAN_DEPTH, lambda line, column: _too_deep(path, line, column))
+        data: Any = json.loads(text)
     except FileNotFoundError:
         raise PlanError(
             f"plan file not found: {path}", file=str(path), hint="make one with `connectorops plan --out FILE`"
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except NotRegularFileError as error:
+        raise PlanError(f"the plan file is {error.strerror}", file=str(path), hint=PLAN_FILE_HINT) from None
+    except json.JSONDecodeError as error:
+        raise PlanError(
+            f"the plan file is not valid JSON: {error.msg}", file=str(path), line=error.lineno, column=error.colno
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PlanError(f"cannot read plan file: {error}", file=str(path)) from None
+    except RecursionError:  # the C decoder's own bound, far below what a file can nest
+        raise _too_deep(path) from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
         raise PlanError(f"cannot read plan file: {error}", file=str(path)) from None
     if not isinstance(data, dict) or data.get("schemaVersion") != SCHEMA_VERSION:
         raise PlanError(
@@ -56,6 +75,16 @@ def load_plan(path: Path) -> Plan:
             hint="plans are applied exactly as shown; make a new one with `connectorops plan --out`",
         )
     return plan
+
+
+def _too_deep(path: Path, line: int | None = None, column: int | None = None) -> PlanError:
+    return PlanError(
+        f"the plan file nests lists/objects deeper than {MAX_PLAN_DEPTH} levels: not a plan written by connectorops",
+        file=str(path),
+        line=line,
+        column=column,
+        hint=PLAN_FILE_HINT,
+    )
 
 
 def stale_reasons(plan: Plan, observed: ObservedState) -> list[str]:

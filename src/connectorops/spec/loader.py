@@ -7,6 +7,7 @@ things that are not user mistakes. Also home of the located-YAML and validation 
 from __future__ import annotations
 
 import difflib
+from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -16,8 +17,14 @@ from connectorops.errors import Problem, Severity, SpecError
 from connectorops.spec.models import ConnectorDocument, Environment, ProjectConfig
 from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import SourceTree
-from connectorops.spec.validation import validate_model
-from connectorops.spec.yaml_located import MAX_FILE_BYTES, SourceMap, load_yaml
+from connectorops.spec.validation import format_path, validate_model
+from connectorops.spec.yaml_located import (
+    MAX_FILE_BYTES,
+    CommentedOutValue,
+    SourceMap,
+    commented_out_values,
+    load_yaml,
+)
 
 __all__ = [
     "CONFIG_FILE",
@@ -48,6 +55,7 @@ def load_document(
             raise SpecError(
                 f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes (1 MiB)",
                 file=path,
+                line=1,  # the whole file: its first line is where the reader looks
                 hint="split the file or remove unused content",
             )
         data, source_map = load_yaml(tree.read_bytes(path), path)
@@ -56,7 +64,26 @@ def load_document(
     except OSError as error:
         return None, None, [Problem(f"cannot read file: {error.strerror or error}", file=path)]
     document, problems = validate_model(model, data, source_map, path)
+    lost = [_commented_out_problem(value, path) for value in commented_out_values(source_map)]
+    if lost:
+        # The null is the symptom ("should be a valid string"); the comment is the cause.
+        fields = {p.field for p in lost}
+        problems = [*lost, *(p for p in problems if p.field not in fields)]
+        return None, source_map, problems
     return document, source_map, problems
+
+
+def _commented_out_problem(value: CommentedOutValue, path: str) -> Problem:
+    return Problem(
+        f"{value.key} has no value: YAML reads {value.comment!r} after ': ' as a comment; "
+        f'quote it: {value.key}: "{value.comment}"',
+        file=path,
+        line=value.line,
+        column=value.column,
+        field=format_path(value.path),
+        hint="a '#' after a space starts a comment in YAML; values starting with '#' need quotes",
+        code="yaml.value_is_comment",
+    )
 
 
 def load_repository(tree: SourceTree) -> Repository:
@@ -163,9 +190,44 @@ def _reserved_name(name: str, path: str, line: int | None, column: int | None) -
 def _load_config(tree: SourceTree, problems: list[Problem]) -> tuple[ProjectConfig, bool]:
     if not tree.exists(CONFIG_FILE):
         return ProjectConfig(), True
-    config, _, found = load_document(tree, CONFIG_FILE, ProjectConfig)
+    config, source_map, found = load_document(tree, CONFIG_FILE, ProjectConfig)
     problems.extend(found)
-    return (config, True) if config is not None else (ProjectConfig(), False)
+    if config is None or source_map is None:
+        return ProjectConfig(), False
+    problems.extend(_missing_ca_bundles(tree, config, source_map))
+    return config, True
+
+
+def _missing_ca_bundles(tree: SourceTree, config: ProjectConfig, source_map: SourceMap) -> list[Problem]:
+    """An azure environment's caBundle must be a file: found now, not at the first apply to that environment."""
+    problems: list[Problem] = []
+    for name, environment in config.environments.items():
+        bundle = getattr(environment, "caBundle", None)
+        if bundle is None or _is_file(tree, bundle):
+            continue
+        line, column = source_map.locate(("environments", name, "caBundle")) or (None, None)
+        problems.append(
+            Problem(
+                f"caBundle {bundle!r} is not a file (or is empty)",
+                file=CONFIG_FILE,
+                line=line,
+                column=column,
+                field=f"environments.{name}.caBundle",
+                hint="a PEM file of the CA that signed the ARM endpoint's certificate, relative to the repository",
+                code="spec.missing_ca_bundle",
+            )
+        )
+    return problems
+
+
+def _is_file(tree: SourceTree, path: str) -> bool:
+    # An absolute path names a file of this machine (a system CA store), not of the repository.
+    if PurePath(path).is_absolute():
+        return Path(path).is_file()
+    try:  # size 0: an empty PEM trusts nothing, and a FIFO (which would hang the TLS setup) reports 0
+        return tree.exists(path) and not tree.is_dir(path) and tree.size(path) > 0
+    except (SpecError, OSError):
+        return False
 
 
 def _find_connector_files(tree: SourceTree, problems: list[Problem]) -> list[str]:
@@ -192,6 +254,7 @@ def _find_connector_files(tree: SourceTree, problems: list[Problem]) -> list[str
                 Problem(
                     f"{folder}/{misnamed[0]} is not read: the file must be named exactly {CONNECTOR_FILE}",
                     file=f"{folder}/{misnamed[0]}",
+                    line=1,
                     hint=f"rename it to {folder}/{CONNECTOR_FILE}",
                     code="spec.misnamed_connector_yaml",
                 )

@@ -17,7 +17,8 @@ ARM_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,78}[A-Za-z0-9_-]$|^[A-Za-z0-9]
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 SUBSCRIPTION_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-RESOURCE_GROUP_PATTERN = r"^[-\w._()]{1,90}$"
+# ARM: 1-90 alphanumerics, '_', '-', '.', '(' or ')', not ending in '.'; a '/' would escape the ARM path.
+RESOURCE_GROUP_PATTERN = r"^[-\w.()]{0,89}[-\w()]$"
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
 SERVICE_URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
 KEY_VAULT_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$"
@@ -32,7 +33,10 @@ PATTERN_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     ENV_VAR_PATTERN: ("a valid environment variable name", "letters, digits and '_', not starting with a digit"),
     HEX_COLOR_PATTERN: ("a #RRGGBB colour", "six hex digits after '#', e.g. \"#0F6CBD\" (quoted: # starts a comment)"),
     SUBSCRIPTION_ID_PATTERN: ("a subscription id", "a GUID such as 00000000-0000-0000-0000-000000000000"),
-    RESOURCE_GROUP_PATTERN: ("a valid resource group name", "1-90 letters, digits, '-', '_', '.', '(' or ')'"),
+    RESOURCE_GROUP_PATTERN: (
+        "a valid resource group name",
+        "1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'",
+    ),
     SHA256_PATTERN: ("a sha256 digest", "64 hex digits, e.g. the output of `sha256sum openapi.json`"),
     SERVICE_URL_PATTERN: ("a URL", "an absolute URL such as https://api.contoso.com/v1"),
     KEY_VAULT_NAME_PATTERN: ("a valid Key Vault name", "3-24 letters, digits and '-', starting with a letter"),
@@ -87,6 +91,20 @@ def _inside_connector_folder(value: object) -> object:
         depth += -1 if part == ".." else (0 if part in ("", ".") else 1)
         if depth < 0:
             raise ValueError(f"path {value!r} leaves the connector folder; keep the file next to connector.yaml")
+    return value
+
+
+def _inside_repository(value: object, why: str) -> object:
+    """A repository-relative path that stays in the repository: no absolute path, no '..' escape."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(("/", "\\", "~")) or (len(value) > 1 and value[1] == ":") or "\x00" in value:
+        raise ValueError(f"{value!r} must be a path relative to the repository; {why}")
+    depth = 0
+    for part in value.replace("\\", "/").split("/"):
+        depth += -1 if part == ".." else (0 if part in ("", ".") else 1)
+        if depth < 0:
+            raise ValueError(f"{value!r} leaves the repository; {why}")
     return value
 
 
@@ -411,14 +429,19 @@ class LocalEnvironment(StrictModel):
 
     target: Literal["local"]
     """local: the embedded emulator; azure: a real ARM endpoint."""
-    stateDir: str = ".connectorops"
+    stateDir: Annotated[str, StringConstraints(min_length=1)] = ".connectorops"
     """Folder (relative to the repository) for the emulator's state."""
     subscriptionId: str | None = None
     """Default: the emulator's own, stable per state file."""
-    resourceGroup: str = "rg-connectors-local"
+    resourceGroup: Annotated[str, StringConstraints(pattern=RESOURCE_GROUP_PATTERN)] = "rg-connectors-local"
     """Resource group inside the emulator."""
     location: str = "westeurope"
     """Location written on created resources."""
+
+    @field_validator("stateDir", mode="before")
+    @classmethod
+    def _state_dir_inside_repository(cls, value: object) -> object:
+        return _inside_repository(value, "the emulator's state (and its token) belongs in the repository, gitignored")
 
 
 class AzureEnvironment(StrictModel):
@@ -435,7 +458,7 @@ class AzureEnvironment(StrictModel):
     armEndpoint: Annotated[str, StringConstraints(pattern=r"^https://")] = "https://management.azure.com"
     """ARM endpoint: sovereign clouds, or any ARM-compatible endpoint."""
     caBundle: str | None = None
-    """PEM file (relative to the repository) to trust for armEndpoint."""
+    """PEM file to trust for armEndpoint: relative to the repository, or an absolute path."""
     credential: Literal["default", "token-env"] = "default"
     """default: DefaultAzureCredential; token-env: bearer token from $CONNECTOROPS_ARM_TOKEN."""
     mode: Literal["engine", "pulumi"] = "engine"

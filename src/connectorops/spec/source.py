@@ -6,6 +6,9 @@ path checks (no escape from the repository, no symlinks out of it) live in one p
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
@@ -60,6 +63,48 @@ def normalize_relative(path: str, *, base: str = "", field: str | None = None, f
     return "/".join(parts)
 
 
+class NotRegularFileError(OSError):
+    """A FIFO, device, socket or directory where a file belongs: reading it could hang or never end."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file; NotRegularFileError for anything else.
+
+    Opened non-blocking and checked with fstat on the open descriptor, so a FIFO can neither
+    hang the open nor be swapped in between a check and the read.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = 0
+    if mode and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        # Sockets cannot be opened at all; FIFOs and devices are refused before open() touches them.
+        raise NotRegularFileError(errno.EINVAL, f"{_kind(mode)}, not a regular file", str(path))
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFileError(errno.EINVAL, f"{_kind(mode)}, not a regular file", str(path))
+        handle = os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with handle:
+        return handle.read()
+
+
 class FileSystemTree:
     """The working tree on disk. Symlinks that resolve outside the root are refused."""
 
@@ -69,7 +114,15 @@ class FileSystemTree:
 
     def _resolve(self, path: str) -> Path:
         rel = normalize_relative(path)
-        full = (self.root / rel).resolve() if rel else self.root
+        try:
+            full = (self.root / rel).resolve() if rel else self.root
+        except (RuntimeError, OSError):  # RuntimeError before Python 3.13, OSError(ELOOP) after
+            raise SpecError(
+                f"{path!r} is a symlink loop (it points, directly or through other links, to itself)",
+                file=path,
+                hint="point the symlink at a real file or replace it with the file",
+                code="spec.symlink_loop",
+            ) from None
         if full != self.root and self.root not in full.parents:
             raise SpecError(
                 f"{path!r} resolves outside the repository (symlink?)",
@@ -81,11 +134,18 @@ class FileSystemTree:
     def read_bytes(self, path: str) -> bytes:
         full = self._resolve(path)
         try:
-            return full.read_bytes()
+            return read_regular_file(full)
         except FileNotFoundError:
             raise SpecError(f"file not found: {path}", file=path) from None
         except IsADirectoryError:
             raise SpecError(f"{path} is a directory, expected a file", file=path) from None
+        except NotRegularFileError as error:
+            raise SpecError(
+                f"{path} is {error.strerror}",
+                file=path,
+                hint="replace it with a regular file",
+                code="spec.not_regular_file",
+            ) from None
         except OSError as error:  # e.g. a name too long for the file system, or no permission
             raise SpecError(f"cannot read {path}: {error.strerror or error}", file=path) from None
 

@@ -6,6 +6,7 @@ what is ambiguous (duplicate keys, several documents, non-UTF-8), always naming 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,9 @@ MAX_DEPTH = 64
 # the classic 9-level "billion laughs" expands to 10**9 and is refused before construction.
 MAX_EXPANDED_NODES = 1_000_000
 MERGE_TAG = "tag:yaml.org,2002:merge"
+INT_TAG = "tag:yaml.org,2002:int"
+# Python refuses to convert integers of more than 4300 digits (a ValueError while constructing).
+MAX_INT_CHARACTERS = 4000
 STR_TAG = "tag:yaml.org,2002:str"
 
 PathElement = str | int
@@ -38,6 +42,7 @@ class SourceMap:
     """
 
     root: Node
+    lines: tuple[str, ...] = ()  # the source text, for checks the node graph cannot answer
 
     def _walk(self, path: NodePath) -> tuple[Node | None, Node | None, int]:
         """(value node, key node of the last step, how many steps matched)."""
@@ -70,6 +75,55 @@ class SourceMap:
             if node is not None:
                 return _mark(node), matched
             matched_path = matched_path[:matched]
+
+
+@dataclass(frozen=True)
+class CommentedOutValue:
+    """`key: #0F6CBD`: YAML reads the value as a comment, so the key holds null."""
+
+    path: NodePath
+    key: str
+    comment: str
+    line: int
+    column: int
+
+
+# After the key: the colon, whitespace, then '#' directly followed by text (a value, not "# a remark").
+_VALUE_AS_COMMENT = re.compile(r"\s*:\s+(#[^\s#][^#]*?)\s*$")
+
+
+def commented_out_values(source_map: SourceMap) -> list[CommentedOutValue]:
+    """Every mapping value that is null only because what followed the colon was read as a comment."""
+    found: list[CommentedOutValue] = []
+    stack: list[tuple[Node, NodePath]] = [(source_map.root, ())]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:  # aliases share nodes
+            continue
+        seen.add(id(node))
+        if isinstance(node, SequenceNode):
+            stack.extend((child, (*path, index)) for index, child in enumerate(node.value))
+        elif isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode):
+                    continue
+                key = key_node.value
+                hit = _commented_out(source_map.lines, key_node, value_node)
+                if hit is not None:
+                    found.append(CommentedOutValue((*path, key), key, hit, *_mark(key_node)))
+                stack.append((value_node, (*path, key)))
+    return found
+
+
+def _commented_out(lines: tuple[str, ...], key_node: ScalarNode, value_node: Node) -> str | None:
+    if not (isinstance(value_node, ScalarNode) and value_node.tag.endswith(":null") and value_node.value == ""):
+        return None
+    end = key_node.end_mark
+    if end.line >= len(lines):
+        return None
+    match = _VALUE_AS_COMMENT.match(lines[end.line], end.column)
+    return match.group(1) if match else None
 
 
 def _mark(node: Node) -> tuple[int, int]:
@@ -193,6 +247,16 @@ def _measure(root: Node, file: str) -> None:
             )
         if depth > MAX_DEPTH:
             raise _TooDeep(*_mark(node))
+        if isinstance(node, ScalarNode) and node.tag == INT_TAG and len(node.value) > MAX_INT_CHARACTERS:
+            line, column = _mark(node)
+            raise SpecError(
+                f"a number of {len(node.value):,} digits is too long",
+                code="yaml.huge_number",
+                file=file,
+                line=line,
+                column=column,
+                hint="quote it if it is text",
+            )
         in_progress.add(key)
         size, height = 1, 0
         children: list[Node] = []
@@ -249,6 +313,7 @@ def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
             f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes (1 MiB)",
             code="yaml.too_large",
             file=file,
+            line=1,
             hint="split the file or remove unused content",
         )
     text = decode_utf8(data, file)
@@ -289,7 +354,7 @@ def load_yaml(data: bytes, file: str) -> tuple[Any, SourceMap]:
         ) from None
     finally:
         loader.dispose()
-    return value, SourceMap(root)
+    return value, SourceMap(root, tuple(text.splitlines()))
 
 
 def _too_deep(file: str, line: int | None, column: int | None) -> SpecError:

@@ -35,6 +35,12 @@ EnvOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 MarkdownOption = Annotated[bool, typer.Option("--markdown", help="Markdown (for a PR comment) on stdout.")]
+LockTimeoutOption = Annotated[
+    str,
+    typer.Option(
+        "--lock-timeout", help="Wait this long for the environment's writer lease (e.g. 30s, 5m); 0s: fail at once."
+    ),
+]
 
 
 # Global options given before the command (`connectorops --repo X -e dev plan`); a command's own
@@ -161,6 +167,7 @@ def apply(
     allow_empty: Annotated[bool, typer.Option("--allow-empty")] = False,
     max_deletions: Annotated[int, typer.Option("--max-deletions", min=0)] = 3,
     json: JsonOption = False,
+    lock_timeout: LockTimeoutOption = "0s",
 ) -> None:
     """Make the target match git (or a saved plan). Asks first unless --yes."""
     _dispatch(
@@ -172,6 +179,7 @@ def apply(
         allow_empty=allow_empty,
         max_deletions=max_deletions,
         json_output=json,
+        lock_timeout=lock_timeout,
     )
 
 
@@ -183,9 +191,18 @@ def drift(
     json: JsonOption = False,
     markdown: MarkdownOption = False,
     at: Annotated[str | None, typer.Option("--at", help="Desired state at this git revision.")] = None,
+    lock_timeout: LockTimeoutOption = "0s",
 ) -> None:
     """Report what changed out of band; exit 0 none, 2 drift, 1 error."""
-    _dispatch("drift", _context(repo, environment), fix=fix, json_output=json, markdown=markdown, at=at)
+    _dispatch(
+        "drift",
+        _context(repo, environment),
+        fix=fix,
+        json_output=json,
+        markdown=markdown,
+        at=at,
+        lock_timeout=lock_timeout,
+    )
 
 
 @app.command()

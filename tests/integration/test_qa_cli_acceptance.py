@@ -52,7 +52,7 @@ def test_saved_blocked_or_empty_plan_says_so_in_json_and_text(tmp_path: Path) ->
     code, out, _ = cli(root, "apply", "--plan", str(noop_file), "--yes", "--json")
     assert code == 0  # a saved plan without changes: applied as shown (git moved, the target did not)
     report = json.loads(out)  # was: empty stdout
-    assert report["exitCode"] == 0 and report["summary"] == {"done": 0, "failed": 0, "notDone": 0}
+    assert report["exitCode"] == 0 and report["summary"] == {"done": 0, "failed": 0, "blocked": 0, "notDone": 0}
 
 
 def test_local_runs_leave_git_status_clean_without_a_gitignore_entry(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from connectorops.engine.observe import SwaggerCache
 from connectorops.engine.pipeline import Inputs, connect, inputs_from_tree, plan_environment, target_of
 from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.errors import ConnectoropsError, GatewayError, Problem, ValidationFailed
+from connectorops.gitops.deletion_policy import GitDeletionPolicies
 from connectorops.gitops.lease import Lease
 from connectorops.gitops.revisions import GitTree
 from connectorops.gitops.status import ReconcileOutcome
@@ -147,7 +148,12 @@ class EngineReconciler:
         try:
             gateway, lease = self._connect(inputs)
             desired, observed, plan = plan_environment(
-                inputs, gateway, PlanOptions(), drift=True, swagger_cache=self.swagger_cache
+                inputs,
+                gateway,
+                PlanOptions(),
+                drift=True,
+                swagger_cache=self.swagger_cache,
+                deletion_policies=GitDeletionPolicies(tree.commit.repo, tree.prefix),
             )
             report = detect_drift(desired, observed, gateway, target=target_of(gateway))
             summary = drift_summary(report, plan)

@@ -193,10 +193,14 @@ def render_apply(report: ApplyReport, console: Console) -> None:
             markup=False,
         )
     elif report.not_done:
+        # A refused deletion says which connections were found and what to do: never cut short.
+        for result in report.blocked:
+            console.print(f"BLOCKED {result.key}: {result.message}", highlight=False, markup=False)
         console.print(
             f"Apply incomplete: {len(report.done)} done, {len(report.failed)} failed, "
-            f"{len(report.not_done) - len(report.failed)} not attempted. Run `connectorops apply` again after "
-            "fixing the cause: finished actions are not repeated.",
+            + (f"{len(report.blocked)} blocked, " if report.blocked else "")
+            + f"{len(report.not_done) - len(report.failed) - len(report.blocked)} not attempted. Run `connectorops "
+            "apply` again after fixing the cause: finished actions are not repeated.",
             highlight=False,
             markup=False,
         )

@@ -11,6 +11,7 @@ import os
 import re
 import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -53,10 +54,11 @@ def holder_name(command: str) -> str:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
-    return f"connectorops {command} by {user}@{socket.gethostname()} (pid {os.getpid()})"
+    # The run id tells two runs of one process apart (the lease treats its own holder as a renewal).
+    return f"connectorops {command} by {user}@{socket.gethostname()} (pid {os.getpid()}, run {uuid.uuid4().hex[:8]})"
 
 
-HOLDER_PATTERN = re.compile(r"^connectorops .+ by .+@(?P<host>\S+) \(pid (?P<pid>\d+)\)$")
+HOLDER_PATTERN = re.compile(r"^connectorops .+ by .+@(?P<host>\S+) \(pid (?P<pid>\d+), run \w+\)$")
 
 
 def abandoned(holder: str) -> bool:

@@ -171,7 +171,8 @@ class EngineReconciler:
             self._disconnect()  # a broken connection or expired credential: start clean next time
             raise
         done = [f"{r.kind} {r.name}" for r in result.done]
-        failed = [f"{r.kind} {r.name}: {r.message}" for r in result.failed]
+        # A delete refused at the last moment (blocked) is a failure to report, not a success.
+        failed = [f"{r.kind} {r.name}: {r.message}" for r in result.failed + result.blocked]
         outcome = "interrupted" if guarded.refused else "failure" if failed else "success"
         return ReconcileOutcome(
             tree.sha,

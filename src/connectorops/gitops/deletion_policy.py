@@ -40,7 +40,9 @@ class GitDeletionPolicies:
         if commit not in self._trees:
             try:
                 assert self._repo is not None
-                self._trees[commit] = GitTree(resolve_commit(self._repo, commit), self._prefix)
+                found = resolve_commit(self._repo, commit)
+                found.tree  # noqa: B018 -- reads the object now: a sha git does not have raises here, not later
+                self._trees[commit] = GitTree(found, self._prefix)
             except (GitError, ValueError):
                 self._trees[commit] = None
         return self._trees[commit]

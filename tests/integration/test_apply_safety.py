@@ -190,6 +190,9 @@ def test_a_deletion_tag_edited_out_of_band_authorizes_nothing(tmp_path: Path) ->
     code, out, err = cli(root, "apply", "--yes")
     assert code == 1 and "a tag edited outside git authorizes nothing" in out and "nothing was applied" in err
     assert "lifecycle.deletion is protect (connectors/orders/connector.yaml at commit" in out
+    assert "deletion policy: protect (from connectors/orders/connector.yaml at commit" in out
+    code, markdown, _ = cli(root, "plan", "--markdown")
+    assert code == 1 and "deletion policy: `protect` (from connectors/orders/connector.yaml at commit" in markdown
     assert state(root)["connections"] == ["orders-conn"]
     # The way git allows it: merge allow-connection-loss and apply, then remove the folder.
     write_connector(root, "orders", deletion="allow-connection-loss")

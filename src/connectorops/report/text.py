@@ -128,6 +128,8 @@ def _render_action_details(action: Action, console: Console) -> None:
         lines.append(f"  impact: {action.impact.connection_count} connection(s): {conns}")
         if action.impact.logic_apps:
             lines.append(f"  impact: Logic Apps using them: {logic_app_names(action.impact)}")
+    if action.kind == ActionKind.DELETE and action.deletion_policy:
+        lines.append(f"  deletion policy: {action.deletion_policy} (from {action.deletion_policy_origin})")
     # Once per action: for every change, and for a noop that has something else to say.
     if action.observed_commit and (action.is_change or lines):
         lines.append(f"  deployed from commit {action.observed_commit[:12]}")

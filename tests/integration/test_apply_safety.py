@@ -91,6 +91,11 @@ def test_stale_saved_plan_with_a_new_connection_deletes_nothing(tmp_path: Path) 
         code, _, err = cli(root, "apply", "--plan", str(plan_file), "--yes")
         assert code == 1 and "stale" in err and "showed: none; now: orders-conn" in err, err
     assert state(root) == before and "orders" in before["apis"] and before["connections"] == ["orders-conn"]
+    with target(root) as gateway:
+        assert gateway.delete_connection("orders-conn")  # the world is again what the plan showed
+    code, out, err = cli(root, "apply", "--plan", str(acknowledged), "--yes")
+    assert code == 0 and "deleted" in out and "the saved plan was made with --allow-connection-loss orders" in err
+    assert "orders" not in state(root)["apis"]
 
 
 def test_a_connection_made_while_the_prompt_waits_blocks_the_delete_only(

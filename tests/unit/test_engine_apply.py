@@ -117,3 +117,19 @@ def test_grants_of_a_connector_whose_delete_is_refused_are_kept() -> None:
     report = apply_plan(plan, gw)
     assert {r.name: r.status for r in report.results}[out_of_band.name] == "skipped"
     assert "old" in gw.custom_apis and len(gw.role_assignments) == 1  # exactly as it was
+
+
+def test_the_check_at_the_delete_costs_one_get_and_one_connection_list() -> None:
+    gw = FakeGateway()
+    for name in ("a", "b", "c"):
+        gw.put_custom_api(name, desired_api(name).body)
+    plan = make_plan(desired_state(desired_api("orders")), observe(gw))
+    before = dict(gw.requests.counts)
+    assert apply_plan(plan, gw).exit_code == 0
+    sent = {key: n - before.get(key, 0) for key, n in gw.requests.counts.items() if n != before.get(key, 0)}
+    assert sent == {
+        ("PUT", "Microsoft.Web/customApis"): 1,
+        ("GET", "Microsoft.Web/customApis"): 3,  # one per delete: still ours, same etag
+        ("GET", "Microsoft.Web/connections"): 3,  # one per delete; workflows only when one is refused
+        ("DELETE", "Microsoft.Web/customApis"): 3,
+    }

@@ -26,7 +26,7 @@ from connectorops.commands.output import write_stdout
 from connectorops.commands.plan import options_from, show_plan
 from connectorops.engine.apply import ActionResult, ApplyReport, apply_plan
 from connectorops.engine.pipeline import connect, load_inputs, plan_environment
-from connectorops.engine.plan import Plan
+from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.engine.planfile import check_environment, load_plan, verify_saved_plan
 from connectorops.errors import PlanError
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
@@ -117,6 +117,16 @@ def _saved_revision(saved: Plan, repo_root: Path) -> str | None:
     return saved.commit
 
 
+def _say_saved_options(ctx: CliContext, saved: Plan) -> None:
+    """The saved options are the one thing a plan file carries into the new plan: show them."""
+    flags = [f"--allow-connection-loss {name}" for name in sorted(saved.options.allow_connection_loss)]
+    flags += ["--allow-empty"] if saved.options.allow_empty else []
+    default = PlanOptions().max_deletions
+    flags += [f"--max-deletions {saved.options.max_deletions}"] if saved.options.max_deletions != default else []
+    if flags:
+        ctx.err_console.print(f"the saved plan was made with {' '.join(flags)}", highlight=False, markup=False)
+
+
 def run(
     ctx: CliContext,
     *,
@@ -139,6 +149,7 @@ def run(
             # Never trusted: planned again with the saved options; only an identical plan runs (the fresh one).
             _, _, fresh = plan_environment(inputs, gateway, saved.options, deletion_policies=policies)
             verify_saved_plan(saved, fresh)
+            _say_saved_options(ctx, saved)
             return _show_confirm_execute(ctx, fresh, gateway, yes=yes, json_output=json_output, lock_timeout=timeout)
     inputs = load_inputs(ctx.repo, ctx.environment)
     options = options_from(allow_connection_loss, allow_empty, max_deletions)

@@ -103,7 +103,7 @@ def writer_lease(
     while not lease.acquire():
         waited = time.monotonic() - started
         if waited >= lock_timeout:
-            raise _locked(lease, waited)
+            raise _locked(lease, waited if lock_timeout else 0.0)
         sleep(min(POLL_SECONDS, lock_timeout - waited))
     try:
         yield cast("ArmGateway", GuardedGateway(gateway, lease, lambda: False))

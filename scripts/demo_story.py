@@ -119,7 +119,8 @@ def blocked_deletion(story: Narrator, workspace: DemoWorkspace) -> None:
     story.chapter(
         "Two ways out",
         "(a) In git: first merge `lifecycle: {deletion: allow-connection-loss}` in "
-        f"connectors/{CONNECTOR}/connector.yaml and apply it (the policy is recorded on the connector), then "
+        f"connectors/{CONNECTOR}/connector.yaml and apply it (the connector records that commit, and the policy "
+        "is read from git there, never from a tag), then "
         "remove the folder; or `deletion: orphan` to stop managing it and leave it in Azure.",
         "(b) For one run: an operator passes `--allow-connection-loss NAME`. The plan is then allowed, and "
         "still warns about the connection it will cut:",

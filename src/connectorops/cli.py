@@ -43,6 +43,12 @@ RotateSecretsOption = Annotated[
         help="Re-send NAME's secrets (a rotated value behind the same reference); '*' for every connector.",
     ),
 ]
+LockTimeoutOption = Annotated[
+    str,
+    typer.Option(
+        "--lock-timeout", help="Wait this long for the environment's writer lease (e.g. 30s, 5m); 0s: fail at once."
+    ),
+]
 
 
 # Global options given before the command (`connectorops --repo X -e dev plan`); a command's own
@@ -172,6 +178,7 @@ def apply(
     max_deletions: Annotated[int, typer.Option("--max-deletions", min=0)] = 3,
     json: JsonOption = False,
     rotate_secrets: RotateSecretsOption = None,
+    lock_timeout: LockTimeoutOption = "0s",
 ) -> None:
     """Make the target match git (or a saved plan). Asks first unless --yes."""
     _dispatch(
@@ -184,6 +191,7 @@ def apply(
         max_deletions=max_deletions,
         json_output=json,
         rotate_secrets=rotate_secrets or [],
+        lock_timeout=lock_timeout,
     )
 
 
@@ -195,9 +203,18 @@ def drift(
     json: JsonOption = False,
     markdown: MarkdownOption = False,
     at: Annotated[str | None, typer.Option("--at", help="Desired state at this git revision.")] = None,
+    lock_timeout: LockTimeoutOption = "0s",
 ) -> None:
     """Report what changed out of band; exit 0 none, 2 drift, 1 error."""
-    _dispatch("drift", _context(repo, environment), fix=fix, json_output=json, markdown=markdown, at=at)
+    _dispatch(
+        "drift",
+        _context(repo, environment),
+        fix=fix,
+        json_output=json,
+        markdown=markdown,
+        at=at,
+        lock_timeout=lock_timeout,
+    )
 
 
 @app.command()

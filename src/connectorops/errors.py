@@ -168,3 +168,7 @@ class StalePlanError(PlanError):
 
 class GitError(ConnectoropsError):
     """A git revision, remote or working tree cannot be read."""
+
+
+class EnvironmentLocked(ConnectoropsError):
+    """Another apply, `drift --fix` or controller holds the environment's writer lease."""

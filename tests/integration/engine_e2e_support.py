@@ -11,7 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import git
+
 from connectorops.azure.gateway import ArmGateway
+from connectorops.engine.deletion_policy import DeletionPolicySource, no_git_history
 from connectorops.engine.desired import DesiredState, build_desired_state
 from connectorops.engine.observe import ObservedState, observe
 from connectorops.engine.plan import Plan, PlanOptions, make_plan
@@ -86,19 +89,35 @@ def make_repo(root: Path, *names: str, deletion: str = "protect") -> Path:
     return root
 
 
+def commit_all(root: Path, message: str = "change") -> str:
+    """`git add -A && git commit` in root (initialised on first use); the new commit's sha."""
+    repo = git.Repo.init(root) if not (root / ".git").exists() else git.Repo(root)
+    repo.git.add("-A")
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "test").set_value("user", "email", "test@example.com")
+    repo.git.commit("-m", message, "--allow-empty")
+    return repo.head.commit.hexsha
+
+
 def reconcile(
-    root: Path, gateway: ArmGateway, options: PlanOptions | None = None, *, drift: bool = False
+    root: Path,
+    gateway: ArmGateway,
+    options: PlanOptions | None = None,
+    *,
+    drift: bool = False,
+    commit: str = "0" * 40,
+    deletion_policies: DeletionPolicySource = no_git_history,
 ) -> tuple[DesiredState, ObservedState, Plan]:
     """desired -> observe -> plan, exactly as `connectorops plan` does it."""
     repo = load_repository(FileSystemTree(root))
     assert repo.errors == [], [str(p) for p in repo.errors]
     t = gateway.target
     desired = build_desired_state(
-        repo, "local", gateway_ids=(t.subscription_id, t.resource_group, t.location), commit="0" * 40
+        repo, "local", gateway_ids=(t.subscription_id, t.resource_group, t.location), commit=commit
     )
     observed = observe(gateway, desired=desired.custom_apis, drift=drift)
     target = {"subscriptionId": t.subscription_id, "resourceGroup": t.resource_group, "location": t.location}
-    return desired, observed, make_plan(desired, observed, options, target=target)
+    return desired, observed, make_plan(desired, observed, options, target=target, deletion_policies=deletion_policies)
 
 
 def connect_logic_app(

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from connectorops.azure.connect import open_gateway
 from connectorops.cli import app
+from connectorops.gitops.lease import is_lease_marker
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 
@@ -53,7 +54,7 @@ def test_plan_apply_drift_exit_codes_and_formats(tmp_path: Path) -> None:
     code, out, _ = cli(root, "drift", "--json")
     assert code == 0 and json.loads(out)["summary"]["drift"] == 0
     code, out, _ = cli(root, "apply", "--yes", "--json")
-    assert code == 0 and json.loads(out)["summary"] == {"done": 0, "failed": 0, "notDone": 0}
+    assert code == 0 and json.loads(out)["summary"] == {"done": 0, "failed": 0, "blocked": 0, "notDone": 0}
 
 
 def test_saved_plan_applies_exactly_and_stale_plan_is_refused(tmp_path: Path) -> None:
@@ -131,14 +132,14 @@ def test_killed_apply_resumes_without_duplicates(tmp_path: Path) -> None:
     assert crashed.returncode == 137, crashed.stderr
     config = load_repository(FileSystemTree(root)).config
     with open_gateway(root, config, "local") as gateway:
-        partial = [a["name"] for a in gateway.list_custom_apis()]
+        partial = [a["name"] for a in gateway.list_custom_apis() if not is_lease_marker(a)]
     assert 1 <= len(partial) < 6  # killed after the first finished action, others may have been in flight
     env.pop("CONNECTOROPS_TEST_CRASH_AFTER")
     resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert f"Apply complete: {6 - len(partial)} action(s) done." in resumed.stdout
     with open_gateway(root, config, "local") as gateway:
-        names = sorted(a["name"] for a in gateway.list_custom_apis())
+        names = sorted(a["name"] for a in gateway.list_custom_apis() if not is_lease_marker(a))
     assert names == ["c1", "c2", "c3", "c4", "c5", "c6"]
     assert cli(root, "plan")[0] == 0
 

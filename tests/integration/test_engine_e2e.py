@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from engine_e2e_support import (
+    commit_all,
     connect_logic_app,
     make_repo,
     openapi,
@@ -24,10 +25,10 @@ from connectorops.emulator.faults import FaultConfig, VerbFaults
 from connectorops.emulator.server import EmulatorServer
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.drift import detect_drift
-from connectorops.engine.observe import observe
 from connectorops.engine.plan import ActionKind, PlanOptions
-from connectorops.engine.planfile import check_not_stale
+from connectorops.engine.planfile import verify_saved_plan
 from connectorops.errors import PlanBlocked, StalePlanError
+from connectorops.gitops.deletion_policy import GitDeletionPolicies
 
 pytestmark = pytest.mark.integration
 
@@ -128,18 +129,22 @@ def test_delete_with_connections_blocked_until_allowed(tmp_path: Path, gateway: 
     assert [a["name"] for a in gateway.list_custom_apis()] == ["billing"]
 
 
-def test_deletion_policy_of_last_apply_allows_connection_loss(tmp_path: Path, gateway: ArmGateway) -> None:
+def test_deletion_policy_committed_in_git_allows_connection_loss(tmp_path: Path, gateway: ArmGateway) -> None:
     root = make_repo(tmp_path, "orders", "billing")
     _apply(root, gateway)
     connect_logic_app(gateway, "orders", "orders-conn", "la-orders")
     write_connector(root, "orders", deletion="allow-connection-loss")
-    _, _, plan = reconcile(root, gateway)
+    sha = commit_all(root, "orders: allow connection loss")
+    _, _, plan = reconcile(root, gateway, commit=sha)
     assert [c.path for c in plan.changes[0].changes] == [f"tags.{tags.DELETION_POLICY}"]
     apply_plan(plan, gateway, secrets={})
     remove_connector(root, "orders")
-    _, _, plan = reconcile(root, gateway)
+    policies = GitDeletionPolicies.at(root)
+    _, _, plan = reconcile(root, gateway, commit=commit_all(root, "remove orders"), deletion_policies=policies)
     (delete,) = plan.changes
-    assert not delete.blocked and "allow-connection-loss at the last apply" in delete.warnings[0]
+    assert not delete.blocked and f"connectors/orders/connector.yaml at commit {sha[:12]}" in delete.warnings[0]
+    assert apply_plan(plan, gateway, secrets={}).exit_code == 0
+    assert gateway.get_custom_api("orders") is None
 
 
 def test_orphan_keeps_the_resource_without_our_tags(tmp_path: Path, gateway: ArmGateway) -> None:
@@ -202,12 +207,12 @@ def test_saved_plan_is_refused_when_the_world_moved(tmp_path: Path, gateway: Arm
     _apply(root, gateway)
     write_connector(root, "orders", doc=openapi(info={"title": "Orders", "version": "2", "description": "New one."}))
     _, _, plan = reconcile(root, gateway)
-    check_not_stale(plan, observe(gateway), environment="local", target=dict(plan.target))
+    verify_saved_plan(plan, reconcile(root, gateway)[2])
     live = gateway.get_custom_api("orders")
     assert live is not None
     gateway.patch_custom_api_tags("orders", {**live["tags"], "touched-by": "someone"})
     with pytest.raises(StalePlanError, match="'orders' changed since the plan was made"):
-        check_not_stale(plan, observe(gateway), environment="local", target=dict(plan.target))
+        verify_saved_plan(plan, reconcile(root, gateway)[2])
 
 
 def test_drift_classes_and_fix(tmp_path: Path, emulator: EmulatorServer, gateway: ArmGateway) -> None:

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from engine_e2e_support import connect_logic_app, make_repo, remove_connector
+from engine_e2e_support import connect_logic_app, make_repo, remove_connector, write_connector
 from typer.testing import CliRunner
 
 from connectorops.azure.connect import open_gateway
@@ -49,10 +49,14 @@ def test_saved_blocked_or_empty_plan_says_so_in_json_and_text(tmp_path: Path) ->
     code, out, _ = cli(root, "apply", "--yes", "--json")  # the fresh-plan path agrees on exitCode
     assert code == 1 and json.loads(out)["exitCode"] == 1
 
+    code, _, err = cli(root, "apply", "--plan", str(noop_file), "--yes", "--json")
+    # A saved "no changes" is re-verified too: git moved, so a plan made now would delete orders.
+    assert code == 1 and "stale" in err and "a plan made now would delete it" in err
+    write_connector(root, "orders")
     code, out, _ = cli(root, "apply", "--plan", str(noop_file), "--yes", "--json")
-    assert code == 0  # a saved plan without changes: applied as shown (git moved, the target did not)
     report = json.loads(out)  # was: empty stdout
-    assert report["exitCode"] == 0 and report["summary"] == {"done": 0, "failed": 0, "notDone": 0}
+    assert code == 0 and report["exitCode"] == 0
+    assert report["summary"] == {"done": 0, "failed": 0, "blocked": 0, "notDone": 0}
 
 
 def test_local_runs_leave_git_status_clean_without_a_gitignore_entry(tmp_path: Path) -> None:

@@ -144,7 +144,14 @@ class FakeGateway:
         self._count("GET", "Microsoft.Web/customApis")
         return [copy.deepcopy(v) for v in self.custom_apis.values()]
 
-    def put_custom_api(self, name: str, body: dict[str, Any], *, if_match: str | None = None) -> dict[str, Any]:
+    def get_custom_api(self, name: str) -> dict[str, Any] | None:
+        self._count("GET", "Microsoft.Web/customApis")
+        found = self.custom_apis.get(name)
+        return copy.deepcopy(found) if found is not None else None
+
+    def put_custom_api(
+        self, name: str, body: dict[str, Any], *, if_match: str | None = None, if_none_match: str | None = None
+    ) -> dict[str, Any]:
         self._count("PUT", "Microsoft.Web/customApis")
         self.sent_bodies.append(copy.deepcopy(body))
         if name in self.fail_on:
@@ -152,6 +159,8 @@ class FakeGateway:
             raise GatewayError(f"InternalServerError on {name}: {body}", status=500, arm_code="InternalServerError")
         current = self.custom_apis.get(name)
         if if_match is not None and current is not None and current["etag"] != if_match:
+            raise GatewayError("precondition failed", status=412, arm_code="PreconditionFailed")
+        if if_none_match == "*" and current is not None:
             raise GatewayError("precondition failed", status=412, arm_code="PreconditionFailed")
         props = copy.deepcopy(body.get("properties") or {})
         self.swaggers[name] = props.pop("swagger", {})

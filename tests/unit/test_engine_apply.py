@@ -70,3 +70,66 @@ def test_secret_is_sent_but_never_in_plan_or_report() -> None:
     assert sent["clientSecret"] == secret
     assert report.failed and "InternalServerError" in report.failed[0].message
     assert secret not in str(plan.to_dict()) and secret not in str(report.to_dict())
+
+
+def test_a_connection_made_after_the_plan_blocks_its_delete_and_the_rest_goes_on() -> None:
+    gw = FakeGateway()
+    gw.put_custom_api("old", desired_api("old").body)
+    gw.put_custom_api("gone", desired_api("gone").body)
+    plan = make_plan(desired_state(desired_api("orders")), observe(gw), PlanOptions(max_deletions=5))
+    assert not plan.is_blocked  # the plan showed no connection on either
+    conn = gw.add_connection("late-conn", "old")
+    gw.add_workflow("la-late", conn)
+    report = apply_plan(plan, gw)
+    status = {r.name: r.status for r in report.results}
+    assert status == {"orders": "done", "gone": "done", "old": "blocked"}
+    (blocked,) = report.blocked
+    assert "late-conn" in blocked.message and "la-late" in blocked.message and "the plan showed 0" in blocked.message
+    assert "old" in gw.custom_apis and [c["name"] for c in gw.connections] == ["late-conn"]
+    assert report.exit_code == 1 and report.to_dict()["summary"]["blocked"] == 1
+
+
+def test_an_allowance_covers_only_the_connections_the_plan_showed() -> None:
+    gw = FakeGateway()
+    gw.put_custom_api("old", desired_api("old").body)
+    gw.add_connection("shown-conn", "old")
+    allow = PlanOptions(allow_connection_loss=frozenset({"old"}))
+    plan = make_plan(desired_state(desired_api("orders")), observe(gw), allow)
+    gw.add_connection("second-conn", "old")
+    report = apply_plan(plan, gw)
+    (blocked,) = report.blocked
+    assert "second-conn" in blocked.message and "shown-conn" in blocked.message  # new one named, shown one quoted
+    assert "old" in gw.custom_apis and len(gw.connections) == 2
+    again = make_plan(desired_state(desired_api("orders")), observe(gw), allow)
+    assert apply_plan(again, gw).exit_code == 0 and "old" not in gw.custom_apis
+
+
+def test_grants_of_a_connector_whose_delete_is_refused_are_kept() -> None:
+    gw = FakeGateway()
+    gw.put_custom_api("old", desired_api("old").body)
+    out_of_band = grant("old")
+    gw.put_role_assignment(out_of_band.scope, out_of_band.name, out_of_band.body())
+    plan = make_plan(desired_state(desired_api("orders")), observe(gw))
+    assert [[a.key for a in group] for group in phases(plan)][-2:] == [
+        ["customApi:old"], [f"roleAssignment:{out_of_band.name}"]
+    ]  # the revoke waits for the delete and its check
+    gw.add_connection("late-conn", "old")
+    report = apply_plan(plan, gw)
+    assert {r.name: r.status for r in report.results}[out_of_band.name] == "skipped"
+    assert "old" in gw.custom_apis and len(gw.role_assignments) == 1  # exactly as it was
+
+
+def test_the_check_at_the_delete_costs_one_get_and_one_connection_list() -> None:
+    gw = FakeGateway()
+    for name in ("a", "b", "c"):
+        gw.put_custom_api(name, desired_api(name).body)
+    plan = make_plan(desired_state(desired_api("orders")), observe(gw))
+    before = dict(gw.requests.counts)
+    assert apply_plan(plan, gw).exit_code == 0
+    sent = {key: n - before.get(key, 0) for key, n in gw.requests.counts.items() if n != before.get(key, 0)}
+    assert sent == {
+        ("PUT", "Microsoft.Web/customApis"): 1,
+        ("GET", "Microsoft.Web/customApis"): 3,  # one per delete: still ours, same etag
+        ("GET", "Microsoft.Web/connections"): 3,  # one per delete; workflows only when one is refused
+        ("DELETE", "Microsoft.Web/customApis"): 3,
+    }

@@ -7,6 +7,7 @@ import copy
 from engine_support import RG_ID, FakeGateway, desired_api, desired_state, grant, swagger
 
 from connectorops import tags
+from connectorops.engine.deletion_policy import DeletionPolicy, DeletionPolicySource
 from connectorops.engine.observe import observe
 from connectorops.engine.plan import ActionKind, Plan, PlanOptions, Verdict, make_plan
 
@@ -107,13 +108,39 @@ def test_a_misspelt_allow_connection_loss_is_reported_and_allows_nothing() -> No
     assert plan.exit_code == 1
 
 
-def test_deletion_policy_is_read_from_the_last_apply_tags() -> None:
+def _git_says(value: str) -> DeletionPolicySource:
+    def policy(*, name: str, source_path: str | None, commit: str | None, environment: str) -> DeletionPolicy:
+        return DeletionPolicy(value, f"{source_path} at commit {commit}")
+
+    return policy
+
+
+def test_deletion_policy_comes_from_git_and_never_from_the_tag() -> None:
     gw = FakeGateway()
     _deploy(gw, desired_api("orders", lifecycle={"deletion": "allow-connection-loss"}), desired_api("billing"))
     gw.add_connection("orders-conn", "orders")
-    plan = _plan(gw, desired_state(desired_api("billing")))
+    desired = desired_state(desired_api("billing"))
+    # The tag says allow-connection-loss (edited in the portal, or written by an apply): no git, no allowance.
+    delete = next(a for a in _plan(gw, desired).actions if a.name == "orders")
+    assert delete.kind == ActionKind.DELETE and delete.blocked
+    assert "a tag edited outside git authorizes nothing" in delete.warnings[0]
+    assert "no git history" in delete.reasons[-1]
+    git = make_plan(desired, observe(gw), deletion_policies=_git_says("allow-connection-loss"))
+    delete = next(a for a in git.actions if a.name == "orders")
+    assert not delete.blocked and delete.deletion_policy == "allow-connection-loss"
+    assert "connectors/orders/connector.yaml at commit c0ffee" in delete.warnings[-1]
+    protected = make_plan(desired, observe(gw), deletion_policies=_git_says("protect"))
+    assert next(a for a in protected.actions if a.name == "orders").blocked
+
+
+def test_an_allowance_records_exactly_the_connections_it_was_shown() -> None:
+    gw = FakeGateway()
+    _deploy(gw, desired_api("orders"), desired_api("billing"))
+    gw.add_connection("orders-conn", "orders")
+    plan = _plan(gw, desired_state(desired_api("billing")), PlanOptions(allow_connection_loss=frozenset({"orders"})))
     delete = next(a for a in plan.actions if a.name == "orders")
-    assert delete.kind == ActionKind.DELETE and not delete.blocked
+    assert not delete.blocked and delete.acknowledged_connections == ("orders-conn",)
+    assert "for these connections only: orders-conn" in delete.warnings[-1]
 
 
 def test_orphan_policy_removes_our_tags_and_keeps_the_others() -> None:

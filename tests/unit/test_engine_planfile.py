@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from engine_support import FakeGateway, desired_api, desired_state, grant
 
 from connectorops.engine.observe import observe
-from connectorops.engine.plan import make_plan
-from connectorops.engine.planfile import check_not_stale, load_plan, save_plan
+from connectorops.engine.plan import Plan, PlanOptions, Verdict, make_plan
+from connectorops.engine.planfile import check_environment, load_plan, save_plan, verify_saved_plan
 from connectorops.errors import PlanError, StalePlanError
 
 TARGET = {"subscriptionId": "00000000-0000-0000-0000-000000000001", "resourceGroup": "rg-test"}
@@ -45,11 +46,19 @@ def test_edited_plan_file_is_refused(tmp_path: Path) -> None:
         load_plan(tmp_path / "missing.json")
 
 
+def _desired() -> object:
+    return desired_state(desired_api("orders", description="New description."), desired_api("billing"))
+
+
+def _now(gw: FakeGateway, desired: object | None = None) -> Plan:
+    return make_plan(desired or _desired(), observe(gw), target=TARGET)  # type: ignore[arg-type]
+
+
 def test_unchanged_world_is_not_stale() -> None:
     gw, plan = _setup()
-    check_not_stale(plan, observe(gw), environment="dev", target=TARGET)  # type: ignore[arg-type]
+    verify_saved_plan(plan, _now(gw))  # type: ignore[arg-type]
     with pytest.raises(PlanError, match="environment 'dev'"):
-        check_not_stale(plan, observe(gw), environment="prod", target=TARGET)  # type: ignore[arg-type]
+        check_environment(plan, "prod")  # type: ignore[arg-type]
 
 
 def test_moved_etag_appeared_and_disappeared_resources_are_named() -> None:
@@ -57,13 +66,13 @@ def test_moved_etag_appeared_and_disappeared_resources_are_named() -> None:
     gw.patch_custom_api_tags("orders", {**gw.custom_apis["orders"]["tags"], "x": "y"})
     gw.put_custom_api("billing", desired_api("billing").body)
     with pytest.raises(StalePlanError) as caught:
-        check_not_stale(plan, observe(gw), environment="dev", target=TARGET)  # type: ignore[arg-type]
+        verify_saved_plan(plan, _now(gw))  # type: ignore[arg-type]
     message = str(caught.value)
     assert "'orders' changed since the plan was made (etag" in message
-    assert "'billing' appeared" in message
+    assert "customApi 'billing': the plan file would create it, a plan made now would not" in message
     gw.delete_custom_api("orders")
     with pytest.raises(StalePlanError, match="'orders' disappeared"):
-        check_not_stale(plan, observe(gw), environment="dev", target=TARGET)  # type: ignore[arg-type]
+        verify_saved_plan(plan, _now(gw))  # type: ignore[arg-type]
 
 
 def test_role_assignment_that_appeared_makes_plan_stale() -> None:
@@ -71,7 +80,61 @@ def test_role_assignment_that_appeared_makes_plan_stale() -> None:
     api = desired_api()
     gw.put_custom_api("orders", api.body)
     wanted = grant()
-    plan = make_plan(desired_state(api, grants=(wanted,)), observe(gw))
+    desired = desired_state(api, grants=(wanted,))
+    plan = make_plan(desired, observe(gw))
     gw.put_role_assignment(wanted.scope, wanted.name, wanted.body())
-    with pytest.raises(StalePlanError, match="role assignment"):
-        check_not_stale(plan, observe(gw), environment="dev", target={})
+    with pytest.raises(StalePlanError, match="role assignment .* the plan file would create it"):
+        verify_saved_plan(plan, make_plan(desired, observe(gw)))
+
+
+def test_a_new_connection_on_a_deleted_connector_makes_the_plan_stale() -> None:
+    gw = FakeGateway()
+    gw.put_custom_api("orders", desired_api("orders").body)
+    gw.put_custom_api("billing", desired_api("billing").body)
+    desired = desired_state(desired_api("billing"))
+    plan = make_plan(desired, observe(gw), PlanOptions(frozenset({"orders"})))
+    gw.add_connection("orders-conn", "orders")  # the etag of the customApi does not move
+    with pytest.raises(StalePlanError, match=r"'orders': its connections changed .*showed: none; now: orders-conn"):
+        verify_saved_plan(plan, make_plan(desired, observe(gw), PlanOptions(frozenset({"orders"}))))
+
+
+def test_forged_changes_are_refused_even_with_a_recomputed_fingerprint(tmp_path: Path) -> None:
+    gw = FakeGateway()
+    gw.put_custom_api("orders", desired_api("orders").body)
+    gw.add_connection("orders-conn", "orders")
+    gw.put_custom_api("theirs", {"location": "westeurope", "properties": {"displayName": "Theirs"}})
+    desired = desired_state(desired_api("billing"))
+    plan = make_plan(desired, observe(gw), target=TARGET)
+    (blocked,) = plan.blocked_actions
+    unblocked = replace(blocked, verdict=Verdict.ALLOW, reasons=())
+    theirs = replace(
+        blocked, name="theirs", connector="theirs", resource_id=gw.custom_api_id("theirs"), verdict=Verdict.ALLOW
+    )
+    billing = next(a for a in plan.actions if a.name == "billing")
+    body = {**(billing.body or {}), "location": "eastus"}
+    forgeries = {
+        "verdict": replace(plan, actions=tuple(unblocked if a is blocked else a for a in plan.actions)),
+        "unmanaged": replace(plan, actions=(*plan.actions, theirs)),
+        "body": replace(plan, actions=tuple(replace(a, body=body) if a is billing else a for a in plan.actions)),
+        "environment": replace(plan, environment="prod"),
+    }
+    for what, forged in forgeries.items():
+        path = tmp_path / f"{what}.json"
+        save_plan(forged, path)  # the fingerprint is recomputed: the file is internally consistent
+        with pytest.raises(StalePlanError, match="altered"):
+            verify_saved_plan(load_plan(path), _now(gw, desired))
+
+
+def test_a_plan_file_without_deletion_policies_is_compared_on_what_it_has(tmp_path: Path) -> None:
+    gw = FakeGateway()
+    gw.put_custom_api("orders", desired_api("orders").body)
+    desired = desired_state(desired_api("billing"))
+    plan = make_plan(desired, observe(gw), target=TARGET)
+    path = tmp_path / "old.json"
+    data = plan.to_dict()
+    for action in data["actions"]:
+        for key in ("deletionPolicy", "deletionPolicyOrigin", "acknowledgedConnections"):
+            del action[key]
+    data["fingerprint"] = Plan.from_dict(data).fingerprint
+    path.write_text(json.dumps(data))
+    verify_saved_plan(load_plan(path), _now(gw, desired))

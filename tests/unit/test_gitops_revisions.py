@@ -191,7 +191,7 @@ def _connector_yaml(name: str, deletion: str, dev_deletion: str | None = None) -
 
 
 def test_deletion_policy_at_reads_the_committed_connector_yaml(repo: git.Repo) -> None:
-    from connectorops.gitops.revisions import deletion_policy_at
+    from connectorops.gitops.deletion_policy import deletion_policy_at
 
     root = Path(repo.working_tree_dir or ".")
     path = "connectors/orders/connector.yaml"
@@ -215,7 +215,7 @@ def test_deletion_policy_at_reads_the_committed_connector_yaml(repo: git.Repo) -
 
 
 def test_deletion_policy_at_an_invalid_committed_file_is_unknown(repo: git.Repo) -> None:
-    from connectorops.gitops.revisions import deletion_policy_at
+    from connectorops.gitops.deletion_policy import deletion_policy_at
 
     root = Path(repo.working_tree_dir or ".")
     path = "connectors/orders/connector.yaml"

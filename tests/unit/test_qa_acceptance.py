@@ -159,10 +159,12 @@ def test_misnamed_connector_file_is_an_error_so_its_live_connector_is_not_delete
 class _CtrlCGateway(FakeGateway):
     """Ctrl-C arrives while the third customApi is being written (one worker: a fixed order)."""
 
-    def put_custom_api(self, name: str, body: dict[str, Any], *, if_match: str | None = None) -> dict[str, Any]:
+    def put_custom_api(
+        self, name: str, body: dict[str, Any], *, if_match: str | None = None, if_none_match: str | None = None
+    ) -> dict[str, Any]:
         if len(self.sent_bodies) == 2:
             raise KeyboardInterrupt
-        return super().put_custom_api(name, body, if_match=if_match)
+        return super().put_custom_api(name, body, if_match=if_match, if_none_match=if_none_match)
 
 
 def test_ctrl_c_mid_apply_reports_what_was_done_and_what_was_not() -> None:
@@ -326,14 +328,16 @@ class _SigtermGateway(FakeGateway):
     once = threading.Lock()
     signalled = False  # set on the instance when the signal is sent
 
-    def put_custom_api(self, name: str, body: dict[str, Any], *, if_match: str | None = None) -> dict[str, Any]:
+    def put_custom_api(
+        self, name: str, body: dict[str, Any], *, if_match: str | None = None, if_none_match: str | None = None
+    ) -> dict[str, Any]:
         with self.once:
             send = len(self.sent_bodies) == 2 and not self.signalled
             self.signalled = self.signalled or send
         if send:
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(0.5)  # the handler runs in the main thread, which is waiting for the actions
-        return super().put_custom_api(name, body, if_match=if_match)
+        return super().put_custom_api(name, body, if_match=if_match, if_none_match=if_none_match)
 
 
 def test_sigterm_mid_apply_stops_like_ctrl_c_and_restores_the_default_handler(tmp_path: Path) -> None:
@@ -341,7 +345,7 @@ def test_sigterm_mid_apply_stops_like_ctrl_c_and_restores_the_default_handler(tm
     plan = make_plan(desired_state(*(desired_api(f"c{i:02}") for i in range(12))), observe(gw))  # type: ignore[arg-type]
     ctx = CliContext(tmp_path, None, Console(record=True, width=200), Console(stderr=True, record=True))
     before = signal.getsignal(signal.SIGTERM)
-    report = execute(ctx, plan, gw, json_output=False)  # type: ignore[arg-type]
+    report = execute(ctx, plan, gw, json_output=False, lock_timeout=0)  # type: ignore[arg-type]
     assert report.interrupted and report.exit_code == EXIT_INTERRUPTED  # the default handler would kill the run
     assert len(report.results) == 12 and report.not_done  # nothing new started after SIGTERM
     assert {r.name for r in report.done} <= set(gw.custom_apis)

@@ -102,7 +102,7 @@ def test_apply_report_summarises_partial_failure() -> None:
     render_apply(report, Console(file=buffer, width=200))
     assert "Apply incomplete: 1 done, 1 failed, 1 not attempted." in buffer.getvalue()
     data = json.loads(apply_json(report, plan))
-    assert data["summary"] == {"done": 1, "failed": 1, "notDone": 2} and data["exitCode"] == 1
+    assert data["summary"] == {"done": 1, "failed": 1, "blocked": 0, "notDone": 2} and data["exitCode"] == 1
     assert {r["name"]: r["status"] for r in data["results"]} == {
         "orders": "done",
         "billing": "failed",

@@ -1,7 +1,9 @@
 """`connectorops apply`: make the target match git, or apply exactly a saved plan.
 
 Without --plan it plans, shows the plan and asks (refusing when nobody can answer and --yes is
-missing); with --plan it re-observes first and refuses a plan whose world has moved.
+missing); with --plan it plans again from git and a new observation and applies only if that plan
+equals the saved one. Writes happen under the environment's writer lease (commands/lock.py), and
+every delete is checked again at the moment it is sent (engine/delete_check.py).
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
+from connectorops.commands.lock import parse_lock_timeout, writer_lease
 from connectorops.commands.output import write_stdout
 from connectorops.commands.plan import options_from, show_plan
 from connectorops.engine.apply import ActionResult, ApplyReport, apply_plan
-from connectorops.engine.observe import observe
-from connectorops.engine.pipeline import connect, load_inputs, plan_environment, target_of
-from connectorops.engine.plan import Plan
-from connectorops.engine.planfile import check_environment, check_not_stale, load_plan
+from connectorops.engine.pipeline import connect, load_inputs, plan_environment
+from connectorops.engine.plan import Plan, PlanOptions
+from connectorops.engine.planfile import check_environment, load_plan, verify_saved_plan
 from connectorops.errors import PlanError
+from connectorops.gitops.deletion_policy import GitDeletionPolicies
+from connectorops.gitops.revisions import head_commit
 from connectorops.report.json import apply_json
 from connectorops.report.text import plan_summary_line, render_apply
 
@@ -77,15 +81,25 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def execute(ctx: CliContext, plan: Plan, gateway: ArmGateway, *, json_output: bool, show: bool = True) -> ApplyReport:
-    """Apply with a progress bar on stderr, then show the per-action results (unless `show` is off)."""
+def execute(
+    ctx: CliContext,
+    plan: Plan,
+    gateway: ArmGateway,
+    *,
+    json_output: bool,
+    lock_timeout: float,
+    command: str = "apply",
+    show: bool = True,
+) -> ApplyReport:
+    """Apply under the writer lease with a progress bar on stderr, then show the per-action results."""
     with (
         _sigterm_as_interrupt(),
+        writer_lease(gateway, plan.environment, command=command, lock_timeout=lock_timeout) as guarded,
         Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=ctx.err_console, transient=True
         ) as progress,
     ):
-        report = apply_plan(plan, gateway, progress=RichApplyProgress(progress))
+        report = apply_plan(plan, guarded, progress=RichApplyProgress(progress))
     if not show:
         if report.not_done:
             render_apply(report, ctx.err_console)
@@ -94,6 +108,23 @@ def execute(ctx: CliContext, plan: Plan, gateway: ArmGateway, *, json_output: bo
     else:
         render_apply(report, ctx.console)
     return report
+
+
+def _saved_revision(saved: Plan, repo_root: Path) -> str | None:
+    """The revision a saved plan is re-made from: its commit, unless that is HEAD (then the working tree)."""
+    if saved.commit is None or saved.commit == head_commit(repo_root):
+        return None
+    return saved.commit
+
+
+def _say_saved_options(ctx: CliContext, saved: Plan) -> None:
+    """The saved options are the one thing a plan file carries into the new plan: show them."""
+    flags = [f"--allow-connection-loss {name}" for name in sorted(saved.options.allow_connection_loss)]
+    flags += ["--allow-empty"] if saved.options.allow_empty else []
+    default = PlanOptions().max_deletions
+    flags += [f"--max-deletions {saved.options.max_deletions}"] if saved.options.max_deletions != default else []
+    if flags:
+        ctx.err_console.print(f"the saved plan was made with {' '.join(flags)}", highlight=False, markup=False)
 
 
 def run(
@@ -106,24 +137,31 @@ def run(
     max_deletions: int,
     json_output: bool,
     rotate_secrets: list[str] | None = None,
+    lock_timeout: str = "0s",
 ) -> int:
+    timeout = parse_lock_timeout(lock_timeout)
+    policies = GitDeletionPolicies.at(ctx.repo)
     if plan_file is not None:
         saved = load_plan(plan_file)
         # A plan for another environment is refused before any credential or request is used.
         check_environment(saved, ctx.environment or saved.environment)
-        inputs = load_inputs(ctx.repo, ctx.environment or saved.environment)
+        inputs = load_inputs(ctx.repo, ctx.environment or saved.environment, rev=_saved_revision(saved, ctx.repo))
         with connect(inputs) as gateway:
-            observed = observe(gateway)
-            check_not_stale(saved, observed, environment=inputs.environment, target=target_of(gateway))
-            return _show_confirm_execute(ctx, saved, gateway, yes=yes, json_output=json_output)
+            # Never trusted: planned again with the saved options; only an identical plan runs (the fresh one).
+            _, _, fresh = plan_environment(inputs, gateway, saved.options, deletion_policies=policies)
+            verify_saved_plan(saved, fresh)
+            _say_saved_options(ctx, saved)
+            return _show_confirm_execute(ctx, fresh, gateway, yes=yes, json_output=json_output, lock_timeout=timeout)
     inputs = load_inputs(ctx.repo, ctx.environment)
     options = options_from(allow_connection_loss, allow_empty, max_deletions, rotate_secrets)
     with connect(inputs) as gateway:
-        _, _, plan = plan_environment(inputs, gateway, options)
-        return _show_confirm_execute(ctx, plan, gateway, yes=yes, json_output=json_output)
+        _, _, plan = plan_environment(inputs, gateway, options, deletion_policies=policies)
+        return _show_confirm_execute(ctx, plan, gateway, yes=yes, json_output=json_output, lock_timeout=timeout)
 
 
-def _show_confirm_execute(ctx: CliContext, plan: Plan, gateway: ArmGateway, *, yes: bool, json_output: bool) -> int:
+def _show_confirm_execute(
+    ctx: CliContext, plan: Plan, gateway: ArmGateway, *, yes: bool, json_output: bool, lock_timeout: float
+) -> int:
     """The same steps for a fresh plan and a saved one (a blocked saved plan once exited 1 in silence)."""
     if json_output:
         if plan.is_blocked or not plan.changes:
@@ -135,7 +173,8 @@ def _show_confirm_execute(ctx: CliContext, plan: Plan, gateway: ArmGateway, *, y
         return EXIT_ERROR
     if not plan.changes:
         return EXIT_OK
+    # The world may move while the prompt waits: each delete is checked again when it is sent.
     if not _confirm(ctx, plan, yes):
         ctx.err_console.print("apply cancelled")
         return EXIT_ERROR
-    return execute(ctx, plan, gateway, json_output=json_output).exit_code
+    return execute(ctx, plan, gateway, json_output=json_output, lock_timeout=lock_timeout).exit_code

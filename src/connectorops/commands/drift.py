@@ -9,12 +9,14 @@ from dataclasses import replace
 
 from connectorops.commands.apply import execute
 from connectorops.commands.context import EXIT_ERROR, CliContext
+from connectorops.commands.lock import parse_lock_timeout
 from connectorops.commands.output import show_report
 from connectorops.commands.plan import show_plan
 from connectorops.engine.drift import DriftReport, detect_drift
 from connectorops.engine.observe import observe
 from connectorops.engine.pipeline import Inputs, connect, desired_state, load_inputs, target_of
 from connectorops.engine.plan import PlanOptions, make_plan
+from connectorops.gitops.deletion_policy import GitDeletionPolicies
 from connectorops.report.json import drift_json
 from connectorops.report.markdown import drift_markdown
 from connectorops.report.text import render_drift
@@ -32,7 +34,10 @@ def _show(ctx: CliContext, report: DriftReport, *, json_output: bool, markdown: 
     )
 
 
-def run(ctx: CliContext, *, fix: bool, json_output: bool, markdown: bool, at: str | None) -> int:
+def run(
+    ctx: CliContext, *, fix: bool, json_output: bool, markdown: bool, at: str | None, lock_timeout: str = "0s"
+) -> int:
+    timeout = parse_lock_timeout(lock_timeout)
     inputs: Inputs = load_inputs(ctx.repo, ctx.environment, rev=at)
     with connect(inputs) as gateway:
         desired = desired_state(inputs, gateway)
@@ -42,7 +47,13 @@ def run(ctx: CliContext, *, fix: bool, json_output: bool, markdown: bool, at: st
             _show(ctx, report, json_output=json_output, markdown=markdown)
             return report.exit_code
         ctx.err_console.print(f"drift found ({len(report.drift)} item(s)); applying the correcting plan")
-        plan = make_plan(desired, observed, PlanOptions(), target=target_of(gateway))
+        plan = make_plan(
+            desired,
+            observed,
+            PlanOptions(),
+            target=target_of(gateway),
+            deletion_policies=GitDeletionPolicies.at(ctx.repo),
+        )
         machine = json_output or markdown
         if not machine:
             show_plan(ctx, plan, json_output=False, markdown=False)
@@ -50,7 +61,9 @@ def run(ctx: CliContext, *, fix: bool, json_output: bool, markdown: bool, at: st
             _show(ctx, report, json_output=json_output, markdown=markdown)
             ctx.err_console.print("the correcting plan is blocked: nothing was changed", highlight=False)
             return EXIT_ERROR
-        applied = execute(ctx, plan, gateway, json_output=False, show=not machine)
+        applied = execute(
+            ctx, plan, gateway, json_output=False, lock_timeout=timeout, command="drift --fix", show=not machine
+        )
         if applied.exit_code != 0:
             _show(ctx, report, json_output=json_output, markdown=markdown)
             return EXIT_ERROR

@@ -14,6 +14,7 @@ from connectorops.engine.pipeline import connect, load_inputs, plan_environment,
 from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.engine.planfile import save_plan
 from connectorops.errors import PlanError
+from connectorops.gitops.deletion_policy import GitDeletionPolicies
 from connectorops.report.json import plan_json
 from connectorops.report.markdown import plan_markdown
 from connectorops.report.text import render_plan
@@ -67,7 +68,7 @@ def run(
     if base is not None:
         options = replace(options, touched=touched_connectors(ctx.repo, inputs.repo, base, rev))
     with connect(inputs) as gateway:
-        _, _, plan = plan_environment(inputs, gateway, options)
+        _, _, plan = plan_environment(inputs, gateway, options, deletion_policies=GitDeletionPolicies.at(ctx.repo))
     show_plan(ctx, plan, json_output=json_output, markdown=markdown)
     if out is not None:
         save_plan(plan, out)

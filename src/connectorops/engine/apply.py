@@ -1,9 +1,12 @@
 """Execute a plan: safe order, bounded concurrency, per-action results, never re-deciding.
 
 Order: customApi creates/updates/adoptions/orphans, then new role assignments, then revoked role
-assignments, then customApi deletions — so a failure part-way never leaves a grant on nothing or
-deletes before what replaces it exists. Names are deterministic and tags are written in the same
-request as the body, so a crashed run is finished by simply running again.
+assignments, then customApi deletions, then the revokes of deleted connectors — so a failure part-way
+never deletes before what replaces it exists, and a deletion refused at the last moment leaves its
+connector exactly as it was (grants included). Each DELETE is preceded by the check of
+engine/delete_check.py against what is live then; a refused one is "blocked" and the rest goes on.
+Names are deterministic and tags are written in the same request as the body, so a crashed run is
+finished by simply running again.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from connectorops.engine.delete_check import delete_refusal
 from connectorops.engine.plan import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, Plan
 from connectorops.engine.secrets import KeyVaultReader, inject_secrets, scrub
-from connectorops.errors import ConnectoropsError, PlanBlocked
+from connectorops.errors import ConnectoropsError, GatewayError, PlanBlocked
 
 if TYPE_CHECKING:
     from connectorops.azure.gateway import ArmGateway
@@ -31,6 +35,8 @@ CRASH_AFTER_ENV = "CONNECTOROPS_TEST_CRASH_AFTER"
 DONE = "done"
 FAILED = "failed"
 SKIPPED = "skipped"
+BLOCKED = "blocked"  # refused at the moment of the write (a delete whose connections are not acknowledged)
+PRECONDITION_FAILED = 412
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT, as the CLI uses
 
 
@@ -41,7 +47,7 @@ class ActionResult:
     resource_type: str
     name: str
     connector: str
-    status: str  # done | failed | skipped
+    status: str  # done | failed | skipped | blocked
     message: str = ""
     seconds: float = 0.0
 
@@ -74,6 +80,10 @@ class ApplyReport:
         return [r for r in self.results if r.status == FAILED]
 
     @property
+    def blocked(self) -> list[ActionResult]:
+        return [r for r in self.results if r.status == BLOCKED]
+
+    @property
     def not_done(self) -> list[ActionResult]:
         return [r for r in self.results if r.status != DONE]
 
@@ -88,7 +98,12 @@ class ApplyReport:
             "schemaVersion": 1,
             "environment": self.environment,
             "planFingerprint": self.plan_fingerprint,
-            "summary": {"done": len(self.done), "failed": len(self.failed), "notDone": len(self.not_done)},
+            "summary": {
+                "done": len(self.done),
+                "failed": len(self.failed),
+                "blocked": len(self.blocked),
+                "notDone": len(self.not_done),
+            },
             "results": [r.to_dict() for r in self.results],
             "exitCode": self.exit_code,
             "interrupted": self.interrupted,
@@ -101,14 +116,34 @@ class ApplyProgress(Protocol):
     def advance(self, result: ActionResult) -> None: ...
 
 
+def _deleted_connectors(changes: list[Action]) -> set[str]:
+    return {a.connector.lower() for a in changes if a.resource_type == CUSTOM_API and a.kind == ActionKind.DELETE}
+
+
+def _waits_for_delete(action: Action, deleted: set[str]) -> bool:
+    """A revoke on a connector being deleted: it runs after that delete, and only if the delete ran."""
+    return (
+        action.resource_type == ROLE_ASSIGNMENT
+        and action.kind == ActionKind.DELETE
+        and (action.connector.lower() in deleted)
+    )
+
+
 def phases(plan: Plan) -> list[list[Action]]:
     """The plan's changes grouped into the safe order; within a phase actions are independent."""
     changes = [a for a in plan.actions if a.is_change]
+    deleted = _deleted_connectors(changes)
     first = [a for a in changes if a.resource_type == CUSTOM_API and a.kind != ActionKind.DELETE]
     grants = [a for a in changes if a.resource_type == ROLE_ASSIGNMENT and a.kind == ActionKind.CREATE]
     revokes = [a for a in changes if a.resource_type == ROLE_ASSIGNMENT and a.kind == ActionKind.DELETE]
     deletes = [a for a in changes if a.resource_type == CUSTOM_API and a.kind == ActionKind.DELETE]
-    return [p for p in (first, grants, revokes, deletes) if p]
+    later = [a for a in revokes if _waits_for_delete(a, deleted)]
+    revokes = [a for a in revokes if not _waits_for_delete(a, deleted)]
+    return [p for p in (first, grants, revokes, deletes, later) if p]
+
+
+class _Refused(Exception):
+    """An action not started because what is live now does not allow it (status blocked)."""
 
 
 def _prepared_bodies(
@@ -127,7 +162,7 @@ def _prepared_bodies(
     return bodies, values
 
 
-def _execute(action: Action, body: dict[str, Any] | None, gateway: ArmGateway) -> str:
+def _execute(action: Action, body: dict[str, Any] | None, gateway: ArmGateway, environment: str) -> str:
     if action.resource_type == ROLE_ASSIGNMENT:
         if action.kind == ActionKind.CREATE:
             gateway.put_role_assignment(str(action.scope), action.name, body or {})
@@ -135,7 +170,18 @@ def _execute(action: Action, body: dict[str, Any] | None, gateway: ArmGateway) -
         gateway.delete_role_assignment(action.resource_id)
         return "revoked"
     if action.kind == ActionKind.CREATE:
-        gateway.put_custom_api(action.name, body or {})
+        # If-None-Match: a same-name customApi made since the plan (perhaps not ours) is never overwritten.
+        try:
+            gateway.put_custom_api(action.name, body or {}, if_none_match="*")
+        except GatewayError as error:
+            if error.status != PRECONDITION_FAILED:
+                raise
+            raise GatewayError(
+                f"customApi {action.name!r} appeared meanwhile (created after the plan was made); it was not "
+                "overwritten",
+                status=PRECONDITION_FAILED,
+                hint=f"plan again; if it is not ours, adopt it with `connectorops import --select {action.name}`",
+            ) from None
         return "created"
     if action.kind == ActionKind.UPDATE:
         gateway.put_custom_api(action.name, body or {}, if_match=action.observed_etag)
@@ -150,6 +196,9 @@ def _execute(action: Action, body: dict[str, Any] | None, gateway: ArmGateway) -
         gateway.patch_custom_api_tags(action.name, dict((body or {}).get("tags") or {}))
         return "orphaned (left in Azure, no longer managed)"
     if action.kind == ActionKind.DELETE:
+        refusal = delete_refusal(action, gateway, environment)
+        if refusal is not None:
+            raise _Refused(refusal)
         existed = gateway.delete_custom_api(action.name)
         return "deleted" if existed else "already gone"
     raise AssertionError(f"no executor for {action.kind}")
@@ -200,12 +249,18 @@ def apply_plan(
         progress.start(sum(len(g) for g in groups))
     crash = _CrashHook()
     results: list[ActionResult] = []
+    deleted = _deleted_connectors(plan.changes)
+    delete_status: dict[str, str] = {}  # connector (lower case) -> status of its customApi delete
 
     def run(action: Action) -> ActionResult:
         started = time.monotonic()
+        if _waits_for_delete(action, deleted) and delete_status.get(action.connector.lower()) != DONE:
+            return _skipped(action, f"kept: the deletion of connector {action.connector!r} did not happen")
         try:
-            message = _execute(action, bodies.get(action.key), gateway)
+            message = _execute(action, bodies.get(action.key), gateway, plan.environment)
             status = DONE
+        except _Refused as refusal:
+            message, status = str(refusal), BLOCKED
         except ConnectoropsError as error:
             message, status = scrub(str(error), secret_values), FAILED
         except Exception as error:  # one failed action must not hide the results of the others
@@ -214,6 +269,8 @@ def apply_plan(
             action.key, str(action.kind), action.resource_type, action.name, action.connector,
             status, message, time.monotonic() - started,
         )  # fmt: skip
+        if action.resource_type == CUSTOM_API and action.kind == ActionKind.DELETE:
+            delete_status[action.connector.lower()] = status
         if status == DONE:
             crash.completed()
         return result

@@ -166,7 +166,8 @@ def _custom_api_items(desired: DesiredState, observed: ObservedState, gateway: A
             items.append(
                 DriftItem(
                     "undeclared", name, resource_id,
-                    f"managed by connectorops but no longer in git (deletion policy {policy}): `apply` would "
+                    f"managed by connectorops but no longer in git (connectorops-deletion tag {policy}; `apply` "
+                    "reads the policy from git at the connectorops-commit tag): `apply` would "
                     + ("orphan" if policy == "orphan" else "delete") + " it",
                     commit=found.get(tags.SOURCE_COMMIT),
                 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from connectorops.engine.deletion_policy import ALLOW_CONNECTION_LOSS
 from connectorops.engine.desired import DesiredState
 from connectorops.engine.plan import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, PlanOptions, Verdict
 
@@ -21,10 +22,24 @@ def _warn(action: Action, *warnings: str) -> Action:
 
 
 def connection_loss_guard(action: Action, options: PlanOptions) -> Action:
-    """Deleting a customApi deletes all its connections: blocked unless git or the operator allows it."""
+    """Deleting a customApi deletes all its connections: blocked unless git or the operator allows it.
+
+    Git allows any number (lifecycle.deletion read from git, never from the tag); --allow-connection-loss
+    acknowledges exactly the connections shown here, which apply checks again just before the DELETE.
+    """
     if action.kind != ActionKind.DELETE or action.resource_type != CUSTOM_API:
         return action
+    origin = action.deletion_policy_origin or "unknown"
+    if action.observed_deletion_policy == ALLOW_CONNECTION_LOSS and action.deletion_policy != ALLOW_CONNECTION_LOSS:
+        action = _warn(
+            action,
+            f"the connectorops-deletion tag says {ALLOW_CONNECTION_LOSS}, but git says {action.deletion_policy} "
+            f"({origin}): a tag edited outside git authorizes nothing",
+        )
     impact = action.impact
+    acknowledged = action.name.lower() in {n.lower() for n in options.allow_connection_loss}
+    if acknowledged and impact is not None:
+        action = replace(action, acknowledged_connections=tuple(c.name for c in impact.connections))
     if impact is None or impact.connection_count == 0:
         return action
     loss = f"deleting {action.name!r} deletes its {impact.connection_count} connection(s)" + (
@@ -32,15 +47,17 @@ def connection_loss_guard(action: Action, options: PlanOptions) -> Action:
         if impact.logic_apps
         else ""
     )
-    if action.observed_deletion_policy == "allow-connection-loss":
-        return _warn(action, loss + " (allowed: lifecycle.deletion was allow-connection-loss at the last apply)")
-    if action.name.lower() in {n.lower() for n in options.allow_connection_loss}:
-        return _warn(action, loss + " (allowed by --allow-connection-loss)")
+    if action.deletion_policy == ALLOW_CONNECTION_LOSS:
+        return _warn(action, loss + f" (allowed: lifecycle.deletion is {ALLOW_CONNECTION_LOSS} in {origin})")
+    if acknowledged:
+        shown = ", ".join(action.acknowledged_connections)
+        return _warn(action, loss + f" (allowed by --allow-connection-loss for these connections only: {shown})")
     return _block(
         action,
         loss,
         f"to delete it, first merge `lifecycle.deletion: allow-connection-loss` for {action.name!r} and apply, then "
         f"remove the folder; or pass --allow-connection-loss {action.name}; or use `deletion: orphan` to keep it",
+        f"lifecycle.deletion is {action.deletion_policy or 'protect'} ({origin})",
     )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connectorops.definitions.resolve import environment_cache_dir
+from connectorops.engine.deletion_policy import DeletionPolicySource, no_git_history
 from connectorops.engine.desired import DesiredState, build_desired_state
 from connectorops.engine.observe import ObservedState, SwaggerCache, observe
 from connectorops.engine.plan import Plan, PlanOptions, make_plan
@@ -150,10 +151,13 @@ def plan_environment(
     *,
     drift: bool = False,
     swagger_cache: SwaggerCache | None = None,
+    deletion_policies: DeletionPolicySource = no_git_history,
 ) -> tuple[DesiredState, ObservedState, Plan]:
+    """`deletion_policies`: lifecycle.deletion of removed connectors as git gave it (the shell reads git)."""
     desired = desired_state(inputs, gateway)
     observed = observe(gateway, desired=desired.custom_apis, drift=drift, swagger_cache=swagger_cache)
-    return desired, observed, make_plan(desired, observed, options, target=target_of(gateway))
+    plan = make_plan(desired, observed, options, target=target_of(gateway), deletion_policies=deletion_policies)
+    return desired, observed, plan
 
 
 def touched_connectors(repo_root: Path, repo: Repository, base: str, head: str | None) -> frozenset[str]:

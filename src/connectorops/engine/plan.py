@@ -14,6 +14,7 @@ from typing import Any
 from connectorops import tags
 from connectorops.engine.breaking import BreakingChange, breaking_changes
 from connectorops.engine.canonical import canonical_json, sha256_hex
+from connectorops.engine.deletion_policy import ORPHAN, DeletionPolicySource, no_git_history
 from connectorops.engine.desired import DesiredState, connector_of_scope
 from connectorops.engine.diff import FieldChange, diff_custom_api
 from connectorops.engine.impact import Impact, ImpactIndex
@@ -96,7 +97,12 @@ class Action:
     observed_etag: str | None = None
     observed_fingerprint: str | None = None
     observed_commit: str | None = None
-    observed_deletion_policy: str | None = None  # lifecycle.deletion recorded by the last apply
+    observed_deletion_policy: str | None = None  # the connectorops-deletion tag (shown, never trusted)
+    # customApi delete/orphan: lifecycle.deletion as git gave it (engine/deletion_policy.py) and where it was read
+    deletion_policy: str | None = None
+    deletion_policy_origin: str | None = None
+    # customApi delete: the connections --allow-connection-loss acknowledged (those the plan showed, no others)
+    acknowledged_connections: tuple[str, ...] = ()
     source_path: str | None = None
     scope: str | None = None  # roleAssignment: the customApi id
     principal: str | None = None  # roleAssignment: "name (Type)", or "Type objectId" when the policy has no name
@@ -137,6 +143,9 @@ class Action:
             "observedFingerprint": self.observed_fingerprint,
             "observedCommit": self.observed_commit,
             "observedDeletionPolicy": self.observed_deletion_policy,
+            "deletionPolicy": self.deletion_policy,
+            "deletionPolicyOrigin": self.deletion_policy_origin,
+            "acknowledgedConnections": list(self.acknowledged_connections),
             "sourcePath": self.source_path,
             "scope": self.scope,
             "principal": self.principal,
@@ -167,6 +176,9 @@ class Action:
             observed_fingerprint=data.get("observedFingerprint"),
             observed_commit=data.get("observedCommit"),
             observed_deletion_policy=data.get("observedDeletionPolicy"),
+            deletion_policy=data.get("deletionPolicy"),
+            deletion_policy_origin=data.get("deletionPolicyOrigin"),
+            acknowledged_connections=tuple(str(n) for n in data.get("acknowledgedConnections") or ()),
             source_path=data.get("sourcePath"),
             scope=data.get("scope"),
             principal=data.get("principal"),
@@ -293,7 +305,9 @@ def _keeping_foreign_tags(body: dict[str, Any], found: dict[str, str]) -> dict[s
     return {**body, "tags": {**foreign, **(body.get("tags") or {})}}
 
 
-def _plan_custom_apis(desired: DesiredState, observed: ObservedState, options: PlanOptions) -> list[Action]:
+def _plan_custom_apis(
+    desired: DesiredState, observed: ObservedState, options: PlanOptions, deletion_policies: DeletionPolicySource
+) -> list[Action]:
     actions: list[Action] = []
     impacts = ImpactIndex(observed.connections, observed.workflows)
     env = desired.environment
@@ -397,7 +411,10 @@ def _plan_custom_apis(desired: DesiredState, observed: ObservedState, options: P
         if name.lower() in declared:
             continue
         found = resource_tags(have)
-        policy = found.get(tags.DELETION_POLICY, "protect")
+        tagged = found.get(tags.DELETION_POLICY, "protect")
+        git = deletion_policies(
+            name=name, source_path=found.get(tags.SOURCE_PATH), commit=found.get(tags.SOURCE_COMMIT), environment=env
+        )
         resource_id = str(have.get("id") or f"{observed.resource_group_id}/providers/Microsoft.Web/customApis/{name}")
         common = {
             "resource_type": CUSTOM_API,
@@ -407,11 +424,14 @@ def _plan_custom_apis(desired: DesiredState, observed: ObservedState, options: P
             "observed_etag": have.get("etag"),
             "observed_fingerprint": found.get(tags.FINGERPRINT),
             "observed_commit": found.get(tags.SOURCE_COMMIT),
-            "observed_deletion_policy": policy,
+            "observed_deletion_policy": tagged,
+            "deletion_policy": git.value,
+            "deletion_policy_origin": git.origin,
             "source_path": found.get(tags.SOURCE_PATH),
             "impact": impacts.impact(resource_id),
         }
-        if policy == "orphan":
+        # Orphaning deletes nothing, so either git or the tag asking for it is enough.
+        if ORPHAN in (git.value, tagged):
             kept = {k: v for k, v in found.items() if not _is_our_tag(k)}
             actions.append(Action(kind=ActionKind.ORPHAN, body={"tags": kept}, **common))
         else:
@@ -521,12 +541,16 @@ def make_plan(
     options: PlanOptions | None = None,
     *,
     target: dict[str, str] | None = None,
+    deletion_policies: DeletionPolicySource = no_git_history,
 ) -> Plan:
-    """Diff desired against observed, attach impact and breaking changes, then apply the guards."""
+    """Diff desired against observed, attach impact and breaking changes, then apply the guards.
+
+    `deletion_policies` says what git gave a removed connector as lifecycle.deletion (default: protect).
+    """
     from connectorops.engine.guards import apply_guards  # guards build on this module's Action
 
     opts = options or PlanOptions()
-    api_actions = _plan_custom_apis(desired, observed, opts)
+    api_actions = _plan_custom_apis(desired, observed, opts, deletion_policies)
     actions = api_actions + _plan_role_assignments(desired, observed, api_actions)
     actions = apply_guards(actions, desired, opts)
     if opts.touched is not None:

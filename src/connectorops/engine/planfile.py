@@ -1,7 +1,9 @@
-"""Saved plans: write/read plan.json, and refuse to apply one whose world has moved.
+"""Saved plans: write/read plan.json, and refuse to apply one that a plan made now would not equal.
 
-A saved plan records the etag of every customApi it looked at and whether each resource existed;
-re-observing before apply and comparing is what makes `apply --plan` apply exactly what was shown.
+A saved plan is never trusted: `apply --plan` re-reads git, re-observes (connections and Logic Apps
+included), plans again with the saved options and compares every change (kind, verdict, body,
+fingerprints, etags, impact, deletion policy, acknowledgement). Only an identical plan is applied, and
+what runs is the fresh one, so an edited file cannot add, unblock or alter anything.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from connectorops.definitions.documents import check_json_nesting
-from connectorops.engine.observe import ObservedState
-from connectorops.engine.plan import CUSTOM_API, ROLE_ASSIGNMENT, SCHEMA_VERSION, ActionKind, Plan
+from connectorops.engine.canonical import canonical_json
+from connectorops.engine.plan import CUSTOM_API, SCHEMA_VERSION, Action, ActionKind, Plan
 from connectorops.errors import PlanError, StalePlanError
 from connectorops.spec.source import NotRegularFileError, read_regular_file
 
@@ -87,29 +89,104 @@ def _too_deep(path: Path, line: int | None = None, column: int | None = None) ->
     )
 
 
-def stale_reasons(plan: Plan, observed: ObservedState) -> list[str]:
-    """What moved between the plan and now; empty when the plan still describes the world."""
+def _impact_names(action: Action) -> dict[str, list[str]]:
+    impact = action.impact
+    if impact is None:
+        return {"connections": [], "logicApps": []}
+    return {
+        "connections": sorted(c.name.lower() for c in impact.connections),
+        "logicApps": sorted(w.name.lower() for w in impact.logic_apps),
+    }
+
+
+def _decision(action: Action, *, legacy: bool) -> dict[str, Any]:
+    """What an action does and why it may: the fields a saved plan must share with a plan made now.
+
+    Descriptive text (reasons, warnings, diffs, principal names) is left out; it follows from these.
+    `legacy`: a file written before deletion policies came from git, compared on the fields it has.
+    """
+    decision: dict[str, Any] = {
+        "kind": str(action.kind),
+        "verdict": str(action.verdict),
+        "resourceId": action.resource_id.lower(),
+        "scope": (action.scope or "").lower(),
+        "body": canonical_json(action.body),
+        "secretRefs": canonical_json(action.secret_refs),
+        "desiredFingerprint": action.desired_fingerprint,
+        "observedEtag": action.observed_etag,
+        "observedFingerprint": action.observed_fingerprint,
+        "impact": _impact_names(action),
+    }
+    if not legacy:
+        decision["deletionPolicy"] = action.deletion_policy
+        decision["acknowledgedConnections"] = sorted(n.lower() for n in action.acknowledged_connections)
+    return decision
+
+
+def _what(action: Action) -> str:
+    if action.resource_type == CUSTOM_API:
+        return f"customApi {action.name!r}"
+    return f"role assignment {action.name} on {action.connector!r}"
+
+
+def _etag_difference(saved: Action, fresh: Action) -> list[str]:
+    if saved.observed_etag == fresh.observed_etag:
+        return []
+    what = _what(saved)
+    if saved.observed_etag is None or fresh.observed_etag is None:
+        return [f"{what} {'appeared' if saved.observed_etag is None else 'disappeared'} since the plan was made"]
+    return [f"{what} changed since the plan was made (etag {saved.observed_etag} -> {fresh.observed_etag})"]
+
+
+def _field_differences(saved: Action, fresh: Action) -> list[str]:
+    legacy = (
+        saved.resource_type == CUSTOM_API
+        and saved.kind in (ActionKind.DELETE, ActionKind.ORPHAN)
+        and (saved.deletion_policy is None)
+    )
+    before, after = _decision(saved, legacy=legacy), _decision(fresh, legacy=legacy)
+    what = _what(saved)
     reasons: list[str] = []
-    role_ids = {str(ra.get("id", "")).lower() for ra in observed.role_assignments}
-    for action in plan.actions:
-        if action.resource_type == CUSTOM_API:
-            live = observed.custom_api(action.name)
-            was_absent = action.kind == ActionKind.CREATE and action.observed_etag is None
-            if live is None and not was_absent:
-                reasons.append(f"customApi {action.name!r} disappeared since the plan was made")
-            elif live is not None and was_absent:
-                reasons.append(f"customApi {action.name!r} appeared since the plan was made")
-            elif live is not None and live.get("etag") != action.observed_etag:
-                reasons.append(
-                    f"customApi {action.name!r} changed since the plan was made "
-                    f"(etag {action.observed_etag} -> {live.get('etag')})"
-                )
-        elif action.resource_type == ROLE_ASSIGNMENT:
-            exists = action.resource_id.lower() in role_ids
-            if action.kind == ActionKind.CREATE and exists:
-                reasons.append(f"role assignment {action.name} on {action.connector!r} appeared since the plan")
-            if action.kind == ActionKind.DELETE and not exists:
-                reasons.append(f"role assignment {action.name} on {action.connector!r} disappeared since the plan")
+    reasons += _etag_difference(saved, fresh)
+    if before["impact"] != after["impact"]:
+        shown, live = before["impact"]["connections"], after["impact"]["connections"]
+        if shown != live:
+            reasons.append(
+                f"{what}: its connections changed since the plan was made "
+                f"(the plan showed: {', '.join(shown) or 'none'}; now: {', '.join(live) or 'none'})"
+            )
+        else:
+            reasons.append(f"{what}: the Logic Apps using its connections changed since the plan was made")
+    for key in before:
+        if key not in ("observedEtag", "impact") and before[key] != after[key]:
+            reasons.append(f"{what}: {key} in the plan file differs from a plan made now")
+    return reasons
+
+
+def plan_differences(saved: Plan, fresh: Plan) -> list[str]:
+    """Why the saved plan's changes are not the changes a plan made now would make; empty when they are."""
+    reasons: list[str] = []
+    if saved.environment != fresh.environment:
+        reasons.append(f"the plan file is for environment {saved.environment!r}, not {fresh.environment!r}")
+    for key in ("subscriptionId", "resourceGroup"):
+        if (saved.target.get(key) or "").lower() != (fresh.target.get(key) or "").lower():
+            planned, live = saved.target.get(key), fresh.target.get(key)
+            reasons.append(f"the plan file is for {key} {planned!r}, the target is {live!r}")
+    if saved.commit != fresh.commit:
+        reasons.append(f"git moved: the plan file was made at commit {saved.commit}, git is now at {fresh.commit}")
+    was = {a.key: a for a in saved.changes}
+    now = {a.key: a for a in fresh.changes}
+    everything_now = {a.key: a for a in fresh.actions}
+    for key in sorted(was.keys() - now.keys()):
+        reasons.append(f"{_what(was[key])}: the plan file would {was[key].kind} it, a plan made now would not")
+        if key in everything_now:  # most often because it changed meanwhile (e.g. the plan was applied already)
+            reasons += _etag_difference(was[key], everything_now[key])
+    for key in sorted(now.keys() - was.keys()):
+        reasons.append(f"{_what(now[key])}: a plan made now would {now[key].kind} it, the plan file does not")
+    for key in sorted(was.keys() & now.keys()):
+        reasons += _field_differences(was[key], now[key])
+    if bool(saved.errors or saved.mandatory_findings) != bool(fresh.errors or fresh.mandatory_findings):
+        reasons.append("the plan file's errors and mandatory findings differ from a plan made now")
     return reasons
 
 
@@ -122,15 +199,16 @@ def check_environment(plan: Plan, environment: str) -> None:
         )
 
 
-def check_not_stale(plan: Plan, observed: ObservedState, *, environment: str, target: dict[str, str]) -> None:
-    """Raise StalePlanError naming what changed, or PlanError for a plan made for another target."""
-    check_environment(plan, environment)
-    for key in ("subscriptionId", "resourceGroup"):
-        if plan.target.get(key) and target.get(key) and plan.target[key].lower() != target[key].lower():
-            raise PlanError(f"the plan was made for {key} {plan.target[key]!r}, the target is {target[key]!r}")
-    reasons = stale_reasons(plan, observed)
+def verify_saved_plan(saved: Plan, fresh: Plan) -> None:
+    """StalePlanError naming every difference unless `saved` makes exactly the changes of `fresh`.
+
+    `fresh` is made now from git and a new observation with the saved options; it is what gets applied,
+    so a saved file can only ever narrow what happens (refuse), never widen it.
+    """
+    reasons = plan_differences(saved, fresh)
     if reasons:
+        shown = reasons[:10] + ([f"and {len(reasons) - 10} more"] if len(reasons) > 10 else [])
         raise StalePlanError(
-            "the plan is stale: " + "; ".join(reasons),
+            "the plan is stale or was altered: " + "; ".join(shown),
             hint="make a new plan with `connectorops plan --out FILE` and review it",
         )

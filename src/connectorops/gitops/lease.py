@@ -66,8 +66,12 @@ class Lease:
         *,
         ttl: float,
         clock: Callable[[], float] = time.time,
+        abandoned: Callable[[str], bool] = lambda holder: False,
     ) -> None:
+        """`abandoned(holder)`: True when that holder is known dead (a CLI run on this host whose process ended),
+        so its lease is taken over without waiting for the expiry."""
         self.gateway = gateway
+        self._abandoned = abandoned
         self.environment = environment
         self.holder = holder
         self.ttl = ttl
@@ -131,7 +135,8 @@ class Lease:
         if current is None:
             return self._create(expires)
         record = LeaseRecord.from_resource(current)
-        if record.holder and record.holder != self.holder and record.expires > now:
+        live = record.expires > now and not self._abandoned(record.holder)
+        if record.holder and record.holder != self.holder and live:
             self.expires_at = record.expires
             return self._lost(record.holder)
         # Free, expired or ours: compare-and-swap on the etag we just read, so only one contender wins.

@@ -21,6 +21,7 @@ from connectorops.engine.observe import SwaggerCache
 from connectorops.engine.pipeline import Inputs, connect, inputs_from_tree, plan_environment, target_of
 from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.errors import ConnectoropsError, GatewayError, Problem, ValidationFailed
+from connectorops.gitops.deletion_policy import GitDeletionPolicies
 from connectorops.gitops.lease import Lease
 from connectorops.gitops.revisions import GitTree
 from connectorops.gitops.status import ReconcileOutcome
@@ -147,7 +148,12 @@ class EngineReconciler:
         try:
             gateway, lease = self._connect(inputs)
             desired, observed, plan = plan_environment(
-                inputs, gateway, PlanOptions(), drift=True, swagger_cache=self.swagger_cache
+                inputs,
+                gateway,
+                PlanOptions(),
+                drift=True,
+                swagger_cache=self.swagger_cache,
+                deletion_policies=GitDeletionPolicies(tree.commit.repo, tree.prefix),
             )
             report = detect_drift(desired, observed, gateway, target=target_of(gateway))
             summary = drift_summary(report, plan)
@@ -165,7 +171,8 @@ class EngineReconciler:
             self._disconnect()  # a broken connection or expired credential: start clean next time
             raise
         done = [f"{r.kind} {r.name}" for r in result.done]
-        failed = [f"{r.kind} {r.name}: {r.message}" for r in result.failed]
+        # A delete refused at the last moment (blocked) is a failure to report, not a success.
+        failed = [f"{r.kind} {r.name}: {r.message}" for r in result.failed + result.blocked]
         outcome = "interrupted" if guarded.refused else "failure" if failed else "success"
         return ReconcileOutcome(
             tree.sha,

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 import git
 from gitdb.exc import BadName, BadObject
 
-from connectorops.errors import GitError, Severity, SpecError
+from connectorops.errors import GitError, SpecError
 from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import normalize_relative
 
@@ -234,40 +234,3 @@ def touched_connectors(connectors: Iterable[LoadedConnector], changed: set[str])
         if shared or connector.path in changed or any(p.startswith(folder) for p in changed):
             names.add(connector.name)
     return sorted(names)
-
-
-def deletion_policy_at(
-    repo_root: Path,
-    commit: str | None,
-    source_path: str | None,
-    *,
-    environment: str | None = None,
-    connector: str | None = None,
-) -> str | None:
-    """lifecycle.deletion of the connector.yaml at `source_path` as committed in `commit`; None when unknown.
-
-    The acknowledgement of a connection loss comes from git, never from the resource's
-    `connectorops-deletion` tag, which anyone may edit in the portal. `commit` and `source_path` are
-    the resource's commit and source tags. Unknown (no commit, a commit not in this clone, a file
-    that is absent or invalid) is None, which callers treat as `protect`. With `environment`, that
-    environment's override of lifecycle (spec.environments.<env>.lifecycle) wins, as at apply time.
-    With `connector`, the file must declare that metadata.name (case-insensitively): a source tag
-    pointed at another connector's file authorizes nothing.
-    """
-    from connectorops.spec.loader import load_document
-    from connectorops.spec.models import ConnectorDocument
-
-    if not commit or not source_path or not all(c in "0123456789abcdefABCDEF" for c in commit):
-        return None  # a tag is input from Azure: only a full or abbreviated sha is looked up, never `HEAD~1`
-    try:
-        repo, prefix = open_repo(repo_root)
-        tree = GitTree(resolve_commit(repo, commit), prefix)
-        document, _, problems = load_document(tree, source_path, ConnectorDocument)
-    except (GitError, SpecError):
-        return None
-    if document is None or [p for p in problems if p.severity == Severity.ERROR]:
-        return None
-    if connector is not None and document.metadata.name.lower() != connector.lower():
-        return None
-    spec = document.for_environment(environment) if environment else document.spec
-    return str(spec.lifecycle.deletion)

@@ -99,7 +99,7 @@ def _commit(repo_root: Path) -> str | None:
 
 def _git_policy_lookup(repo_root: Path, environment: str) -> PolicyLookup:
     """lifecycle.deletion as committed at a resource's commit tag (gitops), for the connection-loss guard."""
-    from connectorops.gitops.revisions import deletion_policy_at
+    from connectorops.gitops.deletion_policy import deletion_policy_at
 
     def lookup(connector: str, commit: str | None, source_path: str | None) -> str | None:
         return deletion_policy_at(repo_root, commit, source_path, environment=environment, connector=connector)

@@ -6,13 +6,14 @@ Schema (stable; fields are only ever added):
   findings[Finding], unmanaged[name], actions[{kind, resourceType, name, connector, resourceId, verdict,
   reasons[], warnings[], changes[{path,kind,before,after}], impact{connectionCount,logicAppCount,connections[],
   logicApps[]}, breakingChanges[{kind,severity,message,operations[],logicApps[]}], body, secretRefs,
-  desiredFingerprint, observedEtag, observedFingerprint, observedCommit, observedDeletionPolicy, sourcePath,
-  scope, principal, role, touched, rotatedSecrets[pointer]}]}; options{..., rotateSecrets[name]}
+  desiredFingerprint, observedEtag, observedFingerprint, observedCommit, observedDeletionPolicy, deletionPolicy,
+  deletionPolicyOrigin, acknowledgedConnections[], sourcePath, scope, principal, role, touched,
+  rotatedSecrets[pointer]}]}; options{..., rotateSecrets[name]}
 - drift: {schemaVersion, environment, target, commit, exitCode, summary{drift,info,byKind,fixed}, problems[],
   items[{kind, severity, connector, resourceId, detail, changes[], principal, role, since}],
   fixed[items corrected by `drift --fix` in this run; `items` is then what is left]}
-- apply: {schemaVersion, environment, planFingerprint, exitCode, interrupted, summary{done,failed,notDone},
-  results[{key, kind, resourceType, name, connector, status, message, seconds}],
+- apply: {schemaVersion, environment, planFingerprint, exitCode, interrupted, summary{done,failed,blocked,notDone},
+  results[{key, kind, resourceType, name, connector, status (done|failed|skipped|blocked), message, seconds}],
   plan{summary, fingerprint, blocked[{key, reasons[]}], errors[Problem]}}
 """
 

@@ -63,6 +63,9 @@ def _connector_section(actions: list[Action]) -> str:
             lines.append(f"  - ⛔ {reason}")
         for warning in action.warnings:
             lines.append(f"  - ⚠️ {warning}")
+        if action.kind == ActionKind.DELETE and action.deletion_policy:
+            origin = action.deletion_policy_origin
+            lines.append(f"  - deletion policy: {_code(action.deletion_policy)} (from {origin})")
         for breaking in action.breaking:
             apps = f" — Logic Apps affected: {', '.join(breaking.logic_apps)}" if breaking.logic_apps else ""
             lines.append(f"  - 💥 **breaking ({breaking.severity})**: {breaking.message}{apps}")

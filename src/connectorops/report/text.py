@@ -133,6 +133,8 @@ def _render_action_details(action: Action, console: Console) -> None:
         lines.append(f"  impact: {action.impact.connection_count} connection(s): {conns}")
         if action.impact.logic_apps:
             lines.append(f"  impact: Logic Apps using them: {logic_app_names(action.impact)}")
+    if action.kind == ActionKind.DELETE and action.deletion_policy:
+        lines.append(f"  deletion policy: {action.deletion_policy} (from {action.deletion_policy_origin})")
     # Once per action: for every change, and for a noop that has something else to say.
     if action.observed_commit and (action.is_change or lines):
         lines.append(f"  deployed from commit {action.observed_commit[:12]}")
@@ -198,10 +200,14 @@ def render_apply(report: ApplyReport, console: Console) -> None:
             markup=False,
         )
     elif report.not_done:
+        # A refused deletion says which connections were found and what to do: never cut short.
+        for result in report.blocked:
+            console.print(f"BLOCKED {result.key}: {result.message}", highlight=False, markup=False)
         console.print(
             f"Apply incomplete: {len(report.done)} done, {len(report.failed)} failed, "
-            f"{len(report.not_done) - len(report.failed)} not attempted. Run `connectorops apply` again after "
-            "fixing the cause: finished actions are not repeated.",
+            + (f"{len(report.blocked)} blocked, " if report.blocked else "")
+            + f"{len(report.not_done) - len(report.failed) - len(report.blocked)} not attempted. Run `connectorops "
+            "apply` again after fixing the cause: finished actions are not repeated.",
             highlight=False,
             markup=False,
         )

@@ -224,3 +224,12 @@ def test_deletion_tag_edited_out_of_band_acknowledges_nothing(world: World, monk
     before = world.snapshot("orders")
     world.assert_blocked(world.cli("apply", "--yes"), before, "orders")
     assert world.cli("plan")[0] == 1  # still blocked, and said so
+
+
+def test_acknowledgement_committed_but_never_applied_acknowledges_nothing(world: World) -> None:
+    world.connect("orders", "orders-conn")
+    world.write("orders", deletion="allow-connection-loss")
+    world.commit("orders: allow-connection-loss (not applied)")
+    world.remove("orders")  # the tag's commit, the one deployed, still says protect
+    before = world.snapshot("orders")
+    world.assert_blocked(world.cli("apply", "--yes"), before, "orders")

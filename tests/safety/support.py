@@ -8,6 +8,7 @@ has looked at the connections (`ConnectionTrap`).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -185,6 +186,7 @@ class ConnectionTrap:
         self.after_lists = after_lists
         self.lists = 0
         self.fired = False
+        self.lock = threading.Lock()  # the emulator answers each request on its own thread
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> ConnectionTrap:
         monkeypatch.setattr(self.emulator, "answer", self)
@@ -193,10 +195,11 @@ class ConnectionTrap:
     def __call__(self, request: ArmRequest) -> ArmResponse | None:
         response = self.original(request)
         if request.method == "GET" and request.path.rstrip("/").lower().endswith(CONNECTIONS_PATH):
-            self.lists += 1
-            if self.lists == self.after_lists and not self.fired:
-                self.fired = True
-                self._create_connection()
+            with self.lock:
+                self.lists += 1
+                if self.lists == self.after_lists and not self.fired:
+                    self.fired = True
+                    self._create_connection()
         return response
 
     def _create_connection(self) -> None:

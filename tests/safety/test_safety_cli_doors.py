@@ -154,8 +154,11 @@ BREAKAGES = {
     "misnamed-yaml": ("connector.yml", None),
     "broken-openapi": ("openapi.json", '{"swagger": "2.0", "info": '),
 }
-COMMANDS = {"apply": ("apply", "--yes"), "apply-allow-empty": ("apply", "--yes", "--allow-empty"), "drift-fix": (
-    "drift", "--fix")}  # fmt: skip
+COMMANDS = {
+    "apply": ("apply", "--yes"),
+    "apply-allow-empty": ("apply", "--yes", "--allow-empty"),
+    "drift-fix": ("drift", "--fix"),
+}
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

@@ -30,7 +30,6 @@ from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.engine.planfile import check_environment, load_plan, verify_saved_plan
 from connectorops.errors import PlanError
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
-from connectorops.gitops.revisions import head_commit
 from connectorops.report.json import apply_json
 from connectorops.report.text import plan_summary_line, render_apply
 
@@ -110,13 +109,6 @@ def execute(
     return report
 
 
-def _saved_revision(saved: Plan, repo_root: Path) -> str | None:
-    """The revision a saved plan is re-made from: its commit, unless that is HEAD (then the working tree)."""
-    if saved.commit is None or saved.commit == head_commit(repo_root):
-        return None
-    return saved.commit
-
-
 def _say_saved_options(ctx: CliContext, saved: Plan) -> None:
     """The saved options are the one thing a plan file carries into the new plan: show them."""
     flags = [f"--allow-connection-loss {name}" for name in sorted(saved.options.allow_connection_loss)]
@@ -145,7 +137,8 @@ def run(
         saved = load_plan(plan_file)
         # A plan for another environment is refused before any credential or request is used.
         check_environment(saved, ctx.environment or saved.environment)
-        inputs = load_inputs(ctx.repo, ctx.environment or saved.environment, rev=_saved_revision(saved, ctx.repo))
+        # The desired state is the checkout as it is now: a plan made at another commit (git moved since) is refused.
+        inputs = load_inputs(ctx.repo, ctx.environment or saved.environment)
         with connect(inputs) as gateway:
             # Never trusted: planned again with the saved options; only an identical plan runs (the fresh one).
             _, _, fresh = plan_environment(inputs, gateway, saved.options, deletion_policies=policies)

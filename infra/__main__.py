@@ -1,7 +1,6 @@
 """The Pulumi program (Pulumi.yaml `main: infra/`): all logic lives in connectorops.pulumi_stack.
 
-`pulumi up` runs this in the user's CI; the stack config names the connectorops environment.
-Needs the Pulumi extra (`pip install 'connectorops[pulumi]'`); without it, one line says so.
+Needs `pip install 'connectorops[pulumi]'`; without it, one line says so (not a traceback).
 """
 
 import sys

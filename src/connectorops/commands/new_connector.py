@@ -21,7 +21,7 @@ from connectorops.definitions.fetch import FetchOptions, fetch_and_pin, redact
 from connectorops.definitions.paconn import load_paconn_folder
 from connectorops.definitions.postman import convert_collection
 from connectorops.definitions.resolve import environment_cache_dir
-from connectorops.errors import ConnectoropsError, DefinitionError, Severity, SpecError, ValidationFailed
+from connectorops.errors import ConnectoropsError, DefinitionError, Problem, Severity, SpecError, ValidationFailed
 from connectorops.scaffold.connector_yaml import DefinitionSource, connector_yaml
 from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
 from connectorops.spec.models import ARM_NAME_PATTERN
@@ -193,6 +193,13 @@ def _check_validates(repo: Path, connector_file: str) -> None:
     errors = [p for p in problems if p.severity == Severity.ERROR]
     if errors:
         raise ValidationFailed(
-            [replace(p, hint=p.hint or "pass --service-url if the definition has no host") for p in errors],
+            [_for_new_connector(p) for p in errors],
             summary=f"the new {connector_file} does not validate; nothing was written",
         )
+
+
+def _for_new_connector(problem: Problem) -> Problem:
+    """Hints in terms of this command's flags where one fixes the problem."""
+    if problem.field == "spec.backend.serviceUrl":
+        return replace(problem, hint="pass --service-url https://... (written as spec.backend.serviceUrl)")
+    return problem

@@ -212,9 +212,20 @@ def certify(
     environment: EnvOption = None,
     json: JsonOption = False,
     markdown: MarkdownOption = False,
+    package: Annotated[
+        Path | None,
+        typer.Option("--package", help="Write NAME's submission folder for microsoft/PowerPlatformConnectors here."),
+    ] = None,
 ) -> None:
     """Check connectors against Microsoft's certification rules, offline."""
-    _dispatch("certify", _context(repo, environment), names=names or [], json_output=json, markdown=markdown)
+    _dispatch(
+        "certify",
+        _context(repo, environment),
+        names=names or [],
+        json_output=json,
+        markdown=markdown,
+        package=package,
+    )
 
 
 @app.command("import")

@@ -82,3 +82,16 @@ def test_constraints_pin_only_pypi_releases_and_cover_every_dependency() -> None
     for requirement in wanted:
         name = re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0]).lower()
         assert name in pinned, f"{name} (from pyproject.toml) is not pinned in {CONSTRAINTS.name}: run `make lock`"
+
+
+def test_workflow_jobs_that_run_pulumi_install_the_pulumi_extra_first() -> None:
+    import yaml
+
+    for path in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+            steps = job.get("steps", [])
+            runs_pulumi = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions")]
+            if not runs_pulumi:
+                continue
+            installs = [i for i, s in enumerate(steps) if "'.[pulumi]'" in str(s.get("run", ""))]
+            assert installs and installs[0] < runs_pulumi[0], f"{path.name}:{name} runs pulumi without the extra"

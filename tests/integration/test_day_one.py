@@ -60,6 +60,7 @@ def test_new_connector_from_each_source_validates_plans_and_applies(tmp_path: Pa
     code, _, err = cli(root, "new", "connector", "added", "--from", str(SOURCES[kind]))
     assert code == 0, err
     assert "added validates" in err
+    assert "mandatory certification finding" not in err
     document = ConnectorDocument.model_validate(yaml.safe_load((root / "connectors/added/connector.yaml").read_text()))
     assert document.spec.definition.kind == kind
     assert document.spec.displayName  # from the definition's title
@@ -79,7 +80,12 @@ def test_new_connector_from_each_source_validates_plans_and_applies(tmp_path: Pa
 def test_auth_is_detected_from_security_definitions(tmp_path: Path) -> None:
     assert cli(tmp_path, "init", str(tmp_path))[0] == 0
     nytimes = CORPUS / "swagger2" / "apisguru__nytimes_top_stories_v2.swagger.yaml"
-    assert cli(tmp_path, "new", "connector", "nyt", "--from", str(nytimes))[0] == 0
+    code, _, err = cli(tmp_path, "new", "connector", "nyt", "--from", str(nytimes))
+    assert code == 0
+    # Valid, but the starter policy makes OperationIdRequired mandatory: said now, not first by `plan`.
+    assert "1 mandatory certification finding(s) will block `plan` in environment local" in err
+    assert "[OperationIdRequired]" in err
+    assert cli(tmp_path, "plan")[0] == 1
     text = (tmp_path / "connectors/nyt/connector.yaml").read_text()
     document = ConnectorDocument.model_validate(yaml.safe_load(text))
     assert document.spec.displayName == "Top Stories V2"

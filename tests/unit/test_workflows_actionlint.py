@@ -81,3 +81,49 @@ def test_actionlint_reports_a_broken_workflow(runner: Path, tmp_path: Path) -> N
     messages = " ".join(f["message"] for f in actionlint(runner, broken))
     assert "matrx" in messages
     assert "writ" in messages
+
+
+# --- the reusable action (action.yml) and the workflows `connectorops init` writes -------------
+
+
+def _action_as_workflow(tmp_path: Path) -> Path:
+    """action.yml's steps as a workflow_dispatch job with the same inputs: actionlint lints workflows,
+    and a composite action's steps are workflow steps reading `inputs.*`."""
+    import yaml
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    inputs = {
+        name: {"description": spec["description"], "required": False, "type": "string"}
+        for name, spec in action["inputs"].items()
+    }
+    workflow = {
+        "on": {"workflow_dispatch": {"inputs": inputs}},
+        "jobs": {"action": {"runs-on": "ubuntu-latest", "steps": action["runs"]["steps"]}},
+    }
+    path = tmp_path / "action-steps.yml"
+    path.write_text(yaml.safe_dump(workflow, sort_keys=False))
+    return path
+
+
+def _scaffolded_workflows(tmp_path: Path, *, pulumi: bool) -> list[Path]:
+    from typer.testing import CliRunner
+
+    from connectorops.cli import app
+
+    target = tmp_path / ("with-pulumi" if pulumi else "engine-only")
+    result = CliRunner().invoke(app, ["init", str(target), *(["--pulumi"] if pulumi else [])])
+    assert result.exit_code == 0, result.stderr
+    return sorted((target / ".github" / "workflows").glob("*.yml"))
+
+
+def test_actionlint_finds_no_problem_in_the_action_steps(runner: Path, tmp_path: Path) -> None:
+    findings = actionlint(runner, _action_as_workflow(tmp_path))
+    assert findings == [], "\n".join(f"{f['line']}:{f['column']}: {f['message']}" for f in findings)
+
+
+@pytest.mark.parametrize("pulumi", [False, True], ids=["engine", "pulumi"])
+def test_actionlint_finds_no_problem_in_scaffolded_workflows(runner: Path, tmp_path: Path, pulumi: bool) -> None:
+    files = _scaffolded_workflows(tmp_path, pulumi=pulumi)
+    assert [f.name for f in files] == ["deploy.yml", "drift.yml", "policy-review.yml", "pr-plan.yml"]
+    findings = actionlint(runner, *files)
+    assert findings == [], "\n".join(f"{f['path']}:{f['line']}:{f['column']}: {f['message']}" for f in findings)

@@ -1,4 +1,4 @@
-"""`connectorops certify [NAME...] [--json|--markdown]`: Microsoft's certification rules, offline.
+"""`connectorops certify [NAME...] [--json|--markdown] [--package DIR]`: Microsoft's certification rules, offline.
 
 Exit 1 when any finding is mandatory under policies/certification.yaml (or a connector cannot
 be certified at all), 0 otherwise; advisory findings are reported but never fail. Without -e the
@@ -28,7 +28,13 @@ from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import FileSystemTree
 
 
-def run(ctx: CliContext, *, names: list[str], json_output: bool, markdown: bool) -> int:
+def run(
+    ctx: CliContext, *, names: list[str], json_output: bool, markdown: bool, package: Path | None = None
+) -> int:
+    if package is not None:
+        from connectorops.commands.certify_package import write_package
+
+        return write_package(ctx, names, package)
     report = certify_repository(ctx.repo, ctx.environment, names)
     if json_output:
         ctx.console.out(json.dumps(report.to_dict(), indent=2), highlight=False)
@@ -39,7 +45,7 @@ def run(ctx: CliContext, *, names: list[str], json_output: bool, markdown: bool)
     return EXIT_OK if report.passed else EXIT_ERROR
 
 
-def _selected(repo: Repository, names: list[str]) -> list[LoadedConnector]:
+def selected_connectors(repo: Repository, names: list[str]) -> list[LoadedConnector]:
     if not names:
         return list(repo.connectors)
     known = [c.name for c in repo.connectors]
@@ -61,7 +67,7 @@ def certify_repository(repo_root: Path, environment: str | None, names: list[str
     cache_dir = environment_cache_dir(repo_root, env)
     policy, policy_problems = load_certification_policy(tree)
     results: list[ConnectorCertification] = []
-    for connector in _selected(repo, names):
+    for connector in selected_connectors(repo, names):
         try:
             resolved = resolve_definition(connector, tree, env_name, cache_dir=cache_dir)
         except ConnectoropsError as error:

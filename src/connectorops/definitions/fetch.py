@@ -77,6 +77,23 @@ def fetch_pinned(
     return data
 
 
+def fetch_and_pin(
+    url: str,
+    *,
+    cache_dir: Path,
+    options: FetchOptions | None = None,
+    resolver: Resolver | None = None,
+    field: str | None = None,
+) -> tuple[bytes, str]:
+    """Download `url` once under the same checks and pin it: (bytes, sha256), cached by that digest."""
+    options = options or FetchOptions()
+    check_url_syntax(url, field=field)
+    data = download(url, options=options, resolver=resolver or system_resolver, field=field)
+    digest = hashlib.sha256(data).hexdigest()
+    _write_cache(cache_dir, digest, data)
+    return data, digest
+
+
 def cache_path(cache_dir: Path, digest: str) -> Path:
     return cache_dir / "definitions" / f"{digest.lower()}.bin"
 

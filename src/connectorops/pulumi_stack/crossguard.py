@@ -13,7 +13,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from connectorops.pulumi_stack.extra import PulumiExtraMissing
+
+try:
+    from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+except ImportError as missing:
+    raise PulumiExtraMissing("the CrossGuard policy pack (policies/crossguard)", missing) from None
 
 from connectorops import tags
 from connectorops.definitions.model import ResolvedDefinition

@@ -14,9 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import pulumi
-import pulumi_azure_native.authorization as authorization
-import pulumi_azure_native.web as web
+from connectorops.pulumi_stack.extra import PulumiExtraMissing
+
+try:
+    import pulumi
+    import pulumi_azure_native.authorization as authorization
+    import pulumi_azure_native.web as web
+except ImportError as missing:
+    raise PulumiExtraMissing("the Pulumi program (infra/)", missing) from None
 
 from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.desired import DesiredState, connector_of_scope

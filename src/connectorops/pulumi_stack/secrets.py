@@ -10,7 +10,12 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-import pulumi
+from connectorops.pulumi_stack.extra import PulumiExtraMissing
+
+try:
+    import pulumi
+except ImportError as missing:
+    raise PulumiExtraMissing("the Pulumi program (infra/)", missing) from None
 
 from connectorops.engine.secrets import resolve_secret, set_at_pointer
 from connectorops.render import DesiredCustomApi

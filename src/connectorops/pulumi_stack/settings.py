@@ -10,7 +10,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pulumi
+from connectorops.pulumi_stack.extra import PulumiExtraMissing
+
+try:
+    import pulumi
+except ImportError as missing:
+    raise PulumiExtraMissing("the Pulumi program (infra/)", missing) from None
 
 from connectorops.errors import SpecError
 from connectorops.spec.models import AzureEnvironment, Environment

@@ -314,6 +314,22 @@ class Lifecycle(StrictModel):
     orphan: stop managing it, delete nothing."""
 
 
+class Certification(StrictModel):
+    """What Microsoft's submission package needs beyond the definition (`certify NAME --package DIR`).
+
+    The package's iconBrandColor is spec.brandColor: the colour submitted is the colour deployed.
+    """
+
+    publisher: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+    """apiProperties.json `publisher` and the readme's "Publisher:": your company or organization."""
+    stackOwner: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+    """apiProperties.json `stackOwner`: who owns the service behind the API; default: publisher."""
+    prerequisites: str | None = None
+    """readme.md "Prerequisites": plans, licenses or tools users need; default: an account with the service."""
+    knownIssues: str | None = None
+    """readme.md "Known Issues and Limitations"; default: none known."""
+
+
 class EnvironmentOverride(StrictModel):
     """Changes for one environment of connectorops.yaml; given values win over spec."""
 
@@ -354,6 +370,8 @@ class ConnectorSpecBody(StrictModel):
     """Who may use the connector (role assignments), checked against policies/sharing.yaml."""
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     """Deletion behaviour."""
+    certification: Certification | None = None
+    """Microsoft certification submission details: publisher, stackOwner, readme texts."""
 
     @model_validator(mode="after")
     def _auth_overrides_need_oauth2(self) -> ConnectorSpecBody:

@@ -108,6 +108,9 @@ def check_package(package: Path, root: Path) -> None:
     assert rendered_body(root) == before
 
 
+# One worker runs the corpus tests in file order (`make test` uses --dist loadgroup), so the summary
+# below sees every result.
+@pytest.mark.xdist_group("corpus-package")
 @pytest.mark.skipif(not FOLDERS, reason="shared corpus not available")
 @pytest.mark.parametrize("folder", [f for f in FOLDERS if f.name not in BROKEN_JSON], ids=lambda f: f.name)
 def test_corpus_connector_is_packaged_or_refused_with_its_findings(folder: Path, tmp_path: Path) -> None:
@@ -193,6 +196,7 @@ def test_package_needs_one_name_and_a_publisher(tmp_path: Path) -> None:
     assert not (tmp_path / "p").exists()
 
 
+@pytest.mark.xdist_group("corpus-package")
 @pytest.mark.skipif(not FOLDERS, reason="shared corpus not available")
 def test_most_corpus_connectors_without_mandatory_findings_are_packaged() -> None:
     # Runs after the parametrized test above (file order): a rule or schema change that refuses

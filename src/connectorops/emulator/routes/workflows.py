@@ -85,7 +85,7 @@ def _put(ctx: RouteContext, request: ArmRequest, name: str, parent: str, resourc
 
 
 def _patch(ctx: RouteContext, request: ArmRequest, name: str, resource_group: str, resource_id: str) -> ArmResponse:
-    body = request.json_body()
+    body = request.json_body() if request.body else {}  # azure-mgmt-logic's update() sends no body
     properties_in = object_field(body, "properties")
     with ctx.store.transaction():
         current = existing(ctx, resource_id, RESOURCE_TYPE, name, resource_group)

@@ -20,6 +20,7 @@ from connectorops.definitions.openapi import validate_openapi
 from connectorops.definitions.paconn import PaconnFolder, load_paconn_folder
 from connectorops.definitions.postman import convert_collection
 from connectorops.definitions.refs import bundle_refs
+from connectorops.definitions.verdict_cache import VerdictCache, verdict_cache_at, verdict_key
 from connectorops.errors import DefinitionError, Problem, Severity, ValidationFailed
 from connectorops.spec.models import Environment, LocalEnvironment
 from connectorops.spec.repository import LoadedConnector
@@ -55,12 +56,13 @@ def resolve_definition(
     """
     spec = connector.document.for_environment(environment)
     options = fetch_options or FetchOptions(allow_private_urls=allow_private_urls)
-    loaded = _load_source(connector, tree, environment, cache_dir or default_cache_dir(tree), options)
+    cache_dir = cache_dir or default_cache_dir(tree)
+    loaded = _load_source(connector, tree, environment, cache_dir, options)
     problems = list(loaded.warnings)
     if not isinstance(loaded.swagger, dict):
         raise DefinitionError("the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file)
     swagger = bundle_refs(loaded.swagger, file=loaded.file, folder=_ref_folder(connector, loaded), read=_reader(tree))
-    problems.extend(validate_openapi(swagger, loaded.file))
+    problems.extend(cached_validate_openapi(swagger, loaded.file, verdict_cache_at(cache_dir)))
     if any(p.severity == Severity.ERROR for p in problems):
         raise ValidationFailed(problems, summary=f"definition of {connector.name} is invalid")
 
@@ -90,6 +92,22 @@ def resolve_definition(
         warnings=tuple(problems),
         secret_refs=dict(applied.secret_refs),
     )
+
+
+def cached_validate_openapi(swagger: dict[str, Any], file: str, cache: VerdictCache | None) -> list[Problem]:
+    """validate_openapi, answered from the verdict cache when this exact document was judged before."""
+    key = verdict_key("openapi", swagger, file) if cache is not None else None
+    if cache is None or key is None:
+        return validate_openapi(swagger, file)
+    cached = cache.get(key)
+    if isinstance(cached, list):
+        try:
+            return [Problem.from_dict(p) for p in cached]
+        except (TypeError, ValueError, KeyError, AttributeError):
+            pass  # a corrupt entry: judge again
+    problems = validate_openapi(swagger, file)
+    cache.put(key, [p.to_dict() for p in problems])
+    return problems
 
 
 def _apply_backend(

@@ -150,8 +150,10 @@ def plan_environment(
     *,
     drift: bool = False,
     swagger_cache: SwaggerCache | None = None,
+    desired: DesiredState | None = None,
 ) -> tuple[DesiredState, ObservedState, Plan]:
-    desired = desired_state(inputs, gateway)
+    """`desired`: the desired state already resolved for these inputs (the controller keeps one per commit)."""
+    desired = desired if desired is not None else desired_state(inputs, gateway)
     observed = observe(gateway, desired=desired.custom_apis, drift=drift, swagger_cache=swagger_cache)
     return desired, observed, make_plan(desired, observed, options, target=target_of(gateway))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,12 +46,29 @@ def record(goal: str, **figures: Any) -> None:
 
 
 def timings(run: Callable[[], Any], repeat: int = 3) -> list[float]:
-    result = []
+    return timed(run, repeat)[0]
+
+
+def timed(run: Callable[[], Any], repeat: int = 3, *, children: bool = True) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of each run. CPU: of the child processes (CLI runs) or of this process.
+
+    The machine is shared: CPU time shows the work even when other load inflates the wall time.
+    """
+    walls, cpus = [], []
     for _ in range(repeat):
+        cpu_before = _cpu(children)
         started = time.perf_counter()
         run()
-        result.append(time.perf_counter() - started)
-    return result
+        walls.append(time.perf_counter() - started)
+        cpus.append(_cpu(children) - cpu_before)
+    return walls, cpus
+
+
+def _cpu(children: bool) -> float:
+    if not children:
+        return time.process_time()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def summary(values: Sequence[float]) -> dict[str, float]:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from speed_support import RESOURCE_GROUP, cli_env, record, run_cli, summary, timings, write_repo
+from speed_support import RESOURCE_GROUP, cli_env, record, run_cli, summary, timed, write_repo
 
 from connectorops.emulator.server import EmulatorServer
 
@@ -44,16 +44,21 @@ def test_noop_plan_vs_baseline(tmp_path: Path, count: int) -> None:
             assert documents == 2 * count + 1 and items >= count
 
         plan()  # warm: the verdict cache and the OS file cache, as on a developer's second run
-        plans, baselines = [], []
+        plans, baselines, plan_cpu, baseline_cpu = [], [], [], []
         for _ in range(3):
-            baselines += timings(baseline, 1)
-            plans += timings(plan, 1)
+            walls, cpus = timed(baseline, 1)
+            baselines, baseline_cpu = baselines + walls, baseline_cpu + cpus
+            walls, cpus = timed(plan, 1)
+            plans, plan_cpu = plans + walls, plan_cpu + cpus
     ratio = min(plans) / min(baselines)
     record(
         "no-op plan",
         n=count,
         measured_s=summary(plans),
         baseline_s=summary(baselines),
+        measured_cpu_s=summary(plan_cpu),
+        baseline_cpu_s=summary(baseline_cpu),
+        cpu_ratio=round(min(plan_cpu) / min(baseline_cpu), 2),
         ratio=round(ratio, 2),
         target=GOALS.get(count),
         met=ratio <= GOALS[count] if count in GOALS else None,

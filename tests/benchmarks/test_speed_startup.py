@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from speed_support import record, run_cli, summary, timings, write_repo
+from speed_support import record, run_cli, summary, timed, timings, write_repo
 
 RUNS = 5
 
@@ -26,9 +26,10 @@ def test_help_start_up(tmp_path: Path) -> None:
         assert result.returncode == 0 and "validate" in result.stdout
 
     help_()
-    helps, bare = timings(help_, RUNS), _bare_python()
-    record("--help", measured_s=summary(helps), baseline_s=summary(bare), ratio=round(min(helps) / min(bare), 2),
-           target_s=0.12, met=min(helps) <= 0.12)  # fmt: skip
+    (helps, cpus), bare = timed(help_, RUNS), _bare_python()
+    record("--help", measured_s=summary(helps), measured_cpu_s=summary(cpus), baseline_s=summary(bare),
+           ratio=round(min(helps) / min(bare), 2), target_s=0.12, met=min(helps) <= 0.12,
+           met_in_cpu_time=min(cpus) <= 0.12)  # fmt: skip
 
 
 def test_validate_one_connector(tmp_path: Path) -> None:
@@ -44,9 +45,11 @@ def test_validate_one_connector(tmp_path: Path) -> None:
         validate()
 
     validate()
-    colds = timings(cold, RUNS)
+    colds, cold_cpus = timed(cold, RUNS)
     validate()
-    warms = timings(validate, RUNS)
+    warms, warm_cpus = timed(validate, RUNS)
     bare = _bare_python()
-    record("validate one connector", measured_s=summary(warms), cold_s=summary(colds), baseline_s=summary(bare),
-           ratio=round(min(warms) / min(bare), 2), target_s=0.3, met=min(warms) <= 0.3)  # fmt: skip
+    record("validate one connector", measured_s=summary(warms), measured_cpu_s=summary(warm_cpus),
+           cold_s=summary(colds), cold_cpu_s=summary(cold_cpus), baseline_s=summary(bare),
+           ratio=round(min(warms) / min(bare), 2), target_s=0.3, met=min(warms) <= 0.3,
+           met_in_cpu_time=min(warm_cpus) <= 0.3)  # fmt: skip

@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import connectorops
 from connectorops.commands.certify import certify_repository
 from connectorops.commands.validate import validate_repository
 from connectorops.definitions import verdict_cache
+from connectorops.definitions.resolve import resolve_definition
 from connectorops.definitions.verdict_cache import VerdictCache, tool_fingerprint, verdict_key
+from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 
 POISON = "planted verdict"
@@ -231,3 +234,27 @@ def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
     cache = VerdictCache(blocked / "verdicts")
     cache.put("k" * 64, [1])
     assert cache.get("k" * 64) is None
+
+
+def test_a_parsed_yaml_definition_is_reused_until_its_bytes_change(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    folder = repo / "connectors/pets"
+    (folder / "openapi.json").unlink()
+    (folder / "openapi.yaml").write_text(yaml.safe_dump(_openapi()))
+    (folder / "connector.yaml").write_text(CONNECTOR.replace("openapi.json", "openapi.yaml"))
+
+    def title() -> str:
+        repository = load_repository(FileSystemTree(repo))
+        resolved = resolve_definition(repository.connectors[0], repository.tree, "local")
+        return str(resolved.swagger["info"]["title"])
+
+    assert title() == "Pets"
+    [entry_path] = [p for p in _entries(repo) if json.loads(p.read_text())["value"].__class__ is dict]
+    entry = json.loads(entry_path.read_text())
+    entry["value"]["info"]["title"] = POISON
+    entry_path.write_text(json.dumps(entry))
+    assert title() == POISON  # the parse came from the cache
+    document = _openapi()
+    document["info"]["title"] = "Pets v2"
+    (folder / "openapi.yaml").write_text(yaml.safe_dump(document))
+    assert title() == "Pets v2"  # new bytes, new parse

@@ -61,8 +61,10 @@ def resolve_definition(
     problems = list(loaded.warnings)
     if not isinstance(loaded.swagger, dict):
         raise DefinitionError("the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file)
-    swagger = bundle_refs(loaded.swagger, file=loaded.file, folder=_ref_folder(connector, loaded), read=_reader(tree))
-    problems.extend(cached_validate_openapi(swagger, loaded.file, verdict_cache_at(cache_dir)))
+    verdicts = verdict_cache_at(cache_dir)
+    read = _reader(tree, verdicts)
+    swagger = bundle_refs(loaded.swagger, file=loaded.file, folder=_ref_folder(connector, loaded), read=read)
+    problems.extend(cached_validate_openapi(swagger, loaded.file, verdicts))
     if any(p.severity == Severity.ERROR for p in problems):
         raise ValidationFailed(problems, summary=f"definition of {connector.name} is invalid")
 
@@ -92,6 +94,24 @@ def resolve_definition(
         warnings=tuple(problems),
         secret_refs=dict(applied.secret_refs),
     )
+
+
+def parsed_document(data: bytes, path: str, cache: VerdictCache | None) -> tuple[Any, list[Problem]]:
+    """parse_document; a YAML file's value comes from the cache when these exact bytes were parsed before.
+
+    Stored as JSON, which is exact: parse_yaml returns JSON-compatible values only. JSON files are
+    parsed directly (the C parser is as fast as reading a cache entry). A bad file is never cached.
+    """
+    if cache is None or path.lower().endswith(".json"):
+        return parse_document(data, path)
+    key = verdict_key("yaml-document", data, path)
+    cached = cache.get(key) if key is not None else None
+    if cached is not None:
+        return cached, []
+    value, warnings = parse_document(data, path)
+    if key is not None and not warnings:
+        cache.put(key, value)
+    return value, warnings
 
 
 def cached_validate_openapi(swagger: dict[str, Any], file: str, cache: VerdictCache | None) -> list[Problem]:
@@ -214,7 +234,7 @@ def _load_source(
         )
         warnings.extend(conversion_warnings)
         return _Loaded(kind="postman", swagger=swagger, file=path, source_files=[path], warnings=warnings)
-    swagger, warnings = parse_document(data, path)
+    swagger, warnings = parsed_document(data, path, verdict_cache_at(cache_dir))
     return _Loaded(kind="openapi", swagger=swagger, file=path, source_files=[path], warnings=warnings)
 
 
@@ -237,12 +257,12 @@ def _ref_folder(connector: LoadedConnector, loaded: _Loaded) -> str:
     return connector.folder if loaded.kind != "url" else "\x00no-folder"
 
 
-def _reader(tree: SourceTree) -> Any:
+def _reader(tree: SourceTree, cache: VerdictCache | None) -> Any:
     def read(path: str) -> Any:
         if not tree.exists(path):
             raise DefinitionError(f"$ref target {path} does not exist", file=path, code="BadRef")
         check_size(tree.size(path), path)
-        return parse_document(tree.read_bytes(path), path)[0]
+        return parsed_document(tree.read_bytes(path), path, cache)[0]
 
     return read
 

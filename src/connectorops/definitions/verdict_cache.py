@@ -1,4 +1,4 @@
-"""A content-addressed cache of definition verdicts (OpenAPI problems, certification findings) on disk.
+"""A content-addressed cache of definition verdicts (OpenAPI problems, certification findings) and parsed YAML.
 
 A key is the sha256 of everything the verdict depends on — the bundled document (file $refs are
 already inlined, so an edited $ref target is a new key), the file name reported, the validator's
@@ -28,8 +28,14 @@ PRUNE_EVERY = 64  # puts between two checks of the entry count
 VERDICTS_DIR = "verdicts"
 PART_SUFFIX = ".part"  # an entry being written; left behind only by a killed process
 STALE_PART_SECONDS = 600.0
-# Libraries whose upgrade may change a verdict.
-VALIDATOR_DISTRIBUTIONS = ("openapi-spec-validator", "openapi-schema-validator", "jsonschema", "jsonschema-path")
+# Libraries whose upgrade may change a verdict (or a cached parse).
+VALIDATOR_DISTRIBUTIONS = (
+    "openapi-spec-validator",
+    "openapi-schema-validator",
+    "jsonschema",
+    "jsonschema-path",
+    "PyYAML",
+)
 # Our rule code: its source is part of every key, so editing a rule can never serve an old verdict.
 _PACKAGE = Path(__file__).resolve().parents[1]
 RULE_SOURCES = ("definitions/openapi.py", "definitions/verdict_cache.py", "policy/certification")

@@ -9,22 +9,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectorops.definitions.auth import apply_auth
 from connectorops.definitions.backend import apply_service_url
 from connectorops.definitions.documents import check_size, parse_document, parse_json, parse_yaml
-from connectorops.definitions.fetch import FetchOptions, fetch_pinned, redact
 from connectorops.definitions.model import ResolvedDefinition, SourceKind
 from connectorops.definitions.openapi import validate_openapi
 from connectorops.definitions.paconn import PaconnFolder, load_paconn_folder
-from connectorops.definitions.postman import convert_collection
 from connectorops.definitions.refs import bundle_refs
 from connectorops.definitions.verdict_cache import VerdictCache, verdict_cache_at, verdict_key
 from connectorops.errors import DefinitionError, Problem, Severity, ValidationFailed
 from connectorops.spec.models import Environment, LocalEnvironment
 from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import SourceTree, normalize_relative
+
+if TYPE_CHECKING:  # url fetching and Postman conversion are imported by the connectors that use them
+    from connectorops.definitions.fetch import FetchOptions
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_ICON = "icon.png"
@@ -55,9 +56,8 @@ def resolve_definition(
     lifts only the private-address check for `url:` sources.
     """
     spec = connector.document.for_environment(environment)
-    options = fetch_options or FetchOptions(allow_private_urls=allow_private_urls)
     cache_dir = cache_dir or default_cache_dir(tree)
-    loaded = _load_source(connector, tree, environment, cache_dir, options)
+    loaded = _load_source(connector, tree, environment, cache_dir, fetch_options, allow_private_urls)
     problems = list(loaded.warnings)
     if not isinstance(loaded.swagger, dict):
         raise DefinitionError("the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file)
@@ -183,12 +183,20 @@ def definition_json(swagger: dict[str, Any]) -> str:
 
 
 def _load_source(
-    connector: LoadedConnector, tree: SourceTree, environment: str, cache_dir: Path, options: FetchOptions
+    connector: LoadedConnector,
+    tree: SourceTree,
+    environment: str,
+    cache_dir: Path,
+    fetch_options: FetchOptions | None,
+    allow_private_urls: bool,
 ) -> _Loaded:
     definition = connector.document.spec.definition
     kind = definition.kind
     if kind == "url":
+        from connectorops.definitions.fetch import FetchOptions, fetch_pinned, redact
+
         assert definition.url is not None and definition.sha256 is not None
+        options = fetch_options or FetchOptions(allow_private_urls=allow_private_urls)
         data = fetch_pinned(
             definition.url,
             definition.sha256,
@@ -224,6 +232,8 @@ def _load_source(
     check_size(size, path)
     data = tree.read_bytes(path)
     if kind == "postman":
+        from connectorops.definitions.postman import convert_collection
+
         collection, warnings = parse_json(data, path, lenient=True)
         backend = connector.document.for_environment(environment).backend
         swagger, conversion_warnings = convert_collection(

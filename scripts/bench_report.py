@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SKIP = {"goal", "cores", "date", "met", "target", "target_s"}
+SKIP = {"goal", "cores", "date", "met", "target", "target_s", "ratio"}
 
 
 def _figures(entry: dict[str, Any]) -> str:
@@ -26,13 +26,24 @@ def _figures(entry: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def render(entries: list[dict[str, Any]]) -> str:
+def render(entries: list[dict[str, Any]], before: list[dict[str, Any]] | None = None) -> str:
     lines = [
         "# Benchmarks (issue 13)",
         "",
         "Written by `make bench` from the benchmarks' own output (tests/benchmarks/test_speed_*.py);",
-        "times in seconds, min / median of the runs; ratio = min measured / min baseline.",
+        "times in seconds, min / median of the runs; ratio = min measured / min baseline (wall);",
+        "cpu_ratio and *_cpu_s: CPU seconds, which a loaded shared machine inflates far less than wall time.",
         "",
+        *_table(entries),
+    ]
+    if before:
+        lines += ["", "## Before (the same benchmarks on the code before issue 13, from .bench/before.jsonl)", ""]
+        lines += _table(before)
+    return "\n".join(lines) + "\n"
+
+
+def _table(entries: list[dict[str, Any]]) -> list[str]:
+    lines = [
         "| goal | N | ratio | target | met | figures | cores | date |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -43,15 +54,20 @@ def render(entries: list[dict[str, Any]]) -> str:
             f"| {entry['goal']} | {entry.get('n', '-')} | {entry.get('ratio', '-')} | {target} | {met} "
             f"| {_figures(entry)} | {entry['cores']} | {entry['date']} |"
         )
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def main(results: Path, out: Path) -> int:
     if not results.exists():
         print(f"{results} not found: run the benchmarks first (make bench)", file=sys.stderr)
         return 1
-    entries = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
-    out.write_text(render(entries))
+    entries = _read(results)
+    before = results.with_name("before.jsonl")
+    out.write_text(render(entries, _read(before) if before.exists() else None))
     print(f"wrote {out} ({len(entries)} results)")
     return 0
 

@@ -112,7 +112,7 @@ class VerdictCache:
         if len(data) > MAX_ENTRY_BYTES:
             return
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self._make_directory()
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=PART_SUFFIX)
             try:
                 with os.fdopen(handle, "wb") as out:
@@ -127,6 +127,13 @@ class VerdictCache:
         if self._puts % self.check_every == 0:
             self.prune()
         self._puts += 1
+
+    def _make_directory(self) -> None:
+        if self.directory.is_dir():
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # git ignores a folder whose files are all ignored: the cache never shows in `git status`
+        (self.directory / ".gitignore").write_text("# connectorops verdict cache: safe to delete\n*\n")
 
     def prune(self) -> None:
         """Delete the least recently used entries beyond max_entries, and parts a killed process left."""

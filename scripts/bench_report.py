@@ -48,7 +48,7 @@ def _table(entries: list[dict[str, Any]]) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for entry in entries:
-        target = entry.get("target", entry.get("target_s", ""))
+        target = entry.get("target") or entry.get("target_s") or "-"
         met = {True: "yes", False: "**no**", None: "-"}[entry.get("met")]
         lines.append(
             f"| {entry['goal']} | {entry.get('n', '-')} | {entry.get('ratio', '-')} | {target} | {met} "

@@ -102,9 +102,10 @@ class VerdictCache:
             entry = json.loads(path.read_bytes())
             if not isinstance(entry, dict) or entry.get("key") != key or "value" not in entry:
                 return None
-            os.utime(path)  # recently used: evicted last
         except (OSError, ValueError):
             return None
+        with contextlib.suppress(OSError):  # a read-only cache still answers
+            os.utime(path)  # recently used: evicted last
         return entry["value"]
 
     def put(self, key: str, value: Any) -> None:

@@ -152,9 +152,13 @@ def plan_environment(
     drift: bool = False,
     swagger_cache: SwaggerCache | None = None,
     deletion_policies: DeletionPolicySource = no_git_history,
+    desired: DesiredState | None = None,
 ) -> tuple[DesiredState, ObservedState, Plan]:
-    """`deletion_policies`: lifecycle.deletion of removed connectors as git gave it (the shell reads git)."""
-    desired = desired_state(inputs, gateway)
+    """`deletion_policies`: lifecycle.deletion of removed connectors as git gave it (the shell reads git).
+
+    `desired`: the desired state already resolved for these inputs (the controller keeps one per commit).
+    """
+    desired = desired if desired is not None else desired_state(inputs, gateway)
     observed = observe(gateway, desired=desired.custom_apis, drift=drift, swagger_cache=swagger_cache)
     plan = make_plan(desired, observed, options, target=target_of(gateway), deletion_policies=deletion_policies)
     return desired, observed, plan

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import git
 import pytest
-from gitops_support import config_text, connector_files
+from gitops_support import LOCATION, RESOURCE_GROUP, config_text, connector_files
 
 from connectorops.emulator.server import EmulatorServer
 from connectorops.gitops.reconcile import EngineReconciler
@@ -34,6 +34,7 @@ def test_an_unchanged_commit_is_resolved_once(
     info = emulator.info
     assert info is not None
     monkeypatch.setenv("CONNECTOROPS_ARM_TOKEN", info.token)
+    emulator.ensure_resource_group(info.subscription_id, RESOURCE_GROUP, LOCATION)  # as `az group create` would
     repo = git.Repo.init(tmp_path / "repo", initial_branch="main")
     with repo.config_writer() as writer:
         writer.set_value("user", "name", "test")

@@ -24,6 +24,9 @@ Problem.to_dict(): {severity, code, file, line, column, field, message, hint}.
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -133,11 +136,12 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
     if env_name is not None:
         sharing_problems = _sharing_problems(repo, env_name)
         problems.extend(sharing_problems)
-        for connector in repo.connectors:
-            check = checks[connector.path]
-            check.name = connector.name
-            _describe(check, connector, env_name)
-            problems.extend(_resolve(check, connector, tree, env_name, cache_dir))
+        with _cache_for(cache_dir, broken=bool(repo.errors)) as usable_cache:
+            for connector in repo.connectors:
+                check = checks[connector.path]
+                check.name = connector.name
+                _describe(check, connector, env_name)
+                problems.extend(_resolve(check, connector, tree, env_name, usable_cache))
 
     ordered = sorted(checks.values(), key=lambda c: c.path)
     outside: list[Problem] = []
@@ -145,6 +149,19 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
         owner = next((c for c in ordered if c.owns(problem)), None)
         (owner.problems if owner else outside).append(problem)
     return ValidationReport(environment=env_name, connectors=ordered, problems=outside)
+
+
+@contextmanager
+def _cache_for(cache_dir: Path, *, broken: bool) -> Iterator[Path]:
+    """The definitions cache to use: a throw-away one while the repository has errors.
+
+    A refused repository writes nothing: its stateDir may even point outside the repository.
+    """
+    if not broken:
+        yield cache_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="connectorops-validate-") as scratch:
+        yield Path(scratch)
 
 
 def _describe(check: ConnectorCheck, connector: LoadedConnector, environment: str) -> None:

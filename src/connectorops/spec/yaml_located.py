@@ -387,7 +387,7 @@ def _load_fast(text: str, file: str) -> tuple[Any, SourceMap] | None:
         if root is None or (isinstance(root, ScalarNode) and root.tag.endswith(":null") and not root.value):
             return None
         _measure(root, file)
-        return loader.construct_document(root), SourceMap(root)
+        return loader.construct_document(root), SourceMap(root, tuple(text.splitlines()))
     except Exception:
         return None
     finally:

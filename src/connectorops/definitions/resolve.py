@@ -61,9 +61,7 @@ def resolve_definition(
     loaded = _load_source(connector, tree, environment, cache_dir or default_cache_dir(tree), options)
     problems = list(loaded.warnings)
     if not isinstance(loaded.swagger, dict):
-        raise DefinitionError(
-            "the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file, field="/"
-        )
+        raise DefinitionError("the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file, field="/")
     swagger = bundle_refs(loaded.swagger, file=loaded.file, folder=_ref_folder(connector, loaded), read=_reader(tree))
     problems.extend(validate_openapi(swagger, loaded.file))
     if any(p.severity == Severity.ERROR for p in problems):
@@ -89,6 +87,9 @@ def resolve_definition(
         connection_parameter_sets=_normalized(paconn.connection_parameter_sets)
         if paconn and paconn.connection_parameter_sets is not None
         else None,
+        custom_code=paconn.custom_code if paconn else None,
+        properties_file=paconn.properties_file if paconn else None,
+        property_lines=dict(paconn.property_lines) if paconn else {},
         icon_brand_color=paconn.icon_brand_color if paconn else None,
         icon_png=icon_png,
         source_files=tuple(dict.fromkeys(source_files)),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from connectorops.definitions.carry import CANNOT_CARRY
 from connectorops.definitions.resolve import environment_cache_dir
 from connectorops.engine.deletion_policy import DeletionPolicySource, no_git_history
 from connectorops.engine.desired import DesiredState, build_desired_state
@@ -155,6 +156,9 @@ def plan_environment(
 ) -> tuple[DesiredState, ObservedState, Plan]:
     """`deletion_policies`: lifecycle.deletion of removed connectors as git gave it (the shell reads git)."""
     desired = desired_state(inputs, gateway)
+    if any(p.code == CANNOT_CARRY for p in desired.errors):  # refused before any request to the target
+        summary = f"environment {inputs.environment} cannot carry the connectors"
+        raise ValidationFailed(desired.problems, summary=summary)
     observed = observe(gateway, desired=desired.custom_apis, drift=drift, swagger_cache=swagger_cache)
     plan = make_plan(desired, observed, options, target=target_of(gateway), deletion_policies=deletion_policies)
     return desired, observed, plan

@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from connectorops.commands.context import EXIT_CHANGES, EXIT_ERROR, CliContext
-from connectorops.errors import ConnectoropsError, SpecError
+from connectorops.errors import ConnectoropsError, Severity, SpecError
 
 app = typer.Typer(
     name="connectorops",
@@ -95,7 +96,9 @@ def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
         code = module.run(ctx, **options)
     except ConnectoropsError as error:
         for problem in error.problems:
-            ctx.err_console.print(f"[bold red]error:[/] {problem}", markup=True, highlight=False)
+            # Text, not markup: a hint such as `strip: [customCode]` must reach the user whole.
+            style = "bold red" if problem.severity == Severity.ERROR else "yellow"
+            ctx.err_console.print(Text(f"{problem.severity}:", style=style).append(f" {problem}"), highlight=False)
         code = error.exit_code
     except KeyboardInterrupt:
         ctx.err_console.print("interrupted")

@@ -310,9 +310,28 @@ def new_connector(
     service_url: Annotated[
         str | None, typer.Option("--service-url", help="backend.serviceUrl, for definitions without a host.")
     ] = None,
+    strip: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--strip",
+            help="spec.strip: leave policyTemplates, customCode or connectionParameterSets out of ARM environments.",
+        ),
+    ] = None,
+    parameter_set: Annotated[
+        str | None,
+        typer.Option("--connection-parameter-set", help="spec.connectionParameterSet: the set ARM environments get."),
+    ] = None,
 ) -> None:
     """Add connectors/NAME/ with a connector.yaml filled from the definition; it validates at once."""
-    _dispatch("new_connector", _context(repo, None), name=name, source=source, service_url=service_url)
+    _dispatch(
+        "new_connector",
+        _context(repo, None),
+        name=name,
+        source=source,
+        service_url=service_url,
+        strip=strip,
+        parameter_set=parameter_set,
+    )
 
 
 @emulator_app.command("serve")

@@ -284,3 +284,20 @@ def test_every_corpus_folder_with_an_extra_is_refused_on_arm(tmp_path: Path) -> 
     code, _, err = run(root, "plan")
     assert code == 1 and "cannot be deployed" in flat(err)
     assert deployed(root) == []
+
+
+def test_new_connector_from_a_paconn_folder_with_extras_needs_strip(tmp_path: Path) -> None:
+    (tmp_path / "connectorops.yaml").write_text(CONFIG)
+    source = str(CORPUS / CASES["connectionParameterSets"][0])
+    code, _, err = run(tmp_path, "new", "connector", "ave", "--from", source)
+    assert code == 1 and "pass --strip connectionParameterSets --connection-parameter-set NAME" in flat(err)
+    assert not (tmp_path / "connectors").exists() or not any((tmp_path / "connectors").iterdir())
+    code, _, err = run(tmp_path, "new", "connector", "ave", "--from", source, "--strip", "connectionParameterSets")
+    hint = "pass --connection-parameter-set NAME (set spec.connectionParameterSet to one of: oauth, basic)"
+    assert code == 1 and hint in flat(err)
+    args = ("--strip", "connectionParameterSets", "--connection-parameter-set", "basic")
+    code, _, err = run(tmp_path, "new", "connector", "ave", "--from", source, *args)
+    assert code == 0, err
+    code, out, _ = run(tmp_path, "validate", "--json")
+    [connector] = json.loads(out)["connectors"]
+    assert code == 0 and [p["code"] for p in connector["problems"]] == ["StrippedForTarget"]

@@ -99,7 +99,7 @@ def fit_for_target(
     )
     notes = [e.description for e in stripped]
     if any(e.item == PARAMETER_SETS for e in stripped):
-        chosen, problem = _chosen_set(connector, resolved, environment)
+        chosen, problem = _chosen_set(connector, resolved, environment, strip_field)
         if problem is not None:
             return resolved, [*problems, problem]
         fitted = replace(fitted, connection_parameter_sets=None)
@@ -136,7 +136,7 @@ def _refusal(connector: LoadedConnector, extra: Extra, environment: str, target:
 
 
 def _chosen_set(
-    connector: LoadedConnector, resolved: ResolvedDefinition, environment: str
+    connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, strip_field: str
 ) -> tuple[dict[str, Any], Problem | None]:
     """The parameters of the set connector.yaml chose; ARM has room for exactly one set."""
     name = connector.document.for_environment(environment).connectionParameterSet
@@ -146,7 +146,10 @@ def _chosen_set(
     if chosen is not None:
         parameters = chosen.get("parameters")
         return (dict(parameters) if isinstance(parameters, dict) else {}), None
-    where = _field(connector, environment, "connectionParameterSet")
+    if name:
+        where = _field(connector, environment, "connectionParameterSet")
+    else:  # set nowhere: ask for it next to the strip that needs it
+        where = strip_field.removesuffix("strip") + "connectionParameterSet"
     said = f"names {name!r}, which is not a set of {resolved.properties_file}" if name else "is not given"
     return {}, Problem(
         f"connectionParameterSets are stripped, but {where} {said}: an ARM customApi holds the "

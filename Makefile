@@ -39,7 +39,7 @@ $(ACTIONLINT):
 actionlint: $(ACTIONLINT)
 
 test: lint typecheck actionlint
-	$(BIN)/pytest -n 2 -q tests --ignore=tests/benchmarks
+	$(BIN)/pytest -n 2 --dist loadgroup -q tests --ignore=tests/benchmarks
 
 bench: $(STAMP)
 	$(BIN)/pytest -q -s tests/benchmarks

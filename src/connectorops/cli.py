@@ -339,9 +339,26 @@ def emulator_serve(
     db: Annotated[Path, typer.Option("--db", help="SQLite state file.")] = Path(".connectorops/emulator.db"),
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="0 = any free port.")] = 0,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    throttle: Annotated[
+        bool,
+        typer.Option(
+            "--throttle",
+            help="Throttle like ARM: token buckets per subscription (reads 250 +25/s, writes and deletes 200 +10/s), "
+            "429 + Retry-After, x-ms-ratelimit-remaining-* headers.",
+        ),
+    ] = False,
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            "--faults",
+            metavar="RATE[,SEED]",
+            help="Inject faults into RATE (0..1) of the requests, split evenly over 500, 503 and connection "
+            "resets; SEED (default 0) makes the sequence reproducible.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the ARM emulator over HTTPS. First stdout line: JSON {base_url, token, ca_path, subscription_id}."""
-    _dispatch("emulator", _context(None, None), db=db, port=port, host=host)
+    _dispatch("emulator", _context(None, None), db=db, port=port, host=host, throttle=throttle, faults=faults)
 
 
 def main() -> None:

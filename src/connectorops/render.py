@@ -2,6 +2,15 @@
 
 Pure: no I/O. The body is canonical (defaults explicit) so equal inputs give equal bytes and the
 fingerprint tag can tell later runs whether anything changed since the last apply.
+
+Two values follow what Azure does for Logic Apps (checked against public sources, issue 14):
+- oAuthSettings.redirectUrl: Logic Apps' consent service is regional,
+  https://logic-apis-<location>.consent.azure-apim.net/redirect (what ARM returns for managed APIs
+  and what connections' listConsentLinks use); the global Power Platform URL that `auth:` writes
+  is replaced by it. A URL written in apiProperties.json that is not the global one is kept.
+- iconUri: ARM stores any string (its own example sends "/testIcon.svg") and paconn/templates use
+  https URLs, which connector.yaml `icon: https://...` passes through. A committed icon.png has no
+  URL until someone hosts it, so it goes in as a PNG data URI rather than being dropped.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectorops import tags
+from connectorops.definitions.auth import GLOBAL_REDIRECT_URL
 from connectorops.definitions.model import ResolvedDefinition
 from connectorops.engine.canonical import body_fingerprint, canonical_json
 from connectorops.engine.secrets import without_secret_refs
@@ -53,6 +63,21 @@ def derived_service_url(swagger: dict[str, Any]) -> str:
     return f"{schemes[0]}://{host}{base}" if host else ""
 
 
+def logic_apps_redirect_url(location: str) -> str:
+    return f"https://logic-apis-{location.replace(' ', '').lower()}.consent.azure-apim.net/redirect"
+
+
+def regional_redirects(parameters: dict[str, Any], location: str) -> dict[str, Any]:
+    """connectionParameters with the global consent redirect URL replaced by the region's Logic Apps one."""
+    result: dict[str, Any] = {}
+    for name, parameter in parameters.items():
+        settings = parameter.get("oAuthSettings") if isinstance(parameter, dict) else None
+        if isinstance(settings, dict) and settings.get("redirectUrl") == GLOBAL_REDIRECT_URL:
+            parameter = {**parameter, "oAuthSettings": {**settings, "redirectUrl": logic_apps_redirect_url(location)}}
+        result[name] = parameter
+    return result
+
+
 def _icon_uri(icon: str | None, png: bytes | None) -> str | None:
     if icon and icon.startswith("https://"):
         return icon
@@ -91,7 +116,7 @@ def render_custom_api(
         "backendService": {"serviceUrl": service_url},
         "brandColor": spec.brandColor or resolved.icon_brand_color or DEFAULT_BRAND_COLOR,
         "capabilities": list(resolved.capabilities),
-        "connectionParameters": without_secret_refs(resolved.connection_parameters) or {},
+        "connectionParameters": regional_redirects(without_secret_refs(resolved.connection_parameters) or {}, location),
         "description": description,
         "displayName": display_name,
         "swagger": swagger,

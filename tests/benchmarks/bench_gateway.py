@@ -45,6 +45,7 @@ def run_benchmark() -> tuple[dict[str, float], dict[str, int]]:
     with EmulatorServer() as emulator:
         info = emulator.info
         assert info is not None
+        emulator.ensure_resource_group(info.subscription_id, "rg-bench", "westeurope")
         target = ArmTarget(
             base_url=info.base_url,
             subscription_id=info.subscription_id,

@@ -87,6 +87,7 @@ def test_bench_noop_plan_on_emulator() -> None:
     with EmulatorServer() as server:
         info = server.info
         assert info is not None
+        server.ensure_resource_group(info.subscription_id, "rg-bench", "westeurope")
         target = ArmTarget(info.base_url, info.subscription_id, "rg-bench", "westeurope",
                            StaticTokenCredential(info.token), ca_bundle=info.ca_path)  # fmt: skip
         with ArmGateway(target) as gateway:

@@ -98,6 +98,7 @@ def test_requests_per_controller_reconcile(tmp_path: Path, monkeypatch) -> None:
     with EmulatorServer() as emulator:
         info = emulator.info
         assert info is not None
+        emulator.ensure_resource_group(info.subscription_id, "rg-bench", "westeurope")
         monkeypatch.setenv("CONNECTOROPS_ARM_TOKEN", info.token)
         repo = git.Repo.init(tmp_path / "repo", initial_branch="main")
         with repo.config_writer() as cw:

@@ -1,6 +1,7 @@
 """Fixtures for tests against the real emulator over HTTPS.
 
-`emulator`: a started EmulatorServer with an in-memory DB. `gateway`: an ArmGateway on it
+`emulator`: a started EmulatorServer with an in-memory DB and the resource group "rg-test"
+(westeurope) created, as `az group create` would. `gateway`: an ArmGateway on it
 (resource group "rg-test", location "westeurope", fast retry backoff); `gateway.requests`
 counts requests per (verb, resource type). `make_emulator` / `make_gateway` start others
 (throttling, faults, a state file, small pages); everything is stopped at teardown.
@@ -37,13 +38,15 @@ MakeGateway = Callable[..., ArmGateway]
 
 @pytest.fixture
 def make_emulator() -> Iterator[MakeEmulator]:
-    """Start EmulatorServer(db_path=None, throttle=..., faults=..., page_size=...) ; stopped at teardown."""
+    """Start EmulatorServer(db_path=None, throttle=..., faults=..., page_size=...) with "rg-test" in it;
+    stopped at teardown."""
     started: list[EmulatorServer] = []
 
     def start(db_path: Path | None = None, **options: Any) -> EmulatorServer:
         server = EmulatorServer(db_path, **options)
-        server.start()
+        info = server.start()
         started.append(server)
+        server.ensure_resource_group(info.subscription_id, TEST_RESOURCE_GROUP, TEST_LOCATION)
         return server
 
     yield start
@@ -53,7 +56,8 @@ def make_emulator() -> Iterator[MakeEmulator]:
 
 @pytest.fixture
 def make_gateway() -> Iterator[MakeGateway]:
-    """ArmGateway for an EmulatorInfo (or a running server); closed at teardown."""
+    """ArmGateway for an EmulatorInfo (or a running server, in which its resource group is created);
+    closed at teardown."""
     opened: list[ArmGateway] = []
 
     def open_(
@@ -65,6 +69,8 @@ def make_gateway() -> Iterator[MakeGateway]:
     ) -> ArmGateway:
         info = emulator.info if isinstance(emulator, EmulatorServer) else emulator
         assert info is not None, "start the emulator first"
+        if isinstance(emulator, EmulatorServer):  # its group exists, as after `az group create`
+            emulator.ensure_resource_group(info.subscription_id, resource_group, TEST_LOCATION)
         target = ArmTarget(
             base_url=info.base_url,
             subscription_id=info.subscription_id,

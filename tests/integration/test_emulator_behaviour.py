@@ -19,7 +19,15 @@ SWAGGER = {"swagger": "2.0", "info": {"title": "Orders", "version": "1.0"}, "pat
 
 
 def custom_api(display_name: str = "Orders") -> dict[str, object]:
-    return {"location": "westeurope", "properties": {"displayName": display_name, "swagger": SWAGGER}}
+    # api_key: the parameter connection_to() gives a value for (ARM refuses undefined ones)
+    return {
+        "location": "westeurope",
+        "properties": {
+            "displayName": display_name,
+            "swagger": SWAGGER,
+            "connectionParameters": {"api_key": {"type": "securestring"}},
+        },
+    }
 
 
 def connection_to(gateway: ArmGateway, api_name: str) -> dict[str, object]:
@@ -265,12 +273,12 @@ def test_a_busy_port_or_a_corrupt_state_file_is_a_user_error_not_a_traceback(
     assert broken.value.problem.file == str(corrupt) and broken.value.problem.hint
 
 
-def test_head_answers_like_get_without_a_body(gateway: ArmGateway) -> None:
+def test_head_answers_204_or_404_like_arm_existence_checks(gateway: ArmGateway) -> None:
     gateway.put_custom_api("orders", custom_api())
     response = gateway.send_request(
         HttpRequest("HEAD", gateway.custom_api_id("orders"), params={"api-version": "2016-06-01"})
     )
-    assert response.status_code == 200 and response.text() == ""
+    assert response.status_code == 204 and response.text() == ""
     missing = gateway.send_request(
         HttpRequest("HEAD", gateway.custom_api_id("absent"), params={"api-version": "2016-06-01"})
     )

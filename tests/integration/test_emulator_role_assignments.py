@@ -49,6 +49,7 @@ def test_list_returns_assignments_at_above_and_below_and_at_scope_filter_drops_b
         gateway.resource_group_id(), str(uuid.uuid4()), body(gateway, READER, SALES, "Group")
     )
     on_api = gateway.put_role_assignment(api, str(uuid.uuid4()), body(gateway, OPERATOR, SALES, "Group"))
+    directory.ensure_resource_group(gateway.target.subscription_id, "rg-other", "westeurope")
     other_rg = f"{subscription}/resourceGroups/rg-other"
     gateway.put_role_assignment(other_rg, str(uuid.uuid4()), body(gateway, READER, ALICE))
 
@@ -85,10 +86,21 @@ def test_put_is_201_then_200_and_delete_reports_whether_something_was_deleted(
 
 def test_unknown_principal_is_principal_not_found_after_bounded_retries(gateway: ArmGateway) -> None:
     with pytest.raises(GatewayError) as caught:
-        gateway.put_role_assignment(gateway.resource_group_id(), str(uuid.uuid4()), body(gateway, READER, ALICE))
+        gateway.put_role_assignment(
+            gateway.resource_group_id(), str(uuid.uuid4()), body(gateway, READER, ALICE, principal_type=None)
+        )
     assert (caught.value.status, caught.value.arm_code) == (400, "PrincipalNotFound")
     attempts = gateway.requests.counts[("PUT", "Microsoft.Authorization/roleAssignments")]
     assert attempts == gateway.settings.operation_attempts  # retried for replication delay, then gave up
+
+
+def test_principal_type_given_skips_the_directory_lookup_as_arm_does(gateway: ArmGateway) -> None:
+    # ALICE is not in the directory: with principalType ARM trusts the type (a new service principal).
+    created = gateway.put_role_assignment(
+        gateway.resource_group_id(), str(uuid.uuid4()), body(gateway, READER, ALICE, "ServicePrincipal")
+    )
+    assert created["properties"]["principalType"] == "ServicePrincipal"
+    assert gateway.requests.counts[("PUT", "Microsoft.Authorization/roleAssignments")] == 1
 
 
 def test_principal_appearing_during_retries_succeeds(gateway: ArmGateway, emulator: EmulatorServer) -> None:
@@ -97,7 +109,7 @@ def test_principal_appearing_during_retries_succeeds(gateway: ArmGateway, emulat
     timer.start()
     try:
         created = gateway.put_role_assignment(
-            gateway.resource_group_id(), str(uuid.uuid4()), body(gateway, READER, ALICE)
+            gateway.resource_group_id(), str(uuid.uuid4()), body(gateway, READER, ALICE, principal_type=None)
         )
     finally:
         timer.join()

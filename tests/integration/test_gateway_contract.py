@@ -98,15 +98,22 @@ def role_body(gateway: ArmGateway, data: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def located(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """The example's request body with the location its response shows: the examples leave out the
+    location ARM requires (LocationRequired), as Azure's would-be caller cannot."""
+    body: dict[str, Any] = dict(data["parameters"][key])
+    body.setdefault("location", response_body(data, "200")["location"])
+    return body
+
+
 def put_example_custom_api(gateway: ArmGateway) -> dict[str, Any]:
     data = example("customApisCreateOrUpdate.json")
-    return gateway.put_custom_api(data["parameters"]["apiName"], data["parameters"]["customApi"])
+    return gateway.put_custom_api(data["parameters"]["apiName"], located(data, "customApi"))
 
 
 def put_example_connection(gateway: ArmGateway) -> dict[str, Any]:
     data = example("connectionsCreateOrUpdate.json")
-    body = data["parameters"]["apiConnection"]
-    return gateway.put_connection(data["parameters"]["connectionName"], body)
+    return gateway.put_connection(data["parameters"]["connectionName"], located(data, "apiConnection"))
 
 
 def put_example_workflow(gateway: ArmGateway, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -133,7 +140,7 @@ def run_example(name: str, gateway: ArmGateway, emulator: EmulatorServer) -> Non
     params = data["parameters"]
     if name == "customApisCreateOrUpdate.json":
         status, body = send(
-            gateway, "PUT", gateway.custom_api_id(params["apiName"]), params["api-version"], params["customApi"]
+            gateway, "PUT", gateway.custom_api_id(params["apiName"]), params["api-version"], located(data, "customApi")
         )
         assert status == 200
         assert_same_shape(body, response_body(data, "200"))
@@ -176,7 +183,7 @@ def run_example(name: str, gateway: ArmGateway, emulator: EmulatorServer) -> Non
             "PUT",
             gateway.connection_id(params["connectionName"]),
             params["api-version"],
-            params["apiConnection"],
+            located(data, "apiConnection"),
         )
         assert status == 200
         assert_same_shape(body, response_body(data, "200"))
@@ -201,6 +208,9 @@ def run_example(name: str, gateway: ArmGateway, emulator: EmulatorServer) -> Non
     elif name.startswith("RoleAssignments_Create"):
         emulator.add_principal(EXAMPLE_PRINCIPAL, "User", "Example User")
         scope = scope_in(gateway, params["scope"])
+        if "/providers/" in scope:  # the resource scope must exist; a customApi stands in for the example's
+            put_example_custom_api(gateway)
+            scope = gateway.custom_api_id(example("customApisCreateOrUpdate.json")["parameters"]["apiName"])
         path = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{params['roleAssignmentName']}"
         first = send(gateway, "PUT", path, params["api-version"], role_body(gateway, data))
         again = send(gateway, "PUT", path, params["api-version"], role_body(gateway, data))

@@ -91,6 +91,23 @@ def test_azure_environment_with_token_env_reaches_any_https_arm_endpoint(
         },
     )
     monkeypatch.setenv("CONNECTOROPS_ARM_TOKEN", served["token"])
+    with pytest.raises(SpecError) as no_group, open_gateway(tmp_path, config, "dev"):
+        pytest.fail("a missing resource group must stop before the first request of a plan")
+    problem = no_group.value.problem
+    assert problem.field == "environments.dev.resourceGroup" and "'rg-dev' does not exist" in problem.message
+    assert problem.hint == (
+        f"create it first: az group create --subscription {served['subscription_id']} --name rg-dev "
+        "--location westeurope"
+    )
+    group = requests.put(  # what `az group create` sends
+        f"{served['base_url']}/subscriptions/{served['subscription_id']}/resourcegroups/rg-dev",
+        params={"api-version": "2021-04-01"},
+        json={"location": "westeurope"},
+        headers={"Authorization": f"Bearer {served['token']}"},
+        verify=served["ca_path"],
+        timeout=10,
+    )
+    assert group.status_code == 201
     with open_gateway(tmp_path, config, "dev") as gateway:
         created = gateway.put_custom_api("orders", {"location": "westeurope", "properties": {"displayName": "O"}})
         assert (
@@ -106,8 +123,8 @@ def test_azure_environment_with_token_env_reaches_any_https_arm_endpoint(
         assert shared["properties"]["principalType"] == "User"
         assert gateway.target.credential_scope == f"{served['base_url']}/.default"
     monkeypatch.delenv("CONNECTOROPS_ARM_TOKEN")
-    with open_gateway(tmp_path, config, "dev") as gateway, pytest.raises(AuthenticationError) as caught:
-        gateway.list_custom_apis()
+    with pytest.raises(AuthenticationError) as caught, open_gateway(tmp_path, config, "dev") as gateway:
+        gateway.list_custom_apis()  # (the resource group check on opening is the first request now)
     assert "CONNECTOROPS_ARM_TOKEN" in str(caught.value)
 
 
@@ -140,7 +157,8 @@ def test_local_environment_keeps_state_under_the_state_dir_and_seeds_principals(
     principals = [(ALICE, "User", "Alice")]
     with open_gateway(tmp_path, config, "local", principals=principals) as gateway:
         assert gateway.target.resource_group == "rg-connectors-local"
-        gateway.put_custom_api("orders", {"properties": {"displayName": "Orders"}})
+        # the group did not exist: the local target creates it on first use, as `az group create` would
+        gateway.put_custom_api("orders", {"location": "westeurope", "properties": {"displayName": "Orders"}})
         gateway.put_role_assignment(
             gateway.custom_api_id("orders"),
             str(uuid.uuid4()),
@@ -170,6 +188,6 @@ def test_local_subscription_override_is_used(tmp_path: Path) -> None:
     chosen = str(uuid.uuid4())
     config = ProjectConfig(environments={"local": LocalEnvironment(target="local", subscriptionId=chosen)})
     with open_gateway(tmp_path, config, "local") as gateway:
-        created = gateway.put_custom_api("orders", {"properties": {}})
+        created = gateway.put_custom_api("orders", {"location": "westeurope", "properties": {}})
     assert created["id"].startswith(f"/subscriptions/{chosen}/")
     assert os.path.isdir(tmp_path / ".connectorops")

@@ -33,10 +33,13 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 def test_plan_and_drift_at_old_revisions_leave_the_working_tree_alone(
-    tmp_path: Path, emulator: EmulatorServer, make_gateway  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    emulator: EmulatorServer,
+    make_gateway,  # type: ignore[no-untyped-def]
 ) -> None:
     info = emulator.info
     assert info is not None
+    target: ArmGateway = make_gateway(emulator, resource_group=RESOURCE_GROUP)  # (creates the group)
     root = tmp_path / "repo"
     repo = git.Repo.init(root, initial_branch="main")
     with repo.config_writer() as cw:
@@ -70,7 +73,6 @@ def test_plan_and_drift_at_old_revisions_leave_the_working_tree_alone(
     actions = json.loads(pr.stdout)["actions"]
     assert [(a["name"], a["touched"]) for a in actions] == [("billing", True), ("orders", False)]
 
-    target: ArmGateway = make_gateway(emulator, resource_group=RESOURCE_GROUP)
     assert Lease(target, "dev", "someone", ttl=60).acquire()  # a controller's marker is in the target
     drift = cli("drift", "--json", "--at", "HEAD~1")
     assert drift.returncode == 2, drift.stderr

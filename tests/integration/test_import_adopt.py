@@ -19,6 +19,7 @@ from connectorops import tags
 from connectorops.azure.gateway import ArmGateway
 from connectorops.definitions.auth import apply_auth
 from connectorops.emulator.server import EmulatorServer
+from connectorops.render import regional_redirects
 from connectorops.spec.models import OAuth2Auth
 
 pytestmark = [pytest.mark.integration]
@@ -72,7 +73,8 @@ def oauth_body() -> dict[str, Any]:
     applied = apply_auth(
         openapi("CRM", host="crm.contoso.com"), auth, existing_parameters=None, connector_file="x", definition_file="y"
     )
-    params = json.loads(json.dumps(applied.connection_parameters))
+    # as the portal saves a Logic Apps connector: the region's consent redirect URL
+    params = json.loads(json.dumps(regional_redirects(applied.connection_parameters, "westeurope")))
     params["token"]["oAuthSettings"]["clientSecret"] = CLIENT_SECRET
     return {
         "location": "westeurope",

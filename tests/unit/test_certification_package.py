@@ -128,6 +128,9 @@ def arm_strip(properties: dict[str, Any], package: Path) -> dict[str, Any]:
     return {"strip": [*items, "connectionParameterSets"], "connectionParameterSet": first}
 
 
+# One worker runs the corpus tests in file order (`make test` uses --dist loadgroup), so the summary
+# below sees every result.
+@pytest.mark.xdist_group("corpus-package")
 @pytest.mark.skipif(not FOLDERS, reason="shared corpus not available")
 @pytest.mark.parametrize("folder", [f for f in FOLDERS if f.name not in BROKEN_JSON], ids=lambda f: f.name)
 def test_corpus_connector_is_packaged_or_refused_with_its_findings(folder: Path, tmp_path: Path) -> None:
@@ -213,6 +216,7 @@ def test_package_needs_one_name_and_a_publisher(tmp_path: Path) -> None:
     assert not (tmp_path / "p").exists()
 
 
+@pytest.mark.xdist_group("corpus-package")
 @pytest.mark.skipif(not FOLDERS, reason="shared corpus not available")
 def test_most_corpus_connectors_without_mandatory_findings_are_packaged() -> None:
     # Runs after the parametrized test above (file order): a rule or schema change that refuses

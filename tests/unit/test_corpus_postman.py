@@ -11,8 +11,7 @@ import pytest
 
 from connectorops.definitions.documents import parse_json
 from connectorops.definitions.openapi import validate_openapi
-from connectorops.definitions.postman import V1_MESSAGE, convert_collection
-from connectorops.errors import DefinitionError
+from connectorops.definitions.postman import convert_collection
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "postman"
 if not CORPUS.is_dir():  # the checkout may sit elsewhere; the corpus lives next to it in /work/shared
@@ -156,9 +155,16 @@ def test_todo_path_parameters_and_example_response_schema() -> None:
     assert listed == {"304": {"description": "Not Modified", "schema": {"type": "object", "properties": {}}}}
 
 
-def test_v1_collection_gets_the_specific_message() -> None:
+def test_v1_collection_is_converted_as_v2_is() -> None:
+    # issue 14 item 14: v1 was refused ("export as v2.1"); it is the portal's documented import format
     collection, _ = parse_json((CORPUS / "newman__v1.postman_collection.json").read_bytes(), "v1.json")
-    with pytest.raises(DefinitionError) as caught:
-        convert_collection(collection, file="v1.json")
-    assert caught.value.problem.message == V1_MESSAGE
-    assert "Collection > Export" in str(caught.value)
+    document, warnings = convert_collection(collection, file="v1.json")
+    assert (document["host"], document["schemes"]) == ("postman-echo.com", ["https"])
+    assert document["info"]["title"] == "Sample Postman Collection"
+    get = document["paths"]["/get"]["get"]
+    assert get["summary"] == "A simple GET request"
+    assert [p["name"] for p in get["parameters"]] == ["source"]
+    post = document["paths"]["/post"]["post"]  # v1 `order` puts the text/plain POST first
+    assert (post["summary"], post["consumes"]) == ("A simple POST request", ["text/plain"])
+    assert post["parameters"][0]["schema"] == {"type": "string"}
+    assert any("'A simple POST request with JSON body' repeats POST /post" in w.message for w in warnings)

@@ -12,6 +12,7 @@ from definitions_support import PETSTORE, connector_at
 from connectorops.definitions.paconn import load_paconn_folder
 from connectorops.definitions.resolve import resolve_definition
 from connectorops.errors import DefinitionError
+from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 
 OAUTH = {
@@ -71,14 +72,55 @@ def test_missing_api_definition_is_a_clear_error(tmp_path: Path) -> None:
         load_paconn_folder(tree, "p")
 
 
-def test_connector_auth_wins_over_api_properties(tmp_path: Path) -> None:
+def test_api_properties_that_contradict_connector_auth_are_refused(tmp_path: Path) -> None:
+    # issue 14 item 12: apiProperties' parameters are deployed as written, so auth: must agree with them
     properties = {"properties": {"connectionParameters": {"api_key": {"type": "securestring"}}}}
     spec = {"definition": {"paconn": "paconn"}, "auth": {"type": "basic"}}
     connector, tree = connector_at(
         tmp_path, spec, {"paconn/apiDefinition.swagger.json": PETSTORE, "paconn/apiProperties.json": properties}
     )
+    with pytest.raises(DefinitionError) as caught:
+        resolve_definition(connector, tree, "local")
+    problem = caught.value.problem
+    assert (problem.code, problem.field) == ("AuthConflict", "spec.auth")
+    assert "declares connection parameters of type(s) securestring" in problem.message
+    assert "deployed as written" in (problem.hint or "")
+
+
+def test_api_properties_connection_parameters_are_deployed_as_written(tmp_path: Path) -> None:
+    written = {
+        "username": {"type": "securestring", "uiDefinition": {"displayName": "User", "constraints": {"tabIndex": 2}}},
+        "password": {"type": "securestring", "uiDefinition": {"tooltip": "Mine", "constraints": {"tabIndex": 3}}},
+    }
+    spec = {"definition": {"paconn": "paconn"}, "auth": {"type": "basic"}}
+    files = {"paconn/apiDefinition.swagger.json": PETSTORE,
+             "paconn/apiProperties.json": {"properties": {"connectionParameters": written}}}  # fmt: skip
+    connector, tree = connector_at(tmp_path, spec, files)
+    assert resolve_definition(connector, tree, "local").connection_parameters == written
+
+
+def test_oauth_parameters_as_written_get_the_secret_reference_at_their_own_name(tmp_path: Path) -> None:
+    settings = {"identityProvider": "github", "clientId": "app-1", "scopes": [], "redirectUrl": "https://x.example/r"}
+    written = {"oauth": {"type": "oauthSetting", "oAuthSettings": settings, "uiDefinition": {"displayName": "Log in"}}}
+    auth = {"type": "oauth2", "identityProvider": "github", "clientId": "app-1", "clientSecret": {"env": "GH_SECRET"}}
+    files = {"paconn/apiDefinition.swagger.json": PETSTORE,
+             "paconn/apiProperties.json": {"properties": {"connectionParameters": written}}}  # fmt: skip
+    connector, tree = connector_at(tmp_path, {"definition": {"paconn": "paconn"}, "auth": auth}, files)
     resolved = resolve_definition(connector, tree, "local")
-    assert sorted(resolved.connection_parameters) == ["password", "username"]
-    assert [w.code for w in resolved.warnings] == ["AuthConflict"]
-    assert resolved.source_files == ("connectors/pets/paconn/apiDefinition.swagger.json",
-                                     "connectors/pets/paconn/apiProperties.json")  # fmt: skip
+    assert resolved.connection_parameters == written
+    assert resolved.secret_refs == {"/oauth/oAuthSettings/clientSecret": {"env": "GH_SECRET"}}
+    other = {"definition": {"paconn": "paconn"}, "auth": {**auth, "clientId": "app-2"}}
+    connector, tree = connector_at(tmp_path / "b", other, files)
+    with pytest.raises(DefinitionError, match="oAuthSettings.clientId 'app-1' but connector.yaml auth says 'app-2'"):
+        resolve_definition(connector, tree, "local")
+
+
+def test_the_d7sms_example_deploys_its_dialog_as_microsoft_wrote_it() -> None:
+    # was regenerated from auth: (password tabIndex 3 -> 2, tooltips "Provide your ...")
+    root = Path(__file__).resolve().parents[2]
+    repository = load_repository(FileSystemTree(root))
+    connector = next(c for c in repository.connectors if c.name == "d7sms")
+    written = json.loads((root / "connectors/d7sms/paconn/apiProperties.json").read_text())
+    resolved = resolve_definition(connector, repository.tree, "local", cache_dir=None)
+    assert resolved.connection_parameters == written["properties"]["connectionParameters"]
+    assert resolved.connection_parameters["password"]["uiDefinition"]["constraints"]["tabIndex"] == 3

@@ -133,3 +133,22 @@ def test_the_check_at_the_delete_costs_one_get_and_one_connection_list() -> None
         ("GET", "Microsoft.Web/connections"): 3,  # one per delete; workflows only when one is refused
         ("DELETE", "Microsoft.Web/customApis"): 3,
     }
+
+
+def test_a_stop_request_starts_nothing_new_even_when_the_interrupt_itself_was_lost() -> None:
+    # A signal handler's KeyboardInterrupt is swallowed when it lands in a __del__; the stop flag is not.
+    gw = FakeGateway()
+    plan = make_plan(desired_state(*(desired_api(f"c{i}") for i in range(6))), observe(gw))
+    started: list[str] = []
+    put = gw.put_custom_api
+
+    def counting_put(name: str, body: dict, **kwargs: object) -> dict:
+        started.append(name)
+        return put(name, body, **kwargs)  # type: ignore[arg-type]
+
+    gw.put_custom_api = counting_put  # type: ignore[method-assign]
+    report = apply_plan(plan, gw, max_workers=1, should_stop=lambda: len(started) >= 2)
+    assert report.interrupted and report.exit_code == 130
+    assert len(started) == 2 and len(report.done) == 2
+    assert {r.status for r in report.not_done} == {"skipped"} and len(report.not_done) == 4
+    assert set(gw.custom_apis) == set(started)

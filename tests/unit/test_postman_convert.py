@@ -165,8 +165,8 @@ def test_pre_request_script_setting_auth_is_reported() -> None:
     assert "auth:" in (warnings[0].hint or "")
 
 
-def test_v1_and_unknown_formats_are_refused() -> None:
-    with pytest.raises(DefinitionError, match="Postman Collection v1 is not supported"):
+def test_empty_v1_and_unknown_formats_are_refused() -> None:
+    with pytest.raises(DefinitionError, match="no requests"):  # v1 is converted; an empty one has nothing
         convert_collection({"id": "x", "name": "n", "requests": []}, file="c.json")
     with pytest.raises(DefinitionError, match="not a Postman collection"):
         convert_collection({"swagger": "2.0"}, file="c.json")

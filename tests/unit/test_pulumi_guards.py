@@ -60,11 +60,19 @@ def test_the_program_refuses_to_empty_an_environment_before_declaring_anything(t
         shutil.rmtree(repo / "connectors" / name)
     gateway = FakeGateway()
     gateway.add_custom_api("orders", OURS)
-    settings = StackSettings(repo_root=repo, environment="dev", subscription_id=SUBSCRIPTION)
+    settings = StackSettings(
+        repo_root=repo, environment="dev", subscription_id=SUBSCRIPTION, drop_ui_definition=frozenset({"d7sms"})
+    )
     mocks, monitor = install_mocks()
     with pytest.raises(pulumi.RunError, match="refusing to delete them all"):
         run_program(settings, gateway, {}, (mocks, monitor))
     assert mocks.created == []
-    allowed = StackSettings(repo_root=repo, environment="dev", subscription_id=SUBSCRIPTION, allow_empty=True)
+    allowed = StackSettings(
+        repo_root=repo,
+        environment="dev",
+        subscription_id=SUBSCRIPTION,
+        allow_empty=True,
+        drop_ui_definition=frozenset({"d7sms"}),
+    )
     mocks, _, declared = run_program(allowed, gateway, {})
     assert mocks.created == [] and declared.custom_apis == {}

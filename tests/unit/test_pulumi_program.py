@@ -29,6 +29,7 @@ from pulumi_support import (
 from connectorops.engine.desired import build_desired_state
 from connectorops.pulumi_stack.program import DeclaredStack
 from connectorops.pulumi_stack.settings import StackSettings
+from connectorops.pulumi_stack.uncarried import without_uncarried
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 
@@ -46,7 +47,12 @@ def run(
 
 
 def settings_for(repo: Path, **overrides: Any) -> StackSettings:
-    values: dict[str, Any] = {"repo_root": repo, "environment": "dev", "subscription_id": SUBSCRIPTION}
+    values: dict[str, Any] = {
+        "repo_root": repo,
+        "environment": "dev",
+        "subscription_id": SUBSCRIPTION,
+        "drop_ui_definition": frozenset({"d7sms"}),  # basic auth labels: azure-native cannot carry them
+    }
     values.update(overrides)
     return StackSettings(**values)
 
@@ -95,7 +101,8 @@ def test_properties_and_tags_equal_the_engine_render(tmp_path: Path) -> None:
         assert inputs["location"] == LOCATION
         assert inputs["tags"] == api.body["tags"]
         _, properties = unwrap_secret(inputs["properties"])
-        expected = api.body["properties"]
+        # d7sms's dialog labels cannot go through azure-native; the stack allows dropping them
+        expected = without_uncarried(api.body)["properties"] if api.name == "d7sms" else api.body["properties"]
         if api.secret_refs:  # the only difference: the secret value at its pointer
             assert properties["connectionParameters"]["token"]["oAuthSettings"].pop("clientSecret") == SECRET_VALUE
         assert properties == expected
@@ -252,3 +259,29 @@ def test_mandatory_findings_block_in_both_the_object_and_the_engine_dict_form() 
     assert from_object is not None and from_object.severity == Severity.ERROR and "[R1] bad" in str(from_object)
     assert finding_problem(finding.with_enforcement("advisory")) is None
     assert finding_problem({**finding.to_dict(), "enforcement": "advisory"}) is None
+
+
+def test_a_connection_dialog_azure_native_cannot_carry_stops_the_program_naming_it(tmp_path: Path) -> None:
+    # issue 14 item 11: uiDefinition used to vanish silently between the engine's render and azure-native
+    repo = make_repo(tmp_path)
+    mocks, monitor = install_mocks()
+    with pytest.raises(pulumi.RunError) as caught:
+        run(settings_for(repo, drop_ui_definition=frozenset()), FakeGateway(), installed=(mocks, monitor))
+    message = str(caught.value)
+    assert "d7sms: connectionParameters.password.uiDefinition, connectionParameters.username.uiDefinition" in message
+    assert "connectorops apply" in message and "connectorops:dropUiDefinition" in message
+    assert mocks.created == []
+
+
+def test_dropping_the_dialog_when_the_stack_allows_it_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    repo = make_repo(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        mocks, _, _ = run(settings_for(repo), FakeGateway())
+    _, properties = unwrap_secret(by_name(mocks)["d7sms"][1]["properties"])
+    assert properties["connectionParameters"] == {
+        "password": {"type": "securestring"},
+        "username": {"type": "securestring"},
+    }
+    assert any("d7sms: azure-native's CustomApi cannot carry" in r.getMessage() for r in caplog.records)

@@ -97,6 +97,7 @@ def test_the_repository_dev_stack_declares_one_custom_api_per_connector() -> Non
         subscription_id=values["azure-native:subscriptionId"],
         location=values["azure-native:location"],
         resource_group=values.get("connectorops:resourceGroup"),
+        drop_ui_definition=frozenset(values.get("connectorops:dropUiDefinition") or ()),
     )
     secrets = {"ORDERS_DEV_CLIENT_SECRET": "x", "ORDERS_CLIENT_SECRET": "x"}
     mocks, _, declared = run_program(settings, FakeGateway(), secrets)

@@ -99,3 +99,25 @@ def test_secret_reference_stays_out_of_body_but_changes_fingerprint() -> None:
 def test_adopt_label_marks_adoption() -> None:
     assert desired_api(labels={"connectorops/adopt": "true"}).adopt is True
     assert desired_api().adopt is False
+
+
+def test_oauth_redirect_is_the_regional_logic_apps_consent_url() -> None:
+    # issue 14 item 13: Logic Apps consent is regional (logic-apis-<region>), not Power Platform's global URL
+    generated = {
+        "identityProvider": "aad",
+        "clientId": "app",
+        "redirectUrl": "https://global.consent.azure-apim.net/redirect",
+    }
+    written = {"identityProvider": "aad", "clientId": "app", "redirectUrl": "https://login.contoso.com/cb"}
+    params = {
+        "token": {"type": "oauthSetting", "oAuthSettings": generated},
+        "other": {"type": "oauthSetting", "oAuthSettings": written},
+    }
+    body = render_custom_api(
+        connector(), resolved(connection_parameters=params), "dev", location="North Europe", commit=None
+    ).body
+    parameters = body["properties"]["connectionParameters"]
+    assert parameters["token"]["oAuthSettings"]["redirectUrl"] == (
+        "https://logic-apis-northeurope.consent.azure-apim.net/redirect"
+    )
+    assert parameters["other"]["oAuthSettings"]["redirectUrl"] == "https://login.contoso.com/cb"  # as written

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from connectorops.azure import builders
 from connectorops.azure.credentials import StaticTokenCredential, build_credential
 from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.azure.pipeline import RetrySettings
@@ -17,6 +18,7 @@ from connectorops.errors import SpecError
 from connectorops.spec.models import AzureEnvironment, LocalEnvironment, ProjectConfig
 
 CONFIG_FILE = "connectorops.yaml"
+RESOURCE_GROUPS_API_VERSION = "2021-04-01"
 EMULATOR_DB_NAME = "emulator.db"
 
 
@@ -69,7 +71,24 @@ def open_gateway(
         credential_scope=f"{chosen.armEndpoint.rstrip('/')}/.default",
     )
     with ArmGateway(target, settings=settings) as gateway:
+        _require_resource_group(gateway, environment)
         yield gateway
+
+
+def _require_resource_group(gateway: ArmGateway, environment: str) -> None:
+    """One clear error before any plan when the environment's resource group does not exist
+    (ARM would answer ResourceGroupNotFound to every write in the middle of an apply)."""
+    target = gateway.target
+    response = gateway.send_request(builders.get_resource(gateway.resource_group_id(), RESOURCE_GROUPS_API_VERSION))
+    if response.status_code != 404:
+        return  # found, or an answer (403, 5xx) the first real call reports with its own hint
+    raise SpecError(
+        f"resource group {target.resource_group!r} does not exist in subscription {target.subscription_id}",
+        file=CONFIG_FILE,
+        field=f"environments.{environment}.resourceGroup",
+        hint=f"create it first: az group create --subscription {target.subscription_id} "
+        f"--name {target.resource_group} --location {target.location}",
+    )
 
 
 @contextmanager
@@ -87,11 +106,14 @@ def _local_gateway(
     _ignore_in_git(db_path.parent)
     try:
         info = server.start()
+        subscription_id = environment.subscriptionId or info.subscription_id
+        # Like `az group create` before a first deployment: the local target needs no setup step.
+        server.ensure_resource_group(subscription_id, environment.resourceGroup, environment.location)
         for object_id, principal_type, display_name in principals:
             server.add_principal(object_id, principal_type, display_name)
         target = ArmTarget(
             base_url=info.base_url,
-            subscription_id=environment.subscriptionId or info.subscription_id,
+            subscription_id=subscription_id,
             resource_group=environment.resourceGroup,
             location=environment.location,
             credential=StaticTokenCredential(info.token),

@@ -63,19 +63,25 @@ def _confirm(ctx: CliContext, plan: Plan, yes: bool) -> bool:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def _sigterm_as_interrupt() -> Iterator[threading.Event]:
     """SIGTERM (a cancelled CI job, `docker stop`) stops an apply like Ctrl-C: in-flight actions finish,
-    none starts, and the report says what was done; the default would end the process mid-write."""
+    none starts, and the report says what was done; the default would end the process mid-write.
+
+    The event is set too: the KeyboardInterrupt the handler raises is lost when it lands in a `__del__`
+    (garbage collection), and apply checks the event before starting each action.
+    """
+    stop = threading.Event()
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
+        stop.set()
         raise KeyboardInterrupt
 
     if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
-        yield
+        yield stop
         return
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        yield
+        yield stop
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -92,13 +98,13 @@ def execute(
 ) -> ApplyReport:
     """Apply under the writer lease with a progress bar on stderr, then show the per-action results."""
     with (
-        _sigterm_as_interrupt(),
+        _sigterm_as_interrupt() as stop,
         writer_lease(gateway, plan.environment, command=command, lock_timeout=lock_timeout) as guarded,
         Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=ctx.err_console, transient=True
         ) as progress,
     ):
-        report = apply_plan(plan, guarded, progress=RichApplyProgress(progress))
+        report = apply_plan(plan, guarded, progress=RichApplyProgress(progress), should_stop=stop.is_set)
     if not show:
         if report.not_done:
             render_apply(report, ctx.err_console)

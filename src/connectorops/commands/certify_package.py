@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectorops.commands.certify import selected_connectors
 from connectorops.commands.context import EXIT_OK, CliContext
 from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
 from connectorops.errors import ConnectoropsError, SpecError, ValidationFailed
@@ -29,7 +28,7 @@ def write_package(ctx: CliContext, names: list[str], package: Path) -> int:
         )
     tree = FileSystemTree(ctx.repo)
     repo = load_repository(tree)
-    connector = selected_connectors(repo, names)[0]
+    connector = repo.select(names)[0]
     _, env = select_environment(repo, ctx.environment)
     resolved = resolve_definition(connector, tree, BASE_ENVIRONMENT, cache_dir=environment_cache_dir(ctx.repo, env))
     policy, policy_problems = load_certification_policy(tree)

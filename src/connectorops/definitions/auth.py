@@ -4,6 +4,8 @@ Shapes follow what Microsoft's wizard and paconn write (apiProperties.json) and 
 ApiOAuthSettings. The OAuth client secret is never resolved here: it stays a reference in
 `secret_refs`, keyed by the JSON pointer where apply will put the value. `redirectMode`
 is not an ARM field: every OAuth setting uses the global consent redirect URL.
+connectionParameters a paconn folder declares (apiProperties.json) are deployed as written;
+`auth:` must then describe the same authentication and only supplies the secret reference.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectorops.errors import Problem, Severity
+from connectorops.errors import DefinitionError, Problem, Severity
 from connectorops.spec.models import ApiKeyAuth, BasicAuth, NoAuth, OAuth2Auth
 
 GLOBAL_REDIRECT_URL = "https://global.consent.azure-apim.net/redirect"
@@ -78,16 +80,10 @@ def apply_auth(
                 hint=f"remove securityDefinitions from the definition or change auth in {connector_file}",
             )
         )
-    if existing_parameters and _parameter_kinds(existing_parameters) != _parameter_kinds(parameters):
-        warnings.append(
-            Problem(
-                "apiProperties.json connectionParameters differ from connector.yaml auth; connector.yaml wins",
-                severity=Severity.WARNING,
-                file=definition_file,
-                field="connectionParameters",
-                code="AuthConflict",
-            )
-        )
+    if existing_parameters:
+        # paconn's connectionParameters (labels, tooltips, tab order) are deployed as written;
+        # auth: only has to describe the same thing, and supplies the OAuth client secret.
+        parameters, secret_refs = _as_written(existing_parameters, parameters, secret_refs, connector_file)
     result = {k: v for k, v in swagger.items() if k not in ("securityDefinitions", "security")}
     if definitions:
         result["securityDefinitions"] = definitions
@@ -95,6 +91,51 @@ def apply_auth(
     return AppliedAuth(
         swagger=result, connection_parameters=parameters, secret_refs=secret_refs, warnings=tuple(warnings)
     )
+
+
+def _as_written(
+    written: dict[str, Any],
+    generated: dict[str, Any],
+    secret_refs: dict[str, dict[str, Any]],
+    connector_file: str,
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """apiProperties.json's parameters, once checked against what `auth:` generates; the client
+    secret reference moves to the pointer of the written OAuth parameter."""
+    hint = (
+        "make auth: in connector.yaml describe the authentication apiProperties.json declares (its "
+        "connectionParameters are deployed as written), or delete connectionParameters from apiProperties.json "
+        "to have them generated from auth:"
+    )
+    if _parameter_kinds(written) != _parameter_kinds(generated):
+        raise DefinitionError(
+            f"apiProperties.json declares connection parameters of type(s) {', '.join(_parameter_kinds(written))} "
+            f"but connector.yaml auth needs {', '.join(_parameter_kinds(generated)) or 'none'}",
+            file=connector_file,
+            field="spec.auth",
+            code="AuthConflict",
+            hint=hint,
+        )
+    oauth = [(name, p) for name, p in written.items() if isinstance(p, dict) and p.get("type") == "oauthSetting"]
+    if not oauth:
+        return written, secret_refs
+    name, parameter = oauth[0]
+    given = parameter.get("oAuthSettings")
+    settings: dict[str, Any] = given if isinstance(given, dict) else {}
+    wanted = generated[OAUTH_PARAMETER]["oAuthSettings"]
+    for key in ("identityProvider", "clientId"):
+        if str(settings.get(key, "")).lower() != str(wanted[key]).lower():
+            raise DefinitionError(
+                f"apiProperties.json sets oAuthSettings.{key} {settings.get(key)!r} but connector.yaml auth says "
+                f"{wanted[key]!r}",
+                file=connector_file,
+                field=f"spec.auth.{key}",
+                code="AuthConflict",
+                hint=hint,
+            )
+    moved = {
+        f"/{name}/oAuthSettings/clientSecret" if k == CLIENT_SECRET_POINTER else k: v for k, v in secret_refs.items()
+    }
+    return written, moved
 
 
 def derive_parameters(swagger: dict[str, Any]) -> dict[str, Any]:

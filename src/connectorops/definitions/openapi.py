@@ -8,6 +8,7 @@ about 6% of Microsoft's published connectors have them and the service takes the
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -22,6 +23,10 @@ from openapi_spec_validator.validation.exceptions import (
 
 from connectorops.definitions.refs import follow_local_ref, pointer_escape
 from connectorops.errors import Problem, Severity
+
+# openapi-spec-validator switches to jsonschema-rs whenever it is installed (schemathesis brings it);
+# the ERROR/WARNING split below reads the Python jsonschema backend's error objects, so pin it.
+os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
 
 # JSON-schema keys under which values are examples, not structure.
 _VALUE_KEYS = {"example", "examples", "default", "x-example", "x-ms-test-value", "enum"}

@@ -1,12 +1,14 @@
-"""Postman Collection v2.0 / v2.1 -> one OpenAPI 2.0 document (v1 is refused with a clear message).
+"""Postman Collection v2.0 / v2.1 -> one OpenAPI 2.0 document (v1 is first turned into v2.1 by postman_v1).
 
 Mapping: folders -> tags, request name -> summary, description -> description, `:id` and
 `{{var}}` path segments -> path parameters, query/header -> parameters, raw JSON body ->
 body parameter with a schema inferred from the example (types only), first saved example
 -> response schema, collection/folder/request auth -> security (the kind only). No values
 are copied from requests: tokens, API keys, passwords and Authorization/Cookie headers
-never reach the document. `{{baseUrl}}`-style host variables come from the collection's
-variables, overridden by connector.yaml `definition.variables`.
+never reach the document. `{{baseUrl}}`-style variables in hosts and path segments come from
+the collection's variables, overridden by connector.yaml `definition.variables`; a host that
+stays unresolved or empty takes backend.serviceUrl; path variables without a value become path
+parameters.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from connectorops.definitions.postman_v1 import v1_to_v2
 from connectorops.errors import DefinitionError, Problem, Severity
 
-V1_MESSAGE = "Postman Collection v1 is not supported: export as v2.1 from Postman (Collection > Export)"
+HOST = re.compile(r"^[^{}/ :\\]+(?::\d+)?$")  # what the OpenAPI validator accepts as `host`
 VARIABLE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 # Headers that carry credentials or that OpenAPI expresses elsewhere (consumes/produces).
 DROPPED_HEADERS = {"authorization", "proxy-authorization", "cookie", "content-type", "accept", "content-length", "host"}
@@ -32,13 +35,45 @@ AUTH_SCRIPT = re.compile(r"authorization|bearer|access_?token|api[-_]?key|pm\.re
 MAX_SUMMARY = 80
 # Auth settings that name or locate a credential but are not one.
 NON_SECRET_AUTH_KEYS = {
-    "key", "in", "username", "algorithm", "signatureMethod", "version", "realm", "headerPrefix", "tokenType",
-    "grant_type", "authUrl", "accessTokenUrl", "redirect_uri", "callbackUrl", "scope", "client_authentication",
-    "addParamsToHeader", "addEmptyParamsToSign", "nonceCount", "qop", "useBrowser", "saveHelperData",
-    "showPassword", "tokenName", "challengeAlgorithm", "state", "service", "region", "type", "disableRetryRequest",
+    "key",
+    "in",
+    "username",
+    "algorithm",
+    "signatureMethod",
+    "version",
+    "realm",
+    "headerPrefix",
+    "tokenType",
+    "grant_type",
+    "authUrl",
+    "accessTokenUrl",
+    "redirect_uri",
+    "callbackUrl",
+    "scope",
+    "client_authentication",
+    "addParamsToHeader",
+    "addEmptyParamsToSign",
+    "nonceCount",
+    "qop",
+    "useBrowser",
+    "saveHelperData",
+    "showPassword",
+    "tokenName",
+    "challengeAlgorithm",
+    "state",
+    "service",
+    "region",
+    "type",
+    "disableRetryRequest",
 }
 CREDENTIAL_HEADERS = {
-    "authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "apikey", "x-auth-token",
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "api-key",
+    "apikey",
+    "x-auth-token",
 }
 SECRET_NAME = re.compile(r"token|secret|password|passwd|api[-_]?key|credential|authorization", re.I)
 MIN_SECRET_LENGTH = 4
@@ -85,6 +120,9 @@ def convert_collection(
     `default_base_url` (the connector's backend.serviceUrl) stands in for a host that is one
     variable without a value, e.g. an empty `{{baseUrl}}` in a shared collection.
     """
+    v1_secrets: set[str] = set()
+    if is_postman_v1(collection):
+        collection, v1_secrets = v1_to_v2(collection)
     _check_version(collection, file)
     state = _Conversion(
         file=file,
@@ -103,7 +141,7 @@ def convert_collection(
         )
     info = collection.get("info") or {}
     document = _document(info, requests, root_auth, state)
-    return redact_secrets(document, secret_values(collection)), state.problems
+    return redact_secrets(document, secret_values(collection) | v1_secrets), state.problems
 
 
 def secret_values(collection: Any) -> set[str]:
@@ -166,8 +204,6 @@ def is_postman_v1(collection: Any) -> bool:
 
 
 def _check_version(collection: Any, file: str) -> None:
-    if is_postman_v1(collection):
-        raise DefinitionError(V1_MESSAGE, file=file, field="requests", code="PostmanV1")
     if not isinstance(collection, dict) or not isinstance(collection.get("info"), dict):
         raise DefinitionError(
             "not a Postman collection (no info)",
@@ -293,23 +329,55 @@ def _url_parts(
     else:
         state.warn(f"request {name!r} has no URL; skipped")
         return None
-    resolved = _substitute(host, state)
-    if VARIABLE.fullmatch(resolved.strip()) and state.default_base_url:
-        resolved = state.default_base_url
+    resolved = _substitute(host, state).strip()
+    if state.default_base_url and (not resolved or VARIABLE.search(resolved)):
+        resolved = state.default_base_url  # what the hint promises: serviceUrl stands in for the host
     if VARIABLE.search(resolved):
-        missing = ", ".join(sorted(set(VARIABLE.findall(resolved))))
+        missing = ", ".join(repr(v) for v in sorted(set(VARIABLE.findall(resolved))))
         raise DefinitionError(
-            f"request {name!r}: host variable(s) {missing} have no value",
+            f"request {name!r}: the host uses the variable(s) {missing}, which have no value here",
             file=state.file,
             field=field,
-            hint="add them to the collection's variables or to definition.variables in connector.yaml, "
-            "or set backend.serviceUrl",
+            hint="give them values under definition.variables in connector.yaml (Postman environments are not "
+            "part of the collection), or set backend.serviceUrl to the API's base URL",
+            code="PostmanHostVariable",
+        )
+    if not resolved:
+        raise DefinitionError(
+            f"request {name!r} has no host in its URL",
+            file=state.file,
+            field=field,
+            hint="write the full URL (https://host/path) in Postman and export again, or set backend.serviceUrl "
+            "in connector.yaml to the API's base URL",
+            code="PostmanNoHost",
         )
     if "://" not in resolved:
         resolved = "https://" + resolved
     parts = urlsplit(resolved)
+    if not HOST.match(parts.netloc):
+        raise DefinitionError(
+            f"request {name!r}: {parts.netloc!r} is not a host name",
+            file=state.file,
+            hint="the host must be a name or address with an optional :port (no spaces, braces or paths); fix "
+            "the URL or the variable's value, or set backend.serviceUrl",
+            code="PostmanBadHost",
+        )
     base_path = parts.path.rstrip("/")
-    return parts.scheme or "https", parts.netloc, base_path, [s for s in segments if s != ""], query
+    return parts.scheme or "https", parts.netloc, base_path, _resolved_segments(segments, state), query
+
+
+def _resolved_segments(segments: list[str], state: _Conversion) -> list[str]:
+    """Path segments with every variable that has a value filled in (a value may hold several segments);
+    the rest stay {{var}} and become path parameters."""
+    resolved: list[str] = []
+    for segment in segments:
+        # a secret-looking variable ({{apiKey}}) stays a parameter: its value must not reach the path
+        filled = VARIABLE.sub(
+            lambda m: m.group(0) if SECRET_NAME.search(m.group(1)) else (state.variables.get(m.group(1)) or m.group(0)),
+            segment,
+        )
+        resolved.extend(filled.split("/"))
+    return [s for s in resolved if s != ""]
 
 
 def _split_raw(raw: str) -> tuple[str, list[str], list[dict[str, Any]]]:

@@ -37,15 +37,40 @@ def subscription_of(path: str) -> str | None:
     return None
 
 
+def check_subscription_id(subscription: str) -> None:
+    if not GUID.match(subscription):
+        raise ArmError(
+            400,
+            "InvalidSubscriptionId",
+            f"The provided subscription identifier '{subscription}' is malformed or invalid.",
+        )
+
+
+def request_type(path: str) -> str:
+    """The resource type a request addresses, for request counts: Microsoft.Web/customApis, ...;
+    subscription-level paths without a provider count as Microsoft.Resources/<segment>."""
+    parts = [p for p in path.split("/") if p]
+    lowered = [p.lower() for p in parts]
+    if "providers" in lowered:
+        index = len(lowered) - 1 - lowered[::-1].index("providers")
+        rest = parts[index + 1 :]
+        if len(rest) >= 2:
+            return f"{rest[0]}/{rest[1]}"
+    if len(parts) >= 3 and lowered[0] == "subscriptions":
+        segment = "resources" if lowered[-1] == "resources" else lowered[2]
+        return {
+            "resourcegroups": "Microsoft.Resources/resourceGroups",
+            "providers": "Microsoft.Resources/providers",
+        }.get(segment, f"Microsoft.Resources/{segment}")
+    return "other"
+
+
 def parse_arm_path(path: str) -> ArmPath:
     parts = [p for p in path.split("/") if p]
     lowered = [p.lower() for p in parts]
     if len(parts) < 2 or lowered[0] != "subscriptions":
         raise ArmError(404, "NotFound", f"No route for '{path}'. The emulator serves /subscriptions/... only.")
-    if not GUID.match(parts[1]):
-        raise ArmError(
-            400, "InvalidSubscriptionId", f"The provided subscription identifier '{parts[1]}' is malformed or invalid."
-        )
+    check_subscription_id(parts[1])
     try:
         index = len(lowered) - 1 - lowered[::-1].index("providers")
     except ValueError:

@@ -50,6 +50,7 @@ class ArmRequest:
     headers: Mapping[str, str]  # lower-case names
     body: bytes
     base_url: str  # https://host:port, for nextLink and swagger URLs
+    verb: str = ""  # the HTTP method as sent (HEAD arrives as method GET)
 
     def json_body(self) -> dict[str, Any]:
         if not self.body:

@@ -1,7 +1,9 @@
 """The embedded ARM emulator: an HTTPS server on loopback answering like Azure Resource Manager.
 
 Order per request: swagger downloads (signed URL, no bearer) | bearer token check (401) ->
-injected faults -> throttling (429 + Retry-After) -> the resource type's route. An injected lost
+request counting (GET /_emulator/requests reads the counts) -> injected faults -> throttling
+(429 + Retry-After) -> the resource type's route. HEAD answers 204/404 as ARM's existence
+checks do; every error, including unknown HTTP methods, is ARM's JSON envelope. An injected lost
 reply runs the route and then drops the connection.
 """
 
@@ -17,6 +19,7 @@ import struct
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,11 +29,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from connectorops.emulator import tls
 from connectorops.emulator.faults import FaultConfig, FaultInjector
-from connectorops.emulator.paths import subscription_of
+from connectorops.emulator.paths import request_type, subscription_of
 from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse
+from connectorops.emulator.regions import normalized_location
 from connectorops.emulator.routes import route
-from connectorops.emulator.routes.context import SWAGGER_ROUTE, RouteContext
+from connectorops.emulator.routes.context import SWAGGER_ROUTE, RouteContext, method_not_allowed
 from connectorops.emulator.routes.custom_apis import swagger_for
+from connectorops.emulator.routes.resource_groups import ensure_group
 from connectorops.emulator.store import EmulatorStore
 from connectorops.emulator.throttle import Throttle, ThrottleConfig, retry_after_header
 from connectorops.errors import ConnectoropsError
@@ -39,6 +44,8 @@ CA_FILE_NAME = "emulator-ca.pem"
 MAX_BODY_BYTES = 8 * 1024 * 1024
 DEFAULT_LOCATION = "westeurope"
 SWAGGER_PATHS = (f"{SWAGGER_ROUTE}/original.json", f"{SWAGGER_ROUTE}/modified.json")
+REQUESTS_PATH = "/_emulator/requests"
+ALL_METHODS = ("GET", "HEAD", "PUT", "PATCH", "POST", "DELETE")
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,7 @@ class EmulatorServer:
         self.throttle = Throttle(throttle) if throttle is not None else None
         self.faults = FaultInjector(faults) if faults is not None else None
         self._token = self.store.token()  # read once: stable for the state file
+        self.requests = RequestCounter()
         self.context = RouteContext(
             store=self.store, page_size=page_size, default_location=location, signing_key=self.store.signing_key()
         )
@@ -183,6 +191,10 @@ class EmulatorServer:
         """Make a user, group or service principal known, so role assignments to it succeed."""
         self.store.add_principal(object_id, principal_type, display_name)
 
+    def ensure_resource_group(self, subscription_id: str, name: str, location: str) -> bool:
+        """Create the resource group if it is missing, as `az group create` would; True when created."""
+        return ensure_group(self.context, subscription_id, name, normalized_location(location))
+
     # request handling ---------------------------------------------------------------------------------
     def answer(self, request: ArmRequest) -> ArmResponse | None:
         """The response to send, or None to reset the connection (an injected fault)."""
@@ -197,6 +209,9 @@ class EmulatorServer:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), expected.encode()):
             return _unauthorized("InvalidAuthenticationToken", "The access token is invalid.")
+        if request.path == REQUESTS_PATH:
+            return self._request_counts(request)
+        self.requests.count(request)
         if self.faults is not None:
             decision = self.faults.decide(request.method)
             if decision.delay:
@@ -234,6 +249,15 @@ class EmulatorServer:
         response.headers.update(headers)
         return response
 
+    def _request_counts(self, request: ArmRequest) -> ArmResponse:
+        """GET: requests answered so far, per verb and resource type (for benchmarks); DELETE: reset."""
+        if request.method == "GET":
+            return ArmResponse(200, self.requests.snapshot())
+        if request.method == "DELETE":
+            self.requests.reset()
+            return ArmResponse(204)
+        return method_not_allowed(request.method, "the request counter", ("GET", "HEAD", "DELETE")).to_response()
+
     def _swagger(self, request: ArmRequest) -> ArmResponse:
         kind = "original" if request.path.endswith("/original.json") else "modified"
         key = request.query.get("id", "")
@@ -244,6 +268,37 @@ class EmulatorServer:
         if swagger is None:
             return ArmError(404, "NotFound", "No swagger is stored for this custom API.").to_response()
         return ArmResponse(200, swagger)
+
+
+class RequestCounter:
+    """Authenticated requests per (verb, resource type); thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def count(self, request: ArmRequest) -> None:
+        with self._lock:
+            self._counts[(request.verb or request.method, request_type(request.path))] += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            counts = dict(self._counts)
+        by_verb: Counter[str] = Counter()
+        by_type: Counter[str] = Counter()
+        for (verb, rtype), n in counts.items():
+            by_verb[verb] += n
+            by_type[rtype] += n
+        return {
+            "total": sum(counts.values()),
+            "byVerb": dict(sorted(by_verb.items())),
+            "byType": dict(sorted(by_type.items())),
+            "byVerbAndType": {f"{verb} {rtype}": n for (verb, rtype), n in sorted(counts.items())},
+        }
 
 
 def _unauthorized(code: str, message: str) -> ArmResponse:
@@ -329,6 +384,7 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or f"{self.server.emulator.host}:{self.server.server_port}"
         request = ArmRequest(
             method="GET" if self.command == "HEAD" else self.command,
+            verb=self.command,
             path=unquote(split.path),
             query=dict(parse_qsl(split.query, keep_blank_values=True)),
             headers={k.lower(): v for k, v in self.headers.items()},
@@ -339,7 +395,19 @@ class _Handler(BaseHTTPRequestHandler):
         if response is None:
             self._reset()
             return
+        if self.command == "HEAD" and response.status == 200:
+            response = ArmResponse(204, None, response.headers)  # ARM's existence check: 204 or 404
         self._send(response)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed requests and unknown methods get ARM's JSON envelope, not http.server's HTML page."""
+        self.close_connection = True
+        if code == 501:  # a method http.server has no do_X for
+            error = method_not_allowed(self.command or "", "this endpoint", ALL_METHODS)
+        else:
+            error = ArmError(code, "BadRequest", message or "The request could not be read.")
+        with contextlib.suppress(OSError):
+            self._send(error.to_response())
 
     def _reset(self) -> None:
         """Abort the TCP connection (RST), as a dropped connection looks to the client."""
@@ -367,3 +435,5 @@ class _Handler(BaseHTTPRequestHandler):
     do_DELETE = _serve
     do_POST = _serve
     do_HEAD = _serve
+    do_OPTIONS = _serve
+    do_TRACE = _serve

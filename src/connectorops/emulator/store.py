@@ -173,6 +173,31 @@ class EmulatorStore:
             ).fetchall()
         return [_row(r) for r in rows]
 
+    def list_any(
+        self, parent_prefix: str, *, exclude: tuple[str, ...], after: str | None, limit: int
+    ) -> list[StoredResource]:
+        """Resources of every type but `exclude` at or below `parent_prefix`, in key order (ARM's /resources)."""
+        prefix = parent_prefix.lower().rstrip("/")
+        excluded = json.dumps([t.lower() for t in exclude])
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT key, rtype, parent, ref, body, extra FROM resources "
+                "WHERE rtype NOT IN (SELECT value FROM json_each(?)) AND (parent = ? OR substr(parent, 1, ?) = ?) "
+                "AND key > ? ORDER BY key LIMIT ?",
+                (excluded, prefix, len(prefix) + 1, prefix + "/", (after or "").lower(), limit),
+            ).fetchall()
+        return [_row(r) for r in rows]
+
+    def delete_below(self, key_prefix: str) -> int:
+        """Delete every resource whose id or scope lies below `key_prefix` (a resource group's contents)."""
+        prefix = key_prefix.lower().rstrip("/") + "/"
+        with self.transaction():
+            cursor = self._conn.execute(
+                "DELETE FROM resources WHERE substr(key, 1, ?) = ? OR substr(parent, 1, ?) = ?",
+                (len(prefix), prefix, len(prefix), prefix),
+            )
+            return cursor.rowcount
+
     def list_all(self, rtype: str) -> list[StoredResource]:
         with self._lock:
             rows = self._conn.execute(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -230,12 +230,16 @@ def apply_plan(
     progress: ApplyProgress | None = None,
     max_workers: int = MAX_WORKERS,
     key_vault: KeyVaultReader | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ApplyReport:
     """Run every change of `plan`. A failure stops later phases; the report says what was not done.
 
     `secrets` is the environment to read {env: NAME} references from (default os.environ);
     `key_vault` reads {keyVault: ...} references (default: Azure Key Vault via DefaultAzureCredential).
+    `should_stop`: asked before each action starts; once true, nothing new starts and the report is
+    `interrupted` (a KeyboardInterrupt raised by a signal handler can be swallowed, e.g. inside a `__del__`).
     """
+    stopping = should_stop or (lambda: False)
     if plan.is_blocked:
         reasons = [f"{a.key}: {a.reasons[0] if a.reasons else 'blocked'}" for a in plan.blocked_actions]
         reasons += [str(p) for p in plan.errors] + [str(f.get("message")) for f in plan.mandatory_findings]
@@ -254,6 +258,8 @@ def apply_plan(
 
     def run(action: Action) -> ActionResult:
         started = time.monotonic()
+        if stopping():
+            return _skipped(action, _INTERRUPTED)
         if _waits_for_delete(action, deleted) and delete_status.get(action.connector.lower()) != DONE:
             return _skipped(action, f"kept: the deletion of connector {action.connector!r} did not happen")
         try:
@@ -288,10 +294,13 @@ def apply_plan(
                     if progress is not None:
                         progress.advance(result)
             failed = any(r.status == FAILED for r in results)
+            if stopping():
+                raise KeyboardInterrupt
     except KeyboardInterrupt:
         # Say what was done and what was not, so the operator knows a re-run finishes the job.
         seen = {r.key for r in results}
         results += [_skipped(a, _INTERRUPTED) for group in groups for a in group if a.key not in seen]
+
         return ApplyReport(plan.environment, plan.fingerprint, tuple(results), interrupted=True)
     return ApplyReport(plan.environment, plan.fingerprint, tuple(results))
 

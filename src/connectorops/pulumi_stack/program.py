@@ -1,6 +1,7 @@
 """Declare the engine's desired state of one environment as azure-native resources.
 
-`web.CustomApi` per connector (properties and tags exactly as `render_custom_api` made them) and
+`web.CustomApi` per connector (properties and tags exactly as `render_custom_api` made them, less
+what azure-native cannot carry, which the stack must allow per connector: see uncarried.py) and
 `authorization.RoleAssignment` per sharing grant (the policy's deterministic names). Errors and
 mandatory policy/certification findings stop the program before any resource is declared.
 """
@@ -8,9 +9,9 @@ mandatory policy/certification findings stop the program before any resource is 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,6 +34,7 @@ from connectorops.pulumi_stack.guards import check_deletions, managed_custom_api
 from connectorops.pulumi_stack.protection import Protection, decide_protection, observe_impacts
 from connectorops.pulumi_stack.secrets import properties_with_secrets
 from connectorops.pulumi_stack.settings import StackSettings, check_stack_matches, settings_from_config
+from connectorops.pulumi_stack.uncarried import uncarried_fields, without_uncarried
 from connectorops.render import DesiredCustomApi
 from connectorops.spec.repository import Repository
 
@@ -110,6 +112,31 @@ def _git_policy_lookup(repo_root: Path, environment: str) -> PolicyLookup:
         return deletion_policy_at(repo_root, commit, source_path, environment=environment, connector=connector)
 
     return lookup
+
+
+def _carried_custom_apis(apis: Iterable[DesiredCustomApi], may_drop: frozenset[str]) -> list[DesiredCustomApi]:
+    """The connectors as azure-native will deploy them; stops when that would drop a field no one allowed."""
+    refused: list[str] = []
+    result: list[DesiredCustomApi] = []
+    for api in apis:
+        fields = uncarried_fields(api.body)
+        if not fields:
+            result.append(api)
+        elif api.name in may_drop:
+            pulumi.log.warn(
+                f"connectorops: {api.name}: azure-native's CustomApi cannot carry {', '.join(fields)}; "
+                "deployed without them (connectorops:dropUiDefinition)"
+            )
+            result.append(replace(api, body=without_uncarried(api.body)))
+        else:
+            refused.append(f"  {api.name}: {', '.join(fields)}")
+    if refused:
+        raise pulumi.RunError(
+            "connectorops: azure-native's CustomApi cannot carry the connection dialog (labels, tooltips, tab "
+            "order) of:\n" + "\n".join(refused) + "\ndeploy this environment with `connectorops apply`, which "
+            "carries them, or accept losing them: pulumi config set --path 'connectorops:dropUiDefinition[0]' NAME"
+        )
+    return result
 
 
 def _declare_custom_api(
@@ -211,9 +238,11 @@ def _declare(
         raise pulumi.RunError(blocked_message(name, [loss.problem() for loss in losses]))
     if deleting:
         pulumi.log.warn(f"connectorops: git no longer declares {', '.join(deleting)}: this update deletes them")
+
+    carried = _carried_custom_apis(desired.custom_apis, settings.drop_ui_definition)
     protections: dict[str, Protection] = {}
     custom_apis: dict[str, web.CustomApi] = {}
-    for api in desired.custom_apis:
+    for api in carried:
         protection = decide_protection(
             api.deletion_policy, impacts[api.name], allow_connection_loss=api.name in settings.allow_connection_loss
         )

@@ -37,6 +37,9 @@ class StackSettings:
     # Mass-deletion guards, as `plan --allow-empty` / `--max-deletions`.
     allow_empty: bool = False
     max_deletions: int = 3
+    # Connectors whose connection dialog (connectionParameters.*.uiDefinition) may be left out:
+    # azure-native's typed CustomApi cannot carry it; without this the program stops.
+    drop_ui_definition: frozenset[str] = field(default_factory=frozenset)
 
 
 def _string_list(raw: str | None, key: str) -> frozenset[str]:
@@ -74,6 +77,7 @@ def settings_from_config(repo_root: Path) -> StackSettings:
         cache_dir=repo_root / cache if cache else None,
         allow_empty=ours.get_bool("allowEmpty") or False,
         max_deletions=_int_or(ours.get_int("maxDeletions"), 3),
+        drop_ui_definition=_string_list(ours.get("dropUiDefinition"), "dropUiDefinition"),
     )
 
 

@@ -257,7 +257,7 @@ class Definition(StrictModel):
     sha256: Annotated[str, StringConstraints(pattern=SHA256_PATTERN)] | None = None
     """sha256 hex digest of the file at url: pins what gets deployed."""
     postman: str | None = None
-    """A Postman v2.0/v2.1 collection in the connector folder, converted to OpenAPI 2.0."""
+    """A Postman v1/v2.0/v2.1 collection in the connector folder, converted to OpenAPI 2.0."""
     paconn: str | None = None
     """A paconn folder (apiDefinition.swagger.json, apiProperties.json) in the connector folder."""
     variables: dict[str, str] = Field(default_factory=dict)

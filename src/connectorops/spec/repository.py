@@ -9,9 +9,10 @@ CONTRACT (owned by the spec work; other packages depend on these names):
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
-from connectorops.errors import Problem, Severity
+from connectorops.errors import Problem, Severity, SpecError
 from connectorops.spec.models import ConnectorDocument, ProjectConfig
 from connectorops.spec.source import SourceTree
 
@@ -41,3 +42,17 @@ class Repository:
 
     def connector(self, name: str) -> LoadedConnector | None:
         return next((c for c in self.connectors if c.name == name), None)
+
+    def select(self, names: list[str]) -> list[LoadedConnector]:
+        """The named connectors (all of them when `names` is empty); an unknown name is a SpecError."""
+        if not names:
+            return list(self.connectors)
+        known = [c.name for c in self.connectors]
+        for name in names:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                raise SpecError(
+                    f"no connector named {name!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+                    hint=f"connectors: {', '.join(sorted(known)) or 'none'}",
+                )
+        return [c for c in self.connectors if c.name in names]

@@ -1,7 +1,14 @@
 """Microsoft.Web/connections (api-version 2016-06-01): API connections to a customApi or managed API.
 
-`properties.api.id` must name an existing customApi (or a managed API); `parameterValues` are
-write-only secrets: never stored, never returned.
+`properties.api.id` must name an existing customApi (or a managed API) in the connection's own
+location; `parameterValues` are write-only secrets: never stored, never returned, but their
+names must be parameters the customApi defines. The status is what ARM reports: a connection to
+an API with an `oauthSetting` parameter is not Connected until someone consents in the portal
+(the emulator has no consent flow), so it stays {status: Error, target: token, Unauthenticated}.
+
+Kept of a PUT's `properties` (ApiConnectionDefinition is closed): displayName,
+customParameterValues, nonSecretParameterValues, testLinks (requestUri, method); `api`,
+`statuses`, createdTime and changedTime are computed; anything else is dropped.
 """
 
 from __future__ import annotations
@@ -11,7 +18,10 @@ from typing import Any
 
 from connectorops.emulator.paths import ArmPath, resource_group_id
 from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, new_etag, now_iso, require_api_version
+from connectorops.emulator.regions import checked_location, normalized_location
 from connectorops.emulator.routes.context import (
+    COLLECTION_METHODS,
+    RESOURCE_METHODS,
     RouteContext,
     check_tags,
     envelope,
@@ -34,7 +44,11 @@ MANAGED_API_ID = re.compile(
     r"^/subscriptions/[^/]+/providers/Microsoft\.Web/locations/(?P<location>[^/]+)/managedApis/(?P<name>[^/]+)$",
     re.IGNORECASE,
 )
-WRITE_ONLY = ("parameterValues", "parameterValueSet")
+UNAUTHENTICATED = {
+    "status": "Error",
+    "target": "token",
+    "error": {"code": "Unauthenticated", "message": "This connection is not authenticated."},
+}
 
 
 def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse:
@@ -44,7 +58,7 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
     parent = resource_group_id(path.subscription, resource_group)
     if path.name is None:
         if request.method != "GET":
-            raise method_not_allowed(request.method, "the connections collection")
+            raise method_not_allowed(request.method, "the connections collection", COLLECTION_METHODS)
         return list_response(ctx, request, RESOURCE_TYPE, parent)
     resource_id = resource_id_in(path, resource_group, RESOURCE_TYPE)
     if request.method == "GET":
@@ -55,11 +69,12 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
         return _patch(ctx, request, path.name, resource_group, resource_id)
     if request.method == "DELETE":
         return ArmResponse(200 if ctx.store.delete(resource_id) else 204)
-    raise method_not_allowed(request.method, "a connection")
+    raise method_not_allowed(request.method, "a connection", RESOURCE_METHODS)
 
 
-def _expanded_api(ctx: RouteContext, api_id: str) -> tuple[dict[str, Any], str | None]:
-    """The `api` block ARM returns, and the location the API lives in."""
+def _expanded_api(ctx: RouteContext, api_id: str) -> tuple[dict[str, Any], str | None, dict[str, Any] | None]:
+    """The `api` block ARM returns, the location the API lives in, and its connectionParameters
+    (None for a managed API: the emulator has no catalogue of those)."""
     if CUSTOM_API_ID.match(api_id):
         custom_api = ctx.store.get(api_id)
         if custom_api is None:
@@ -78,7 +93,8 @@ def _expanded_api(ctx: RouteContext, api_id: str) -> tuple[dict[str, Any], str |
             "id": custom_api.body["id"],
             "type": "Microsoft.Web/customApis",
         }
-        return api, custom_api.body.get("location")
+        parameters = properties.get("connectionParameters")
+        return api, custom_api.body.get("location"), parameters if isinstance(parameters, dict) else {}
     managed = MANAGED_API_ID.match(api_id)
     if managed:
         # No managed-API catalogue in the emulator: every managed API name is taken to exist.
@@ -91,7 +107,7 @@ def _expanded_api(ctx: RouteContext, api_id: str) -> tuple[dict[str, Any], str |
             "id": api_id,
             "type": "Microsoft.Web/locations/managedApis",
         }
-        return api, managed["location"]
+        return api, managed["location"], None
     raise ArmError(
         400,
         "InvalidRequestContent",
@@ -107,23 +123,53 @@ def _put(ctx: RouteContext, request: ArmRequest, name: str, parent: str, resourc
     if not isinstance(api_id, str) or not api_id:
         raise ArmError(400, "InvalidRequestContent", "properties.api.id is required: the API this connection uses.")
     tags = check_tags(body)
+    location = checked_location(body, RESOURCE_TYPE)
+    values = object_field(properties_in, "parameterValues")
     with ctx.store.transaction():
-        api, api_location = _expanded_api(ctx, api_id)
+        api, api_location, parameters = _expanded_api(ctx, api_id)
+        if api_location is not None and normalized_location(api_location) != location:
+            raise ArmError(
+                400,
+                "LocationMismatch",
+                f"The connection's location '{location}' differs from the location '{api_location}' of the API "
+                f"'{api_id}'. A connection must be created in the location of its API.",
+            )
         current = ctx.store.get(resource_id)
         now = now_iso()
-        properties = {k: v for k, v in properties_in.items() if k not in WRITE_ONLY}
-        properties["displayName"] = properties_in.get("displayName", name)
-        properties["statuses"] = [{"status": "Connected"}]
-        properties["customParameterValues"] = properties_in.get("customParameterValues") or {}
-        properties["nonSecretParameterValues"] = properties_in.get("nonSecretParameterValues") or {}
-        properties["createdTime"] = current.body["properties"]["createdTime"] if current else now
-        properties["changedTime"] = now
-        properties["api"] = api
-        properties["testLinks"] = properties_in.get("testLinks") or []
-        location = body.get("location") or api_location or ctx.default_location
+        properties: dict[str, Any] = {
+            "displayName": properties_in.get("displayName", name),
+            "statuses": [_status(parameters, values)],
+            "customParameterValues": properties_in.get("customParameterValues") or {},
+            "nonSecretParameterValues": properties_in.get("nonSecretParameterValues") or {},
+            "createdTime": current.body["properties"]["createdTime"] if current else now,
+            "changedTime": now,
+            "api": api,
+            "testLinks": [
+                {k: link[k] for k in ("requestUri", "method") if k in link}
+                for link in properties_in.get("testLinks") or []
+                if isinstance(link, dict)
+            ],
+        }
         stored_body = envelope(resource_id, RESOURCE_TYPE, name, location, properties, tags if "tags" in body else None)
         ctx.store.put(resource_id, RESOURCE_TYPE, parent, stored_body, ref=api["id"])
     return ArmResponse(200, stored_body)
+
+
+def _status(parameters: dict[str, Any] | None, values: dict[str, Any]) -> dict[str, Any]:
+    """The connection's status from its API's parameters; an unknown parameter name is ARM's 400."""
+    if parameters is None:
+        return {"status": "Connected"}
+    for given in values:
+        if given not in parameters:
+            raise ArmError(
+                400,
+                "ParameterNotDefined",
+                f"Parameter '{given}' is not allowed on the connection since it was not defined as a connection "
+                "parameter when the API was registered.",
+            )
+    if any(isinstance(p, dict) and p.get("type") == "oauthSetting" for p in parameters.values()):
+        return dict(UNAUTHENTICATED)
+    return {"status": "Connected"}
 
 
 def _patch(ctx: RouteContext, request: ArmRequest, name: str, resource_group: str, resource_id: str) -> ArmResponse:

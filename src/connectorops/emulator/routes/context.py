@@ -116,8 +116,18 @@ def retagged(ctx: RouteContext, current: StoredResource, tags: dict[str, str], e
     return updated
 
 
-def method_not_allowed(method: str, what: str) -> ArmError:
-    return ArmError(405, "MethodNotAllowed", f"The method '{method}' is not supported on {what}.")
+COLLECTION_METHODS = ("GET", "HEAD")
+RESOURCE_METHODS = ("GET", "HEAD", "PUT", "PATCH", "DELETE")
+
+
+def method_not_allowed(method: str, what: str, allowed: tuple[str, ...]) -> ArmError:
+    """405 with the `Allow` header HTTP asks for, in ARM's JSON envelope."""
+    return ArmError(
+        405,
+        "MethodNotAllowed",
+        f"The requested resource does not support http method '{method}' on {what}.",
+        headers={"Allow": ", ".join(allowed)},
+    )
 
 
 def not_found(resource_type: str, name: str, resource_group: str) -> ArmError:

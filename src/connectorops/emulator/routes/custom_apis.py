@@ -1,7 +1,20 @@
 """Microsoft.Web/customApis (api-version 2016-06-01): the custom connectors themselves.
 
 Server-computed parts follow the REST examples: runtimeUrls, apiDefinitions URLs (served by the
-emulator, signed), wsdlDefinition {}, provisioningState; GET never echoes `swagger`.
+emulator, signed), wsdlDefinition {}; GET never echoes `swagger`, and there is no
+provisioningState (CustomApiPropertiesDefinition has none; the REST examples show none).
+
+What a PUT keeps of `properties` (the spec's CustomApiPropertiesDefinition is closed,
+additionalProperties false; the resource provider ignores keys it does not know, so they are
+dropped without an error and never come back on GET):
+- connectionParameters: each parameter as sent (ConnectionParameter is open: uiDefinition and
+  the like stay); `type` must be a ConnectionParameterType; oAuthSettings.clientSecret is write-only.
+- displayName, description, iconUri, brandColor, capabilities: as sent.
+- backendService: serviceUrl only.   apiDefinitions: originalSwaggerUrl only (modified is computed).
+- wsdlDefinition: url, content, service, importMethod.
+- apiType: NotSpecified, Rest or Soap; another value is a 400 (the RP cannot read it as its enum).
+- swagger: stored as the definition, served at the apiDefinitions URLs, never echoed.
+- runtimeUrls, provisioningState and anything else: dropped.
 """
 
 from __future__ import annotations
@@ -19,7 +32,10 @@ from connectorops.emulator.protocol import (
     new_etag,
     require_api_version,
 )
+from connectorops.emulator.regions import checked_location, normalized_location
 from connectorops.emulator.routes.context import (
+    COLLECTION_METHODS,
+    RESOURCE_METHODS,
     SWAGGER_ROUTE,
     RouteContext,
     check_tags,
@@ -41,7 +57,13 @@ CONNECTIONS_TYPE = "Microsoft.Web/connections"
 # Stored beside the body, never rendered: which oAuthSettings.clientSecret (write-only in ARM) was last sent.
 WRITE_ONLY_DIGESTS = "writeOnlyDigests"
 ROLE_ASSIGNMENTS_TYPE = "Microsoft.Authorization/roleAssignments"
-SERVER_COMPUTED = ("runtimeUrls", "provisioningState", "swagger")
+AS_SENT = ("connectionParameters", "displayName", "description", "iconUri", "brandColor", "capabilities")
+SUB_FIELDS = {
+    "backendService": ("serviceUrl",),
+    "apiDefinitions": ("originalSwaggerUrl",),
+    "wsdlDefinition": ("url", "content", "service", "importMethod"),
+}
+API_TYPES = ("NotSpecified", "Rest", "Soap")
 # ConnectionParameterType (x-ms-enum modelAsString false: other values are rejected).
 PARAMETER_TYPES = (
     "string",
@@ -61,7 +83,7 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
     reject_action(path, "customApis")
     if path.name is None:
         if request.method != "GET":
-            raise method_not_allowed(request.method, "the customApis collection")
+            raise method_not_allowed(request.method, "the customApis collection", COLLECTION_METHODS)
         return _list(ctx, request, path)
     resource_group = require_resource_group(path)
     resource_id = resource_id_in(path, resource_group, RESOURCE_TYPE)
@@ -74,7 +96,7 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
         return _patch(ctx, request, path, resource_id)
     if request.method == "DELETE":
         return ArmResponse(200 if delete_with_dependents(ctx, resource_id) else 204)
-    raise method_not_allowed(request.method, "a customApi")
+    raise method_not_allowed(request.method, "a customApi", RESOURCE_METHODS)
 
 
 def render(ctx: RouteContext, base_url: str, stored: StoredResource) -> dict[str, Any]:
@@ -88,7 +110,6 @@ def render(ctx: RouteContext, base_url: str, stored: StoredResource) -> dict[str
     definitions["modifiedSwaggerUrl"] = ctx.swagger_url(base_url, stored.key, "modified")
     properties["apiDefinitions"] = definitions
     properties["runtimeUrls"] = [f"{base_url}/apim/{body['name']}"]
-    properties["provisioningState"] = "Succeeded"
     body["properties"] = properties
     return body
 
@@ -137,6 +158,27 @@ def _write_only_removed(parameters: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def _kept_properties(properties_in: dict[str, Any]) -> dict[str, Any]:
+    """The properties a PUT stores: the module docstring lists what is kept, dropped or refused."""
+    properties = {k: properties_in[k] for k in AS_SENT if k in properties_in}
+    if "connectionParameters" in properties_in:
+        properties["connectionParameters"] = _write_only_removed(object_field(properties_in, "connectionParameters"))
+    for name, fields in SUB_FIELDS.items():
+        given = object_field(properties_in, name)
+        properties[name] = {k: given[k] for k in fields if k in given}
+    if not properties["backendService"] and "backendService" not in properties_in:
+        del properties["backendService"]
+    api_type = properties_in.get("apiType", "Rest")
+    if api_type not in API_TYPES:
+        raise ArmError(
+            400,
+            "InvalidRequestContent",
+            f"The request content was invalid: properties.apiType '{api_type}' is not one of {', '.join(API_TYPES)}.",
+        )
+    properties["apiType"] = api_type
+    return properties
+
+
 def _swagger_of(properties: dict[str, Any]) -> dict[str, Any] | None:
     swagger = properties.get("swagger")
     if not swagger:
@@ -173,28 +215,20 @@ def _put(ctx: RouteContext, request: ArmRequest, path: ArmPath, resource_id: str
     if swagger is None:
         swagger = _swagger_at_own_url(ctx, object_field(properties_in, "apiDefinitions"))
     tags = check_tags(body)
-    location = body.get("location") or ctx.default_location
-    if not isinstance(location, str):
-        raise ArmError(400, "InvalidRequestContent", "location must be a string.")
-    properties = {k: v for k, v in properties_in.items() if k not in SERVER_COMPUTED}
+    location = checked_location(body, RESOURCE_TYPE)
+    properties = _kept_properties(properties_in)
     digests: dict[str, str] = {}
     if "connectionParameters" in properties_in:
-        properties["connectionParameters"] = _write_only_removed(object_field(properties_in, "connectionParameters"))
         digests = _write_only_digests(ctx, resource_id, object_field(properties_in, "connectionParameters"))
-    definitions = {k: v for k, v in object_field(properties_in, "apiDefinitions").items() if k != "swagger"}
-    definitions.pop("modifiedSwaggerUrl", None)
     if swagger is not None:
-        definitions.pop("originalSwaggerUrl", None)
-    properties["apiDefinitions"] = definitions
+        properties["apiDefinitions"].pop("originalSwaggerUrl", None)
     properties.setdefault("capabilities", [])
     properties.setdefault("description", "")
     properties.setdefault("displayName", path.name)
-    properties.setdefault("apiType", "Rest")
-    properties["wsdlDefinition"] = properties.get("wsdlDefinition") or {}
     with ctx.store.transaction():
         current = ctx.store.get(resource_id)
         check_preconditions(request, current.body.get("etag") if current else None, current is not None)
-        if current is not None and current.body.get("location", "").lower() != location.lower():
+        if current is not None and normalized_location(current.body.get("location", "")) != location:
             raise ArmError(
                 400,
                 "InvalidResourceLocation",

@@ -1,7 +1,10 @@
 """Microsoft.Authorization/roleAssignments at any scope: how Logic Apps custom connectors are shared.
 
 ARM semantics: list at a scope returns assignments at, above and below it (`$filter=atScope()`:
-at and above only); roles must be known built-ins; principals must exist in the directory.
+at and above only); the role must exist (built-in or a custom role definition); the scope must
+exist; a principal missing from the directory is refused only when `principalType` is not given
+(ARM trusts the given type then, which is why tools set it for service principals created a
+moment ago); a given type that contradicts the directory is UnmatchedPrincipalType.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from connectorops.emulator.protocol import (
     require_api_version,
     skip_token,
 )
-from connectorops.emulator.routes.context import RouteContext, method_not_allowed
+from connectorops.emulator.routes.context import COLLECTION_METHODS, RouteContext, method_not_allowed, not_found
+from connectorops.emulator.routes.role_definitions import role_exists
 from connectorops.emulator.store import StoredResource
 
 RESOURCE_TYPE = "Microsoft.Authorization/roleAssignments"
@@ -32,15 +36,6 @@ API_VERSIONS = (
     "2020-10-01-preview",
     "2022-04-01",
 )
-# Built-in roles the emulator knows (ids from the azure-docs built-in roles article).
-BUILT_IN_ROLES = {
-    "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
-    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
-    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
-    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
-    "87a39d53-fc1b-424a-814c-f7e04687dc9e": "Logic App Contributor",
-    "515c2055-d9d4-4321-b1b9-bd0c9a0f79fe": "Logic App Operator",
-}
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
 ROLE_DEFINITION_ID = re.compile(
     r"^(/subscriptions/[^/]+)?/providers/Microsoft\.Authorization/roleDefinitions/(?P<guid>[0-9a-fA-F-]{36})$",
@@ -55,7 +50,7 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
         raise ArmError(404, "NotFound", "No route: role assignments have no actions.")
     if path.name is None:
         if request.method != "GET":
-            raise method_not_allowed(request.method, "the roleAssignments collection")
+            raise method_not_allowed(request.method, "the roleAssignments collection", COLLECTION_METHODS)
         return _list(ctx, request, path)
     if not GUID.match(path.name):
         raise ArmError(
@@ -78,7 +73,16 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
                 return ArmResponse(204)
             ctx.store.delete(assignment_id)
         return ArmResponse(200, stored.body)
-    raise method_not_allowed(request.method, "a role assignment")
+    raise method_not_allowed(request.method, "a role assignment", ("GET", "HEAD", "PUT", "DELETE"))
+
+
+def _require_scope(ctx: RouteContext, scope: str) -> None:
+    """A resource scope must exist (ARM: 404 ResourceNotFound); group scopes are checked by the router."""
+    parts = [p for p in scope.split("/") if p]
+    if len(parts) < 8 or parts[4].lower() != "providers":
+        return
+    if ctx.store.get(scope) is None:
+        raise not_found("/".join(parts[5:-1]), parts[-1], parts[3])
 
 
 def _not_found(name: str) -> ArmError:
@@ -120,7 +124,7 @@ def _put(ctx: RouteContext, request: ArmRequest, path: ArmPath, assignment_id: s
         raise ArmError(400, "InvalidRequestContent", "properties is required: roleDefinitionId and principalId.")
     role_definition_id = properties_in.get("roleDefinitionId")
     match = ROLE_DEFINITION_ID.match(role_definition_id) if isinstance(role_definition_id, str) else None
-    if match is None or match["guid"].lower() not in BUILT_IN_ROLES:
+    if match is None or not role_exists(ctx, path.subscription, match["guid"]):
         raise ArmError(
             400,
             "RoleDefinitionDoesNotExist",
@@ -137,8 +141,9 @@ def _put(ctx: RouteContext, request: ArmRequest, path: ArmPath, assignment_id: s
             "InvalidPrincipalType",
             f"The principal type '{principal_type}' is not valid. Use one of {', '.join(PRINCIPAL_TYPES)}.",
         )
+    _require_scope(ctx, path.scope)
     principal = ctx.store.principal(principal_id)
-    if principal is None:
+    if principal is None and principal_type is None:
         raise ArmError(
             400,
             "PrincipalNotFound",
@@ -147,19 +152,22 @@ def _put(ctx: RouteContext, request: ArmRequest, path: ArmPath, assignment_id: s
             "error might be related to a replication delay. In this case, set the role assignment principalType "
             "property to a value, such as ServicePrincipal, User, or Group. See https://aka.ms/docs-principaltype",
         )
-    if principal_type is not None and principal_type != principal.principal_type:
+    if principal is not None and principal_type is not None and principal_type != principal.principal_type:
         raise ArmError(
             400,
             "UnmatchedPrincipalType",
             f"The PrincipalId '{principal_id.replace('-', '')}' has type '{principal.principal_type}', which is "
             f"different from specified PrincipalType '{principal_type}'.",
         )
+    if principal_type is None:
+        assert principal is not None
+        principal_type = principal.principal_type
     body: dict[str, Any] = {
         "properties": {
             "roleDefinitionId": f"/subscriptions/{path.subscription}/providers/Microsoft.Authorization/"
             f"roleDefinitions/{role_guid}",
             "principalId": principal_id.lower(),
-            "principalType": principal.principal_type,
+            "principalType": principal_type,
             "scope": path.scope,
         },
         "id": assignment_id,

@@ -5,6 +5,7 @@ The category list is Microsoft's fixed list of 19 (see CATEGORIES for the source
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,9 +44,9 @@ ICON_SIDE, ICON_TOLERANCE = 230, 0.15  # "approximately 230 x 230"
 WHITE_MIN = 245  # every channel at least this: reads as white
 NEAR = 20.0  # RGB distance: "the same colour" for #007ee5 checks
 BRAND_MATCH = 40.0  # RGB distance allowed between the icon background and brandColor
-REDIRECT_PREFIXES = (
-    "https://global.consent.azure-apim.net/redirect",
-    "https://global-test.consent.azure-apim.net/redirect",
+# API Management's consent redirect: global (Power Platform) or a region's Logic Apps one (ARM customApis).
+CONSENT_REDIRECT = re.compile(
+    r"^https://(global|global-test|logic-apis-[a-z0-9]+)\.consent\.azure-apim\.net/redirect", re.IGNORECASE
 )
 
 
@@ -179,7 +180,7 @@ def check_oauth_redirect(s: CertificationSubject) -> Iterator[Hit]:
         pointer = f"#connectionParameters/{name}/oAuthSettings/redirectUrl"
         if url is None:
             continue  # the platform fills in its own global redirect URL
-        if not isinstance(url, str) or not url.lower().startswith(REDIRECT_PREFIXES):
+        if not isinstance(url, str) or not CONSENT_REDIRECT.match(url):
             yield Hit(pointer, f"OAuth redirect URL {url!r} is not the API Management consent redirect")
 
 

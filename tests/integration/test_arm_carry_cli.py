@@ -2,22 +2,22 @@
 
 Real corpus paconn folders through the real CLI on a repository built in tmp: policy templates,
 custom code and connectionParameterSets are refused on `target: local` / `target: azure` (exit 1,
-file + line + JSON pointer + hint, nothing written, no request); stripped in connector.yaml they
-plan with a warning (text and JSON), and apply deploys a customApi without them.
+file + line + JSON pointer + hint, nothing written, no request but connect's resource-group check);
+stripped in connector.yaml they plan with a warning (text and JSON), and apply deploys a customApi
+without them.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import socket
 import sqlite3
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from conftest import MakeEmulator
 from typer.testing import CliRunner
 
 from connectorops.cli import app
@@ -193,50 +193,33 @@ def test_spec_strip_applies_to_every_environment_and_an_unused_item_is_a_warning
     }
 
 
-@pytest.fixture
-def listener() -> Iterator[tuple[int, list[int]]]:
-    """A TCP port that counts connections: an ARM endpoint that must never be reached."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.2)
-    accepted: list[int] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = server.accept()
-            except TimeoutError:
-                continue
-            accepted.append(1)
-            connection.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], accepted
-    stop.set()
-    thread.join(timeout=5)
-    server.close()
-
-
-def test_azure_environment_refuses_before_any_request(
-    tmp_path: Path, listener: tuple[int, list[int]], monkeypatch: pytest.MonkeyPatch
+def test_azure_environment_refuses_before_any_request_but_the_resource_group_check(
+    tmp_path: Path, make_emulator: MakeEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port, accepted = listener
+    server = make_emulator()
+    info = server.info
+    assert info is not None
+    server.ensure_resource_group(info.subscription_id, "rg-dev", "westeurope")
     config = (
         "default: dev\nenvironments:\n  dev:\n    target: azure\n"
-        "    subscriptionId: 00000000-0000-0000-0000-000000000000\n    resourceGroup: rg-dev\n"
-        f"    location: westeurope\n    armEndpoint: https://127.0.0.1:{port}\n    credential: token-env\n"
+        f"    subscriptionId: {info.subscription_id}\n    resourceGroup: rg-dev\n    location: westeurope\n"
+        f"    armEndpoint: {info.base_url}\n    caBundle: {info.ca_path}\n    credential: token-env\n"
     )
     root = make_repo(tmp_path, {"subject": CASES["customCode"][0]}, config=config)
-    monkeypatch.setenv("CONNECTOROPS_ARM_TOKEN", "not-a-real-token")
+    monkeypatch.setenv("CONNECTOROPS_ARM_TOKEN", info.token)
     for command in (("plan",), ("apply", "--yes")):
         code, out, err = run(root, *command)
         text = flat(out + err)
         assert code == 1, text
         assert "cannot be deployed to environment 'dev': target azure" in text
-    assert accepted == []
+    counts = requests.get(
+        f"{info.base_url}/_emulator/requests",
+        headers={"Authorization": f"Bearer {info.token}"},
+        verify=info.ca_path,
+        timeout=10,
+    ).json()
+    # connect's check that the resource group exists (one GET per command), nothing else: no list, no write
+    assert counts["byVerbAndType"] == {"GET Microsoft.Resources/resourceGroups": 2}
 
 
 def corpus_folders() -> list[str]:

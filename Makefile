@@ -41,8 +41,11 @@ actionlint: $(ACTIONLINT)
 test: lint typecheck actionlint
 	$(BIN)/pytest -n 2 --dist loadgroup -q tests --ignore=tests/benchmarks
 
+# The issue-13 speed benchmarks record their figures in .bench/results.jsonl; BENCHMARKS.md is written from it.
 bench: $(STAMP)
-	$(BIN)/pytest -q -s tests/benchmarks
+	rm -f .bench/results.jsonl
+	$(BIN)/pytest -q -s -p no:xdist tests/benchmarks
+	$(BIN)/python scripts/bench_report.py
 
 clean:
 	rm -rf $(VENV) .connectorops .mypy_cache .pytest_cache .ruff_cache

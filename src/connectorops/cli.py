@@ -11,20 +11,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from connectorops.commands.context import EXIT_CHANGES, EXIT_ERROR, CliContext
 from connectorops.errors import ConnectoropsError, Severity, SpecError
 
+# rich_markup_mode=None: plain help; typer's rich help imports rich.markdown/pygments/traceback (~100 ms)
 app = typer.Typer(
     name="connectorops",
+    rich_markup_mode=None,
     help="Custom connectors for Logic Apps and Power Platform, managed the GitOps way.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-emulator_app = typer.Typer(help="The local ARM emulator (the embedded target of the `local` environment).")
+emulator_app = typer.Typer(
+    rich_markup_mode=None, help="The local ARM emulator (the embedded target of the `local` environment)."
+)
 app.add_typer(emulator_app, name="emulator")
 new_app = typer.Typer(help="Add something to the repository: `connectorops new connector NAME --from SOURCE`.")
 app.add_typer(new_app, name="new")
@@ -68,6 +70,8 @@ def _root(repo: RepoOption = None, environment: EnvOption = None) -> None:
 
 
 def _context(repo: Path | None, environment: str | None) -> CliContext:
+    from rich.console import Console  # not needed for --help
+
     chosen = repo or _global_options.get("repo") or Path(".")
     return CliContext(
         repo=chosen.resolve(),
@@ -95,6 +99,8 @@ def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
         module = importlib.import_module(f"connectorops.commands.{command}")
         code = module.run(ctx, **options)
     except ConnectoropsError as error:
+        from rich.text import Text
+
         for problem in error.problems:
             # Text, not markup: a hint such as `strip: [customCode]` must reach the user whole.
             style = "bold red" if problem.severity == Severity.ERROR else "yellow"

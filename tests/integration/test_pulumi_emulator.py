@@ -161,6 +161,7 @@ def test_a_removed_connector_that_gained_a_connection_fails_the_program_against_
         environment="dev",
         subscription_id=gateway.target.subscription_id,
         allow_connection_loss=frozenset({"orders"}),
+        drop_ui_definition=frozenset({"d7sms"}),
     )
     _, _, declared = run_program(acknowledged, gateway, SECRET)
     assert set(declared.custom_apis) == {"d7sms"}

@@ -203,3 +203,35 @@ def test_rules_naming_undefined_environments_warn_with_did_you_mean() -> None:
     [problem] = problems
     assert (problem.code, problem.severity, problem.line) == ("UnknownEnvironment", "warning", 4)
     assert "did you mean 'local'" in (problem.hint or "")
+
+
+class _CountingTree(DictTree):
+    def __init__(self, files: dict[str, str]) -> None:
+        super().__init__(files)
+        self.reads: list[str] = []
+
+    def read_bytes(self, path: str) -> bytes:
+        self.reads.append(path)
+        return super().read_bytes(path)
+
+
+CONNECTOR_YAML = """\
+apiVersion: connectorops/v1
+kind: Connector
+metadata: {name: orders}
+spec:
+  definition: {openapi: openapi.yaml}
+  sharing:
+    - {principal: ops-team, role: use}
+    - {principal: alice, role: use}
+"""
+
+
+def test_connector_yaml_is_read_again_only_to_name_the_line_of_a_problem(policy: SharingPolicy) -> None:
+    c = connector(sharing=[{"principal": "ops-team", "role": "use"}, {"principal": "alice", "role": "use"}])
+    tree = _CountingTree({c.path: CONNECTOR_YAML})
+    assert check_sharing(c, "dev", policy, tree=tree) == []
+    assert tree.reads == []  # allowed grants: no second parse of connector.yaml
+    [problem] = check_sharing(c, "prod", policy, tree=tree)
+    assert (problem.line, problem.field) == (8, "spec.sharing.1")
+    assert tree.reads == [c.path]

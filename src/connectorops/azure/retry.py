@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
-
 from connectorops.azure.pipeline import RetrySettings
 from connectorops.errors import GatewayError
 
@@ -34,6 +32,9 @@ def is_principal_not_found(error: BaseException) -> bool:
 
 def with_retries(call: Callable[[], T], settings: RetrySettings, *, retry_on: Callable[[BaseException], bool]) -> T:
     """`call()`, retried while `retry_on(error)`; the last error is re-raised unchanged."""
+    # imported here: tenacity imports asyncio (~40 ms), and a read-only plan never retries an operation
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
     retrying = Retrying(
         stop=stop_after_attempt(max(1, settings.operation_attempts)),
         wait=wait_random_exponential(multiplier=settings.operation_wait_initial, max=settings.operation_wait_max),

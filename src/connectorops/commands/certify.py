@@ -15,6 +15,7 @@ from rich.text import Text
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
 from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
+from connectorops.definitions.verdict_cache import verdict_cache_at
 from connectorops.errors import ConnectoropsError, Severity
 from connectorops.policy.certification import certify_connector, load_certification_policy
 from connectorops.policy.certification.report import (
@@ -57,7 +58,7 @@ def certify_repository(repo_root: Path, environment: str | None, names: list[str
         except ConnectoropsError as error:
             results.append(ConnectorCertification(connector.name, connector.path, problems=tuple(error.problems)))
             continue
-        findings = certify_connector(connector, resolved, environment, policy)
+        findings = certify_connector(connector, resolved, environment, policy, cache=verdict_cache_at(cache_dir))
         results.append(ConnectorCertification(connector.name, connector.path, findings=tuple(findings)))
     return CertificationReport(environment, tuple(results), problems=tuple(blocking + policy_problems))
 

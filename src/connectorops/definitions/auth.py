@@ -190,8 +190,9 @@ def _oauth(
         settings["customParameters"] = {
             "loginUri": {"value": auth.loginUri},
             "tenantId": {"value": auth.tenantId},
+            # enableOnbehalfOfLogin is left out: false is its default, and Microsoft's apiProperties schema
+            # does not know it (a certification package must round-trip to this body).
             "resourceUri": {"value": auth.resourceUri or ""},
-            "enableOnbehalfOfLogin": {"value": "false"},
         }
     elif provider == "oauth2generic":
         authorization_url = auth.authorizationUrl or ""

@@ -8,18 +8,10 @@ about 6% of Microsoft's published connectors have them and the service takes the
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
-from openapi_spec_validator import OpenAPIV2SpecValidator
-from openapi_spec_validator.validation.exceptions import (
-    DuplicateOperationIDError,
-    ExtraParametersError,
-    ParameterDuplicateError,
-    UnresolvableParameterError,
-)
+from typing import TYPE_CHECKING, Any
 
 from connectorops.definitions.refs import follow_local_ref, pointer_escape
 from connectorops.errors import Problem, Severity
@@ -28,18 +20,27 @@ from connectorops.errors import Problem, Severity
 # the ERROR/WARNING split below reads the Python jsonschema backend's error objects, so pin it.
 os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
 
+if TYPE_CHECKING:  # imported when a document is validated: the validator stack costs ~0.3 s to import
+    from jsonschema.exceptions import ValidationError
+
 # JSON-schema keys under which values are examples, not structure.
 _VALUE_KEYS = {"example", "examples", "default", "x-example", "x-ms-test-value", "enum"}
 MAX_REPORTED = 20
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch"}
 _OPERATION_KEYS = {"responses", "operationId", "parameters"}
 _TOLERATED_HINT = "accepted because Microsoft's service accepts it; fix when you can"
-_STRUCTURAL_ERRORS = (
-    DuplicateOperationIDError,
-    ExtraParametersError,
-    ParameterDuplicateError,
-    UnresolvableParameterError,
-)
+
+
+@functools.cache
+def _structural_errors() -> tuple[type[Exception], ...]:
+    from openapi_spec_validator.validation.exceptions import (
+        DuplicateOperationIDError,
+        ExtraParametersError,
+        ParameterDuplicateError,
+        UnresolvableParameterError,
+    )
+
+    return (DuplicateOperationIDError, ExtraParametersError, ParameterDuplicateError, UnresolvableParameterError)
 
 
 def check_structure(swagger: Any, file: str) -> list[Problem]:
@@ -91,6 +92,8 @@ def validate_openapi(swagger: dict[str, Any], file: str, *, strict: bool = False
     problems = check_structure(swagger, file)
     if problems:
         return problems
+    from openapi_spec_validator import OpenAPIV2SpecValidator
+
     validator = OpenAPIV2SpecValidator(swagger)
     # The validator library raises (KeyError, TypeError, ...) on documents its schema pass already
     # refused, e.g. `responses: null`: each pass runs on its own, and a crash becomes a located Problem.
@@ -169,7 +172,7 @@ def _schema_problem(error: ValidationError, file: str, *, strict: bool) -> Probl
 
 
 def _keyword_problem(error: ValidationError, file: str, *, strict: bool) -> Problem:
-    structural = isinstance(error, _STRUCTURAL_ERRORS)
+    structural = isinstance(error, _structural_errors())
     severity = Severity.ERROR if structural or strict else Severity.WARNING
     message = _short(error.message)
     if not structural:

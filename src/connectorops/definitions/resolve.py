@@ -12,21 +12,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectorops.definitions.auth import apply_auth
 from connectorops.definitions.backend import apply_service_url
 from connectorops.definitions.documents import check_size, parse_document, parse_json, parse_yaml
-from connectorops.definitions.fetch import FetchOptions, fetch_pinned, redact
 from connectorops.definitions.model import ResolvedDefinition, SourceKind
 from connectorops.definitions.openapi import validate_openapi
 from connectorops.definitions.paconn import PaconnFolder, load_paconn_folder
-from connectorops.definitions.postman import convert_collection
 from connectorops.definitions.refs import bundle_refs
+from connectorops.definitions.verdict_cache import VerdictCache, verdict_cache_at, verdict_key
 from connectorops.errors import ConnectoropsError, DefinitionError, Problem, Severity, ValidationFailed
 from connectorops.spec.models import Environment, LocalEnvironment
 from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import SourceTree, normalize_relative
+
+if TYPE_CHECKING:  # url fetching and Postman conversion are imported by the connectors that use them
+    from connectorops.definitions.fetch import FetchOptions
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_ICON = "icon.png"
@@ -57,13 +59,17 @@ def resolve_definition(
     lifts only the private-address check for `url:` sources.
     """
     spec = connector.document.for_environment(environment)
-    options = fetch_options or FetchOptions(allow_private_urls=allow_private_urls)
-    loaded = _load_source(connector, tree, environment, cache_dir or default_cache_dir(tree), options)
+    cache_dir = cache_dir or default_cache_dir(tree)
+    loaded = _load_source(connector, tree, environment, cache_dir, fetch_options, allow_private_urls)
     problems = list(loaded.warnings)
     if not isinstance(loaded.swagger, dict):
-        raise DefinitionError("the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file, field="/")
-    swagger = bundle_refs(loaded.swagger, file=loaded.file, folder=_ref_folder(connector, loaded), read=_reader(tree))
-    problems.extend(validate_openapi(swagger, loaded.file))
+        raise DefinitionError(
+            "the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file, field="/"
+        )
+    verdicts = verdict_cache_at(cache_dir)
+    read = _reader(tree, verdicts)
+    swagger = bundle_refs(loaded.swagger, file=loaded.file, folder=_ref_folder(connector, loaded), read=read)
+    problems.extend(cached_validate_openapi(swagger, loaded.file, verdicts))
     if any(p.severity == Severity.ERROR for p in problems):
         raise ValidationFailed(problems, summary=f"definition of {connector.name} is invalid")
 
@@ -96,6 +102,40 @@ def resolve_definition(
         warnings=tuple(problems),
         secret_refs=dict(applied.secret_refs),
     )
+
+
+def parsed_document(data: bytes, path: str, cache: VerdictCache | None) -> tuple[Any, list[Problem]]:
+    """parse_document; a YAML file's value comes from the cache when these exact bytes were parsed before.
+
+    Stored as JSON, which is exact: parse_yaml returns JSON-compatible values only. JSON files are
+    parsed directly (the C parser is as fast as reading a cache entry). A bad file is never cached.
+    """
+    if cache is None or path.lower().endswith(".json"):
+        return parse_document(data, path)
+    key = verdict_key("yaml-document", data, path)
+    cached = cache.get(key) if key is not None else None
+    if cached is not None:
+        return cached, []
+    value, warnings = parse_document(data, path)
+    if key is not None and not warnings:
+        cache.put(key, value)
+    return value, warnings
+
+
+def cached_validate_openapi(swagger: dict[str, Any], file: str, cache: VerdictCache | None) -> list[Problem]:
+    """validate_openapi, answered from the verdict cache when this exact document was judged before."""
+    key = verdict_key("openapi", swagger, file) if cache is not None else None
+    if cache is None or key is None:
+        return validate_openapi(swagger, file)
+    cached = cache.get(key)
+    if isinstance(cached, list):
+        try:
+            return [Problem.from_dict(p) for p in cached]
+        except (TypeError, ValueError, KeyError, AttributeError):
+            pass  # a corrupt entry: judge again
+    problems = validate_openapi(swagger, file)
+    cache.put(key, [p.to_dict() for p in problems])
+    return problems
 
 
 def _apply_backend(
@@ -151,12 +191,20 @@ def definition_json(swagger: dict[str, Any]) -> str:
 
 
 def _load_source(
-    connector: LoadedConnector, tree: SourceTree, environment: str, cache_dir: Path, options: FetchOptions
+    connector: LoadedConnector,
+    tree: SourceTree,
+    environment: str,
+    cache_dir: Path,
+    fetch_options: FetchOptions | None,
+    allow_private_urls: bool,
 ) -> _Loaded:
     definition = connector.document.spec.definition
     kind = definition.kind
     if kind == "url":
+        from connectorops.definitions.fetch import FetchOptions, fetch_pinned, redact
+
         assert definition.url is not None and definition.sha256 is not None
+        options = fetch_options or FetchOptions(allow_private_urls=allow_private_urls)
         data = fetch_pinned(
             definition.url,
             definition.sha256,
@@ -188,6 +236,8 @@ def _load_source(
         check_size(tree.size(path), path)  # size: SpecError for symlinks that leave the repository or loop
         data = tree.read_bytes(path)
     if kind == "postman":
+        from connectorops.definitions.postman import convert_collection
+
         collection, warnings = parse_json(data, path, lenient=True)
         backend = connector.document.for_environment(environment).backend
         swagger, conversion_warnings = convert_collection(
@@ -198,7 +248,7 @@ def _load_source(
         )
         warnings.extend(conversion_warnings)
         return _Loaded(kind="postman", swagger=swagger, file=path, source_files=[path], warnings=warnings)
-    swagger, warnings = parse_document(data, path)
+    swagger, warnings = parsed_document(data, path, verdict_cache_at(cache_dir))
     return _Loaded(kind="openapi", swagger=swagger, file=path, source_files=[path], warnings=warnings)
 
 
@@ -251,14 +301,14 @@ def _ref_folder(connector: LoadedConnector, loaded: _Loaded) -> str:
     return connector.folder if loaded.kind != "url" else "\x00no-folder"
 
 
-def _reader(tree: SourceTree) -> Any:
+def _reader(tree: SourceTree, cache: VerdictCache | None) -> Any:
     def read(path: str) -> Any:
         try:
             size = tree.size(path)  # SpecError for a symlink loop or a link leaving the repository
         except OSError:
             raise DefinitionError(f"$ref target {path} does not exist", file=path, code="BadRef") from None
         check_size(size, path)
-        return parse_document(tree.read_bytes(path), path)[0]
+        return parsed_document(tree.read_bytes(path), path, cache)[0]
 
     return read
 

@@ -69,7 +69,8 @@ def build_desired_state(
     allow_private_urls: bool = False,
 ) -> DesiredState:
     """Resolve, certify, check sharing and render every connector; collect every problem."""
-    from connectorops.definitions.resolve import resolve_definition
+    from connectorops.definitions.resolve import default_cache_dir, resolve_definition
+    from connectorops.definitions.verdict_cache import verdict_cache_at
     from connectorops.policy.certification import certify_connector, load_certification_policy
     from connectorops.policy.sharing import check_sharing, desired_role_assignments, load_sharing_policy
 
@@ -83,6 +84,7 @@ def build_desired_state(
     apis: list[DesiredCustomApi] = []
     grants: list[DesiredRoleAssignment] = []
     findings: list[Any] = []
+    verdicts = verdict_cache_at(cache_dir or default_cache_dir(repo.tree))
     for connector in repo.connectors:
         try:
             resolved = resolve_definition(
@@ -93,7 +95,7 @@ def build_desired_state(
             continue
         problems += list(resolved.warnings)
         # certification sees the full definition; the target gets what it can carry (or an error)
-        for finding in certify_connector(connector, resolved, environment, cert_policy):
+        for finding in certify_connector(connector, resolved, environment, cert_policy, cache=verdicts):
             findings.append({**finding.to_dict(), "connector": connector.name})
         violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree)
         problems += violations

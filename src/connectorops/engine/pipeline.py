@@ -153,10 +153,14 @@ def plan_environment(
     drift: bool = False,
     swagger_cache: SwaggerCache | None = None,
     deletion_policies: DeletionPolicySource = no_git_history,
+    desired: DesiredState | None = None,
 ) -> tuple[DesiredState, ObservedState, Plan]:
-    """`deletion_policies`: lifecycle.deletion of removed connectors as git gave it (the shell reads git)."""
-    desired = desired_state(inputs, gateway)
-    if any(p.code == CANNOT_CARRY for p in desired.errors):  # refused before any request to the target
+    """`deletion_policies`: lifecycle.deletion of removed connectors as git gave it (the shell reads git).
+
+    `desired`: the desired state already resolved for these inputs (the controller keeps one per commit).
+    """
+    desired = desired if desired is not None else desired_state(inputs, gateway)
+    if any(p.code == CANNOT_CARRY for p in desired.errors):  # refused before any connector is read
         summary = f"environment {inputs.environment} cannot carry the connectors"
         raise ValidationFailed(desired.problems, summary=summary)
     observed = observe(gateway, desired=desired.custom_apis, drift=drift, swagger_cache=swagger_cache)

@@ -16,9 +16,17 @@ from typing import Any
 
 from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.apply import apply_plan
+from connectorops.engine.desired import DesiredState
 from connectorops.engine.drift import DriftReport, detect_drift
 from connectorops.engine.observe import SwaggerCache
-from connectorops.engine.pipeline import Inputs, connect, inputs_from_tree, plan_environment, target_of
+from connectorops.engine.pipeline import (
+    Inputs,
+    connect,
+    desired_state,
+    inputs_from_tree,
+    plan_environment,
+    target_of,
+)
 from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.errors import ConnectoropsError, GatewayError, Problem, ValidationFailed
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
@@ -120,6 +128,25 @@ class EngineReconciler:
         self.lease: Lease | None = None
         # Drift reads every deployed swagger; unchanged etags are served from memory between intervals.
         self.swagger_cache = SwaggerCache()
+        # A commit's desired state never changes: loaded and resolved once per (commit, environment, target),
+        # so an idle interval costs the observe and the plan only.
+        self._inputs: tuple[tuple[str, str | None], Inputs] | None = None
+        self._desired: tuple[tuple[str, str], DesiredState] | None = None
+        self.resolutions = 0  # desired states built (a test and /metrics-minded readers count them)
+
+    def _inputs_of(self, tree: GitTree) -> Inputs:
+        key = (tree.sha, self.environment)
+        if self._inputs is None or self._inputs[0] != key:
+            self._inputs = (key, inputs_from_tree(self.local_root, tree, self.environment, tree.sha))
+        return self._inputs[1]
+
+    def _desired_of(self, inputs: Inputs, gateway: ArmGateway) -> DesiredState:
+        key = (str(inputs.commit), self._key or "")  # _key: environment + its config (the target)
+        if self._desired is None or self._desired[0] != key:
+            self._desired = None
+            self.resolutions += 1
+            self._desired = (key, desired_state(inputs, gateway))
+        return self._desired[1]
 
     def _connect(self, inputs: Inputs) -> tuple[ArmGateway, Lease]:
         config = inputs.repo.config.environments[inputs.environment]
@@ -143,7 +170,7 @@ class EngineReconciler:
 
     def reconcile(self, tree: GitTree, *, apply: bool, should_stop: Callable[[], bool]) -> ReconcileOutcome:
         started = time.time()
-        inputs = inputs_from_tree(self.local_root, tree, self.environment, tree.sha)
+        inputs = self._inputs_of(tree)
         environment = inputs.environment
         try:
             gateway, lease = self._connect(inputs)
@@ -154,6 +181,7 @@ class EngineReconciler:
                 drift=True,
                 swagger_cache=self.swagger_cache,
                 deletion_policies=GitDeletionPolicies(tree.commit.repo, tree.prefix),
+                desired=self._desired_of(inputs, gateway),
             )
             report = detect_drift(desired, observed, gateway, target=target_of(gateway))
             summary = drift_summary(report, plan)

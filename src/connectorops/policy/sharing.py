@@ -223,21 +223,38 @@ def _request_path(connector: LoadedConnector, environment: str, index: int) -> t
 
 
 def _connector_locator(connector: LoadedConnector, tree: SourceTree | None) -> Locator:
-    """Line numbers of connector.yaml, when the tree and the spec loader are at hand."""
+    """Line numbers of connector.yaml, when the tree and the spec loader are at hand.
+
+    The file is parsed again only when a problem needs a line: a clean connector costs no second parse.
+    """
     if tree is None:
         return no_location
-    try:
-        _, source_map = load_yaml(tree.read_bytes(connector.path), connector.path)
-    except ConnectoropsError:
-        return no_location
-    return source_map.locate
+    found: list[Locator] = []
+
+    def locate(path: tuple[str | int, ...]) -> tuple[int, int] | None:
+        if not found:
+            try:
+                found.append(load_yaml(tree.read_bytes(connector.path), connector.path)[1].locate)
+            except ConnectoropsError:
+                found.append(no_location)
+        return found[0](path)
+
+    return locate
 
 
 @dataclass(frozen=True)
 class _At:
     file: str
-    line: int | None
-    field: str
+    locate: Locator
+    path: tuple[str | int, ...]
+
+    @property
+    def line(self) -> int | None:
+        return line_of(self.locate, self.path)
+
+    @property
+    def field(self) -> str:
+        return ".".join(str(p) for p in self.path)
 
 
 def check_sharing(
@@ -254,7 +271,7 @@ def check_sharing(
     problems: list[Problem] = []
     for index, request in enumerate(requests):
         path = _request_path(connector, environment, index)
-        where = _At(connector.path, line_of(locate, path), ".".join(str(p) for p in path))
+        where = _At(connector.path, locate, path)
         if policy is None:
             problems.append(
                 Problem(

@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from connectorops.definitions.model import ResolvedDefinition
+from connectorops.definitions.verdict_cache import VerdictCache, verdict_key
 from connectorops.policy.certification.findings import ENFORCEMENTS, Enforcement, Finding
 from connectorops.policy.certification.policy import (
     CERTIFICATION_POLICY_PATH,
@@ -48,6 +50,8 @@ def certify_connector(
     resolved: ResolvedDefinition,
     environment: str | None,
     policy: CertificationPolicy,
+    *,
+    cache: VerdictCache | None = None,
 ) -> list[Finding]:
     """Findings for what would be deployed to `environment` (None: the base spec), enforcement applied.
 
@@ -55,17 +59,35 @@ def certify_connector(
     connector as a whole (icon, brand colour) point at connector.yaml.
     """
     spec = connector.document.for_environment(environment) if environment else connector.document.spec
-    findings = certify_document(
-        resolved.swagger,
-        display_name=spec.displayName,
-        description=spec.description,
-        brand_color=spec.brandColor or resolved.icon_brand_color,
-        icon_png=resolved.icon_png,
-        connection_parameters=resolved.connection_parameters,
-        file=definition_file(connector, resolved),
-    )
+    inputs = {
+        "display_name": spec.displayName,
+        "description": spec.description,
+        "brand_color": spec.brandColor or resolved.icon_brand_color,
+        "icon_png": resolved.icon_png,
+        "connection_parameters": resolved.connection_parameters,
+        "file": definition_file(connector, resolved),
+    }
+    findings = _certified(resolved.swagger, inputs, cache)
     located = [f if f.pointer else _at_connector_yaml(f, connector) for f in findings]
     return policy.apply(located, environment)
+
+
+def _certified(swagger: dict[str, Any], inputs: dict[str, Any], cache: VerdictCache | None) -> list[Finding]:
+    """certify_document's findings (before the policy is applied), from the verdict cache when possible.
+
+    The policy is applied afterwards, on every run: editing certification.yaml never needs a new verdict.
+    """
+    key = verdict_key("certification", swagger, inputs) if cache is not None else None
+    cached = cache.get(key) if cache is not None and key is not None else None
+    if isinstance(cached, list):
+        try:
+            return [Finding.from_dict(f) for f in cached]
+        except (TypeError, ValueError, KeyError, AttributeError):
+            pass  # a corrupt entry: judge again
+    findings = certify_document(swagger, **inputs)
+    if cache is not None and key is not None:
+        cache.put(key, [f.to_dict() for f in findings])
+    return findings
 
 
 def _at_connector_yaml(finding: Finding, connector: LoadedConnector) -> Finding:

@@ -7,7 +7,7 @@ ones are reported, disabled rules produce no findings at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from connectorops.definitions.refs import pointer_escape
 from connectorops.errors import Problem, Severity
@@ -58,6 +58,22 @@ class Finding:
             "message": self.message,
             "hint": self.hint,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """The inverse of `to_dict` (the verdict cache stores findings as JSON)."""
+        enforcement = data["enforcement"]
+        if enforcement not in ENFORCEMENTS:
+            raise ValueError(f"unknown enforcement {enforcement!r}")
+        return cls(
+            rule_id=str(data["ruleId"]),
+            severity=Severity(data["severity"]),
+            enforcement=enforcement,
+            file=str(data["file"]),
+            pointer=str(data["pointer"]),
+            message=str(data["message"]),
+            hint=str(data["hint"]),
+        )
 
 
 def json_pointer(*parts: str | int) -> str:

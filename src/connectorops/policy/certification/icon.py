@@ -12,8 +12,6 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
-from PIL import Image, UnidentifiedImageError
-
 RGB = tuple[int, int, int]
 
 # Icons are tiny; anything bigger than this is not an icon and is not decoded (zip-bomb guard).
@@ -49,6 +47,8 @@ class IconFacts:
 
 @lru_cache(maxsize=64)  # every icon rule asks; decode once
 def inspect_icon(data: bytes) -> IconFacts:
+    from PIL import Image, UnidentifiedImageError  # only when there is an icon to judge
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

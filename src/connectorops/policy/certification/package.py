@@ -80,7 +80,7 @@ def submission_package(
     assert certification is not None and certification.publisher is not None
     swagger = _without_secrets(resolved.swagger)
     properties: dict[str, Any] = {
-        "connectionParameters": _submission_parameters(without_secret_refs(resolved.connection_parameters) or {}),
+        "connectionParameters": without_secret_refs(resolved.connection_parameters) or {},
         "iconBrandColor": spec.brandColor or resolved.icon_brand_color or DEFAULT_BRAND_COLOR,
         "capabilities": list(resolved.capabilities),
         "publisher": certification.publisher,
@@ -196,18 +196,6 @@ def _credentials(swagger: dict[str, Any], parameters: dict[str, Any], title: str
             "you create a connection."
         )
     return "The API needs no credentials."
-
-
-def _submission_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
-    """connectionParameters as paconn submits them: `enableOnbehalfOfLogin: false`, which our aad
-    rendering states explicitly for ARM, is the default and unknown to Microsoft's schema."""
-    result = json.loads(json.dumps(parameters))
-    for parameter in result.values():
-        settings = parameter.get("oAuthSettings") if isinstance(parameter, dict) else None
-        custom = settings.get("customParameters") if isinstance(settings, dict) else None
-        if isinstance(custom, dict) and custom.get("enableOnbehalfOfLogin") == {"value": "false"}:
-            del custom["enableOnbehalfOfLogin"]
-    return dict(result)
 
 
 def _without_secrets(value: Any) -> Any:

@@ -1,0 +1,167 @@
+"""A content-addressed cache of definition verdicts (OpenAPI problems, certification findings) and parsed YAML.
+
+A key is the sha256 of everything the verdict depends on — the bundled document (file $refs are
+already inlined, so an edited $ref target is a new key), the file name reported, the validator's
+and our own version and the source of our rules — so a stale entry is never read, only evicted.
+Entries are renamed into place (safe under concurrent processes); a corrupt one is a miss; the
+number of entries is bounded. The cache is an optimisation: any failure to read or write is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import connectorops
+
+MAX_ENTRIES = 4096
+MAX_ENTRY_BYTES = 1024 * 1024
+PRUNE_EVERY = 64  # puts between two checks of the entry count
+VERDICTS_DIR = "verdicts"
+PART_SUFFIX = ".part"  # an entry being written; left behind only by a killed process
+STALE_PART_SECONDS = 600.0
+# Libraries whose upgrade may change a verdict (or a cached parse).
+VALIDATOR_DISTRIBUTIONS = (
+    "openapi-spec-validator",
+    "openapi-schema-validator",
+    "jsonschema",
+    "jsonschema-path",
+    "PyYAML",
+)
+# Our rule code: its source is part of every key, so editing a rule can never serve an old verdict.
+_PACKAGE = Path(__file__).resolve().parents[1]
+RULE_SOURCES = ("definitions/openapi.py", "definitions/verdict_cache.py", "policy/certification")
+
+
+def tool_versions() -> dict[str, str]:
+    """connectorops and the validator libraries, name -> version ("" when not installed)."""
+    from importlib import metadata
+
+    versions = {"connectorops": connectorops.__version__}
+    for name in VALIDATOR_DISTRIBUTIONS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = ""
+    return versions
+
+
+def _rule_source_digest() -> str:
+    digest = hashlib.sha256()
+    for relative in RULE_SOURCES:
+        path = _PACKAGE / relative
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def tool_fingerprint() -> str:
+    """What, besides the document, a verdict depends on: tool versions and the rule-set source."""
+    return json.dumps({"versions": tool_versions(), "rules": _rule_source_digest()}, sort_keys=True)
+
+
+def verdict_key(kind: str, *inputs: Any) -> str | None:
+    """sha256 over the kind, the tool fingerprint and the inputs; None when they cannot be hashed.
+
+    Inputs are pickled, not JSON-dumped: pickle tells 200 from "200" and True from 1 (YAML
+    produces both), so equal keys mean equal inputs, types included.
+    """
+    try:
+        data = pickle.dumps(inputs, protocol=5)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return None
+    digest = hashlib.sha256(kind.encode() + b"\0" + tool_fingerprint().encode() + b"\0")
+    digest.update(data)
+    return digest.hexdigest()
+
+
+class VerdictCache:
+    """JSON entries under `directory`, one file per key."""
+
+    def __init__(self, directory: Path, *, max_entries: int = MAX_ENTRIES) -> None:
+        self.directory = directory
+        self.max_entries = max_entries
+        # the first put of a process checks too, so short-lived CLI runs keep the bound
+        self.check_every = max(1, min(PRUNE_EVERY, max_entries // 10))
+        self._puts = 0
+
+    def get(self, key: str) -> Any | None:
+        path = self.directory / f"{key}.json"
+        try:
+            entry = json.loads(path.read_bytes())
+            if not isinstance(entry, dict) or entry.get("key") != key or "value" not in entry:
+                return None
+        except (OSError, ValueError):
+            return None
+        with contextlib.suppress(OSError):  # a read-only cache still answers
+            os.utime(path)  # recently used: evicted last
+        return entry["value"]
+
+    def put(self, key: str, value: Any) -> None:
+        data = json.dumps({"key": key, "value": value}, ensure_ascii=False).encode()
+        if len(data) > MAX_ENTRY_BYTES:
+            return
+        try:
+            self._make_directory()
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=PART_SUFFIX)
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                os.replace(temporary, self.directory / f"{key}.json")
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except OSError:
+            return  # a read-only or full disk only costs speed
+        if self._puts % self.check_every == 0:
+            self.prune()
+        self._puts += 1
+
+    def _make_directory(self) -> None:
+        if self.directory.is_dir():
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # git ignores a folder whose files are all ignored: the cache never shows in `git status`
+        (self.directory / ".gitignore").write_text("# connectorops verdict cache: safe to delete\n*\n")
+
+    def prune(self) -> None:
+        """Delete the least recently used entries beyond max_entries, and parts a killed process left."""
+        try:
+            listing = list(os.scandir(self.directory))
+        except OSError:
+            return
+        entries = [e for e in listing if e.name.endswith(".json")]
+        for part in (e for e in listing if e.name.endswith(PART_SUFFIX)):
+            if _mtime(part) < time.time() - STALE_PART_SECONDS:
+                with contextlib.suppress(OSError):
+                    os.unlink(part.path)
+        if len(entries) <= self.max_entries:
+            return
+        by_age = sorted(entries, key=lambda e: _mtime(e))
+        for entry in by_age[: len(entries) - self.max_entries * 9 // 10]:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+def _mtime(entry: os.DirEntry[str]) -> float:
+    try:
+        return entry.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def verdict_cache_at(cache_dir: Path | None) -> VerdictCache | None:
+    """The verdict cache under a definitions cache folder (.connectorops/cache), or None."""
+    return VerdictCache(cache_dir / VERDICTS_DIR) if cache_dir is not None else None

@@ -1,0 +1,63 @@
+"""Command paths import only what they use: start-up time is mostly imports (issue 13).
+
+Each check runs the real CLI entry point in a fresh interpreter and lists the modules it loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+PROBE = """
+import json, sys
+from connectorops import cli
+sys.argv = ["connectorops", *json.loads(sys.argv[1])]
+try:
+    cli.main()
+except SystemExit as exiting:
+    code = exiting.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+HEAVY = ("openapi_spec_validator", "jsonschema", "pydantic_settings", "pulumi", "rich.progress", "rich.markdown", "PIL",
+         "tenacity", "connectorops.definitions.postman", "connectorops.definitions.fetch")  # fmt: skip
+
+
+def _loaded(args: list[str], cwd: Path) -> tuple[int, set[str]]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    answer = json.loads(result.stdout.splitlines()[-1])
+    return answer["code"], set(answer["modules"])
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY)  # a package or one module
+
+
+def test_help_imports_no_validator_settings_pulumi_or_rich_rendering(tmp_path: Path) -> None:
+    code, modules = _loaded(["--help"], tmp_path)
+    assert code == 0
+    assert _heavy(modules) == []
+    assert "rich.console" not in modules and "pydantic" not in modules
+
+
+def test_validate_with_a_warm_cache_never_imports_the_openapi_validator(tmp_path: Path) -> None:
+    (tmp_path / "connectorops.yaml").write_text("default: local\nenvironments:\n  local: {target: local}\n")
+    folder = tmp_path / "connectors" / "pets"
+    folder.mkdir(parents=True)
+    connector = {"apiVersion": "connectorops/v1", "kind": "Connector", "metadata": {"name": "pets"},
+                 "spec": {"definition": {"openapi": "openapi.yaml"}}}  # fmt: skip
+    (folder / "connector.yaml").write_text(yaml.safe_dump(connector))
+    operation = {"operationId": "List", "responses": {"200": {"description": "ok"}}}
+    swagger = {"swagger": "2.0", "info": {"title": "Pets", "version": "1"}, "host": "pets.example.com",
+               "paths": {"/pets": {"get": operation}}}  # fmt: skip
+    (folder / "openapi.yaml").write_text(yaml.safe_dump(swagger))
+    code, cold = _loaded(["validate"], tmp_path)
+    assert code == 0 and "openapi_spec_validator" in cold  # judged once...
+    code, warm = _loaded(["validate"], tmp_path)
+    assert code == 0
+    assert _heavy(warm) == []  # ...then answered from the verdict cache

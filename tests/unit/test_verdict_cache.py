@@ -1,0 +1,260 @@
+"""The verdict cache never changes a verdict: every input it depends on is part of its key.
+
+Each test first proves the cache is consulted (a planted entry shows up in the result), then
+edits one input — the definition, a $ref'd file, the tool version, a rule's source, the
+certification policy — and checks the planted verdict is gone and the fresh one is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import connectorops
+from connectorops.commands.certify import certify_repository
+from connectorops.commands.validate import validate_repository
+from connectorops.definitions import verdict_cache
+from connectorops.definitions.resolve import resolve_definition
+from connectorops.definitions.verdict_cache import VerdictCache, tool_fingerprint, verdict_key
+from connectorops.spec.loader import load_repository
+from connectorops.spec.source import FileSystemTree
+
+POISON = "planted verdict"
+CONNECTOR = """\
+apiVersion: connectorops/v1
+kind: Connector
+metadata: {name: pets}
+spec:
+  displayName: Pets
+  description: Read and list the pets in the store.
+  definition: {openapi: openapi.json}
+"""
+
+
+def _openapi(summary: str = "List pets") -> dict[str, Any]:
+    return {
+        "swagger": "2.0",
+        "info": {"title": "Pets", "description": "Read and list the pets in the store.", "version": "1.0"},
+        "host": "pets.example.com",
+        "basePath": "/v1",
+        "schemes": ["https"],
+        "paths": {
+            "/pets": {
+                "get": {
+                    "operationId": "ListPets",
+                    "summary": summary,
+                    "description": "Lists the pets.",
+                    "responses": {"200": {"description": "ok", "schema": {"$ref": "models.json#/Pet"}}},
+                }
+            }
+        },
+    }
+
+
+def _repo(root: Path) -> Path:
+    folder = root / "connectors" / "pets"
+    folder.mkdir(parents=True)
+    (root / "connectorops.yaml").write_text("default: local\nenvironments:\n  local: {target: local}\n")
+    (folder / "connector.yaml").write_text(CONNECTOR)
+    (folder / "openapi.json").write_text(json.dumps(_openapi()))
+    (folder / "models.json").write_text(json.dumps({"Pet": {"type": "object", "default": {"name": 1},
+                                                            "properties": {"name": {"type": "string"}}}}))  # fmt: skip
+    return root
+
+
+def _entries(repo: Path) -> list[Path]:
+    return sorted((repo / ".connectorops" / "cache" / "verdicts").glob("*.json"))
+
+
+def _plant(repo: Path, kind: str) -> int:
+    """Replace every cached verdict of `kind` (openapi problems / certification findings) by a planted one."""
+    planted = 0
+    for path in _entries(repo):
+        entry = json.loads(path.read_text())
+        is_findings = bool(entry["value"]) and "ruleId" in entry["value"][0]
+        if kind == "certification" and is_findings:
+            finding = {**entry["value"][0], "ruleId": "TitleTooLong", "message": POISON, "enforcement": "advisory"}
+            entry["value"] = [finding]
+        elif kind == "openapi" and not is_findings:
+            entry["value"] = [{"severity": "warning", "message": POISON, "file": "connectors/pets/openapi.json"}]
+        else:
+            continue
+        path.write_text(json.dumps(entry))
+        planted += 1
+    assert planted, f"no {kind} verdict was cached"
+    return planted
+
+
+def _validate(repo: Path) -> dict[str, Any]:
+    return validate_repository(FileSystemTree(repo), repo, None).to_dict()
+
+
+def _uncached(repo: Path) -> dict[str, Any]:
+    shutil.rmtree(repo / ".connectorops" / "cache", ignore_errors=True)
+    return _validate(repo)
+
+
+def test_a_cached_verdict_is_served_and_equals_the_fresh_one(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    fresh = _validate(repo)
+    assert fresh["summary"]["warnings"] >= 1  # the default value that breaks its schema (models.json)
+    assert _validate(repo) == fresh  # from the cache
+    _plant(repo, "openapi")
+    assert POISON in json.dumps(_validate(repo))  # proof the cache is read
+
+
+def test_editing_the_definition_invalidates(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    _validate(repo)
+    _plant(repo, "openapi")
+    (repo / "connectors/pets/openapi.json").write_text(json.dumps(_openapi("List every pet")))
+    after = _validate(repo)
+    assert POISON not in json.dumps(after)
+    assert after == _uncached(repo)
+
+
+def test_editing_a_referenced_file_invalidates(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    before = _validate(repo)
+    _plant(repo, "openapi")
+    (repo / "connectors/pets/models.json").write_text(json.dumps({"Pet": {"type": "object"}}))
+    after = _validate(repo)
+    assert POISON not in json.dumps(after)
+    assert after["summary"]["warnings"] < before["summary"]["warnings"]  # the bad default is gone
+    assert after == _uncached(repo)
+
+
+@pytest.mark.parametrize("upgrade", ["connectorops", "openapi-spec-validator"])
+def test_another_tool_version_invalidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, upgrade: str) -> None:
+    repo = _repo(tmp_path)
+    fresh = _validate(repo)
+    _plant(repo, "openapi")
+    real_versions = verdict_cache.tool_versions
+    if upgrade == "connectorops":
+        monkeypatch.setattr(connectorops, "__version__", "999.0")
+    else:
+        monkeypatch.setattr(verdict_cache, "tool_versions", lambda: {**real_versions(), upgrade: "999.0"})
+    tool_fingerprint.cache_clear()
+    try:
+        assert _validate(repo) == fresh
+    finally:
+        tool_fingerprint.cache_clear()
+
+
+def test_editing_a_rule_changes_every_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = Path(verdict_cache.__file__).resolve().parents[1]
+    copy = tmp_path / "connectorops"
+    for relative in verdict_cache.RULE_SOURCES:
+        source = package / relative
+        if source.is_dir():
+            shutil.copytree(source, copy / relative)
+        else:
+            (copy / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, copy / relative)
+    monkeypatch.setattr(verdict_cache, "_PACKAGE", copy)
+    tool_fingerprint.cache_clear()
+    try:
+        before = verdict_key("openapi", _openapi(), "f")
+        rules = copy / "policy/certification/text_rules.py"
+        rules.write_text(rules.read_text() + "\n# a changed rule\n")
+        tool_fingerprint.cache_clear()
+        assert verdict_key("openapi", _openapi(), "f") != before
+    finally:
+        tool_fingerprint.cache_clear()
+
+
+def test_editing_the_certification_policy_applies_over_cached_findings(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    certify_repository(repo, None, [])
+    _plant(repo, "certification")
+    planted = certify_repository(repo, None, []).to_dict()
+    assert POISON in json.dumps(planted)  # the cached (planted) findings are used...
+    policy = repo / "policies" / "certification.yaml"
+    policy.parent.mkdir()
+    policy.write_text("apiVersion: connectorops/v1\nkind: CertificationPolicy\nrules: {TitleTooLong: mandatory}\n")
+    report = certify_repository(repo, None, [])
+    found = [f for c in report.connectors for f in c.findings if f.message == POISON]
+    assert [f.enforcement for f in found] == ["mandatory"]  # ...but the edited policy decides, every run
+    assert not report.passed
+
+
+def test_yaml_types_are_part_of_the_key() -> None:
+    assert verdict_key("openapi", {"r": {200: {}}}, "f") != verdict_key("openapi", {"r": {"200": {}}}, "f")
+    assert verdict_key("openapi", {"required": True}, "f") != verdict_key("openapi", {"required": 1}, "f")
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{not json", b'{"key": "other", "value": []}', b'{"key": "K", "value": 3}'])
+def test_a_corrupt_entry_is_ignored(tmp_path: Path, garbage: bytes) -> None:
+    repo = _repo(tmp_path)
+    fresh = _validate(repo)
+    for path in _entries(repo):
+        path.write_bytes(garbage.replace(b"K", path.stem.encode()))
+    assert _validate(repo) == fresh
+
+
+def test_the_cache_stays_bounded_and_keeps_recent_entries(tmp_path: Path) -> None:
+    cache = VerdictCache(tmp_path, max_entries=20)
+    keys = [f"{i:064x}" for i in range(200)]
+    for key in keys:
+        cache.put(key, [key])
+    assert len(list(tmp_path.glob("*.json"))) <= cache.max_entries + cache.check_every
+    assert cache.get(keys[-1]) == [keys[-1]]
+    assert cache.get(keys[0]) is None
+
+
+def _hammer(directory: str, worker: int) -> list[str]:
+    cache = VerdictCache(Path(directory), max_entries=50)
+    seen = []
+    value = ["x" * 5000] * 20  # large enough that a torn write would show
+    for i in range(150):
+        key = f"{i % 30:064x}"
+        cache.put(key, value)
+        got = cache.get(key)
+        if got is not None and got != value:
+            seen.append(f"worker {worker} read a torn entry {key}")
+    return seen
+
+
+def test_concurrent_processes_never_read_a_torn_entry(tmp_path: Path) -> None:
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        results = pool.starmap(_hammer, [(str(tmp_path), n) for n in range(3)])
+    assert results == [[], [], []]
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    cache = VerdictCache(blocked / "verdicts")
+    cache.put("k" * 64, [1])
+    assert cache.get("k" * 64) is None
+
+
+def test_a_parsed_yaml_definition_is_reused_until_its_bytes_change(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    folder = repo / "connectors/pets"
+    (folder / "openapi.json").unlink()
+    (folder / "openapi.yaml").write_text(yaml.safe_dump(_openapi()))
+    (folder / "connector.yaml").write_text(CONNECTOR.replace("openapi.json", "openapi.yaml"))
+
+    def title() -> str:
+        repository = load_repository(FileSystemTree(repo))
+        resolved = resolve_definition(repository.connectors[0], repository.tree, "local")
+        return str(resolved.swagger["info"]["title"])
+
+    assert title() == "Pets"
+    [entry_path] = [p for p in _entries(repo) if json.loads(p.read_text())["value"].__class__ is dict]
+    entry = json.loads(entry_path.read_text())
+    entry["value"]["info"]["title"] = POISON
+    entry_path.write_text(json.dumps(entry))
+    assert title() == POISON  # the parse came from the cache
+    document = _openapi()
+    document["info"]["title"] = "Pets v2"
+    (folder / "openapi.yaml").write_text(yaml.safe_dump(document))
+    assert title() == "Pets v2"  # new bytes, new parse

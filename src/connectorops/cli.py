@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from connectorops.commands.context import EXIT_CHANGES, EXIT_ERROR, CliContext
-from connectorops.errors import ConnectoropsError, SpecError
+from connectorops.errors import ConnectoropsError, Severity, SpecError
 
 # rich_markup_mode=None: plain help; typer's rich help imports rich.markdown/pygments/traceback (~100 ms)
 app = typer.Typer(
@@ -99,8 +99,12 @@ def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
         module = importlib.import_module(f"connectorops.commands.{command}")
         code = module.run(ctx, **options)
     except ConnectoropsError as error:
+        from rich.text import Text
+
         for problem in error.problems:
-            ctx.err_console.print(f"[bold red]error:[/] {problem}", markup=True, highlight=False)
+            # Text, not markup: a hint such as `strip: [customCode]` must reach the user whole.
+            style = "bold red" if problem.severity == Severity.ERROR else "yellow"
+            ctx.err_console.print(Text(f"{problem.severity}:", style=style).append(f" {problem}"), highlight=False)
         code = error.exit_code
     except KeyboardInterrupt:
         ctx.err_console.print("interrupted")
@@ -312,9 +316,28 @@ def new_connector(
     service_url: Annotated[
         str | None, typer.Option("--service-url", help="backend.serviceUrl, for definitions without a host.")
     ] = None,
+    strip: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--strip",
+            help="spec.strip: leave policyTemplates, customCode or connectionParameterSets out of ARM environments.",
+        ),
+    ] = None,
+    parameter_set: Annotated[
+        str | None,
+        typer.Option("--connection-parameter-set", help="spec.connectionParameterSet: the set ARM environments get."),
+    ] = None,
 ) -> None:
     """Add connectors/NAME/ with a connector.yaml filled from the definition; it validates at once."""
-    _dispatch("new_connector", _context(repo, None), name=name, source=source, service_url=service_url)
+    _dispatch(
+        "new_connector",
+        _context(repo, None),
+        name=name,
+        source=source,
+        service_url=service_url,
+        strip=strip,
+        parameter_set=parameter_set,
+    )
 
 
 @emulator_app.command("serve")

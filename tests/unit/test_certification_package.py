@@ -138,8 +138,28 @@ def check_package(package: Path, root: Path) -> None:
     document = yaml.safe_load(yaml_path.read_text())
     document["spec"]["definition"] = {"paconn": "submitted"}
     yaml_path.write_text(yaml.safe_dump(document))
+    strip = arm_strip(properties["properties"], package)
+    if strip:  # what an ARM environment cannot carry is refused until connector.yaml strips it
+        result = CliRunner().invoke(app, ["--repo", str(root), "validate", "--json"])
+        codes = {p["code"] for c in json.loads(result.stdout)["connectors"] for p in c["problems"]}
+        assert result.exit_code == 1 and "TargetCannotCarry" in codes
+        document["spec"]["environments"] = {"local": strip}
+        yaml_path.write_text(yaml.safe_dump(document))
     assert cli(root, "validate")[0] == 0
     assert rendered_body(root) == before
+
+
+def arm_strip(properties: dict[str, Any], package: Path) -> dict[str, Any]:
+    """The `strip` (and chosen parameter set) a local environment needs for these apiProperties."""
+    items = []
+    if properties.get("policyTemplateInstances"):
+        items.append("policyTemplates")
+    if properties.get("scriptOperations") or (package / "script.csx").exists():
+        items.append("customCode")
+    if "connectionParameterSets" not in properties:
+        return {"strip": items} if items else {}
+    first = properties["connectionParameterSets"]["values"][0]["name"]
+    return {"strip": [*items, "connectionParameterSets"], "connectionParameterSet": first}
 
 
 @pytest.mark.skipif(not FOLDERS, reason="shared corpus not available")

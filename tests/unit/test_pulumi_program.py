@@ -5,6 +5,7 @@ No Pulumi CLI runs here (none can be installed); the mocks see exactly what the 
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,29 @@ def test_a_sharing_violation_stops_the_program_before_any_resource(tmp_path: Pat
     assert "blocked, no resource declared" in message
     assert "teams-use-their-connectors" in message and "connectors/orders/connector.yaml" in message
     assert mocks.created == [] and monitor.options == {}
+
+
+def test_what_the_target_cannot_carry_stops_the_program_until_stripped(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    properties_file = repo / "connectors" / "d7sms" / "paconn" / "apiProperties.json"
+    document = json.loads(properties_file.read_text())
+    document["properties"]["policyTemplateInstances"] = [
+        {"templateId": "setheader", "title": "Set a header", "parameters": {"x-ms-apimTemplateParameter.name": "X"}}
+    ]
+    properties_file.write_text(json.dumps(document, indent=2))
+    mocks, monitor = install_mocks()
+    with pytest.raises(pulumi.RunError) as caught:
+        run(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
+    message = str(caught.value)
+    assert "blocked, no resource declared" in message
+    assert "connectors/d7sms/paconn/apiProperties.json" in message and "/properties/policyTemplateInstances" in message
+    assert mocks.created == [] and not {"d7sms", "orders"} & set(monitor.options)
+
+    yaml_path = repo / "connectors" / "d7sms" / "connector.yaml"
+    yaml_path.write_text(yaml_path.read_text() + "  strip: [policyTemplates]\n")
+    mocks, _, _ = run(settings_for(repo), FakeGateway())
+    created = by_name(mocks)
+    assert "policyTemplateInstances" not in json.dumps(created["d7sms"][1])
 
 
 def test_a_mandatory_certification_finding_stops_the_program(tmp_path: Path) -> None:

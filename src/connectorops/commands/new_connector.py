@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from connectorops.commands.certify import certify_repository
 from connectorops.commands.context import EXIT_OK, CliContext
 from connectorops.commands.validate import validate_repository
+from connectorops.definitions.carry import CANNOT_CARRY, CUSTOM_CODE, PARAMETER_SETS, PROPERTY_KEYS
 from connectorops.definitions.documents import check_size, parse_document, parse_json
 from connectorops.definitions.fetch import FetchOptions, fetch_and_pin, redact
 from connectorops.definitions.paconn import load_paconn_folder
@@ -25,7 +27,7 @@ from connectorops.definitions.resolve import environment_cache_dir
 from connectorops.errors import ConnectoropsError, DefinitionError, Problem, Severity, SpecError, ValidationFailed
 from connectorops.scaffold.connector_yaml import DefinitionSource, connector_yaml
 from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
-from connectorops.spec.models import ARM_NAME_PATTERN
+from connectorops.spec.models import ARM_NAME_PATTERN, STRIP_ITEMS
 from connectorops.spec.source import FileSystemTree
 
 PACONN_FOLDER = "paconn"
@@ -47,9 +49,19 @@ def run(
     name: str,
     source: str,
     service_url: str | None,
+    strip: list[str] | None = None,
+    parameter_set: str | None = None,
     fetch_options: FetchOptions | None = None,
 ) -> int:
-    folder = create_connector(ctx.repo, name, source, service_url=service_url, fetch_options=fetch_options)
+    folder = create_connector(
+        ctx.repo,
+        name,
+        source,
+        service_url=service_url,
+        strip=strip or [],
+        parameter_set=parameter_set,
+        fetch_options=fetch_options,
+    )
     relative = folder.relative_to(ctx.repo).as_posix()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         ctx.err_console.print(f"wrote {path.relative_to(ctx.repo).as_posix()}", markup=False, highlight=False)
@@ -86,6 +98,8 @@ def create_connector(
     source: str,
     *,
     service_url: str | None = None,
+    strip: Sequence[str] = (),
+    parameter_set: str | None = None,
     fetch_options: FetchOptions | None = None,
 ) -> Path:
     """Write connectors/<name>/ from `source`; returns the folder. Raises ConnectoropsError, writing nothing."""
@@ -98,6 +112,9 @@ def create_connector(
             f"connector name {name!r} is not a valid ARM resource name",
             hint="1-80 letters, digits, '-', '_' or '.', starting with a letter or digit, e.g. orders",
         )
+    unknown = [item for item in strip if item not in STRIP_ITEMS]
+    if unknown:
+        raise SpecError(f"--strip {unknown[0]}: not a strip item", hint=f"one of: {', '.join(STRIP_ITEMS)}")
     folder = repo / CONNECTORS_DIR / name
     if folder.exists() or folder.is_symlink():
         raise SpecError(f"{CONNECTORS_DIR}/{name} already exists", hint="choose another NAME; nothing was overwritten")
@@ -109,6 +126,8 @@ def create_connector(
         origin=redact(source) if "://" in source else Path(source).name,
         service_url=service_url,
         auth_from_definition=new.auth_from_definition,
+        strip=list(dict.fromkeys(strip)),
+        parameter_set=parameter_set,
     )
     _write(folder, {**new.files, "connector.yaml": text.encode("utf-8")})
     try:
@@ -221,4 +240,14 @@ def _for_new_connector(problem: Problem) -> Problem:
     """Hints in terms of this command's flags where one fixes the problem."""
     if problem.field == "spec.backend.serviceUrl":
         return replace(problem, hint="pass --service-url https://... (written as spec.backend.serviceUrl)")
+    if problem.code == CANNOT_CARRY and problem.field and problem.field.endswith("connectionParameterSet"):
+        return replace(problem, hint=f"pass --connection-parameter-set NAME ({problem.hint})")
+    if problem.code == CANNOT_CARRY:
+        items = [item for item, key in PROPERTY_KEYS.items() if problem.field == f"/properties/{key}"]
+        item = items[0] if items else CUSTOM_CODE  # a script.csx is named by its file, not a key
+        flags = f"--strip {item}" + (" --connection-parameter-set NAME" if item == PARAMETER_SETS else "")
+        return replace(
+            problem,
+            hint=f"target a Power Platform environment (coming), or pass {flags} (written as spec.strip)",
+        )
     return problem

@@ -35,6 +35,7 @@ from rich.table import Table
 from rich.text import Text
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
+from connectorops.definitions.carry import fit_for_target
 from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
 from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
 from connectorops.policy.certification import load_certification_policy
@@ -125,9 +126,11 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
             )
         )
     env_name: str | None = None
+    target = "local"
     cache_dir = environment_cache_dir(repo_root, None)
     try:
         env_name, env = select_environment(repo, environment)
+        target = env.target
         cache_dir = environment_cache_dir(repo_root, env)
     except ConnectoropsError as error:
         problems.extend(error.problems)
@@ -141,7 +144,7 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
                 check = checks[connector.path]
                 check.name = connector.name
                 _describe(check, connector, env_name)
-                problems.extend(_resolve(check, connector, tree, env_name, usable_cache))
+                problems.extend(_resolve(check, connector, tree, env_name, target, usable_cache))
 
     ordered = sorted(checks.values(), key=lambda c: c.path)
     outside: list[Problem] = []
@@ -173,9 +176,14 @@ def _describe(check: ConnectorCheck, connector: LoadedConnector, environment: st
 
 
 def _resolve(
-    check: ConnectorCheck, connector: LoadedConnector, tree: SourceTree, environment: str, cache_dir: Path
+    check: ConnectorCheck,
+    connector: LoadedConnector,
+    tree: SourceTree,
+    environment: str,
+    target: str,
+    cache_dir: Path,
 ) -> list[Problem]:
-    """Resolve the definition; its problems, and operations/auth into `check`."""
+    """Resolve the definition; its problems (with what `target` cannot carry), and operations/auth into `check`."""
     try:
         resolved = resolve_definition(connector, tree, environment, cache_dir=cache_dir)
     except ConnectoropsError as error:
@@ -183,7 +191,8 @@ def _resolve(
     check.operations = resolved.operation_count
     if check.auth is None:
         check.auth = resolved.auth_kind
-    return [_with_file(p, connector.path) for p in resolved.warnings]
+    _, carried = fit_for_target(connector, resolved, environment, target)
+    return [_with_file(p, connector.path) for p in [*resolved.warnings, *carried]]
 
 
 def _sharing_problems(repo: Repository, environment: str) -> list[Problem]:

@@ -24,6 +24,15 @@ def operation_count(swagger: dict[str, Any]) -> int:
 
 
 @dataclass(frozen=True)
+class CustomCode:
+    """A paconn folder's script.csx (custom code) and the operations it runs for (`scriptOperations`)."""
+
+    script: bytes | None  # None: apiProperties.json lists scriptOperations but the folder has no script.csx
+    file: str | None  # repo-relative path of script.csx
+    operations: list[str] | None = None  # None: apiProperties.json has no scriptOperations
+
+
+@dataclass(frozen=True)
 class ResolvedDefinition:
     """Everything render needs from the definition, already validated.
 
@@ -36,10 +45,15 @@ class ResolvedDefinition:
     source_kind: SourceKind
     swagger: dict[str, Any]
     connection_parameters: dict[str, Any]
-    # paconn extras carried through to ARM properties where ARM has a field for them
+    # paconn extras, kept whole: ARM has a field only for capabilities; policy templates, custom
+    # code and connectionParameterSets are for a Power Platform target (definitions.carry decides)
     capabilities: list[str] = field(default_factory=list)
     policy_template_instances: list[dict[str, Any]] = field(default_factory=list)
     connection_parameter_sets: dict[str, Any] | None = None
+    custom_code: CustomCode | None = None
+    properties_file: str | None = None  # apiProperties.json, repo-relative
+    # top-level key of apiProperties.json's "properties" -> its 1-based line, for errors that name it
+    property_lines: dict[str, int] = field(default_factory=dict)
     icon_brand_color: str | None = None
     icon_png: bytes | None = None  # the connector's icon.png, if any
     source_files: tuple[str, ...] = ()  # repo-relative paths read, for change detection

@@ -5,8 +5,9 @@ Quirks tolerated because Microsoft's own tools (paconn, the maker portal) accept
 - `apidefinition.swagger.json` in another letter case, or a single `*.swagger.json` under
   another name (WARNING).
 - connection parameter type spelled `oAuthSetting` (normalized to `oauthSetting`, WARNING).
-- `publisher`, `stackOwner` and `scriptOperations` in apiProperties: accepted and ignored
-  (ARM customApis has no field for them; custom code scripts are not deployed by ARM).
+- `publisher` and `stackOwner` in apiProperties: accepted and ignored (no target has a field for them).
+- `policyTemplateInstances`, `connectionParameterSets`, `scriptOperations` and script.csx are kept
+  whole; whether a target can carry them is decided later (definitions.carry), never here.
 - `clientSecret: "[[DUMMY]]"` placeholders (the repo's convention): dropped. Any other
   literal clientSecret is an error: secrets belong in connector.yaml as references.
 - identityProvider values outside paconn's schema enum (e.g. `DocuSign`): carried as is.
@@ -14,17 +15,20 @@ Quirks tolerated because Microsoft's own tools (paconn, the maker portal) accept
 
 from __future__ import annotations
 
+import re
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from connectorops.definitions.documents import check_size, parse_json
+from connectorops.definitions.model import CustomCode
 from connectorops.errors import DefinitionError, Problem, Severity
 from connectorops.spec.source import SourceTree
 
 API_DEFINITION = "apiDefinition.swagger.json"
 API_PROPERTIES = "apiProperties.json"
 ICON = "icon.png"
+SCRIPT = "script.csx"  # custom code (C#), run by Power Platform for the operations in scriptOperations
 SECRET_PLACEHOLDERS = {"", "[[DUMMY]]", "DUMMY", "<client secret>", "****"}
 
 
@@ -37,6 +41,8 @@ class PaconnFolder:
     connection_parameter_sets: dict[str, Any] | None = None
     capabilities: list[str] = field(default_factory=list)
     policy_template_instances: list[dict[str, Any]] = field(default_factory=list)
+    custom_code: CustomCode | None = None
+    property_lines: dict[str, int] = field(default_factory=dict)
     icon_brand_color: str | None = None
     icon_png: bytes | None = None
     source_files: tuple[str, ...] = ()
@@ -65,9 +71,13 @@ def load_paconn_folder(tree: SourceTree, folder: str) -> PaconnFolder:
     properties_file = next((f"{folder}/{e}" for e in entries if e.lower() == API_PROPERTIES.lower()), None)
     parameters: dict[str, Any] | None = None
     properties: dict[str, Any] = {}
+    lines: dict[str, int] = {}
     if properties_file is not None:
-        document, lenient = _read_json(tree, properties_file)
+        check_size(tree.size(properties_file), properties_file)
+        data = tree.read_bytes(properties_file)
+        document, lenient = parse_json(data, properties_file, lenient=True)
         warnings.extend(lenient)
+        lines = _key_lines(data)
         sources.append(properties_file)
         if not isinstance(document, dict) or not isinstance(document.get("properties", {}), dict):
             raise DefinitionError(
@@ -84,6 +94,9 @@ def load_paconn_folder(tree: SourceTree, folder: str) -> PaconnFolder:
         check_size(tree.size(icon_file), icon_file)
         icon_png = tree.read_bytes(icon_file)
         sources.append(icon_file)
+    custom_code = _custom_code(tree, folder, entries, properties, properties_file or "")
+    if custom_code is not None and custom_code.file is not None:
+        sources.append(custom_code.file)
     color = properties.get("iconBrandColor")
     return PaconnFolder(
         swagger=swagger,
@@ -93,11 +106,47 @@ def load_paconn_folder(tree: SourceTree, folder: str) -> PaconnFolder:
         connection_parameter_sets=parameter_sets,
         capabilities=[str(c) for c in properties.get("capabilities") or [] if isinstance(c, str)],
         policy_template_instances=[p for p in properties.get("policyTemplateInstances") or [] if isinstance(p, dict)],
+        custom_code=custom_code,
+        property_lines=lines,
         icon_brand_color=color if isinstance(color, str) else None,
         icon_png=icon_png,
         source_files=tuple(sources),
         warnings=tuple(warnings),
     )
+
+
+def _custom_code(
+    tree: SourceTree, folder: str, entries: list[str], properties: dict[str, Any], properties_file: str
+) -> CustomCode | None:
+    """script.csx and scriptOperations; None when the folder has neither."""
+    operations = properties.get("scriptOperations")
+    if operations is not None and (not isinstance(operations, list) or not all(isinstance(o, str) for o in operations)):
+        raise DefinitionError(
+            "scriptOperations must be a list of operationIds",
+            file=properties_file,
+            field="properties.scriptOperations",
+            hint='e.g. "scriptOperations": ["GetOrder"]: the operations script.csx runs for',
+        )
+    script_file = next((f"{folder}/{e}" for e in entries if e.lower() == SCRIPT), None)
+    if script_file is None and not operations:
+        return None
+    script = None
+    if script_file is not None:
+        check_size(tree.size(script_file), script_file)
+        script = tree.read_bytes(script_file)
+    return CustomCode(script=script, file=script_file, operations=None if operations is None else list(operations))
+
+
+# A key at the start of a line: `  "policyTemplateInstances": [` (how paconn and the portal write it).
+_KEY_AT_LINE_START = re.compile(rb'^[ \t]*"([A-Za-z]+)"[ \t]*:', re.MULTILINE)
+
+
+def _key_lines(data: bytes) -> dict[str, int]:
+    """Each key's first line in the file: a JSON parser keeps no positions, and errors should name a line."""
+    lines: dict[str, int] = {}
+    for match in _KEY_AT_LINE_START.finditer(data):
+        lines.setdefault(match.group(1).decode("ascii"), data.count(b"\n", 0, match.start()) + 1)
+    return lines
 
 
 def _swagger_file(folder: str, entries: list[str], warnings: list[Problem]) -> str:

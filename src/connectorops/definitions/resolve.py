@@ -93,6 +93,9 @@ def resolve_definition(
         connection_parameter_sets=_normalized(paconn.connection_parameter_sets)
         if paconn and paconn.connection_parameter_sets is not None
         else None,
+        custom_code=paconn.custom_code if paconn else None,
+        properties_file=paconn.properties_file if paconn else None,
+        property_lines=dict(paconn.property_lines) if paconn else {},
         icon_brand_color=paconn.icon_brand_color if paconn else None,
         icon_png=icon_png,
         source_files=tuple(dict.fromkeys(source_files)),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connectorops.definitions.carry import fit_for_target
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.role_assignments import DesiredRoleAssignment, role_guid
 from connectorops.render import DesiredCustomApi, render_custom_api
@@ -74,6 +75,7 @@ def build_desired_state(
     from connectorops.policy.sharing import check_sharing, desired_role_assignments, load_sharing_policy
 
     subscription_id, resource_group, location = gateway_ids
+    target = getattr(repo.config.environments.get(environment), "target", "local")
     problems: list[Problem] = list(repo.problems)
     sharing_policy, sharing_problems = load_sharing_policy(repo.tree)
     cert_policy, cert_problems = load_certification_policy(repo.tree)
@@ -92,11 +94,14 @@ def build_desired_state(
             problems += error.problems
             continue
         problems += list(resolved.warnings)
+        # certification sees the full definition; the target gets what it can carry (or an error)
         for finding in certify_connector(connector, resolved, environment, cert_policy, cache=verdicts):
             findings.append({**finding.to_dict(), "connector": connector.name})
         violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree)
         problems += violations
-        apis.append(render_custom_api(connector, resolved, environment, location=location, commit=commit))
+        deployed, carried = fit_for_target(connector, resolved, environment, target)
+        problems += carried
+        apis.append(render_custom_api(connector, deployed, environment, location=location, commit=commit))
         # desired_role_assignments keeps only allowed grants: a forbidden request (which blocks the
         # plan anyway) must not make the plan show the connector's allowed grants as deletions.
         if sharing_policy is not None:

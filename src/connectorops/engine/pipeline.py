@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from connectorops.definitions.carry import CANNOT_CARRY
 from connectorops.definitions.resolve import environment_cache_dir
 from connectorops.engine.deletion_policy import DeletionPolicySource, no_git_history
 from connectorops.engine.desired import DesiredState, build_desired_state
@@ -159,6 +160,9 @@ def plan_environment(
     `desired`: the desired state already resolved for these inputs (the controller keeps one per commit).
     """
     desired = desired if desired is not None else desired_state(inputs, gateway)
+    if any(p.code == CANNOT_CARRY for p in desired.errors):  # refused before any connector is read
+        summary = f"environment {inputs.environment} cannot carry the connectors"
+        raise ValidationFailed(desired.problems, summary=summary)
     observed = observe(gateway, desired=desired.custom_apis, drift=drift, swagger_cache=swagger_cache)
     plan = make_plan(desired, observed, options, target=target_of(gateway), deletion_policies=deletion_policies)
     return desired, observed, plan

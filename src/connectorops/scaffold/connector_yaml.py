@@ -7,6 +7,7 @@ edit) out. Auth comes from the first securityDefinition, as the service itself w
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,8 +99,10 @@ def connector_yaml(
     origin: str,
     service_url: str | None = None,
     auth_from_definition: bool = True,
+    strip: Sequence[str] = (),
+    parameter_set: str | None = None,
 ) -> str:
-    """The text of connectors/<name>/connector.yaml."""
+    """The text of connectors/<name>/connector.yaml; `parameter_set` is spec.connectionParameterSet."""
     raw_info = swagger.get("info")
     info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
     title = str(info.get("title") or "")
@@ -126,6 +129,10 @@ def connector_yaml(
         lines += auth_lines(swagger, name)
     else:
         lines.append("  # auth: apiProperties.json's connectionParameters are used; set auth here to replace them")
+    if strip:
+        lines.append(f"  strip: [{', '.join(strip)}]   # not deployed to ARM environments (local, azure)")
+    if parameter_set:
+        lines.append(f"  connectionParameterSet: {_scalar(parameter_set)}   # the set ARM environments get")
     lines += [
         "  # sharing: [{principal: my-team, role: use}]   # names from policies/sharing.yaml",
         "  lifecycle: {deletion: protect}                 # protect | allow-connection-loss | orphan",

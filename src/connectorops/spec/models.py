@@ -330,6 +330,17 @@ class Certification(StrictModel):
     """readme.md "Known Issues and Limitations"; default: none known."""
 
 
+# What an ARM environment (target local/azure) cannot carry and connector.yaml may strip explicitly.
+StripItem = Literal["policyTemplates", "customCode", "connectionParameterSets"]
+STRIP_ITEMS: tuple[str, ...] = get_args(StripItem)
+
+
+def _unique_strip(value: list[str] | None) -> list[str] | None:
+    if value is not None and len(set(value)) != len(value):
+        raise ValueError("strip lists an item twice")
+    return value
+
+
 class EnvironmentOverride(StrictModel):
     """Changes for one environment of connectorops.yaml; given values win over spec."""
 
@@ -345,6 +356,12 @@ class EnvironmentOverride(StrictModel):
     """Replaces spec.sharing in this environment."""
     lifecycle: Lifecycle | None = None
     """Replaces spec.lifecycle in this environment."""
+    strip: list[StripItem] | None = None
+    """Replaces spec.strip in this environment: what not to deploy to an ARM target (target local/azure)."""
+    connectionParameterSet: Annotated[str, StringConstraints(min_length=1)] | None = None
+    """Replaces spec.connectionParameterSet in this environment."""
+
+    _check_strip = field_validator("strip")(_unique_strip)
 
 
 class ConnectorSpecBody(StrictModel):
@@ -372,6 +389,14 @@ class ConnectorSpecBody(StrictModel):
     """Deletion behaviour."""
     certification: Certification | None = None
     """Microsoft certification submission details: publisher, stackOwner, readme texts."""
+    strip: list[StripItem] = Field(default_factory=list)
+    """What an ARM target (local/azure) cannot carry and is left out there on purpose: policyTemplates,
+    customCode (script.csx + scriptOperations), connectionParameterSets. Without it, they are an error."""
+    connectionParameterSet: Annotated[str, StringConstraints(min_length=1)] | None = None
+    """With strip: [connectionParameterSets]: the name of the set (apiProperties.json
+    connectionParameterSets.values[].name) whose parameters an ARM target gets as connectionParameters."""
+
+    _check_strip = field_validator("strip")(_unique_strip)
 
     @model_validator(mode="after")
     def _auth_overrides_need_oauth2(self) -> ConnectorSpecBody:
@@ -429,7 +454,8 @@ class ConnectorDocument(StrictModel):
         if override is None:
             return self.spec
         updates: dict[str, object] = {}
-        for name in ("displayName", "description", "backend", "lifecycle", "sharing"):
+        merged = ("displayName", "description", "backend", "lifecycle", "sharing", "strip", "connectionParameterSet")
+        for name in merged:
             value = getattr(override, name)
             if value is not None:
                 updates[name] = value

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from connectorops.definitions.model import HTTP_METHODS, ResolvedDefinition
+from connectorops.definitions.paconn import API_DEFINITION, API_PROPERTIES, ICON, SCRIPT
 from connectorops.engine.secrets import without_secret_refs
 from connectorops.errors import Problem, ValidationFailed
 from connectorops.policy.certification.findings import Finding
@@ -20,11 +21,7 @@ from connectorops.policy.certification.submission_schemas import PROPERTIES_SCHE
 from connectorops.render import DEFAULT_BRAND_COLOR
 from connectorops.spec.repository import LoadedConnector
 
-API_DEFINITION = "apiDefinition.swagger.json"
-API_PROPERTIES = "apiProperties.json"
-ICON = "icon.png"
 README = "readme.md"
-SCRIPT = "script.csx"
 # The base spec, without any environment's overrides: what Microsoft publishes is production.
 BASE_ENVIRONMENT = ""
 # Microsoft's readme template (templates/certified-connectors/readme.md): the required sections.
@@ -50,21 +47,21 @@ def submission_package(
     findings: Iterable[Finding],
     *,
     definition_file: str,
-    script: bytes | None = None,
-    script_operations: list[str] | None = None,
 ) -> dict[str, bytes]:
     """The submission files; raises SubmissionRefused while a mandatory finding remains.
 
-    `definition_file` names the user's file in messages; `script`/`script_operations` come from a
-    paconn folder's script.csx and apiProperties.json (custom code travels with the submission).
+    `definition_file` names the user's file in messages; a paconn folder's custom code (script.csx and
+    scriptOperations, kept in `resolved`) travels with the submission.
     """
+    code = resolved.custom_code
+    script = code.script if code is not None else None
     spec = connector.document.spec
     blocking = [f for f in findings if f.blocking]
     certification = spec.certification
     if certification is None or not certification.publisher:
         blocking_problems = [
             Problem(
-                "the submission needs a publisher (apiProperties.json `publisher`, readme \"Publisher:\")",
+                'the submission needs a publisher (apiProperties.json `publisher`, readme "Publisher:")',
                 file=connector.path,
                 field="spec.certification.publisher",
                 hint="add certification: {publisher: Your Company, stackOwner: Service Owner} to spec",
@@ -93,8 +90,8 @@ def submission_package(
         properties["policyTemplateInstances"] = resolved.policy_template_instances
     if resolved.connection_parameter_sets is not None:
         properties["connectionParameterSets"] = without_secret_refs(resolved.connection_parameter_sets)
-    if script is not None and script_operations is not None:
-        properties["scriptOperations"] = list(script_operations)
+    if script is not None and code is not None and code.operations is not None:
+        properties["scriptOperations"] = list(code.operations)
     api_properties = {"properties": _without_secrets(properties)}
     mismatches = schema_problems(swagger, SWAGGER_SCHEMA, file=definition_file)
     mismatches += schema_problems(api_properties, PROPERTIES_SCHEMA, file=f"{API_PROPERTIES} (generated)")

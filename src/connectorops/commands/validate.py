@@ -32,10 +32,13 @@ from rich.table import Table
 from rich.text import Text
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
+from connectorops.definitions.model import ResolvedDefinition
 from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
+from connectorops.engine.uncarried import is_pulumi_environment, uncarried_problems
 from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
 from connectorops.policy.certification import load_certification_policy
 from connectorops.policy.sharing import check_sharing, load_sharing_policy
+from connectorops.render import render_custom_api
 from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
 from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
@@ -133,11 +136,16 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
     if env_name is not None:
         sharing_problems = _sharing_problems(repo, env_name)
         problems.extend(sharing_problems)
+        resolved: list[tuple[LoadedConnector, ResolvedDefinition]] = []
         for connector in repo.connectors:
             check = checks[connector.path]
             check.name = connector.name
             _describe(check, connector, env_name)
-            problems.extend(_resolve(check, connector, tree, env_name, cache_dir))
+            found, definition = _resolve(check, connector, tree, env_name, cache_dir)
+            problems.extend(found)
+            if definition is not None:
+                resolved.append((connector, definition))
+        problems.extend(_pulumi_problems(repo, env_name, resolved))
 
     ordered = sorted(checks.values(), key=lambda c: c.path)
     outside: list[Problem] = []
@@ -157,16 +165,28 @@ def _describe(check: ConnectorCheck, connector: LoadedConnector, environment: st
 
 def _resolve(
     check: ConnectorCheck, connector: LoadedConnector, tree: SourceTree, environment: str, cache_dir: Path
-) -> list[Problem]:
-    """Resolve the definition; its problems, and operations/auth into `check`."""
+) -> tuple[list[Problem], ResolvedDefinition | None]:
+    """Resolve the definition; its problems (and it, if resolved), and operations/auth into `check`."""
     try:
         resolved = resolve_definition(connector, tree, environment, cache_dir=cache_dir)
     except ConnectoropsError as error:
-        return [_with_file(p, connector.path) for p in error.problems]
+        return [_with_file(p, connector.path) for p in error.problems], None
     check.operations = resolved.operation_count
     if check.auth is None:
         check.auth = resolved.auth_kind
-    return [_with_file(p, connector.path) for p in resolved.warnings]
+    return [_with_file(p, connector.path) for p in resolved.warnings], resolved
+
+
+def _pulumi_problems(
+    repo: Repository, environment: str, resolved: list[tuple[LoadedConnector, ResolvedDefinition]]
+) -> list[Problem]:
+    """What `pulumi up` cannot carry, as plan reports it: only `mode: pulumi` environments render here."""
+    if not is_pulumi_environment(repo, environment):
+        return []
+    env = repo.config.environments[environment]
+    location = str(getattr(env, "location", ""))
+    apis = [render_custom_api(c, r, environment, location=location, commit=None) for c, r in resolved]
+    return uncarried_problems(repo, environment, apis)
 
 
 def _sharing_problems(repo: Repository, environment: str) -> list[Problem]:

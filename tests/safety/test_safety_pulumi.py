@@ -33,6 +33,10 @@ def deployed_stack(tmp_path: Path, emulator: EmulatorServer, gateway: ArmGateway
     endpoint = f"    armEndpoint: {info.base_url}\n    caBundle: {info.ca_path}\n    credential: token-env\n"
     (repo / "connectorops.yaml").write_text(config.replace("    mode: pulumi\n", "    mode: pulumi\n" + endpoint))
     (repo / ".gitignore").write_text(".connectorops/\n")
+    # The stack config `settings()` stands for: without its drop list, plan/apply refuse d7sms's dialog fields.
+    (repo / "Pulumi.dev.yaml").write_text(
+        "config:\n  connectorops:environment: dev\n  connectorops:dropUiDefinition: [d7sms, balance-control]\n"
+    )
     mp.setenv("CONNECTOROPS_ARM_TOKEN", info.token)
     for name, value in SECRET.items():
         mp.setenv(name, value)

@@ -27,9 +27,9 @@ from pulumi_support import (
 )
 
 from connectorops.engine.desired import build_desired_state
+from connectorops.engine.uncarried import without_uncarried
 from connectorops.pulumi_stack.program import DeclaredStack
 from connectorops.pulumi_stack.settings import StackSettings
-from connectorops.pulumi_stack.uncarried import without_uncarried
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 

@@ -36,10 +36,13 @@ from rich.text import Text
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
 from connectorops.definitions.carry import fit_for_target
+from connectorops.definitions.model import ResolvedDefinition
 from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
+from connectorops.engine.uncarried import is_pulumi_environment, uncarried_problems
 from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
 from connectorops.policy.certification import load_certification_policy
 from connectorops.policy.sharing import check_sharing, load_sharing_policy
+from connectorops.render import render_custom_api
 from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
 from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
@@ -139,12 +142,17 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
     if env_name is not None:
         sharing_problems = _sharing_problems(repo, env_name)
         problems.extend(sharing_problems)
+        resolved: list[tuple[LoadedConnector, ResolvedDefinition]] = []
         with _cache_for(cache_dir, broken=bool(repo.errors)) as usable_cache:
             for connector in repo.connectors:
                 check = checks[connector.path]
                 check.name = connector.name
                 _describe(check, connector, env_name)
-                problems.extend(_resolve(check, connector, tree, env_name, target, usable_cache))
+                found, definition = _resolve(check, connector, tree, env_name, target, usable_cache)
+                problems.extend(found)
+                if definition is not None:
+                    resolved.append((connector, definition))
+        problems.extend(_pulumi_problems(repo, env_name, resolved))
 
     ordered = sorted(checks.values(), key=lambda c: c.path)
     outside: list[Problem] = []
@@ -182,17 +190,30 @@ def _resolve(
     environment: str,
     target: str,
     cache_dir: Path,
-) -> list[Problem]:
-    """Resolve the definition; its problems (with what `target` cannot carry), and operations/auth into `check`."""
+) -> tuple[list[Problem], ResolvedDefinition | None]:
+    """Resolve the definition; its problems (with what `target` cannot carry) and the definition as it would be
+    deployed (None when it does not resolve); operations/auth into `check`."""
     try:
         resolved = resolve_definition(connector, tree, environment, cache_dir=cache_dir)
     except ConnectoropsError as error:
-        return [_with_file(p, connector.path) for p in error.problems]
+        return [_with_file(p, connector.path) for p in error.problems], None
     check.operations = resolved.operation_count
     if check.auth is None:
         check.auth = resolved.auth_kind
-    _, carried = fit_for_target(connector, resolved, environment, target)
-    return [_with_file(p, connector.path) for p in [*resolved.warnings, *carried]]
+    fitted, carried = fit_for_target(connector, resolved, environment, target)
+    return [_with_file(p, connector.path) for p in [*resolved.warnings, *carried]], fitted
+
+
+def _pulumi_problems(
+    repo: Repository, environment: str, resolved: list[tuple[LoadedConnector, ResolvedDefinition]]
+) -> list[Problem]:
+    """What `pulumi up` cannot carry, as plan reports it: only `mode: pulumi` environments render here."""
+    if not is_pulumi_environment(repo, environment):
+        return []
+    env = repo.config.environments[environment]
+    location = str(getattr(env, "location", ""))
+    apis = [render_custom_api(c, r, environment, location=location, commit=None) for c, r in resolved]
+    return uncarried_problems(repo, environment, apis)
 
 
 def _sharing_problems(repo: Repository, environment: str) -> list[Problem]:

@@ -71,6 +71,7 @@ def build_desired_state(
     """Resolve, certify, check sharing and render every connector; collect every problem."""
     from connectorops.definitions.resolve import default_cache_dir, resolve_definition
     from connectorops.definitions.verdict_cache import verdict_cache_at
+    from connectorops.engine.uncarried import uncarried_problems
     from connectorops.policy.certification import certify_connector, load_certification_policy
     from connectorops.policy.sharing import check_sharing, desired_role_assignments, load_sharing_policy
 
@@ -109,6 +110,7 @@ def build_desired_state(
             grants += desired_role_assignments(
                 connector, environment, sharing_policy, scope=scope, subscription_id=subscription_id
             )
+    problems += uncarried_problems(repo, environment, apis)  # `mode: pulumi` would stop or drop them
     return DesiredState(
         environment=environment,
         custom_apis=tuple(apis),

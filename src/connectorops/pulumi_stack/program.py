@@ -1,7 +1,7 @@
 """Declare the engine's desired state of one environment as azure-native resources.
 
 `web.CustomApi` per connector (properties and tags exactly as `render_custom_api` made them, less
-what azure-native cannot carry, which the stack must allow per connector: see uncarried.py) and
+what azure-native cannot carry, which the stack must allow per connector: see engine/uncarried.py) and
 `authorization.RoleAssignment` per sharing grant (the policy's deterministic names). Errors and
 mandatory policy/certification findings stop the program before any resource is declared.
 """
@@ -26,6 +26,7 @@ except ImportError as missing:
 
 from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.desired import DesiredState, connector_of_scope
+from connectorops.engine.uncarried import UNCARRIED_CODE, uncarried_fields, without_uncarried
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment
@@ -34,7 +35,6 @@ from connectorops.pulumi_stack.guards import check_deletions, managed_custom_api
 from connectorops.pulumi_stack.protection import Protection, decide_protection, observe_impacts
 from connectorops.pulumi_stack.secrets import properties_with_secrets
 from connectorops.pulumi_stack.settings import StackSettings, check_stack_matches, settings_from_config
-from connectorops.pulumi_stack.uncarried import uncarried_fields, without_uncarried
 from connectorops.render import DesiredCustomApi
 from connectorops.spec.repository import Repository
 
@@ -214,6 +214,8 @@ def _declare(
         commit=_commit(settings.repo_root),
         cache_dir=settings.cache_dir,
     )
+    # plan's reading of Pulumi.<stack>.yaml; the running stack's own config decides below (_carried_custom_apis)
+    desired = replace(desired, problems=tuple(p for p in desired.problems if p.code != UNCARRIED_CODE))
     problems = blocking_problems(desired)
     if problems:
         raise pulumi.RunError(blocked_message(name, problems))

@@ -18,6 +18,7 @@ from pulumi.runtime.mocks import MockMonitor
 from connectorops.azure.gateway import ArmGateway, ArmTarget, RequestCounter
 from connectorops.pulumi_stack.program import DeclaredStack, declare_stack
 from connectorops.pulumi_stack.settings import StackSettings
+from connectorops.targets.arm import ResourceGroupTarget
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
@@ -191,7 +192,7 @@ def run_program(
 
     @pulumi.runtime.test
     def program() -> Any:
-        declared = declare_stack(settings, gateway, environ=environ or {})
+        declared = declare_stack(settings, ResourceGroupTarget(gateway), environ=environ or {})
         box["declared"] = declared
         resources = [*declared.custom_apis.values(), *declared.role_assignments.values()]
         return pulumi.Output.all(*[r.id for r in resources])

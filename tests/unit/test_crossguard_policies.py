@@ -29,6 +29,7 @@ from connectorops.pulumi_stack.crossguard import (
 from connectorops.pulumi_stack.settings import StackSettings
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm import ArmPlacement
 
 ENVIRON = {"ORDERS_DEV_CLIENT_SECRET": "pack-test-secret"}
 UNKNOWN_PRINCIPAL = "99999999-0000-0000-0000-000000000009"
@@ -40,9 +41,8 @@ def rules_for(repo: Path, environment: str | None = "dev") -> RepositoryRules:
 
 def expected_findings(repo: Path) -> list[dict[str, Any]]:
     """The engine's certification findings for the test repository's `dev` environment."""
-    state = build_desired_state(
-        load_repository(FileSystemTree(repo)), "dev", gateway_ids=(SUBSCRIPTION, "rg", "westeurope"), commit=None
-    )
+    placement = ArmPlacement(SUBSCRIPTION, "rg", "westeurope")
+    state = build_desired_state(load_repository(FileSystemTree(repo)), "dev", placement=placement, commit=None)
     return list(state.findings)
 
 

@@ -13,9 +13,9 @@ from connectorops.gitops.lease import (
     HOLDER_TAG,
     Lease,
     LeaseRecord,
-    is_lease_marker,
     lease_name,
 )
+from connectorops.tags import is_lease_marker
 
 
 class FakeTarget:

@@ -30,6 +30,7 @@ from connectorops.pulumi_stack.program import DeclaredStack
 from connectorops.pulumi_stack.settings import StackSettings
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm import ArmPlacement
 
 SECRET_VALUE = "s3cr3t-value-for-tests"
 ENVIRON = {"ORDERS_DEV_CLIENT_SECRET": SECRET_VALUE}
@@ -54,7 +55,7 @@ def expected_state(repo: Path) -> Any:
     return build_desired_state(
         load_repository(FileSystemTree(repo)),
         "dev",
-        gateway_ids=(SUBSCRIPTION, RESOURCE_GROUP, LOCATION),
+        placement=ArmPlacement(SUBSCRIPTION, RESOURCE_GROUP, LOCATION),
         commit=None,
     )
 

@@ -8,7 +8,6 @@ settings (or each rule's recommendation): "would Microsoft accept this?".
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from rich.text import Text
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
 from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
-from connectorops.errors import ConnectoropsError, Severity, SpecError
+from connectorops.errors import ConnectoropsError, Severity
 from connectorops.policy.certification import certify_connector, load_certification_policy
 from connectorops.policy.certification.report import (
     CertificationReport,
@@ -24,7 +23,7 @@ from connectorops.policy.certification.report import (
     certification_markdown,
 )
 from connectorops.spec.loader import load_repository, select_environment
-from connectorops.spec.repository import LoadedConnector, Repository
+from connectorops.spec.repository import selected_connectors
 from connectorops.spec.source import FileSystemTree
 
 
@@ -43,20 +42,6 @@ def run(
     else:
         _print(ctx, report)
     return EXIT_OK if report.passed else EXIT_ERROR
-
-
-def selected_connectors(repo: Repository, names: list[str]) -> list[LoadedConnector]:
-    if not names:
-        return list(repo.connectors)
-    known = [c.name for c in repo.connectors]
-    for name in names:
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            raise SpecError(
-                f"no connector named {name!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
-                hint=f"connectors: {', '.join(sorted(known)) or 'none'}",
-            )
-    return [c for c in repo.connectors if c.name in names]
 
 
 def certify_repository(repo_root: Path, environment: str | None, names: list[str]) -> CertificationReport:

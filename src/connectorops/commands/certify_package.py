@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectorops.commands.certify import selected_connectors
 from connectorops.commands.context import EXIT_OK, CliContext
 from connectorops.definitions.documents import parse_json
 from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
@@ -21,7 +20,7 @@ from connectorops.policy.certification.package import (
     submission_package,
 )
 from connectorops.spec.loader import load_repository, select_environment
-from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.repository import LoadedConnector, selected_connectors
 from connectorops.spec.source import FileSystemTree, SourceTree
 
 

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from connectorops.errors import ConnectoropsError, EnvironmentLocked
 from connectorops.gitops.controller import INTERVAL_UNITS
@@ -23,7 +23,7 @@ from connectorops.gitops.lease import Lease
 from connectorops.gitops.reconcile import GuardedGateway
 
 if TYPE_CHECKING:
-    from connectorops.azure.gateway import ArmGateway
+    from connectorops.targets.arm.target import ResourceGroupTarget
 
 # Renewed before a write once half spent (GuardedGateway), so a long apply keeps it; a killed one frees it soon.
 CLI_LEASE_TTL = 120.0
@@ -90,15 +90,15 @@ def _locked(lease: Lease, waited: float) -> EnvironmentLocked:
 
 @contextmanager
 def writer_lease(
-    gateway: ArmGateway,
+    target: ResourceGroupTarget,
     environment: str,
     *,
     command: str,
     lock_timeout: float,
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[ArmGateway]:
-    """The gateway, guarded so every write checks (and renews) the lease; released at the end, errors included."""
-    lease = Lease(gateway, environment, holder_name(command), ttl=CLI_LEASE_TTL, abandoned=abandoned)
+) -> Iterator[ResourceGroupTarget]:
+    """The target, guarded so every write checks (and renews) the lease; released at the end, errors included."""
+    lease = Lease(target.gateway, environment, holder_name(command), ttl=CLI_LEASE_TTL, abandoned=abandoned)
     started = time.monotonic()
     while not lease.acquire():
         waited = time.monotonic() - started
@@ -106,6 +106,6 @@ def writer_lease(
             raise _locked(lease, waited if lock_timeout else 0.0)
         sleep(min(POLL_SECONDS, lock_timeout - waited))
     try:
-        yield cast("ArmGateway", GuardedGateway(gateway, lease, lambda: False))
+        yield target.guarded_by(lambda gateway: GuardedGateway(gateway, lease, lambda: False))
     finally:
         lease.release()

@@ -19,13 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from connectorops.engine.actions import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind
 from connectorops.engine.delete_check import delete_refusal
-from connectorops.engine.plan import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, Plan
+from connectorops.engine.plan import Plan
 from connectorops.engine.secrets import KeyVaultReader, inject_secrets, scrub
 from connectorops.errors import ConnectoropsError, GatewayError, PlanBlocked
 
 if TYPE_CHECKING:
-    from connectorops.azure.gateway import ArmGateway
+    from connectorops.engine.target import Target
 
 MAX_WORKERS = 4
 # Test hook (documented in the README's testing notes): exit the process abruptly after N
@@ -162,17 +163,17 @@ def _prepared_bodies(
     return bodies, values
 
 
-def _execute(action: Action, body: dict[str, Any] | None, gateway: ArmGateway, environment: str) -> str:
+def _execute(action: Action, body: dict[str, Any] | None, target: Target, environment: str) -> str:
     if action.resource_type == ROLE_ASSIGNMENT:
         if action.kind == ActionKind.CREATE:
-            gateway.put_role_assignment(str(action.scope), action.name, body or {})
+            target.grant(str(action.scope), action.name, body or {})
             return "granted"
-        gateway.delete_role_assignment(action.resource_id)
+        target.revoke(action.resource_id)
         return "revoked"
     if action.kind == ActionKind.CREATE:
         # If-None-Match: a same-name customApi made since the plan (perhaps not ours) is never overwritten.
         try:
-            gateway.put_custom_api(action.name, body or {}, if_none_match="*")
+            target.create_connector(action.name, body or {})
         except GatewayError as error:
             if error.status != PRECONDITION_FAILED:
                 raise
@@ -184,22 +185,22 @@ def _execute(action: Action, body: dict[str, Any] | None, gateway: ArmGateway, e
             ) from None
         return "created"
     if action.kind == ActionKind.UPDATE:
-        gateway.put_custom_api(action.name, body or {}, if_match=action.observed_etag)
+        target.update_connector(action.name, body or {}, etag=action.observed_etag)
         return "updated"
     if action.kind == ActionKind.ADOPT:
         if body and "properties" in body:
-            gateway.put_custom_api(action.name, body, if_match=action.observed_etag)
+            target.update_connector(action.name, body, etag=action.observed_etag)
         else:
-            gateway.patch_custom_api_tags(action.name, dict((body or {}).get("tags") or {}))
+            target.write_markers(action.name, dict((body or {}).get("tags") or {}))
         return "adopted"
     if action.kind == ActionKind.ORPHAN:
-        gateway.patch_custom_api_tags(action.name, dict((body or {}).get("tags") or {}))
+        target.write_markers(action.name, dict((body or {}).get("tags") or {}))
         return "orphaned (left in Azure, no longer managed)"
     if action.kind == ActionKind.DELETE:
-        refusal = delete_refusal(action, gateway, environment)
+        refusal = delete_refusal(action, target, environment)
         if refusal is not None:
             raise _Refused(refusal)
-        existed = gateway.delete_custom_api(action.name)
+        existed = target.delete_connector(action.name)
         return "deleted" if existed else "already gone"
     raise AssertionError(f"no executor for {action.kind}")
 
@@ -224,7 +225,7 @@ class _CrashHook:
 
 def apply_plan(
     plan: Plan,
-    gateway: ArmGateway,
+    target: Target,
     *,
     secrets: Mapping[str, str] | None = None,
     progress: ApplyProgress | None = None,
@@ -257,7 +258,7 @@ def apply_plan(
         if _waits_for_delete(action, deleted) and delete_status.get(action.connector.lower()) != DONE:
             return _skipped(action, f"kept: the deletion of connector {action.connector!r} did not happen")
         try:
-            message = _execute(action, bodies.get(action.key), gateway, plan.environment)
+            message = _execute(action, bodies.get(action.key), target, plan.environment)
             status = DONE
         except _Refused as refusal:
             message, status = str(refusal), BLOCKED

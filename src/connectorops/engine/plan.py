@@ -8,190 +8,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from connectorops import tags
+from connectorops.engine.actions import (
+    CUSTOM_API,
+    ROLE_ASSIGNMENT,
+    ROTATE_ALL,
+    Action,
+    ActionKind,
+    PlanOptions,
+    Verdict,
+)
 from connectorops.engine.breaking import BreakingChange, breaking_changes
 from connectorops.engine.canonical import canonical_json, sha256_hex
 from connectorops.engine.deletion_policy import ORPHAN, DeletionPolicySource, no_git_history
 from connectorops.engine.desired import DesiredState, connector_of_scope
 from connectorops.engine.diff import FieldChange, diff_custom_api
-from connectorops.engine.impact import Impact, ImpactIndex
+from connectorops.engine.guards import apply_guards
+from connectorops.engine.impact import ImpactIndex
 from connectorops.engine.observe import ObservedState, belongs_to, resource_tags
+from connectorops.engine.target import ARM, TargetId
 from connectorops.errors import Problem, Severity
 from connectorops.policy.role_assignments import DesiredRoleAssignment, ObservedAssignment
 
 SCHEMA_VERSION = 1
-ROTATE_ALL = "*"
-CUSTOM_API = "customApi"
-ROLE_ASSIGNMENT = "roleAssignment"
-
-
-class ActionKind(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    ORPHAN = "orphan"  # stop managing: remove our tags, keep the resource
-    ADOPT = "adopt"  # start managing a same-name resource `import` declared in git
-    NOOP = "noop"
-
-
-class Verdict(StrEnum):
-    ALLOW = "allow"
-    BLOCK = "block"
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    allow_connection_loss: frozenset[str] = frozenset()
-    allow_empty: bool = False
-    max_deletions: int = 3
-    touched: frozenset[str] | None = None  # connectors a PR changes (--base/--head); None: not computed
-    # --rotate-secrets NAME: re-send these connectors' secrets although their references did not change
-    # ("*": every connector with secrets). The fingerprint covers references, never values.
-    rotate_secrets: frozenset[str] = frozenset()
-
-    def rotates(self, connector: str) -> bool:
-        return ROTATE_ALL in self.rotate_secrets or connector.lower() in {n.lower() for n in self.rotate_secrets}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "allowConnectionLoss": sorted(self.allow_connection_loss),
-            "allowEmpty": self.allow_empty,
-            "maxDeletions": self.max_deletions,
-            "touched": sorted(self.touched) if self.touched is not None else None,
-            "rotateSecrets": sorted(self.rotate_secrets),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PlanOptions:
-        touched = data.get("touched")
-        return cls(
-            allow_connection_loss=frozenset(data.get("allowConnectionLoss", [])),
-            allow_empty=bool(data.get("allowEmpty", False)),
-            max_deletions=int(data.get("maxDeletions", 3)),
-            touched=frozenset(touched) if touched is not None else None,
-            rotate_secrets=frozenset(data.get("rotateSecrets") or []),
-        )
-
-
-@dataclass(frozen=True)
-class Action:
-    kind: ActionKind
-    resource_type: str  # customApi | roleAssignment
-    name: str  # customApi name, or the role assignment's GUID name
-    connector: str  # the connector the resource belongs to
-    resource_id: str
-    verdict: Verdict = Verdict.ALLOW
-    reasons: tuple[str, ...] = ()  # why blocked (and what to do)
-    warnings: tuple[str, ...] = ()
-    changes: tuple[FieldChange, ...] = ()
-    impact: Impact | None = None
-    breaking: tuple[BreakingChange, ...] = ()
-    # customApi create/update/adopt: the PUT body (secret references only); orphan/adopt-by-tags: the new tags;
-    # roleAssignment create: the PUT body
-    body: dict[str, Any] | None = None
-    secret_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    desired_fingerprint: str | None = None
-    observed_etag: str | None = None
-    observed_fingerprint: str | None = None
-    observed_commit: str | None = None
-    observed_deletion_policy: str | None = None  # the connectorops-deletion tag (shown, never trusted)
-    # customApi delete/orphan: lifecycle.deletion as git gave it (engine/deletion_policy.py) and where it was read
-    deletion_policy: str | None = None
-    deletion_policy_origin: str | None = None
-    # customApi delete: the connections --allow-connection-loss acknowledged (those the plan showed, no others)
-    acknowledged_connections: tuple[str, ...] = ()
-    source_path: str | None = None
-    scope: str | None = None  # roleAssignment: the customApi id
-    principal: str | None = None  # roleAssignment: "name (Type)", or "Type objectId" when the policy has no name
-    role: str | None = None
-    touched: bool = False
-    # customApi update: JSON pointers (under connectionParameters) of secrets re-sent by --rotate-secrets
-    rotated_secrets: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> str:
-        return f"{self.resource_type}:{self.name}"
-
-    @property
-    def blocked(self) -> bool:
-        return self.verdict == Verdict.BLOCK
-
-    @property
-    def is_change(self) -> bool:
-        return self.kind != ActionKind.NOOP
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": str(self.kind),
-            "resourceType": self.resource_type,
-            "name": self.name,
-            "connector": self.connector,
-            "resourceId": self.resource_id,
-            "verdict": str(self.verdict),
-            "reasons": list(self.reasons),
-            "warnings": list(self.warnings),
-            "changes": [c.to_dict() for c in self.changes],
-            "impact": self.impact.to_dict() if self.impact is not None else None,
-            "breakingChanges": [b.to_dict() for b in self.breaking],
-            "body": self.body,
-            "secretRefs": self.secret_refs,
-            "desiredFingerprint": self.desired_fingerprint,
-            "observedEtag": self.observed_etag,
-            "observedFingerprint": self.observed_fingerprint,
-            "observedCommit": self.observed_commit,
-            "observedDeletionPolicy": self.observed_deletion_policy,
-            "deletionPolicy": self.deletion_policy,
-            "deletionPolicyOrigin": self.deletion_policy_origin,
-            "acknowledgedConnections": list(self.acknowledged_connections),
-            "sourcePath": self.source_path,
-            "scope": self.scope,
-            "principal": self.principal,
-            "role": self.role,
-            "touched": self.touched,
-            "rotatedSecrets": list(self.rotated_secrets),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Action:
-        impact = data.get("impact")
-        return cls(
-            kind=ActionKind(data["kind"]),
-            resource_type=data["resourceType"],
-            name=data["name"],
-            connector=data["connector"],
-            resource_id=data["resourceId"],
-            verdict=Verdict(data.get("verdict", "allow")),
-            reasons=tuple(data.get("reasons", [])),
-            warnings=tuple(data.get("warnings", [])),
-            changes=tuple(FieldChange.from_dict(c) for c in data.get("changes", [])),
-            impact=Impact.from_dict(impact) if impact is not None else None,
-            breaking=tuple(BreakingChange.from_dict(b) for b in data.get("breakingChanges", [])),
-            body=data.get("body"),
-            secret_refs=dict(data.get("secretRefs") or {}),
-            desired_fingerprint=data.get("desiredFingerprint"),
-            observed_etag=data.get("observedEtag"),
-            observed_fingerprint=data.get("observedFingerprint"),
-            observed_commit=data.get("observedCommit"),
-            observed_deletion_policy=data.get("observedDeletionPolicy"),
-            deletion_policy=data.get("deletionPolicy"),
-            deletion_policy_origin=data.get("deletionPolicyOrigin"),
-            acknowledged_connections=tuple(str(n) for n in data.get("acknowledgedConnections") or ()),
-            source_path=data.get("sourcePath"),
-            scope=data.get("scope"),
-            principal=data.get("principal"),
-            role=data.get("role"),
-            touched=bool(data.get("touched", False)),
-            rotated_secrets=tuple(data.get("rotatedSecrets") or ()),
-        )
 
 
 @dataclass(frozen=True)
 class Plan:
     environment: str
-    target: dict[str, str]  # subscriptionId, resourceGroup, location (no credentials)
+    target: TargetId  # where (ARM: subscriptionId, resourceGroup, location; no credentials)
     actions: tuple[Action, ...] = ()
     commit: str | None = None
     options: PlanOptions = field(default_factory=PlanOptions)
@@ -238,7 +85,7 @@ class Plan:
         return {
             "schemaVersion": self.schema_version,
             "environment": self.environment,
-            "target": dict(self.target),
+            "target": self.target.to_dict(),
             "commit": self.commit,
             "options": self.options.to_dict(),
             "actions": [a.to_dict() for a in self.actions],
@@ -263,7 +110,7 @@ class Plan:
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         return cls(
             environment=data["environment"],
-            target=dict(data.get("target") or {}),
+            target=TargetId.from_dict(data.get("target")),
             actions=tuple(Action.from_dict(a) for a in data.get("actions", [])),
             commit=data.get("commit"),
             options=PlanOptions.from_dict(data.get("options") or {}),
@@ -313,7 +160,7 @@ def _plan_custom_apis(
     env = desired.environment
     for want in sorted(desired.custom_apis, key=lambda d: d.name.lower()):
         have = observed.custom_api(want.name)
-        resource_id = f"{observed.resource_group_id}/providers/Microsoft.Web/customApis/{want.name}"
+        resource_id = desired.connector_id(want.name)
         common: dict[str, Any] = {
             "resource_type": CUSTOM_API,
             "name": want.name,
@@ -415,7 +262,7 @@ def _plan_custom_apis(
         git = deletion_policies(
             name=name, source_path=found.get(tags.SOURCE_PATH), commit=found.get(tags.SOURCE_COMMIT), environment=env
         )
-        resource_id = str(have.get("id") or f"{observed.resource_group_id}/providers/Microsoft.Web/customApis/{name}")
+        resource_id = str(have.get("id") or desired.connector_id(name))
         common = {
             "resource_type": CUSTOM_API,
             "name": name,
@@ -540,15 +387,13 @@ def make_plan(
     observed: ObservedState,
     options: PlanOptions | None = None,
     *,
-    target: dict[str, str] | None = None,
+    target: TargetId | None = None,
     deletion_policies: DeletionPolicySource = no_git_history,
 ) -> Plan:
     """Diff desired against observed, attach impact and breaking changes, then apply the guards.
 
     `deletion_policies` says what git gave a removed connector as lifecycle.deletion (default: protect).
     """
-    from connectorops.engine.guards import apply_guards  # guards build on this module's Action
-
     opts = options or PlanOptions()
     api_actions = _plan_custom_apis(desired, observed, opts, deletion_policies)
     actions = api_actions + _plan_role_assignments(desired, observed, api_actions)
@@ -565,7 +410,7 @@ def make_plan(
     )
     return Plan(
         environment=desired.environment,
-        target=dict(target or {}),
+        target=target or TargetId(ARM),
         actions=tuple(actions),
         commit=desired.commit,
         options=opts,

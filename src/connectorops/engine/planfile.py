@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from connectorops.definitions.documents import check_json_nesting
+from connectorops.engine.actions import CUSTOM_API, Action, ActionKind
 from connectorops.engine.canonical import canonical_json
-from connectorops.engine.plan import CUSTOM_API, SCHEMA_VERSION, Action, ActionKind, Plan
+from connectorops.engine.plan import SCHEMA_VERSION, Plan
 from connectorops.errors import PlanError, StalePlanError
 from connectorops.spec.source import NotRegularFileError, read_regular_file
 

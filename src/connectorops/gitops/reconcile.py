@@ -14,17 +14,18 @@ from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.drift import DriftReport, detect_drift
 from connectorops.engine.observe import SwaggerCache
-from connectorops.engine.pipeline import Inputs, connect, inputs_from_tree, plan_environment, target_of
+from connectorops.engine.pipeline import Inputs, inputs_from_tree, plan_environment
 from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.errors import ConnectoropsError, GatewayError, Problem, ValidationFailed
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
 from connectorops.gitops.lease import Lease
 from connectorops.gitops.revisions import GitTree
 from connectorops.gitops.status import ReconcileOutcome
+from connectorops.targets.arm.target import ArmGatewayLike, ResourceGroupTarget
+from connectorops.targets.connect import connect
 
 WRITE_METHODS = frozenset(
     {
@@ -48,7 +49,7 @@ class WriteRefused(ConnectoropsError):
 class GuardedGateway:
     """Delegates to a gateway; before every write checks stop + lease (renewing the lease when half spent)."""
 
-    def __init__(self, inner: ArmGateway, lease: Lease, should_stop: Callable[[], bool]) -> None:
+    def __init__(self, inner: ArmGatewayLike, lease: Lease, should_stop: Callable[[], bool]) -> None:
         self._inner = inner
         self._lease = lease
         self._should_stop = should_stop
@@ -116,20 +117,20 @@ class EngineReconciler:
         self.environ = os.environ if environ is None else environ
         self._stack = ExitStack()
         self._key: str | None = None
-        self._gateway: ArmGateway | None = None
+        self._target: ResourceGroupTarget | None = None
         self.lease: Lease | None = None
         # Drift reads every deployed swagger; unchanged etags are served from memory between intervals.
         self.swagger_cache = SwaggerCache()
 
-    def _connect(self, inputs: Inputs) -> tuple[ArmGateway, Lease]:
+    def _connect(self, inputs: Inputs) -> tuple[ResourceGroupTarget, Lease]:
         config = inputs.repo.config.environments[inputs.environment]
         key = inputs.environment + ":" + config.model_dump_json()
-        if key != self._key or self._gateway is None or self.lease is None:
+        if key != self._key or self._target is None or self.lease is None:
             self._disconnect()
-            self._gateway = self._stack.enter_context(connect(inputs))
-            self.lease = Lease(self._gateway, inputs.environment, self.holder, ttl=self.lease_ttl)
+            self._target = self._stack.enter_context(connect(inputs))
+            self.lease = Lease(self._target.gateway, inputs.environment, self.holder, ttl=self.lease_ttl)
             self._key = key
-        return self._gateway, self.lease
+        return self._target, self.lease
 
     def _disconnect(self) -> None:
         if self.lease is not None and self.lease.held:
@@ -137,7 +138,7 @@ class EngineReconciler:
                 self.lease.release()
         self._stack.close()
         self._stack = ExitStack()
-        self._gateway = None
+        self._target = None
         self.lease = None
         self._key = None
 
@@ -146,16 +147,16 @@ class EngineReconciler:
         inputs = inputs_from_tree(self.local_root, tree, self.environment, tree.sha)
         environment = inputs.environment
         try:
-            gateway, lease = self._connect(inputs)
+            target, lease = self._connect(inputs)
             desired, observed, plan = plan_environment(
                 inputs,
-                gateway,
+                target,
                 PlanOptions(),
                 drift=True,
                 swagger_cache=self.swagger_cache,
                 deletion_policies=GitDeletionPolicies(tree.commit.repo, tree.prefix),
             )
-            report = detect_drift(desired, observed, gateway, target=target_of(gateway))
+            report = detect_drift(desired, observed, target)
             summary = drift_summary(report, plan)
             if not apply:
                 return self._outcome(tree, started, plan, summary, "not needed (observe mode)", environment)
@@ -165,8 +166,8 @@ class EngineReconciler:
                 return self._outcome(tree, started, plan, summary, lease_text, environment)
             if plan.is_blocked:
                 raise ValidationFailed(_blocked_problems(plan), summary="the plan is blocked; nothing applied")
-            guarded = GuardedGateway(gateway, lease, should_stop)
-            result = apply_plan(plan, guarded, secrets=self.environ)  # type: ignore[arg-type]
+            guarded = GuardedGateway(target.gateway, lease, should_stop)
+            result = apply_plan(plan, target.guarded_by(lambda _: guarded), secrets=self.environ)
         except GatewayError:
             self._disconnect()  # a broken connection or expired credential: start clean next time
             raise

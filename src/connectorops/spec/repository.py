@@ -9,9 +9,10 @@ CONTRACT (owned by the spec work; other packages depend on these names):
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
-from connectorops.errors import Problem, Severity
+from connectorops.errors import Problem, Severity, SpecError
 from connectorops.spec.models import ConnectorDocument, ProjectConfig
 from connectorops.spec.source import SourceTree
 
@@ -41,3 +42,18 @@ class Repository:
 
     def connector(self, name: str) -> LoadedConnector | None:
         return next((c for c in self.connectors if c.name == name), None)
+
+
+def selected_connectors(repo: Repository, names: list[str]) -> list[LoadedConnector]:
+    """The connectors `names` names (all when empty); an unknown name is a SpecError with the closest match."""
+    if not names:
+        return list(repo.connectors)
+    known = [c.name for c in repo.connectors]
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            raise SpecError(
+                f"no connector named {name!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+                hint=f"connectors: {', '.join(sorted(known)) or 'none'}",
+            )
+    return [c for c in repo.connectors if c.name in names]

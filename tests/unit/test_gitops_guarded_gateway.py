@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
+from in_memory_target import InMemoryTarget
 
 from connectorops.gitops.reconcile import GuardedGateway, WriteRefused
 
@@ -29,47 +29,42 @@ class FakeLease:
         return self.held
 
 
-class Inner:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
+PUT = ("PUT", "Microsoft.Web/customApis")
+GET = ("GET", "Microsoft.Web/customApis")
 
-    def get_custom_api(self, name: str) -> dict[str, Any]:
-        self.calls.append(f"get {name}")
-        return {"name": name}
 
-    def put_custom_api(self, name: str, body: dict[str, Any], *, if_match: str | None = None) -> dict[str, Any]:
-        self.calls.append(f"put {name}")
-        return body
+def calls(inner: InMemoryTarget) -> dict[tuple[str, str], int]:
+    return {key: n for key, n in inner.requests.counts.items() if n}
 
 
 def test_writes_pass_while_lease_is_fresh_and_no_stop() -> None:
-    inner, lease = Inner(), FakeLease(held=True, expires_in=55)
+    inner, lease = InMemoryTarget(), FakeLease(held=True, expires_in=55)
     gw = GuardedGateway(inner, lease, lambda: False)  # type: ignore[arg-type]
-    assert gw.put_custom_api("a", {"x": 1}) == {"x": 1}
-    assert gw.get_custom_api("a") == {"name": "a"}
-    assert inner.calls == ["put a", "get a"] and lease.renewals == 0
+    assert gw.put_custom_api("a", {"tags": {"x": "1"}})["tags"] == {"x": "1"}
+    assert gw.get_custom_api("a")["name"] == "a"
+    assert calls(inner) == {PUT: 1, GET: 1} and lease.renewals == 0
 
 
 def test_stop_refuses_new_writes_but_not_reads() -> None:
-    inner, lease = Inner(), FakeLease(held=True, expires_in=55)
+    inner, lease = InMemoryTarget(), FakeLease(held=True, expires_in=55)
     gw = GuardedGateway(inner, lease, lambda: True)  # type: ignore[arg-type]
     with pytest.raises(WriteRefused, match="stopping"):
         gw.put_custom_api("a", {})
-    assert gw.get_custom_api("a") == {"name": "a"}
-    assert inner.calls == ["get a"] and gw.refused == 1
+    assert gw.get_custom_api("a") is None
+    assert calls(inner) == {GET: 1} and gw.refused == 1
 
 
 def test_half_spent_lease_is_renewed_before_a_write() -> None:
-    inner, lease = Inner(), FakeLease(held=True, expires_in=10)
+    inner, lease = InMemoryTarget(), FakeLease(held=True, expires_in=10)
     gw = GuardedGateway(inner, lease, lambda: False)  # type: ignore[arg-type]
     gw.put_custom_api("a", {})
-    assert lease.renewals == 1 and inner.calls == ["put a"]
+    assert lease.renewals == 1 and calls(inner) == {PUT: 1}
 
 
 def test_lost_lease_refuses_writes() -> None:
-    inner, lease = Inner(), FakeLease(held=True, expires_in=10)
+    inner, lease = InMemoryTarget(), FakeLease(held=True, expires_in=10)
     lease.renew_result = False  # another controller took over
     gw = GuardedGateway(inner, lease, lambda: False)  # type: ignore[arg-type]
     with pytest.raises(WriteRefused, match="no longer holds the lease"):
         gw.put_custom_api("a", {})
-    assert inner.calls == []
+    assert calls(inner) == {}

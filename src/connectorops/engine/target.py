@@ -124,9 +124,3 @@ class Target(Placement, Protocol):
     def grant(self, scope: str, name: str, body: dict[str, Any]) -> dict[str, Any]: ...
 
     def revoke(self, grant_id: str) -> bool: ...
-
-
-# The protocol's writes by name: a wrapper that must let no write past (the controller's lease guard) uses it.
-WRITES = frozenset(
-    {"create_connector", "update_connector", "write_markers", "delete_connector", "grant", "revoke"}
-)

@@ -15,6 +15,7 @@ from typing import Any
 from connectorops.definitions.documents import check_json_nesting
 from connectorops.engine.actions import CUSTOM_API, Action, ActionKind
 from connectorops.engine.canonical import canonical_json
+from connectorops.engine.kinds import KINDS
 from connectorops.engine.plan import SCHEMA_VERSION, Plan
 from connectorops.errors import PlanError, StalePlanError
 from connectorops.spec.source import NotRegularFileError, read_regular_file
@@ -70,6 +71,13 @@ def load_plan(path: Path) -> Plan:
     except (KeyError, ValueError, TypeError, AttributeError, OverflowError) as error:
         # AttributeError: a hand-edited file with a list or string where an object belongs.
         raise PlanError(f"malformed plan file: {type(error).__name__}: {error}", file=str(path)) from None
+    unknown = sorted({a.resource_type for a in plan.actions} - KINDS.keys())
+    if unknown:
+        raise PlanError(
+            f"the plan file has actions of an unknown resource type: {', '.join(map(repr, unknown))}",
+            file=str(path),
+            hint="make a new plan with this version of connectorops",
+        )
     # A missing fingerprint counts as edited: without it nothing shows the file is what `plan` wrote.
     if data.get("fingerprint") != plan.fingerprint:
         raise PlanError(

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from connectorops.definitions.documents import check_json_nesting
-from connectorops.engine.actions import CUSTOM_API, Action, ActionKind
+from connectorops.engine.actions import Action, ActionKind
 from connectorops.engine.canonical import canonical_json
-from connectorops.engine.kinds import KINDS
+from connectorops.engine.kinds import KINDS, kind_of
 from connectorops.engine.plan import SCHEMA_VERSION, Plan
 from connectorops.errors import PlanError, StalePlanError
 from connectorops.spec.source import NotRegularFileError, read_regular_file
@@ -133,9 +133,7 @@ def _decision(action: Action, *, legacy: bool) -> dict[str, Any]:
 
 
 def _what(action: Action) -> str:
-    if action.resource_type == CUSTOM_API:
-        return f"customApi {action.name!r}"
-    return f"role assignment {action.name} on {action.connector!r}"
+    return kind_of(action).describe(action)
 
 
 def _etag_difference(saved: Action, fresh: Action) -> list[str]:
@@ -149,7 +147,7 @@ def _etag_difference(saved: Action, fresh: Action) -> list[str]:
 
 def _field_differences(saved: Action, fresh: Action) -> list[str]:
     legacy = (
-        saved.resource_type == CUSTOM_API
+        kind_of(saved).is_connector
         and saved.kind in (ActionKind.DELETE, ActionKind.ORPHAN)
         and (saved.deletion_policy is None)
     )

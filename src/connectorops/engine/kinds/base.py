@@ -36,3 +36,4 @@ class ResourceKind:
     is_connector: bool  # the connector itself; other kinds hang off a connector and go when it goes
     phase: Callable[[Action], int]  # its place in the apply order (PHASE_*)
     execute: Executor  # runs one change against the target; returns the result wording ("created", ...)
+    describe: Callable[[Action], str]  # the resource in messages: "customApi 'orders'"

@@ -55,4 +55,8 @@ def _execute(action: Action, body: dict[str, Any] | None, target: Target, enviro
     raise AssertionError(f"no executor for {action.kind} of a connector")
 
 
-CONNECTOR = ResourceKind(name=CUSTOM_API, is_connector=True, phase=_phase, execute=_execute)
+def _describe(action: Action) -> str:
+    return f"customApi {action.name!r}"
+
+
+CONNECTOR = ResourceKind(name=CUSTOM_API, is_connector=True, phase=_phase, execute=_execute, describe=_describe)

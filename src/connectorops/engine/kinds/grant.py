@@ -23,4 +23,8 @@ def _execute(action: Action, body: dict[str, Any] | None, target: Target, enviro
     return "revoked"
 
 
-GRANT = ResourceKind(name=ROLE_ASSIGNMENT, is_connector=False, phase=_phase, execute=_execute)
+def _describe(action: Action) -> str:
+    return f"role assignment {action.name} on {action.connector!r}"
+
+
+GRANT = ResourceKind(name=ROLE_ASSIGNMENT, is_connector=False, phase=_phase, execute=_execute, describe=_describe)

@@ -128,7 +128,7 @@ class InMemoryTarget:
             # echoes the request like some ARM errors do: apply must scrub secrets from it
             raise GatewayError(f"InternalServerError on {name}: {body}", status=500, arm_code="InternalServerError")
         current = self.custom_apis.get(name)
-        if if_match is not None and current is not None and current["etag"] != if_match:
+        if if_match is not None and (current is None or current["etag"] != if_match):
             raise GatewayError("precondition failed", status=412, arm_code="PreconditionFailed")
         if if_none_match == "*" and current is not None:
             raise GatewayError("precondition failed", status=412, arm_code="PreconditionFailed")

@@ -105,10 +105,13 @@ class InMemoryTarget:
         self.requests.counts[(verb, kind)] += 1
 
     def resource_group_id(self) -> str:
-        return RG_ID
+        return f"/subscriptions/{self.target.subscription_id}/resourceGroups/{self.target.resource_group}"
 
     def custom_api_id(self, name: str) -> str:
-        return f"{RG_ID}/providers/Microsoft.Web/customApis/{name}"
+        return f"{self.resource_group_id()}/providers/Microsoft.Web/customApis/{name}"
+
+    def connection_id(self, name: str) -> str:
+        return f"{self.resource_group_id()}/providers/Microsoft.Web/connections/{name}"
 
     def list_custom_apis(self) -> list[dict[str, Any]]:
         self._count("GET", "Microsoft.Web/customApis")
@@ -189,13 +192,18 @@ class InMemoryTarget:
         return self.role_assignments.pop(assignment_id.lower(), None) is not None
 
     # test helpers ------------------------------------------------------------------------------
+    def add_custom_api(self, name: str, tags: dict[str, str]) -> dict[str, Any]:
+        """A connector deployed earlier (by an apply, or by hand) with these tags."""
+        return self._store(name, {"location": self.target.location, "tags": dict(tags), "properties": {}})
+
     def add_connection(self, name: str, api: str, status: str = "Connected") -> str:
-        conn_id = f"{RG_ID}/providers/Microsoft.Web/connections/{name}"
+        conn_id = self.connection_id(name)
         self.connections.append({"id": conn_id, "name": name, "properties": {
             "api": {"id": self.custom_api_id(api)}, "statuses": [{"status": status}]}})  # fmt: skip
         return conn_id
 
     def add_workflow(self, name: str, *connection_ids: str) -> None:
         value = {f"c{i}": {"connectionId": cid} for i, cid in enumerate(connection_ids)}
-        self.workflows.append({"id": f"{RG_ID}/providers/Microsoft.Logic/workflows/{name}", "name": name,
+        workflow_id = f"{self.resource_group_id()}/providers/Microsoft.Logic/workflows/{name}"
+        self.workflows.append({"id": workflow_id, "name": name,
                                "properties": {"parameters": {"$connections": {"value": value}}}})  # fmt: skip

@@ -15,7 +15,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
-from pulumi_support import SALES_GROUP, SUBSCRIPTION, FakeGateway, make_repo, run_program, unwrap_secret
+from pulumi_support import SALES_GROUP, SUBSCRIPTION, make_repo, pulumi_target, run_program, unwrap_secret
 
 from connectorops.engine.desired import build_desired_state
 from connectorops.pulumi_stack.crossguard import (
@@ -49,7 +49,7 @@ def expected_findings(repo: Path) -> list[dict[str, Any]]:
 def declared_inputs(repo: Path) -> dict[str, tuple[str, dict[str, Any]]]:
     """name -> (type, inputs) of what the Pulumi program declares, secrets unwrapped as the pack sees them."""
     settings = StackSettings(repo_root=repo, environment="dev", subscription_id=SUBSCRIPTION)
-    mocks, _, _ = run_program(settings, FakeGateway(), ENVIRON)
+    mocks, _, _ = run_program(settings, pulumi_target(), ENVIRON)
     result = {}
     for typ, name, inputs in mocks.created:
         result[name] = (typ, {k: unwrap_secret(v)[1] for k, v in inputs.items()})

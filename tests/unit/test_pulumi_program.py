@@ -11,16 +11,17 @@ from typing import Any
 
 import pulumi
 import pytest
+from in_memory_target import InMemoryTarget
 from pulumi_support import (
     LOCATION,
     RESOURCE_GROUP,
     SALES_GROUP,
     SUBSCRIPTION,
     ArmLikeMocks,
-    FakeGateway,
     RecordingMonitor,
     install_mocks,
     make_repo,
+    pulumi_target,
     run_program,
     unwrap_secret,
 )
@@ -38,7 +39,7 @@ ENVIRON = {"ORDERS_DEV_CLIENT_SECRET": SECRET_VALUE}
 
 def run(
     settings: StackSettings,
-    gateway: FakeGateway,
+    gateway: InMemoryTarget,
     environ: dict[str, str] | None = None,
     installed: tuple[ArmLikeMocks, RecordingMonitor] | None = None,
 ) -> tuple[ArmLikeMocks, RecordingMonitor, DeclaredStack]:
@@ -66,7 +67,7 @@ def by_name(mocks: ArmLikeMocks) -> dict[str, tuple[str, dict[str, Any]]]:
 
 def test_resource_graph_types_names_and_deterministic_role_assignment(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    mocks, _, declared = run(settings_for(repo), FakeGateway())
+    mocks, _, declared = run(settings_for(repo), pulumi_target())
     created = by_name(mocks)
     assert {n: t for n, (t, _) in created.items()} == {
         "orders": "azure-native:web:CustomApi",
@@ -86,7 +87,7 @@ def test_resource_graph_types_names_and_deterministic_role_assignment(tmp_path: 
 
 def test_properties_and_tags_equal_the_engine_render(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    mocks, _, _ = run(settings_for(repo), FakeGateway())
+    mocks, _, _ = run(settings_for(repo), pulumi_target())
     created = by_name(mocks)
     for api in expected_state(repo).custom_apis:
         _, inputs = created[api.name]
@@ -103,7 +104,7 @@ def test_properties_and_tags_equal_the_engine_render(tmp_path: Path) -> None:
 
 def test_the_oauth_client_secret_goes_in_as_a_pulumi_secret(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    mocks, _, _ = run(settings_for(repo), FakeGateway())
+    mocks, _, _ = run(settings_for(repo), pulumi_target())
     created = by_name(mocks)
     is_secret, properties = unwrap_secret(created["orders"][1]["properties"])
     assert is_secret
@@ -116,17 +117,17 @@ def test_the_oauth_client_secret_goes_in_as_a_pulumi_secret(tmp_path: Path) -> N
 def test_a_missing_secret_variable_stops_the_program_naming_it(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     with pytest.raises(pulumi.RunError, match="ORDERS_DEV_CLIENT_SECRET"):
-        run(settings_for(repo), FakeGateway(), environ={"UNRELATED": "x"})
+        run(settings_for(repo), pulumi_target(), environ={"UNRELATED": "x"})
 
 
 def test_live_connections_protect_a_connector_and_warn_with_counts(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     repo = make_repo(tmp_path)
-    gateway = FakeGateway()
+    gateway = pulumi_target()
     gateway.add_connection("orders-conn-1", "orders")
     gateway.add_connection("orders-conn-2", "orders")
-    gateway.add_workflow("order-sync", "orders-conn-1")
+    gateway.add_workflow("order-sync", gateway.connection_id("orders-conn-1"))
     gateway.add_connection("sms-conn", "d7sms")  # d7sms: lifecycle.deletion allow-connection-loss
     with caplog.at_level(logging.WARNING):
         _, monitor, declared = run(settings_for(repo), gateway)
@@ -142,7 +143,7 @@ def test_live_connections_protect_a_connector_and_warn_with_counts(
 
 def test_no_connections_means_no_protection(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    gateway = FakeGateway()
+    gateway = pulumi_target()
     _, monitor, _ = run(settings_for(repo), gateway)
     assert monitor.options["orders"] == (False, False)
     assert gateway.requests.total("GET") == 2  # customApis and connections; no workflows without connections
@@ -150,7 +151,7 @@ def test_no_connections_means_no_protection(tmp_path: Path) -> None:
 
 def test_allow_connection_loss_in_stack_config_lifts_protection(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    gateway = FakeGateway()
+    gateway = pulumi_target()
     gateway.add_connection("orders-conn", "orders")
     _, monitor, _ = run(settings_for(repo, allow_connection_loss=frozenset({"orders"})), gateway)
     assert monitor.options["orders"] == (False, False)
@@ -160,7 +161,7 @@ def test_orphan_deletion_retains_on_delete(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     path = repo / "connectors" / "d7sms" / "connector.yaml"
     path.write_text(path.read_text().replace("deletion: allow-connection-loss", "deletion: orphan"))
-    gateway = FakeGateway()
+    gateway = pulumi_target()
     gateway.add_connection("sms-conn", "d7sms")
     _, monitor, _ = run(settings_for(repo), gateway)
     assert monitor.options["d7sms"] == (False, True)
@@ -170,7 +171,7 @@ def test_an_orphaned_connector_keeps_its_role_assignments_too(tmp_path: Path) ->
     repo = make_repo(tmp_path)
     path = repo / "connectors" / "orders" / "connector.yaml"
     path.write_text(path.read_text().replace("  lifecycle: {deletion: protect}", "  lifecycle: {deletion: orphan}"))
-    _, monitor, _ = run(settings_for(repo), FakeGateway())
+    _, monitor, _ = run(settings_for(repo), pulumi_target())
     assert monitor.options["orders"] == (False, True)
     assert monitor.options["orders-share-sales-team-use"] == (False, True)
     assert monitor.options["d7sms"] == (False, False)
@@ -182,7 +183,7 @@ def test_a_sharing_violation_stops_the_program_before_any_resource(tmp_path: Pat
     policy.write_text(policy.read_text().replace("effect: allow", "effect: deny"))
     mocks, monitor = install_mocks()
     with pytest.raises(pulumi.RunError) as caught:
-        run(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
+        run(settings_for(repo), pulumi_target(), installed=(mocks, monitor))
     message = str(caught.value)
     assert "blocked, no resource declared" in message
     assert "teams-use-their-connectors" in message and "connectors/orders/connector.yaml" in message
@@ -199,7 +200,7 @@ def test_a_mandatory_certification_finding_stops_the_program(tmp_path: Path) -> 
     )
     mocks, monitor = install_mocks()
     with pytest.raises(pulumi.RunError, match=rf"\[{rule}\]") as caught:
-        run(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
+        run(settings_for(repo), pulumi_target(), installed=(mocks, monitor))
     assert file in str(caught.value)
     assert mocks.created == [] and monitor.options == {}
 
@@ -208,13 +209,13 @@ def test_a_stack_pointing_at_another_subscription_is_refused(tmp_path: Path) -> 
     repo = make_repo(tmp_path)
     wrong = settings_for(repo, subscription_id="99999999-9999-9999-9999-999999999999")
     with pytest.raises(pulumi.RunError, match="azure-native:subscriptionId"):
-        run(wrong, FakeGateway())
+        run(wrong, pulumi_target())
 
 
 def test_the_local_emulator_environment_is_refused(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     with pytest.raises(pulumi.RunError, match="Pulumi deploys only to Azure"):
-        run(settings_for(repo, environment="local"), FakeGateway())
+        run(settings_for(repo, environment="local"), pulumi_target())
 
 
 def test_mandatory_findings_block_in_both_the_object_and_the_engine_dict_form() -> None:

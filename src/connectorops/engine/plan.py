@@ -126,7 +126,7 @@ class Plan:
 
 
 def finding_to_dict(finding: Any) -> dict[str, Any]:
-    """A certification Finding (contract D) as plain data; tolerant of dicts."""
+    """A certification Finding as plain data; tolerant of dicts."""
     if isinstance(finding, dict):
         return dict(finding)
     return {

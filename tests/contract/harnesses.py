@@ -33,16 +33,15 @@ class Harness(Protocol):
         """A user connects to `connector` and a consumer (Logic App, flow) uses the connection; its id."""
         ...
 
-    def grant_request(self, connector: str) -> tuple[str, str, dict[str, Any]]:
-        """(scope, name, body) of a read grant on `connector` to PRINCIPAL."""
+    def grant_request(self, connector: str) -> tuple[str, dict[str, Any]]:
+        """(name, body) of a read grant on `connector` to PRINCIPAL."""
         ...
 
 
-def _arm_grant(target: Target, subscription: str, connector: str) -> tuple[str, str, dict[str, Any]]:
-    scope = target.connector_id(connector)
+def _arm_grant(target: Target, subscription: str, connector: str) -> tuple[str, dict[str, Any]]:
     role = f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{READER_GUID}"
     body = {"properties": {"roleDefinitionId": role, "principalId": PRINCIPAL, "principalType": "Group"}}
-    return scope, role_assignment_name(scope, PRINCIPAL, role), body
+    return role_assignment_name(target.connector_id(connector), PRINCIPAL, role), body
 
 
 @dataclass
@@ -54,7 +53,7 @@ class MemoryHarness:
         self.target.add_workflow(consumer, connection_id)
         return connection_id
 
-    def grant_request(self, connector: str) -> tuple[str, str, dict[str, Any]]:
+    def grant_request(self, connector: str) -> tuple[str, dict[str, Any]]:
         return _arm_grant(self.target, self.target.target.subscription_id, connector)
 
 
@@ -85,5 +84,5 @@ class ArmEmulatorHarness:
         )  # fmt: skip
         return str(made["id"])
 
-    def grant_request(self, connector: str) -> tuple[str, str, dict[str, Any]]:
+    def grant_request(self, connector: str) -> tuple[str, dict[str, Any]]:
         return _arm_grant(self.target, self.gateway.target.subscription_id, connector)

@@ -94,8 +94,8 @@ class InMemoryTarget:
     def delete_connector(self, name: str) -> bool:
         return self.delete_custom_api(name)
 
-    def grant(self, scope: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.put_role_assignment(scope, name, body)
+    def grant(self, connector: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.put_role_assignment(self.connector_id(connector), name, body)
 
     def revoke(self, grant_id: str) -> bool:
         return self.delete_role_assignment(grant_id)

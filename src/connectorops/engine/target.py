@@ -71,7 +71,8 @@ class Placement(Protocol):
         ...
 
     def connector_id(self, name: str) -> str:
-        """The id a connector named `name` has (or will have) in this target."""
+        """The id a connector named `name` has (or will have) in this target; where the server assigns ids
+        (Power Platform) the planned id is provisional, so writes name connectors, never ids."""
         ...
 
 
@@ -121,6 +122,9 @@ class Target(Placement, Protocol):
         """True when it existed."""
         ...
 
-    def grant(self, scope: str, name: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def grant(self, connector: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Share `connector` (by name: the target finds it, so a connector created earlier in the same apply
+        works even where the server assigned its id) under the deterministic grant `name`."""
+        ...
 
     def revoke(self, grant_id: str) -> bool: ...

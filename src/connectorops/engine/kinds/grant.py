@@ -17,7 +17,7 @@ def _phase(action: Action) -> int:
 
 def _execute(action: Action, body: dict[str, Any] | None, target: Target, environment: str) -> str:
     if action.kind == ActionKind.CREATE:
-        target.grant(str(action.scope), action.name, body or {})
+        target.grant(action.connector, action.name, body or {})
         return "granted"
     target.revoke(action.resource_id)
     return "revoked"

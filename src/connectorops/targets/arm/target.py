@@ -166,8 +166,8 @@ class ResourceGroupTarget:
     def delete_connector(self, name: str) -> bool:
         return self.gateway.delete_custom_api(name)
 
-    def grant(self, scope: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.gateway.put_role_assignment(scope, name, body)
+    def grant(self, connector: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.gateway.put_role_assignment(self.connector_id(connector), name, body)
 
     def revoke(self, grant_id: str) -> bool:
         return self.gateway.delete_role_assignment(grant_id)

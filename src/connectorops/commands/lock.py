@@ -15,17 +15,18 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from connectorops.errors import ConnectoropsError, EnvironmentLocked
 from connectorops.gitops.controller import INTERVAL_UNITS
 from connectorops.gitops.lease import Lease
-from connectorops.gitops.reconcile import GuardedGateway
+from connectorops.gitops.reconcile import GuardedTarget
 
 if TYPE_CHECKING:
+    from connectorops.engine.target import Target
     from connectorops.targets.arm.target import ResourceGroupTarget
 
-# Renewed before a write once half spent (GuardedGateway), so a long apply keeps it; a killed one frees it soon.
+# Renewed before a write once half spent (GuardedTarget), so a long apply keeps it; a killed one frees it soon.
 CLI_LEASE_TTL = 120.0
 POLL_SECONDS = 1.0
 MAX_LOCK_TIMEOUT = 24 * 3600.0
@@ -96,7 +97,7 @@ def writer_lease(
     command: str,
     lock_timeout: float,
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[ResourceGroupTarget]:
+) -> Iterator[Target]:
     """The target, guarded so every write checks (and renews) the lease; released at the end, errors included."""
     lease = Lease(target.gateway, environment, holder_name(command), ttl=CLI_LEASE_TTL, abandoned=abandoned)
     started = time.monotonic()
@@ -106,6 +107,6 @@ def writer_lease(
             raise _locked(lease, waited if lock_timeout else 0.0)
         sleep(min(POLL_SECONDS, lock_timeout - waited))
     try:
-        yield target.guarded_by(lambda gateway: GuardedGateway(gateway, lease, lambda: False))
+        yield cast("Target", GuardedTarget(target, lease, lambda: False))
     finally:
         lease.release()

@@ -128,3 +128,8 @@ class Target(Placement, Protocol):
         ...
 
     def revoke(self, grant_id: str) -> bool: ...
+
+
+# The protocol's writes by name, next to it so a new write cannot be forgotten: a wrapper that must let
+# no write past (the controller's lease guard, gitops/reconcile.py) checks these.
+WRITES = frozenset({"create_connector", "update_connector", "write_markers", "delete_connector", "grant", "revoke"})

@@ -1,6 +1,6 @@
 """One controller reconcile through the engine: load the tree, observe, plan, detect drift, apply under the lease.
 
-Writes go through `GuardedGateway`, which refuses to start a new write once a stop was requested or
+Writes go through `GuardedTarget`, which refuses to start a new write once a stop was requested or
 the lease is no longer ours: the action in flight finishes, nothing new starts.
 """
 
@@ -12,33 +12,22 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.drift import DriftReport, detect_drift
 from connectorops.engine.observe import SwaggerCache
 from connectorops.engine.pipeline import Inputs, inputs_from_tree, plan_environment
 from connectorops.engine.plan import Plan, PlanOptions
+from connectorops.engine.target import WRITES, Target
 from connectorops.errors import ConnectoropsError, GatewayError, Problem, ValidationFailed
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
 from connectorops.gitops.lease import Lease
 from connectorops.gitops.revisions import GitTree
 from connectorops.gitops.status import ReconcileOutcome
-from connectorops.targets.arm.target import ArmGatewayLike, ResourceGroupTarget
+from connectorops.targets.arm.target import ResourceGroupTarget
 from connectorops.targets.connect import connect
 
-WRITE_METHODS = frozenset(
-    {
-        "put_custom_api",
-        "patch_custom_api_tags",
-        "delete_custom_api",
-        "put_connection",
-        "delete_connection",
-        "put_role_assignment",
-        "delete_role_assignment",
-        "put_workflow",
-    }
-)
 MAX_STATUS_ITEMS = 50
 
 
@@ -46,10 +35,11 @@ class WriteRefused(ConnectoropsError):
     """A write was not started: the controller is stopping or lost its lease."""
 
 
-class GuardedGateway:
-    """Delegates to a gateway; before every write checks stop + lease (renewing the lease when half spent)."""
+class GuardedTarget:
+    """Delegates to a Target; before every write (engine.target.WRITES) checks stop + lease (renewing the
+    lease when half spent)."""
 
-    def __init__(self, inner: ArmGatewayLike, lease: Lease, should_stop: Callable[[], bool]) -> None:
+    def __init__(self, inner: Target, lease: Lease, should_stop: Callable[[], bool]) -> None:
         self._inner = inner
         self._lease = lease
         self._should_stop = should_stop
@@ -70,7 +60,7 @@ class GuardedGateway:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._inner, name)
-        if name not in WRITE_METHODS:
+        if name not in WRITES:
             return attribute
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -166,8 +156,8 @@ class EngineReconciler:
                 return self._outcome(tree, started, plan, summary, lease_text, environment)
             if plan.is_blocked:
                 raise ValidationFailed(_blocked_problems(plan), summary="the plan is blocked; nothing applied")
-            guarded = GuardedGateway(target.gateway, lease, should_stop)
-            result = apply_plan(plan, target.guarded_by(lambda _: guarded), secrets=self.environ)
+            guarded = GuardedTarget(target, lease, should_stop)
+            result = apply_plan(plan, cast("Target", guarded), secrets=self.environ)
         except GatewayError:
             self._disconnect()  # a broken connection or expired credential: start clean next time
             raise

@@ -2,14 +2,13 @@
 
 Everything ARM-specific the engine needs sits here: resource ids, the lease marker being no connector,
 If-Match/If-None-Match for compare-and-swap writes, tags as ownership markers. The gateway it wraps may be
-the ArmGateway itself or a wrapper with the same methods (the controller's lease guard).
+the ArmGateway itself or an object with the same methods (the unit tests' in-memory target).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from connectorops import tags
 from connectorops.engine.impact import connection_api_id
@@ -108,10 +107,6 @@ class ResourceGroupTarget:
 
     def __init__(self, gateway: ArmGatewayLike) -> None:
         self.gateway = gateway
-
-    def guarded_by(self, wrap: Callable[[ArmGatewayLike], object]) -> ResourceGroupTarget:
-        """The same resource group through a wrapper of the gateway (the lease guard checks every write)."""
-        return ResourceGroupTarget(cast("ArmGatewayLike", wrap(self.gateway)))
 
     @property
     def placement(self) -> ArmPlacement:

@@ -1,4 +1,4 @@
-"""GuardedGateway: reads pass through; writes start only while not stopping and while the lease is ours."""
+"""GuardedTarget: reads pass through; writes start only while not stopping and while the lease is ours."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import time
 import pytest
 from in_memory_target import InMemoryTarget
 
-from connectorops.gitops.reconcile import GuardedGateway, WriteRefused
+from connectorops.engine.target import WRITES, Placement, Target
+from connectorops.gitops.reconcile import GuardedTarget, WriteRefused
 
 
 class FakeLease:
@@ -39,32 +40,55 @@ def calls(inner: InMemoryTarget) -> dict[tuple[str, str], int]:
 
 def test_writes_pass_while_lease_is_fresh_and_no_stop() -> None:
     inner, lease = InMemoryTarget(), FakeLease(held=True, expires_in=55)
-    gw = GuardedGateway(inner, lease, lambda: False)  # type: ignore[arg-type]
-    assert gw.put_custom_api("a", {"tags": {"x": "1"}})["tags"] == {"x": "1"}
-    assert gw.get_custom_api("a")["name"] == "a"
+    gw = GuardedTarget(inner, lease, lambda: False)  # type: ignore[arg-type]
+    assert gw.create_connector("a", {"tags": {"x": "1"}})["tags"] == {"x": "1"}
+    assert gw.get_connector("a")["name"] == "a"
     assert calls(inner) == {PUT: 1, GET: 1} and lease.renewals == 0
 
 
 def test_stop_refuses_new_writes_but_not_reads() -> None:
     inner, lease = InMemoryTarget(), FakeLease(held=True, expires_in=55)
-    gw = GuardedGateway(inner, lease, lambda: True)  # type: ignore[arg-type]
+    gw = GuardedTarget(inner, lease, lambda: True)  # type: ignore[arg-type]
     with pytest.raises(WriteRefused, match="stopping"):
-        gw.put_custom_api("a", {})
-    assert gw.get_custom_api("a") is None
+        gw.create_connector("a", {})
+    assert gw.get_connector("a") is None
     assert calls(inner) == {GET: 1} and gw.refused == 1
 
 
 def test_half_spent_lease_is_renewed_before_a_write() -> None:
     inner, lease = InMemoryTarget(), FakeLease(held=True, expires_in=10)
-    gw = GuardedGateway(inner, lease, lambda: False)  # type: ignore[arg-type]
-    gw.put_custom_api("a", {})
+    gw = GuardedTarget(inner, lease, lambda: False)  # type: ignore[arg-type]
+    gw.create_connector("a", {})
     assert lease.renewals == 1 and calls(inner) == {PUT: 1}
 
 
 def test_lost_lease_refuses_writes() -> None:
     inner, lease = InMemoryTarget(), FakeLease(held=True, expires_in=10)
     lease.renew_result = False  # another controller took over
-    gw = GuardedGateway(inner, lease, lambda: False)  # type: ignore[arg-type]
+    gw = GuardedTarget(inner, lease, lambda: False)  # type: ignore[arg-type]
     with pytest.raises(WriteRefused, match="no longer holds the lease"):
-        gw.put_custom_api("a", {})
+        gw.create_connector("a", {})
+    assert calls(inner) == {}
+
+
+READS = {
+    "scope_id", "connector_id", "list_connectors", "list_grants", "list_connections", "list_consumers",
+    "get_connector", "download_definition", "connections_of",
+}  # fmt: skip
+
+
+def test_every_method_of_the_protocol_is_a_read_or_a_guarded_write() -> None:
+    methods = {
+        name for cls in (Placement, Target) for name, value in vars(cls).items()
+        if callable(value) and not name.startswith("_")
+    }  # fmt: skip
+    assert methods == READS | WRITES and not READS & WRITES  # a new method must be classified here
+
+
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_every_write_is_refused_while_stopping(write: str) -> None:
+    inner, lease = InMemoryTarget(), FakeLease(held=True, expires_in=55)
+    gw = GuardedTarget(inner, lease, lambda: True)  # type: ignore[arg-type]
+    with pytest.raises(WriteRefused, match="stopping"):
+        getattr(gw, write)("a", {}) if write != "revoke" else gw.revoke("a")
     assert calls(inner) == {}

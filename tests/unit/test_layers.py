@@ -151,3 +151,13 @@ def test_no_new_import_cycle() -> None:
     found = cycles(import_graph())
     assert found - KNOWN_CYCLES == set(), "new import cycle between modules"
     assert KNOWN_CYCLES - found == set(), "a listed cycle is gone: remove it from KNOWN_CYCLES"
+
+
+# Target implementations (and the ARM client under one) sit behind engine/target.py: the core never names them.
+TARGETS = ("targets", "azure")
+
+
+def test_the_core_imports_no_target_implementation() -> None:
+    graph = import_graph()
+    found = {(a, b) for a, targets in graph.items() if layer(a, CORE) for b in targets if layer(b, TARGETS)}
+    assert found == set(), "the core talks to targets only through engine/target.py's protocol"

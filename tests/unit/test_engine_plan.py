@@ -7,9 +7,10 @@ import copy
 from engine_support import RG_ID, InMemoryTarget, desired_api, desired_state, grant, swagger
 
 from connectorops import tags
+from connectorops.engine.actions import ActionKind, PlanOptions, Verdict
 from connectorops.engine.deletion_policy import DeletionPolicy, DeletionPolicySource
 from connectorops.engine.observe import observe
-from connectorops.engine.plan import ActionKind, Plan, PlanOptions, Verdict, make_plan
+from connectorops.engine.plan import Plan, make_plan
 
 
 def _deploy(gw: InMemoryTarget, *apis: object) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from engine_support import InMemoryTarget, desired_api, desired_state, grant
 
+from connectorops.engine.actions import PlanOptions, Verdict
 from connectorops.engine.observe import observe
-from connectorops.engine.plan import Plan, PlanOptions, Verdict, make_plan
+from connectorops.engine.plan import Plan, make_plan
 from connectorops.engine.planfile import check_environment, load_plan, save_plan, verify_saved_plan
 from connectorops.engine.target import TargetId
 from connectorops.errors import PlanError, StalePlanError

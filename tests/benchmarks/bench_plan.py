@@ -21,6 +21,7 @@ from connectorops.engine.plan import make_plan
 from connectorops.render import DesiredCustomApi, render_custom_api
 from connectorops.spec.models import ConnectorDocument
 from connectorops.spec.repository import LoadedConnector
+from connectorops.targets.arm import ResourceGroupTarget
 
 RG = "/subscriptions/s/resourceGroups/rg"
 
@@ -95,12 +96,12 @@ def test_bench_noop_plan_on_emulator() -> None:
             desired = DesiredState(environment="bench", custom_apis=tuple(apis),
                                    declared=frozenset(a.name for a in apis))  # fmt: skip
             started = time.perf_counter()
-            report = apply_plan(make_plan(desired, observe(gateway)), gateway, secrets={})
+            report = apply_plan(make_plan(desired, observe(ResourceGroupTarget(gateway))), gateway, secrets={})
             took = time.perf_counter() - started
             print(f"apply: {count} creates: {took:6.2f} s ({len(report.done) / took:6.1f} actions/s, 4 workers)")
             before = gateway.requests.total()
             started = time.perf_counter()
-            plan = make_plan(desired, observe(gateway, desired=desired.custom_apis))
+            plan = make_plan(desired, observe(ResourceGroupTarget(gateway), desired=desired.custom_apis))
             took = time.perf_counter() - started
             print(f"no-op plan: {count} connectors: {took * 1000:7.1f} ms, {gateway.requests.total() - before} "
                   f"ARM requests, {len(plan.changes)} changes")  # fmt: skip

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-from pulumi_support import SUBSCRIPTION, FakeGateway, make_repo, run_program
+from pulumi_support import SUBSCRIPTION, make_repo, pulumi_target, run_program
 
 from connectorops.pulumi_stack.settings import StackSettings
 
@@ -27,7 +27,7 @@ def test_declare_many_connectors(tmp_path: Path) -> None:
         shutil.copytree(template, target)
         text = (target / "connector.yaml").read_text().replace("name: orders", f"name: {name}", 1)
         (target / "connector.yaml").write_text(text)
-    gateway = FakeGateway()
+    gateway = pulumi_target()
     for index in range(0, CONNECTORS - 2, 2):  # every other connector has a live connection
         gateway.add_connection(f"conn-{index}", f"orders-{index:03d}")
     settings = StackSettings(repo_root=repo, environment="dev", subscription_id=SUBSCRIPTION)

@@ -20,6 +20,7 @@ from connectorops.engine.observe import ObservedState, observe
 from connectorops.engine.plan import Plan, PlanOptions, make_plan
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm import ResourceGroupTarget
 
 OPENAPI: dict[str, Any] = {
     "swagger": "2.0",
@@ -111,13 +112,12 @@ def reconcile(
     """desired -> observe -> plan, exactly as `connectorops plan` does it."""
     repo = load_repository(FileSystemTree(root))
     assert repo.errors == [], [str(p) for p in repo.errors]
-    t = gateway.target
-    desired = build_desired_state(
-        repo, "local", gateway_ids=(t.subscription_id, t.resource_group, t.location), commit=commit
+    target = ResourceGroupTarget(gateway)
+    desired = build_desired_state(repo, "local", placement=target, commit=commit)
+    observed = observe(target, desired=desired.custom_apis, drift=drift)
+    return desired, observed, make_plan(
+        desired, observed, options, target=target.identity, deletion_policies=deletion_policies
     )
-    observed = observe(gateway, desired=desired.custom_apis, drift=drift)
-    target = {"subscriptionId": t.subscription_id, "resourceGroup": t.resource_group, "location": t.location}
-    return desired, observed, make_plan(desired, observed, options, target=target, deletion_policies=deletion_policies)
 
 
 def connect_logic_app(

@@ -25,11 +25,13 @@ from connectorops.azure.connect import open_gateway
 from connectorops.azure.gateway import ArmGateway
 from connectorops.cli import app
 from connectorops.engine.plan import Plan
-from connectorops.gitops.lease import Lease, is_lease_marker
+from connectorops.gitops.lease import Lease
 from connectorops.gitops.reconcile import EngineReconciler
 from connectorops.gitops.revisions import tree_at
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
+from connectorops.tags import is_lease_marker
+from connectorops.targets.arm import ResourceGroupTarget
 
 pytestmark = pytest.mark.integration
 
@@ -296,9 +298,9 @@ def test_controller_apply_mode_checks_connections_at_the_delete(
 
         real_apply_plan = reconcile_module.apply_plan
 
-        def connect_then_apply(plan: Plan, gateway: ArmGateway, **kwargs: Any) -> Any:
-            connect_logic_app(gateway, "orders", "late-conn", "la-late")
-            return real_apply_plan(plan, gateway, **kwargs)
+        def connect_then_apply(plan: Plan, target: ResourceGroupTarget, **kwargs: Any) -> Any:
+            connect_logic_app(target.gateway, "orders", "late-conn", "la-late")
+            return real_apply_plan(plan, target, **kwargs)
 
         monkeypatch.setattr(reconcile_module, "apply_plan", connect_then_apply)
         outcome = reconciler.reconcile(tree_at(root, "HEAD"), apply=True, should_stop=lambda: False)

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from connectorops.azure.connect import open_gateway
 from connectorops.cli import app
-from connectorops.gitops.lease import is_lease_marker
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
+from connectorops.tags import is_lease_marker
 
 pytestmark = pytest.mark.integration
 

@@ -29,13 +29,14 @@ from connectorops.engine.plan import ActionKind, PlanOptions
 from connectorops.engine.planfile import verify_saved_plan
 from connectorops.errors import PlanBlocked, StalePlanError
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
+from connectorops.targets.arm import ResourceGroupTarget
 
 pytestmark = pytest.mark.integration
 
 
 def _apply(root: Path, gateway: ArmGateway, options: PlanOptions | None = None) -> None:
     _, _, plan = reconcile(root, gateway, options)
-    report = apply_plan(plan, gateway, secrets={})
+    report = apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     assert report.exit_code == 0, report.to_dict()
 
 
@@ -48,7 +49,7 @@ def test_create_tags_everything_and_second_apply_writes_nothing(tmp_path: Path, 
     _, _, plan = reconcile(root, gateway)
     assert _kinds(plan) == {"customApi:billing": "create", "customApi:orders": "create"}
     assert plan.exit_code == 2
-    apply_plan(plan, gateway, secrets={})
+    apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     live = {api["name"]: api for api in gateway.list_custom_apis()}
     assert set(live) == {"orders", "billing"}
     found = live["orders"]["tags"]
@@ -59,7 +60,7 @@ def test_create_tags_everything_and_second_apply_writes_nothing(tmp_path: Path, 
     _, _, again = reconcile(root, gateway)
     assert {str(a.kind) for a in again.actions} == {"noop"} and again.exit_code == 0
     writes = gateway.requests.writes()
-    assert apply_plan(again, gateway, secrets={}).results == ()
+    assert apply_plan(again, ResourceGroupTarget(gateway), secrets={}).results == ()
     assert gateway.requests.writes() == writes
 
 
@@ -107,7 +108,7 @@ def test_update_shows_breaking_change_naming_the_logic_app(tmp_path: Path, gatew
     assert action.impact is not None and action.impact.logic_app_count == 2
     assert action.impact is not None and [c.name for c in action.impact.connections] == ["orders-conn"]
     assert sum(n for (v, t), n in gateway.requests.counts.items() if "swagger" in t.lower()) >= downloads
-    apply_plan(plan, gateway, secrets={})
+    apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     _, _, after = reconcile(root, gateway, drift=True)
     assert after.exit_code == 0
 
@@ -123,7 +124,7 @@ def test_delete_with_connections_blocked_until_allowed(tmp_path: Path, gateway: 
     assert "la-orders" in delete.reasons[0]
     writes = gateway.requests.writes()
     with pytest.raises(PlanBlocked):
-        apply_plan(plan, gateway, secrets={})
+        apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     assert gateway.requests.writes() == writes
     _apply(root, gateway, PlanOptions(allow_connection_loss=frozenset({"orders"})))
     assert [a["name"] for a in gateway.list_custom_apis()] == ["billing"]
@@ -137,13 +138,13 @@ def test_deletion_policy_committed_in_git_allows_connection_loss(tmp_path: Path,
     sha = commit_all(root, "orders: allow connection loss")
     _, _, plan = reconcile(root, gateway, commit=sha)
     assert [c.path for c in plan.changes[0].changes] == [f"tags.{tags.DELETION_POLICY}"]
-    apply_plan(plan, gateway, secrets={})
+    apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     remove_connector(root, "orders")
     policies = GitDeletionPolicies.at(root)
     _, _, plan = reconcile(root, gateway, commit=commit_all(root, "remove orders"), deletion_policies=policies)
     (delete,) = plan.changes
     assert not delete.blocked and f"connectors/orders/connector.yaml at commit {sha[:12]}" in delete.warnings[0]
-    assert apply_plan(plan, gateway, secrets={}).exit_code == 0
+    assert apply_plan(plan, ResourceGroupTarget(gateway), secrets={}).exit_code == 0
     assert gateway.get_custom_api("orders") is None
 
 
@@ -154,7 +155,7 @@ def test_orphan_keeps_the_resource_without_our_tags(tmp_path: Path, gateway: Arm
     remove_connector(root, "orders")
     _, _, plan = reconcile(root, gateway)
     assert [str(a.kind) for a in plan.changes] == ["orphan"]
-    apply_plan(plan, gateway, secrets={})
+    apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     kept = gateway.get_custom_api("orders")
     assert kept is not None and not tags.is_managed(kept.get("tags"))
     assert gateway.get_connection("orders-conn") is not None
@@ -181,7 +182,7 @@ def test_unmanaged_same_name_conflicts_until_adopted(tmp_path: Path, gateway: Ar
     assert adopt.kind == ActionKind.ADOPT and not adopt.blocked
     assert all(c.path.startswith("tags.") for c in adopt.changes)
     writes = gateway.requests.counts[("PATCH", "Microsoft.Web/customApis")]
-    apply_plan(plan, gateway, secrets={})
+    apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     assert gateway.requests.counts[("PATCH", "Microsoft.Web/customApis")] == writes + 1
     live = gateway.get_custom_api("orders")
     assert live is not None and live["tags"]["owner"] == "alice" and tags.is_managed(live["tags"])
@@ -227,7 +228,7 @@ def test_drift_classes_and_fix(tmp_path: Path, emulator: EmulatorServer, gateway
     gateway.delete_custom_api("gone")
     gateway.put_custom_api("handmade", {"location": "westeurope", "properties": {"displayName": "x"}, "tags": {}})
     desired, observed, _ = reconcile(root, gateway, drift=True)
-    report = detect_drift(desired, observed, gateway)
+    report = detect_drift(desired, observed, ResourceGroupTarget(gateway))
     kinds = {(i.kind, i.connector) for i in report.items}
     assert kinds == {("modified", "orders"), ("deleted", "gone"), ("unmanaged", "handmade")}
     modified = next(i for i in report.items if i.kind == "modified")
@@ -236,9 +237,9 @@ def test_drift_classes_and_fix(tmp_path: Path, emulator: EmulatorServer, gateway
     assert report.exit_code == 2
     _, _, fix = reconcile(root, gateway, drift=True)
     assert sorted(_kinds(fix).values()) == ["create", "noop", "update"]
-    apply_plan(fix, gateway, secrets={})
+    apply_plan(fix, ResourceGroupTarget(gateway), secrets={})
     desired, observed, _ = reconcile(root, gateway, drift=True)
-    after = detect_drift(desired, observed, gateway)
+    after = detect_drift(desired, observed, ResourceGroupTarget(gateway))
     assert [(i.kind, i.severity) for i in after.items] == [("unmanaged", "info")] and after.exit_code == 0
     assert gateway.get_custom_api("handmade") is not None  # never touched
 
@@ -259,7 +260,7 @@ def test_partial_failure_reports_what_was_and_was_not_done(
     gateway = make_gateway(failing)  # type: ignore[operator]
     _, _, plan = reconcile(root, gateway)
     assert sorted(_kinds(plan).values()) == ["create", "delete", "noop", "orphan"]
-    report = apply_plan(plan, gateway, secrets={})
+    report = apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     assert {r.name: r.status for r in report.results} == {"fresh": "failed", "orph": "done", "old": "skipped"}
     assert report.exit_code == 1 and "500" in report.failed[0].message
     assert gateway.get_custom_api("old") is not None  # deletions never run after a failed earlier phase

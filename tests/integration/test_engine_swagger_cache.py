@@ -7,6 +7,7 @@ from typing import Any
 from connectorops import tags
 from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.observe import SwaggerCache, observe
+from connectorops.targets.arm import ResourceGroupTarget
 
 DOWNLOADS = ("GET", "Microsoft.Web/customApis/apiDefinitions")
 
@@ -29,9 +30,9 @@ def test_unchanged_connectors_are_served_from_the_cache(gateway: ArmGateway) -> 
         _managed_api(gateway, f"api-{index}", f"title {index}")
     cache = SwaggerCache()
 
-    first = observe(gateway, drift=True, swagger_cache=cache)
+    first = observe(ResourceGroupTarget(gateway), drift=True, swagger_cache=cache)
     downloads_first = gateway.requests.counts[DOWNLOADS]
-    second = observe(gateway, drift=True, swagger_cache=cache)
+    second = observe(ResourceGroupTarget(gateway), drift=True, swagger_cache=cache)
 
     assert downloads_first == 3
     assert gateway.requests.counts[DOWNLOADS] == 3  # nothing downloaded the second time
@@ -42,10 +43,10 @@ def test_unchanged_connectors_are_served_from_the_cache(gateway: ArmGateway) -> 
 def test_an_out_of_band_write_is_downloaded_again(gateway: ArmGateway) -> None:
     _managed_api(gateway, "api-0", "before")
     cache = SwaggerCache()
-    observe(gateway, drift=True, swagger_cache=cache)
+    observe(ResourceGroupTarget(gateway), drift=True, swagger_cache=cache)
 
     _managed_api(gateway, "api-0", "edited in the portal")  # new etag
-    after = observe(gateway, drift=True, swagger_cache=cache)
+    after = observe(ResourceGroupTarget(gateway), drift=True, swagger_cache=cache)
 
     assert gateway.requests.counts[DOWNLOADS] == 2
     assert after.swaggers["api-0"]["info"]["title"] == "edited in the portal"

@@ -28,6 +28,7 @@ from connectorops.engine.apply import FAILED, ApplyReport, apply_plan
 from connectorops.engine.plan import CUSTOM_API, ActionKind, Plan, PlanOptions
 from connectorops.policy.sharing import load_sharing_policy
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm import ResourceGroupTarget
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -157,7 +158,7 @@ def _converge(root: Path, emulator: EmulatorServer, gateway: ArmGateway, tally: 
             return
         with _faults_paused(emulator):
             before = _inventory(gateway)
-        report = apply_plan(plan, gateway, secrets={})
+        report = apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
         with _faults_paused(emulator):
             _check_apply(plan, report, before, _inventory(gateway), tally)
     pytest.fail(f"no convergence after {MAX_RUNS} applies")

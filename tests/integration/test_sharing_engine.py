@@ -23,6 +23,7 @@ from connectorops.errors import PlanBlocked
 from connectorops.policy.sharing import load_sharing_policy
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm import ResourceGroupTarget
 
 pytestmark = pytest.mark.integration
 
@@ -87,11 +88,10 @@ def seed(emulator: EmulatorServer, root: Path) -> None:
 def reconcile(root: Path, gateway: ArmGateway) -> tuple[DesiredState, ObservedState, Plan]:
     repo = load_repository(FileSystemTree(root))
     assert repo.errors == []
-    t = gateway.target
-    ids = (t.subscription_id, t.resource_group, t.location)
-    desired = build_desired_state(repo, "local", gateway_ids=ids, commit=None)
-    observed = observe(gateway, desired=desired.custom_apis, drift=True)
-    plan = make_plan(desired, observed, PlanOptions(), target={"subscriptionId": t.subscription_id})
+    target = ResourceGroupTarget(gateway)
+    desired = build_desired_state(repo, "local", placement=target, commit=None)
+    observed = observe(target, desired=desired.custom_apis, drift=True)
+    plan = make_plan(desired, observed, PlanOptions(), target=target.identity)
     return desired, observed, plan
 
 
@@ -118,7 +118,7 @@ def applied(tmp_path: Path, emulator: EmulatorServer, gateway: ArmGateway) -> Pa
     seed(emulator, root)
     _, _, plan = reconcile(root, gateway)
     assert not plan.is_blocked
-    report = apply_plan(plan, gateway, secrets={})
+    report = apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     assert all(r.status == "done" for r in report.results), report.to_dict()
     return root
 
@@ -137,7 +137,7 @@ def test_apply_twice_creates_nothing_new(applied: Path, gateway: ArmGateway) -> 
     _, _, plan = reconcile(applied, gateway)
     assert [a for a in plan.changes if a.resource_type.lower().endswith("roleassignments")] == []
     writes = gateway.requests.writes()
-    apply_plan(plan, gateway, secrets={})
+    apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     assert gateway.requests.writes() == writes  # nothing left to do: no request at all
     assert sorted(ra["name"] for ra in assignments_at(gateway, scope)) == before
 
@@ -145,7 +145,7 @@ def test_apply_twice_creates_nothing_new(applied: Path, gateway: ArmGateway) -> 
 def test_removing_a_grant_from_git_revokes_it(applied: Path, gateway: ArmGateway) -> None:
     write_repo(applied, "[{principal: sales-team, role: edit}]")
     _, _, plan = reconcile(applied, gateway)
-    apply_plan(plan, gateway, secrets={})
+    apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     live = assignments_at(gateway, gateway.custom_api_id("orders"))
     assert {ra["properties"]["principalId"] for ra in live} == {SALES}
 
@@ -161,7 +161,7 @@ def test_forbidden_grant_is_refused_before_any_write(
     assert (violation.file, violation.line) == ("connectors/orders/connector.yaml", 7)
     assert plan.is_blocked and plan.exit_code == 1
     with pytest.raises(PlanBlocked):
-        apply_plan(plan, gateway, secrets={})
+        apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     assert gateway.requests.writes() == 0
     assert gateway.list_custom_apis() == []
 
@@ -172,7 +172,7 @@ def test_out_of_band_grant_is_reported_and_revoked_inherited_one_left_alone(appl
     inherited = grant(gateway, gateway.resource_group_id(), ALICE, "User")
 
     desired, observed, _ = reconcile(applied, gateway)
-    report = detect_drift(desired, observed, gateway)
+    report = detect_drift(desired, observed, ResourceGroupTarget(gateway))
     by_kind = {(i.kind, i.resource_id.lower()) for i in report.items}
     assert ("extra-role-assignment", extra.lower()) in by_kind
     assert ("inherited-role-assignment", inherited.lower()) in by_kind
@@ -183,13 +183,13 @@ def test_out_of_band_grant_is_reported_and_revoked_inherited_one_left_alone(appl
     _, _, fix = reconcile(applied, gateway)
     deletes = [a.resource_id.lower() for a in fix.changes if a.kind == "delete"]
     assert deletes == [extra.lower()]
-    apply_plan(fix, gateway, secrets={})
+    apply_plan(fix, ResourceGroupTarget(gateway), secrets={})
     live = {ra["id"].lower() for ra in gateway.list_role_assignments(scope)}
     assert extra.lower() not in live
     assert inherited.lower() in live
 
     desired, observed, _ = reconcile(applied, gateway)
-    assert detect_drift(desired, observed, gateway).exit_code == 0
+    assert detect_drift(desired, observed, ResourceGroupTarget(gateway)).exit_code == 0
 
 
 def test_a_forbidden_request_does_not_show_allowed_grants_as_deletions(applied: Path, gateway: ArmGateway) -> None:

@@ -19,6 +19,7 @@ from connectorops.emulator.server import EmulatorServer
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.plan import ActionKind
 from connectorops.errors import GatewayError
+from connectorops.targets.arm import ResourceGroupTarget
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +33,7 @@ def _script(emulator: EmulatorServer, verb: str, *kinds: FaultKind) -> FaultInje
 
 def _applied(root: Path, gateway: ArmGateway) -> None:
     _, _, plan = reconcile(root, gateway)
-    assert apply_plan(plan, gateway, secrets={}).exit_code == 0
+    assert apply_plan(plan, ResourceGroupTarget(gateway), secrets={}).exit_code == 0
 
 
 def _changed_description(root: Path) -> None:
@@ -125,7 +126,7 @@ def test_an_update_whose_reply_is_lost_is_reported_done(
     _, _, plan = reconcile(root, gateway)
     assert [a.kind for a in plan.changes] == [ActionKind.UPDATE]
     _script(emulator, "PUT", "lost_reply")
-    report = apply_plan(plan, gateway, secrets={})
+    report = apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     assert [(r.name, r.status, r.message) for r in report.results] == [("orders", "done", "updated")]
     _, _, after = reconcile(root, gateway, drift=True)
     assert after.exit_code == 0
@@ -142,7 +143,7 @@ def test_an_update_conflicting_with_a_portal_edit_fails_with_plan_again(
     assert live is not None
     gateway.put_custom_api("orders", {**live, "properties": {**live["properties"], "displayName": "Portal"}})
     _script(emulator, "PUT", "error_500")
-    report = apply_plan(plan, gateway, secrets={})
+    report = apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     (result,) = report.results
     assert result.status == "failed" and "plan again" in result.message and report.exit_code == 1
 
@@ -156,7 +157,7 @@ def test_an_orphan_whose_patch_meets_a_reset_is_reported_done(
     _, _, plan = reconcile(root, gateway)
     assert [a.kind for a in plan.changes] == [ActionKind.ORPHAN]
     _script(emulator, "PATCH", "reset")
-    report = apply_plan(plan, gateway, secrets={})
+    report = apply_plan(plan, ResourceGroupTarget(gateway), secrets={})
     assert [(r.name, r.status) for r in report.results] == [("orders", "done")]
     kept = gateway.get_custom_api("orders")
     assert kept is not None and not tags.is_managed(kept.get("tags"))

@@ -7,17 +7,19 @@ MockMonitor receives but does not pass to `Mocks.new_resource`.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
+from in_memory_target import FakeLocation, InMemoryTarget
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from connectorops.azure.gateway import ArmGateway, ArmTarget, RequestCounter
+from connectorops.azure.gateway import ArmGateway
 from connectorops.pulumi_stack.program import DeclaredStack, declare_stack
 from connectorops.pulumi_stack.settings import StackSettings
+from connectorops.targets.arm import ResourceGroupTarget
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
@@ -74,60 +76,9 @@ def make_repo(
     return tmp_path
 
 
-class StaticCredential:
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        raise AssertionError("the fake gateway never authenticates")
-
-
-@dataclass
-class FakeGateway:
-    """The gateway methods the program uses, over in-memory lists (integration tests use the emulator)."""
-
-    custom_apis: list[dict[str, Any]] = field(default_factory=list)
-    connections: list[dict[str, Any]] = field(default_factory=list)
-    workflows: list[dict[str, Any]] = field(default_factory=list)
-    requests: RequestCounter = field(default_factory=RequestCounter)
-
-    def __post_init__(self) -> None:
-        self.target = ArmTarget("https://arm.test", SUBSCRIPTION, RESOURCE_GROUP, LOCATION, StaticCredential())
-
-    def resource_group_id(self) -> str:
-        return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}"
-
-    def custom_api_id(self, name: str) -> str:
-        return f"{self.resource_group_id()}/providers/Microsoft.Web/customApis/{name}"
-
-    def connection_id(self, name: str) -> str:
-        return f"{self.resource_group_id()}/providers/Microsoft.Web/connections/{name}"
-
-    def list_custom_apis(self) -> list[dict[str, Any]]:
-        self.requests.counts["GET", "Microsoft.Web/customApis"] += 1
-        return self.custom_apis
-
-    def add_custom_api(self, name: str, tags: dict[str, str]) -> None:
-        self.custom_apis.append({"id": self.custom_api_id(name), "name": name, "tags": tags, "properties": {}})
-
-    def list_connections(self) -> list[dict[str, Any]]:
-        self.requests.counts["GET", "Microsoft.Web/connections"] += 1
-        return self.connections
-
-    def list_workflows(self) -> list[dict[str, Any]]:
-        self.requests.counts["GET", "Microsoft.Logic/workflows"] += 1
-        return self.workflows
-
-    def add_connection(self, name: str, api: str) -> None:
-        self.connections.append(
-            {
-                "id": self.connection_id(name),
-                "name": name,
-                "properties": {"api": {"id": self.custom_api_id(api)}, "statuses": [{"status": "Connected"}]},
-            }
-        )
-
-    def add_workflow(self, name: str, connection: str) -> None:
-        value = {"c": {"connectionId": self.connection_id(connection), "id": "x"}}
-        parameters = {"$connections": {"value": value}}
-        self.workflows.append({"id": f"/wf/{name}", "name": name, "properties": {"parameters": parameters}})
+def pulumi_target() -> InMemoryTarget:
+    """The shared in-memory target, in the stack's subscription and resource group."""
+    return InMemoryTarget(target=FakeLocation(SUBSCRIPTION, RESOURCE_GROUP, LOCATION))
 
 
 @dataclass
@@ -182,7 +133,7 @@ def install_mocks(subscription: str = SUBSCRIPTION) -> tuple[ArmLikeMocks, Recor
 
 def run_program(
     settings: StackSettings,
-    gateway: FakeGateway | ArmGateway,
+    gateway: InMemoryTarget | ArmGateway,
     environ: dict[str, str] | None = None,
     installed: tuple[ArmLikeMocks, RecordingMonitor] | None = None,
 ) -> tuple[ArmLikeMocks, RecordingMonitor, DeclaredStack]:
@@ -191,7 +142,7 @@ def run_program(
 
     @pulumi.runtime.test
     def program() -> Any:
-        declared = declare_stack(settings, gateway, environ=environ or {})
+        declared = declare_stack(settings, ResourceGroupTarget(gateway), environ=environ or {})
         box["declared"] = declared
         resources = [*declared.custom_apis.values(), *declared.role_assignments.values()]
         return pulumi.Output.all(*[r.id for r in resources])

@@ -15,7 +15,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
-from pulumi_support import SALES_GROUP, SUBSCRIPTION, FakeGateway, make_repo, run_program, unwrap_secret
+from pulumi_support import SALES_GROUP, SUBSCRIPTION, make_repo, pulumi_target, run_program, unwrap_secret
 
 from connectorops.engine.desired import build_desired_state
 from connectorops.pulumi_stack.crossguard import (
@@ -29,6 +29,7 @@ from connectorops.pulumi_stack.crossguard import (
 from connectorops.pulumi_stack.settings import StackSettings
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm import ArmPlacement
 
 ENVIRON = {"ORDERS_DEV_CLIENT_SECRET": "pack-test-secret"}
 UNKNOWN_PRINCIPAL = "99999999-0000-0000-0000-000000000009"
@@ -40,9 +41,8 @@ def rules_for(repo: Path, environment: str | None = "dev") -> RepositoryRules:
 
 def expected_findings(repo: Path) -> list[dict[str, Any]]:
     """The engine's certification findings for the test repository's `dev` environment."""
-    state = build_desired_state(
-        load_repository(FileSystemTree(repo)), "dev", gateway_ids=(SUBSCRIPTION, "rg", "westeurope"), commit=None
-    )
+    placement = ArmPlacement(SUBSCRIPTION, "rg", "westeurope")
+    state = build_desired_state(load_repository(FileSystemTree(repo)), "dev", placement=placement, commit=None)
     return list(state.findings)
 
 
@@ -51,7 +51,7 @@ def declared_inputs(repo: Path) -> dict[str, tuple[str, dict[str, Any]]]:
     settings = StackSettings(
         repo_root=repo, environment="dev", subscription_id=SUBSCRIPTION, drop_ui_definition=frozenset({"d7sms"})
     )
-    mocks, _, _ = run_program(settings, FakeGateway(), ENVIRON)
+    mocks, _, _ = run_program(settings, pulumi_target(), ENVIRON)
     result = {}
     for typ, name, inputs in mocks.created:
         result[name] = (typ, {k: unwrap_secret(v)[1] for k, v in inputs.items()})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from engine_support import FakeGateway, connector, desired_api, desired_state, grant, resolved
+from engine_support import InMemoryTarget, connector, desired_api, desired_state, grant, resolved
 
 from connectorops.engine.apply import apply_plan, phases
 from connectorops.engine.observe import observe
@@ -14,7 +14,7 @@ from connectorops.render import render_custom_api
 
 
 def test_applies_in_safe_order_and_second_run_writes_nothing() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     gw.put_custom_api("old", desired_api("old").body)
     desired = desired_state(desired_api("orders"), desired_api("billing"), grants=(grant("orders"),))
     plan = make_plan(desired, observe(gw), PlanOptions())
@@ -33,7 +33,7 @@ def test_applies_in_safe_order_and_second_run_writes_nothing() -> None:
 
 
 def test_partial_failure_reports_done_and_not_done() -> None:
-    gw = FakeGateway(fail_on={"billing"})
+    gw = InMemoryTarget(fail_on={"billing"})
     gw.put_custom_api("old", desired_api("old").body)
     plan = make_plan(desired_state(desired_api("orders"), desired_api("billing")), observe(gw))
     report = apply_plan(plan, gw)
@@ -44,7 +44,7 @@ def test_partial_failure_reports_done_and_not_done() -> None:
 
 
 def test_blocked_plan_is_refused_before_any_write() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     gw.put_custom_api("orders", desired_api("orders").body)
     gw.add_connection("c", "orders")
     plan = make_plan(desired_state(desired_api("billing")), observe(gw))
@@ -60,7 +60,7 @@ def test_secret_is_sent_but_never_in_plan_or_report() -> None:
     definition = resolved(connection_parameters=params,
                           secret_refs={"/token/oAuthSettings/clientSecret": {"env": "ORDERS_SECRET"}})  # fmt: skip
     api = render_custom_api(connector(), definition, "dev", location="westeurope", commit=None)
-    gw = FakeGateway(fail_on={"orders"})
+    gw = InMemoryTarget(fail_on={"orders"})
     plan = make_plan(desired_state(api), observe(gw))
     with pytest.raises(SecretError, match="ORDERS_SECRET"):
         apply_plan(plan, gw, secrets={})
@@ -73,7 +73,7 @@ def test_secret_is_sent_but_never_in_plan_or_report() -> None:
 
 
 def test_a_connection_made_after_the_plan_blocks_its_delete_and_the_rest_goes_on() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     gw.put_custom_api("old", desired_api("old").body)
     gw.put_custom_api("gone", desired_api("gone").body)
     plan = make_plan(desired_state(desired_api("orders")), observe(gw), PlanOptions(max_deletions=5))
@@ -90,7 +90,7 @@ def test_a_connection_made_after_the_plan_blocks_its_delete_and_the_rest_goes_on
 
 
 def test_an_allowance_covers_only_the_connections_the_plan_showed() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     gw.put_custom_api("old", desired_api("old").body)
     gw.add_connection("shown-conn", "old")
     allow = PlanOptions(allow_connection_loss=frozenset({"old"}))
@@ -105,7 +105,7 @@ def test_an_allowance_covers_only_the_connections_the_plan_showed() -> None:
 
 
 def test_grants_of_a_connector_whose_delete_is_refused_are_kept() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     gw.put_custom_api("old", desired_api("old").body)
     out_of_band = grant("old")
     gw.put_role_assignment(out_of_band.scope, out_of_band.name, out_of_band.body())
@@ -120,7 +120,7 @@ def test_grants_of_a_connector_whose_delete_is_refused_are_kept() -> None:
 
 
 def test_the_check_at_the_delete_costs_one_get_and_one_connection_list() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     for name in ("a", "b", "c"):
         gw.put_custom_api(name, desired_api(name).body)
     plan = make_plan(desired_state(desired_api("orders")), observe(gw))
@@ -137,16 +137,16 @@ def test_the_check_at_the_delete_costs_one_get_and_one_connection_list() -> None
 
 def test_a_stop_request_starts_nothing_new_even_when_the_interrupt_itself_was_lost() -> None:
     # A signal handler's KeyboardInterrupt is swallowed when it lands in a __del__; the stop flag is not.
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     plan = make_plan(desired_state(*(desired_api(f"c{i}") for i in range(6))), observe(gw))
     started: list[str] = []
-    put = gw.put_custom_api
+    create = gw.create_connector
 
-    def counting_put(name: str, body: dict, **kwargs: object) -> dict:
+    def counting_create(name: str, body: dict) -> dict:
         started.append(name)
-        return put(name, body, **kwargs)  # type: ignore[arg-type]
+        return create(name, body)
 
-    gw.put_custom_api = counting_put  # type: ignore[method-assign]
+    gw.create_connector = counting_create  # type: ignore[method-assign]
     report = apply_plan(plan, gw, max_workers=1, should_stop=lambda: len(started) >= 2)
     assert report.interrupted and report.exit_code == 130
     assert len(started) == 2 and len(report.done) == 2

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engine_support import RG_ID, FakeGateway, desired_api, desired_state, grant
+from engine_support import RG_ID, InMemoryTarget, desired_api, desired_state, grant
 
 from connectorops.engine.drift import detect_drift
 from connectorops.engine.observe import observe
 
 
-def _drift(gw: FakeGateway, desired: object) -> dict[str, list[str]]:
+def _drift(gw: InMemoryTarget, desired: object) -> dict[str, list[str]]:
     observed = observe(gw, desired=desired.custom_apis, drift=True)  # type: ignore[attr-defined]
     report = detect_drift(desired, observed, gw)  # type: ignore[arg-type]
     found: dict[str, list[str]] = {}
@@ -21,7 +21,7 @@ def _drift(gw: FakeGateway, desired: object) -> dict[str, list[str]]:
 
 
 def test_in_sync_is_exit_zero_with_swagger_compared() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     api = desired_api()
     gw.put_custom_api("orders", api.body)
     assert _drift(gw, desired_state(api)) == {"exit": ["0"]}
@@ -29,7 +29,7 @@ def test_in_sync_is_exit_zero_with_swagger_compared() -> None:
 
 
 def test_modified_out_of_band_names_fields_including_swagger() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     api = desired_api()
     gw.put_custom_api("orders", api.body)
     gw.swaggers["orders"]["paths"]["/orders"]["get"]["summary"] = "edited in the portal"
@@ -41,7 +41,7 @@ def test_modified_out_of_band_names_fields_including_swagger() -> None:
 
 
 def test_deleted_pending_undeclared_and_unmanaged() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     gw.put_custom_api("stale", desired_api("stale").body)
     gw.put_custom_api("gone", desired_api("gone").body)
     gw.put_custom_api("handmade", {"location": "westeurope", "properties": {}, "tags": {}})
@@ -57,7 +57,7 @@ def test_deleted_pending_undeclared_and_unmanaged() -> None:
 
 
 def test_sharing_extra_missing_and_inherited() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     api = desired_api()
     gw.put_custom_api("orders", api.body)
     wanted = grant()
@@ -78,7 +78,7 @@ def test_sharing_extra_missing_and_inherited() -> None:
 
 
 def test_out_of_band_grant_is_named_in_the_words_of_the_policy() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     api = desired_api()
     gw.put_custom_api("orders", api.body)
     stranger = grant(principal_id="22222222-2222-2222-2222-222222222222")

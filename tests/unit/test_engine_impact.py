@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from engine_support import FakeGateway
+from engine_support import InMemoryTarget
 
 from connectorops.engine.impact import Impact, impact_of
 
 
 def test_connections_and_logic_apps_are_found_case_insensitively() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     first = gw.add_connection("orders-1", "orders")
     gw.add_connection("orders-2", "orders", status="Error")
     gw.add_connection("billing-1", "billing")
@@ -21,7 +21,7 @@ def test_connections_and_logic_apps_are_found_case_insensitively() -> None:
 
 
 def test_no_connections_means_empty_impact_and_round_trip() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     assert impact_of(gw.custom_api_id("orders"), [], []).is_empty
     gw.add_workflow("la", gw.add_connection("c", "orders"))
     impact = impact_of(gw.custom_api_id("orders"), gw.connections, gw.workflows)
@@ -29,7 +29,7 @@ def test_no_connections_means_empty_impact_and_round_trip() -> None:
 
 
 def test_workflow_calls_are_read_from_nested_actions_through_our_connection_only() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     conn = gw.add_connection("orders-1", "orders")
     gw.add_workflow("la", conn, "/subscriptions/x/resourceGroups/y/providers/Microsoft.Web/connections/other")
     host = {"connection": {"name": "@parameters('$connections')['c0']['connectionId']"}}

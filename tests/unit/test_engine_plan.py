@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import copy
 
-from engine_support import RG_ID, FakeGateway, desired_api, desired_state, grant, swagger
+from engine_support import RG_ID, InMemoryTarget, desired_api, desired_state, grant, swagger
 
 from connectorops import tags
+from connectorops.engine.actions import ActionKind, PlanOptions, Verdict
 from connectorops.engine.deletion_policy import DeletionPolicy, DeletionPolicySource
 from connectorops.engine.observe import observe
-from connectorops.engine.plan import ActionKind, Plan, PlanOptions, Verdict, make_plan
+from connectorops.engine.plan import Plan, make_plan
 
 
-def _deploy(gw: FakeGateway, *apis: object) -> None:
+def _deploy(gw: InMemoryTarget, *apis: object) -> None:
     for api in apis:
         gw.put_custom_api(api.name, api.body)  # type: ignore[attr-defined]
 
 
-def _plan(gw: FakeGateway, desired: object, options: PlanOptions | None = None) -> Plan:
+def _plan(gw: InMemoryTarget, desired: object, options: PlanOptions | None = None) -> Plan:
     observed = observe(gw, desired=desired.custom_apis)  # type: ignore[attr-defined,arg-type]
     return make_plan(desired, observed, options)  # type: ignore[arg-type]
 
@@ -27,7 +28,7 @@ def _kinds(plan: Plan) -> dict[str, str]:
 
 
 def test_create_then_noop_after_deploy() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     desired = desired_state(desired_api("orders"), desired_api("billing"))
     plan = _plan(gw, desired)
     assert _kinds(plan) == {"customApi:billing": "create", "customApi:orders": "create"}
@@ -39,7 +40,7 @@ def test_create_then_noop_after_deploy() -> None:
 
 
 def test_update_carries_field_diff_impact_and_breaking_changes() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     _deploy(gw, desired_api())
     gw.add_workflow("la-orders", gw.add_connection("orders-conn", "orders"))
     doc = swagger()
@@ -55,7 +56,7 @@ def test_update_carries_field_diff_impact_and_breaking_changes() -> None:
 
 
 def test_out_of_band_edit_with_matching_fingerprint_is_an_update_without_swagger_download() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     api = desired_api()
     _deploy(gw, api)
     gw.custom_apis["orders"]["properties"]["displayName"] = "Hand edited"
@@ -66,7 +67,7 @@ def test_out_of_band_edit_with_matching_fingerprint_is_an_update_without_swagger
 
 
 def test_unmanaged_same_name_is_a_blocked_conflict_unless_adopted() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     api = desired_api()
     gw.put_custom_api("orders", {**api.body, "tags": {"owner": "alice"}})
     plan = _plan(gw, desired_state(api))
@@ -82,7 +83,7 @@ def test_unmanaged_same_name_is_a_blocked_conflict_unless_adopted() -> None:
 
 
 def test_delete_with_connections_is_blocked_unless_allowed() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     _deploy(gw, desired_api("orders"), desired_api("billing"))
     gw.add_workflow("la-orders", gw.add_connection("orders-conn", "orders"))
     desired = desired_state(desired_api("billing"))
@@ -98,7 +99,7 @@ def test_delete_with_connections_is_blocked_unless_allowed() -> None:
 
 
 def test_a_misspelt_allow_connection_loss_is_reported_and_allows_nothing() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     _deploy(gw, desired_api("orders"), desired_api("billing"))
     gw.add_connection("orders-conn", "orders")
     plan = _plan(gw, desired_state(desired_api("billing")), PlanOptions(allow_connection_loss=frozenset({"order"})))
@@ -116,7 +117,7 @@ def _git_says(value: str) -> DeletionPolicySource:
 
 
 def test_deletion_policy_comes_from_git_and_never_from_the_tag() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     _deploy(gw, desired_api("orders", lifecycle={"deletion": "allow-connection-loss"}), desired_api("billing"))
     gw.add_connection("orders-conn", "orders")
     desired = desired_state(desired_api("billing"))
@@ -134,7 +135,7 @@ def test_deletion_policy_comes_from_git_and_never_from_the_tag() -> None:
 
 
 def test_an_allowance_records_exactly_the_connections_it_was_shown() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     _deploy(gw, desired_api("orders"), desired_api("billing"))
     gw.add_connection("orders-conn", "orders")
     plan = _plan(gw, desired_state(desired_api("billing")), PlanOptions(allow_connection_loss=frozenset({"orders"})))
@@ -144,7 +145,7 @@ def test_an_allowance_records_exactly_the_connections_it_was_shown() -> None:
 
 
 def test_orphan_policy_removes_our_tags_and_keeps_the_others() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     api = desired_api("orders", lifecycle={"deletion": "orphan"})
     gw.put_custom_api("orders", {**api.body, "tags": {**api.body["tags"], "owner": "alice"}})
     _deploy(gw, desired_api("billing"))
@@ -155,14 +156,14 @@ def test_orphan_policy_removes_our_tags_and_keeps_the_others() -> None:
 
 
 def test_broken_connector_is_never_deleted() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     _deploy(gw, desired_api("orders"))
     plan = _plan(gw, desired_state(declared=frozenset({"orders"})))
     assert plan.actions == ()
 
 
 def test_empty_desired_state_refused_unless_allowed() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     _deploy(gw, desired_api("orders"))
     plan = _plan(gw, desired_state())
     assert plan.actions[0].blocked and "--allow-empty" in plan.actions[0].reasons[-1]
@@ -170,7 +171,7 @@ def test_empty_desired_state_refused_unless_allowed() -> None:
 
 
 def test_max_deletions_blocks_every_delete() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     names = ["a1", "a2", "a3", "a4"]
     _deploy(gw, *(desired_api(n) for n in names), desired_api("keep"))
     plan = _plan(gw, desired_state(desired_api("keep")), PlanOptions(max_deletions=3))
@@ -183,7 +184,7 @@ def test_max_deletions_blocks_every_delete() -> None:
 
 
 def test_unmanaged_and_other_environment_resources_are_never_touched() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     gw.put_custom_api("handmade", {"location": "westeurope", "properties": {}, "tags": {}})
     _deploy(gw, desired_api("prodonly", env="prod"))
     plan = _plan(gw, desired_state(desired_api("orders")))
@@ -192,7 +193,7 @@ def test_unmanaged_and_other_environment_resources_are_never_touched() -> None:
 
 
 def test_role_assignments_created_and_undeclared_ones_revoked() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     api = desired_api()
     _deploy(gw, api)
     wanted = grant()
@@ -210,7 +211,7 @@ def test_role_assignments_created_and_undeclared_ones_revoked() -> None:
 
 
 def test_plan_round_trips_through_dict_with_same_fingerprint() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     _deploy(gw, desired_api("orders"))
     gw.add_connection("orders-conn", "orders")
     plan = _plan(gw, desired_state(desired_api("billing"), grants=(grant("billing"),)))
@@ -220,13 +221,13 @@ def test_plan_round_trips_through_dict_with_same_fingerprint() -> None:
 
 
 def test_touched_connectors_come_first_and_are_marked() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     plan = _plan(gw, desired_state(desired_api("alpha"), desired_api("zulu")), PlanOptions(touched=frozenset({"zulu"})))
     assert [(a.name, a.touched) for a in plan.actions] == [("zulu", True), ("alpha", False)]
 
 
 def test_update_keeps_tags_others_put_on_the_resource() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     api = desired_api()
     gw.put_custom_api("orders", {**api.body, "tags": {**api.body["tags"], "cost-center": "42"}})
     plan = _plan(gw, desired_state(desired_api(description="Changed.")))
@@ -237,7 +238,7 @@ def test_update_keeps_tags_others_put_on_the_resource() -> None:
 
 
 def test_update_warns_when_the_deployed_swagger_cannot_be_read() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     _deploy(gw, desired_api())
     gw.swaggers.clear()
     (update,) = _plan(gw, desired_state(desired_api(description="Changed."))).actions
@@ -256,7 +257,7 @@ def _with_secret(ref: dict[str, object], name: str = "orders") -> object:
 
 
 def test_rotate_secrets_turns_a_noop_into_an_update_that_resends_the_secret() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     orders, billing = _with_secret({"env": "ORDERS_SECRET"}), desired_api("billing")
     _deploy(gw, orders, billing)
     desired = desired_state(orders, billing)
@@ -278,7 +279,7 @@ def test_rotate_secrets_turns_a_noop_into_an_update_that_resends_the_secret() ->
 
 
 def test_pinned_key_vault_version_is_in_the_fingerprint_so_changing_it_is_an_update() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     v1 = _with_secret({"keyVault": {"vault": "kv-orders", "secret": "orders-secret", "version": "v1"}})
     v2 = _with_secret({"keyVault": {"vault": "kv-orders", "secret": "orders-secret", "version": "v2"}})
     latest = _with_secret({"keyVault": {"vault": "kv-orders", "secret": "orders-secret"}})
@@ -293,7 +294,7 @@ def test_pinned_key_vault_version_is_in_the_fingerprint_so_changing_it_is_an_upd
 def test_rotation_wording_names_the_reference_never_a_value() -> None:
     from connectorops.report.wording import secret_rotations
 
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     api = _with_secret({"keyVault": {"vault": "kv-orders", "secret": "orders-secret", "version": "v7"}})
     _deploy(gw, api)
     [action] = _plan(gw, desired_state(api), PlanOptions(rotate_secrets=frozenset({"orders"}))).actions

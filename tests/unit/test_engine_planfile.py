@@ -7,18 +7,20 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from engine_support import FakeGateway, desired_api, desired_state, grant
+from engine_support import InMemoryTarget, desired_api, desired_state, grant
 
+from connectorops.engine.actions import PlanOptions, Verdict
 from connectorops.engine.observe import observe
-from connectorops.engine.plan import Plan, PlanOptions, Verdict, make_plan
+from connectorops.engine.plan import Plan, make_plan
 from connectorops.engine.planfile import check_environment, load_plan, save_plan, verify_saved_plan
+from connectorops.engine.target import TargetId
 from connectorops.errors import PlanError, StalePlanError
 
-TARGET = {"subscriptionId": "00000000-0000-0000-0000-000000000001", "resourceGroup": "rg-test"}
+TARGET = TargetId.from_dict({"subscriptionId": "00000000-0000-0000-0000-000000000001", "resourceGroup": "rg-test"})
 
 
-def _setup() -> tuple[FakeGateway, object]:
-    gw = FakeGateway()
+def _setup() -> tuple[InMemoryTarget, object]:
+    gw = InMemoryTarget()
     gw.put_custom_api("orders", desired_api("orders").body)
     desired = desired_state(desired_api("orders", description="New description."), desired_api("billing"))
     return gw, make_plan(desired, observe(gw), target=TARGET)
@@ -50,7 +52,7 @@ def _desired() -> object:
     return desired_state(desired_api("orders", description="New description."), desired_api("billing"))
 
 
-def _now(gw: FakeGateway, desired: object | None = None) -> Plan:
+def _now(gw: InMemoryTarget, desired: object | None = None) -> Plan:
     return make_plan(desired or _desired(), observe(gw), target=TARGET)  # type: ignore[arg-type]
 
 
@@ -76,7 +78,7 @@ def test_moved_etag_appeared_and_disappeared_resources_are_named() -> None:
 
 
 def test_role_assignment_that_appeared_makes_plan_stale() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     api = desired_api()
     gw.put_custom_api("orders", api.body)
     wanted = grant()
@@ -88,7 +90,7 @@ def test_role_assignment_that_appeared_makes_plan_stale() -> None:
 
 
 def test_a_new_connection_on_a_deleted_connector_makes_the_plan_stale() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     gw.put_custom_api("orders", desired_api("orders").body)
     gw.put_custom_api("billing", desired_api("billing").body)
     desired = desired_state(desired_api("billing"))
@@ -99,7 +101,7 @@ def test_a_new_connection_on_a_deleted_connector_makes_the_plan_stale() -> None:
 
 
 def test_forged_changes_are_refused_even_with_a_recomputed_fingerprint(tmp_path: Path) -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     gw.put_custom_api("orders", desired_api("orders").body)
     gw.add_connection("orders-conn", "orders")
     gw.put_custom_api("theirs", {"location": "westeurope", "properties": {"displayName": "Theirs"}})
@@ -126,7 +128,7 @@ def test_forged_changes_are_refused_even_with_a_recomputed_fingerprint(tmp_path:
 
 
 def test_a_plan_file_without_deletion_policies_is_compared_on_what_it_has(tmp_path: Path) -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     gw.put_custom_api("orders", desired_api("orders").body)
     desired = desired_state(desired_api("billing"))
     plan = make_plan(desired, observe(gw), target=TARGET)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
+from in_memory_target import InMemoryTarget
 
 from connectorops.errors import GatewayError
 from connectorops.gitops.lease import (
@@ -13,40 +13,9 @@ from connectorops.gitops.lease import (
     HOLDER_TAG,
     Lease,
     LeaseRecord,
-    is_lease_marker,
     lease_name,
 )
-
-
-class FakeTarget:
-    location = "westeurope"
-
-
-class FakeGateway:
-    """get/put_custom_api with ARM etag semantics: every PUT makes a new etag; If-Match mismatch -> 412."""
-
-    def __init__(self) -> None:
-        self.target = FakeTarget()
-        self.store: dict[str, dict[str, Any]] = {}
-        self._etags = itertools.count(1)
-        self.puts = 0
-
-    def get_custom_api(self, name: str) -> dict[str, Any] | None:
-        found = self.store.get(name)
-        return dict(found) if found else None
-
-    def put_custom_api(
-        self, name: str, body: dict[str, Any], *, if_match: str | None = None, if_none_match: str | None = None
-    ) -> dict[str, Any]:
-        self.puts += 1
-        current = self.store.get(name)
-        if if_match is not None and (current is None or current["etag"] != if_match):
-            raise GatewayError("precondition failed", status=412, arm_code="PreconditionFailed")
-        if if_none_match == "*" and current is not None:
-            raise GatewayError("precondition failed", status=412, arm_code="PreconditionFailed")
-        stored = {**body, "name": name, "etag": f'"{next(self._etags)}"'}
-        self.store[name] = stored
-        return dict(stored)
+from connectorops.tags import is_lease_marker
 
 
 class Clock:
@@ -57,18 +26,18 @@ class Clock:
         return self.now
 
 
-def make(gw: FakeGateway, holder: str, clock: Clock, ttl: float = 30) -> Lease:
+def make(gw: InMemoryTarget, holder: str, clock: Clock, ttl: float = 30) -> Lease:
     return Lease(gw, "dev", holder, ttl=ttl, clock=clock)  # type: ignore[arg-type]
 
 
 def test_first_controller_takes_lease_second_is_refused_until_expiry() -> None:
-    gw, clock = FakeGateway(), Clock()
+    gw, clock = InMemoryTarget(), Clock()
     a, b = make(gw, "host-a", clock), make(gw, "host-b", clock)
 
     assert a.acquire() is True
     assert b.acquire() is False
     assert b.seen_holder == "host-a"
-    marker = gw.store[lease_name("dev")]
+    marker = gw.custom_apis[lease_name("dev")]
     assert marker["tags"][HOLDER_TAG] == "host-a"
     assert is_lease_marker(marker)
 
@@ -79,18 +48,18 @@ def test_first_controller_takes_lease_second_is_refused_until_expiry() -> None:
 
 
 def test_renewal_extends_expiry_and_keeps_lease() -> None:
-    gw, clock = FakeGateway(), Clock()
+    gw, clock = InMemoryTarget(), Clock()
     a, b = make(gw, "host-a", clock), make(gw, "host-b", clock)
     assert a.acquire()
     clock.now += 20
     assert a.acquire()  # renew
     clock.now += 20  # 40s after first take, 20s after renewal
     assert b.acquire() is False
-    assert LeaseRecord.from_resource(gw.store[a.name]).expires == pytest.approx(clock.now + 10)
+    assert LeaseRecord.from_resource(gw.custom_apis[a.name]).expires == pytest.approx(clock.now + 10)
 
 
 def test_release_lets_another_take_over_immediately() -> None:
-    gw, clock = FakeGateway(), Clock()
+    gw, clock = InMemoryTarget(), Clock()
     a, b = make(gw, "host-a", clock), make(gw, "host-b", clock)
     assert a.acquire()
     a.release()
@@ -99,7 +68,7 @@ def test_release_lets_another_take_over_immediately() -> None:
 
 
 def test_takeover_race_on_expired_lease_has_one_winner() -> None:
-    gw, clock = FakeGateway(), Clock()
+    gw, clock = InMemoryTarget(), Clock()
     a, b, c = make(gw, "host-a", clock), make(gw, "host-b", clock), make(gw, "host-c", clock)
     assert a.acquire()
     clock.now += 60
@@ -116,11 +85,11 @@ def test_takeover_race_on_expired_lease_has_one_winner() -> None:
     gw.get_custom_api = get_then_b_wins  # type: ignore[method-assign]
     results["c"] = c.acquire()
     assert results == {"b": True, "c": False}
-    assert gw.store[c.name]["tags"][HOLDER_TAG] == "host-b"
+    assert gw.custom_apis[c.name]["tags"][HOLDER_TAG] == "host-b"
 
 
 def test_simultaneous_create_has_one_winner() -> None:
-    gw, clock = FakeGateway(), Clock()
+    gw, clock = InMemoryTarget(), Clock()
     a, b = make(gw, "host-a", clock), make(gw, "host-b", clock)
     # Both see "no marker"; b's create lands between a's read and a's create: a's If-None-Match fails.
     real_get = gw.get_custom_api
@@ -136,7 +105,7 @@ def test_simultaneous_create_has_one_winner() -> None:
     results["a"] = a.acquire()
     assert results == {"b": True, "a": False}
     assert a.seen_holder == "host-b"
-    assert gw.store[a.name]["tags"][HOLDER_TAG] == "host-b"
+    assert gw.custom_apis[a.name]["tags"][HOLDER_TAG] == "host-b"
 
 
 def test_unreadable_expiry_counts_as_expired() -> None:
@@ -152,7 +121,7 @@ def test_lease_name_is_a_valid_arm_name_and_marker_detection() -> None:
 
 
 def test_other_gateway_errors_propagate() -> None:
-    gw, clock = FakeGateway(), Clock()
+    gw, clock = InMemoryTarget(), Clock()
 
     def boom(name: str, body: dict[str, Any], **_: Any) -> dict[str, Any]:
         raise GatewayError("throttled", status=429)
@@ -163,7 +132,7 @@ def test_other_gateway_errors_propagate() -> None:
 
 
 def test_takeover_is_read_back_when_the_endpoint_ignores_conditional_headers() -> None:
-    class Careless(FakeGateway):
+    class Careless(InMemoryTarget):
         def put_custom_api(self, name: str, body: dict[str, Any], **_: Any) -> dict[str, Any]:
             return super().put_custom_api(name, body)  # If-Match / If-None-Match dropped on the floor
 

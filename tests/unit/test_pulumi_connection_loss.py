@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pulumi
 import pytest
+from in_memory_target import InMemoryTarget
 from pulumi_support import (
     SUBSCRIPTION,
-    FakeGateway,
     commit_all,
     deployed_tags,
     install_mocks,
     make_repo,
+    pulumi_target,
     run_program,
 )
 
@@ -48,22 +49,24 @@ def set_policy(repo: Path, name: str, policy: str) -> None:
     path.write_text(text)
 
 
-def deployed_then_removed(tmp_path: Path, *, policy: str = "protect", tag: str = "protect") -> tuple[Path, FakeGateway]:
+def deployed_then_removed(
+    tmp_path: Path, *, policy: str = "protect", tag: str = "protect"
+) -> tuple[Path, InMemoryTarget]:
     """orders deployed from a commit where git said `policy` (its deletion tag now says `tag`), a
     connection and a Logic App made since, then the folder removed and committed."""
     repo = make_repo(tmp_path)
     set_policy(repo, "orders", policy)
     deployed = commit_all(repo, "orders")
-    gateway = FakeGateway()
+    gateway = pulumi_target()
     gateway.add_custom_api("orders", deployed_tags("orders", deployed, deletion=tag))
     gateway.add_connection("orders-conn", "orders")
-    gateway.add_workflow("order-sync", "orders-conn")
+    gateway.add_workflow("order-sync", gateway.connection_id("orders-conn"))
     shutil.rmtree(repo / "connectors" / "orders")
     commit_all(repo, "remove orders")
     return repo, gateway
 
 
-def refused(repo: Path, gateway: FakeGateway, **overrides: object) -> str:
+def refused(repo: Path, gateway: InMemoryTarget, **overrides: object) -> str:
     mocks, monitor = install_mocks()
     with pytest.raises(pulumi.RunError) as caught:
         run_program(settings_for(repo, **overrides), gateway, ENVIRON, (mocks, monitor))
@@ -110,21 +113,21 @@ def test_stack_config_allow_connection_loss_acknowledges(tmp_path: Path) -> None
 
 def test_a_commit_missing_from_the_clone_protects(tmp_path: Path) -> None:
     repo, gateway = deployed_then_removed(tmp_path, policy="allow-connection-loss")
-    gateway.custom_apis[0]["tags"]["connectorops-commit"] = "f" * 40  # e.g. a shallow CI clone
+    gateway.custom_apis["orders"]["tags"]["connectorops-commit"] = "f" * 40  # e.g. a shallow CI clone
     message = refused(repo, gateway)
     assert "is not in this clone" in message and "fetch-depth: 0" in message
 
 
 def test_no_commit_tag_protects(tmp_path: Path) -> None:
     repo, gateway = deployed_then_removed(tmp_path, policy="allow-connection-loss")
-    del gateway.custom_apis[0]["tags"]["connectorops-commit"]
+    del gateway.custom_apis["orders"]["tags"]["connectorops-commit"]
     assert "carries no connectorops-commit tag" in refused(repo, gateway)
 
 
 def test_a_source_tag_pointing_at_another_connector_authorizes_nothing(tmp_path: Path) -> None:
     repo, gateway = deployed_then_removed(tmp_path)
     # d7sms says allow-connection-loss in git; its file must not speak for orders
-    gateway.custom_apis[0]["tags"]["connectorops-source"] = "connectors/d7sms/connector.yaml"
+    gateway.custom_apis["orders"]["tags"]["connectorops-source"] = "connectors/d7sms/connector.yaml"
     assert "connector 'orders' is no longer declared" in refused(repo, gateway)
 
 
@@ -139,7 +142,7 @@ def test_a_removed_connector_without_connections_is_deleted_as_before(tmp_path: 
 def test_every_unacknowledged_loss_is_named_in_one_run(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     deployed = commit_all(repo)
-    gateway = FakeGateway()
+    gateway = pulumi_target()
     for name in ("orders", "d7sms"):  # d7sms says allow-connection-loss in git: acknowledged
         gateway.add_custom_api(name, deployed_tags(name, deployed))
         gateway.add_connection(f"{name}-conn", name)

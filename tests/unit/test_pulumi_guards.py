@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from pulumi_support import SUBSCRIPTION, FakeGateway, install_mocks, make_repo, run_program
+from pulumi_support import SUBSCRIPTION, install_mocks, make_repo, pulumi_target, run_program
 
 from connectorops.errors import PlanBlocked
 from connectorops.pulumi_stack.guards import check_deletions, managed_custom_api_names
@@ -58,7 +58,7 @@ def test_the_program_refuses_to_empty_an_environment_before_declaring_anything(t
     repo = make_repo(tmp_path)
     for name in ("orders", "d7sms"):
         shutil.rmtree(repo / "connectors" / name)
-    gateway = FakeGateway()
+    gateway = pulumi_target()
     gateway.add_custom_api("orders", OURS)
     settings = StackSettings(
         repo_root=repo, environment="dev", subscription_id=SUBSCRIPTION, drop_ui_definition=frozenset({"d7sms"})

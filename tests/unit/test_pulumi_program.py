@@ -12,16 +12,17 @@ from typing import Any
 
 import pulumi
 import pytest
+from in_memory_target import InMemoryTarget
 from pulumi_support import (
     LOCATION,
     RESOURCE_GROUP,
     SALES_GROUP,
     SUBSCRIPTION,
     ArmLikeMocks,
-    FakeGateway,
     RecordingMonitor,
     install_mocks,
     make_repo,
+    pulumi_target,
     run_program,
     unwrap_secret,
 )
@@ -32,6 +33,7 @@ from connectorops.pulumi_stack.program import DeclaredStack
 from connectorops.pulumi_stack.settings import StackSettings
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm import ArmPlacement
 
 SECRET_VALUE = "s3cr3t-value-for-tests"
 ENVIRON = {"ORDERS_DEV_CLIENT_SECRET": SECRET_VALUE}
@@ -39,7 +41,7 @@ ENVIRON = {"ORDERS_DEV_CLIENT_SECRET": SECRET_VALUE}
 
 def run(
     settings: StackSettings,
-    gateway: FakeGateway,
+    gateway: InMemoryTarget,
     environ: dict[str, str] | None = None,
     installed: tuple[ArmLikeMocks, RecordingMonitor] | None = None,
 ) -> tuple[ArmLikeMocks, RecordingMonitor, DeclaredStack]:
@@ -61,7 +63,7 @@ def expected_state(repo: Path) -> Any:
     return build_desired_state(
         load_repository(FileSystemTree(repo)),
         "dev",
-        gateway_ids=(SUBSCRIPTION, RESOURCE_GROUP, LOCATION),
+        placement=ArmPlacement(SUBSCRIPTION, RESOURCE_GROUP, LOCATION),
         commit=None,
     )
 
@@ -72,7 +74,7 @@ def by_name(mocks: ArmLikeMocks) -> dict[str, tuple[str, dict[str, Any]]]:
 
 def test_resource_graph_types_names_and_deterministic_role_assignment(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    mocks, _, declared = run(settings_for(repo), FakeGateway())
+    mocks, _, declared = run(settings_for(repo), pulumi_target())
     created = by_name(mocks)
     assert {n: t for n, (t, _) in created.items()} == {
         "orders": "azure-native:web:CustomApi",
@@ -92,7 +94,7 @@ def test_resource_graph_types_names_and_deterministic_role_assignment(tmp_path: 
 
 def test_properties_and_tags_equal_the_engine_render(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    mocks, _, _ = run(settings_for(repo), FakeGateway())
+    mocks, _, _ = run(settings_for(repo), pulumi_target())
     created = by_name(mocks)
     for api in expected_state(repo).custom_apis:
         _, inputs = created[api.name]
@@ -110,7 +112,7 @@ def test_properties_and_tags_equal_the_engine_render(tmp_path: Path) -> None:
 
 def test_the_oauth_client_secret_goes_in_as_a_pulumi_secret(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    mocks, _, _ = run(settings_for(repo), FakeGateway())
+    mocks, _, _ = run(settings_for(repo), pulumi_target())
     created = by_name(mocks)
     is_secret, properties = unwrap_secret(created["orders"][1]["properties"])
     assert is_secret
@@ -123,17 +125,17 @@ def test_the_oauth_client_secret_goes_in_as_a_pulumi_secret(tmp_path: Path) -> N
 def test_a_missing_secret_variable_stops_the_program_naming_it(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     with pytest.raises(pulumi.RunError, match="ORDERS_DEV_CLIENT_SECRET"):
-        run(settings_for(repo), FakeGateway(), environ={"UNRELATED": "x"})
+        run(settings_for(repo), pulumi_target(), environ={"UNRELATED": "x"})
 
 
 def test_live_connections_protect_a_connector_and_warn_with_counts(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     repo = make_repo(tmp_path)
-    gateway = FakeGateway()
+    gateway = pulumi_target()
     gateway.add_connection("orders-conn-1", "orders")
     gateway.add_connection("orders-conn-2", "orders")
-    gateway.add_workflow("order-sync", "orders-conn-1")
+    gateway.add_workflow("order-sync", gateway.connection_id("orders-conn-1"))
     gateway.add_connection("sms-conn", "d7sms")  # d7sms: lifecycle.deletion allow-connection-loss
     with caplog.at_level(logging.WARNING):
         _, monitor, declared = run(settings_for(repo), gateway)
@@ -149,7 +151,7 @@ def test_live_connections_protect_a_connector_and_warn_with_counts(
 
 def test_no_connections_means_no_protection(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    gateway = FakeGateway()
+    gateway = pulumi_target()
     _, monitor, _ = run(settings_for(repo), gateway)
     assert monitor.options["orders"] == (False, False)
     assert gateway.requests.total("GET") == 2  # customApis and connections; no workflows without connections
@@ -157,7 +159,7 @@ def test_no_connections_means_no_protection(tmp_path: Path) -> None:
 
 def test_allow_connection_loss_in_stack_config_lifts_protection(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    gateway = FakeGateway()
+    gateway = pulumi_target()
     gateway.add_connection("orders-conn", "orders")
     _, monitor, _ = run(settings_for(repo, allow_connection_loss=frozenset({"orders"})), gateway)
     assert monitor.options["orders"] == (False, False)
@@ -167,7 +169,7 @@ def test_orphan_deletion_retains_on_delete(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     path = repo / "connectors" / "d7sms" / "connector.yaml"
     path.write_text(path.read_text().replace("deletion: allow-connection-loss", "deletion: orphan"))
-    gateway = FakeGateway()
+    gateway = pulumi_target()
     gateway.add_connection("sms-conn", "d7sms")
     _, monitor, _ = run(settings_for(repo), gateway)
     assert monitor.options["d7sms"] == (False, True)
@@ -177,7 +179,7 @@ def test_an_orphaned_connector_keeps_its_role_assignments_too(tmp_path: Path) ->
     repo = make_repo(tmp_path)
     path = repo / "connectors" / "orders" / "connector.yaml"
     path.write_text(path.read_text().replace("  lifecycle: {deletion: protect}", "  lifecycle: {deletion: orphan}"))
-    _, monitor, _ = run(settings_for(repo), FakeGateway())
+    _, monitor, _ = run(settings_for(repo), pulumi_target())
     assert monitor.options["orders"] == (False, True)
     assert monitor.options["orders-share-sales-team-use"] == (False, True)
     assert monitor.options["d7sms"] == (False, False)
@@ -189,7 +191,7 @@ def test_a_sharing_violation_stops_the_program_before_any_resource(tmp_path: Pat
     policy.write_text(policy.read_text().replace("effect: allow", "effect: deny"))
     mocks, monitor = install_mocks()
     with pytest.raises(pulumi.RunError) as caught:
-        run(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
+        run(settings_for(repo), pulumi_target(), installed=(mocks, monitor))
     message = str(caught.value)
     assert "blocked, no resource declared" in message
     assert "teams-use-their-connectors" in message and "connectors/orders/connector.yaml" in message
@@ -206,7 +208,7 @@ def test_what_the_target_cannot_carry_stops_the_program_until_stripped(tmp_path:
     properties_file.write_text(json.dumps(document, indent=2))
     mocks, monitor = install_mocks()
     with pytest.raises(pulumi.RunError) as caught:
-        run(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
+        run(settings_for(repo), pulumi_target(), installed=(mocks, monitor))
     message = str(caught.value)
     assert "blocked, no resource declared" in message
     assert "connectors/d7sms/paconn/apiProperties.json" in message and "/properties/policyTemplateInstances" in message
@@ -214,7 +216,7 @@ def test_what_the_target_cannot_carry_stops_the_program_until_stripped(tmp_path:
 
     yaml_path = repo / "connectors" / "d7sms" / "connector.yaml"
     yaml_path.write_text(yaml_path.read_text() + "  strip: [policyTemplates]\n")
-    mocks, _, _ = run(settings_for(repo), FakeGateway())
+    mocks, _, _ = run(settings_for(repo), pulumi_target())
     created = by_name(mocks)
     assert "policyTemplateInstances" not in json.dumps(created["d7sms"][1])
 
@@ -229,7 +231,7 @@ def test_a_mandatory_certification_finding_stops_the_program(tmp_path: Path) -> 
     )
     mocks, monitor = install_mocks()
     with pytest.raises(pulumi.RunError, match=rf"\[{rule}\]") as caught:
-        run(settings_for(repo), FakeGateway(), installed=(mocks, monitor))
+        run(settings_for(repo), pulumi_target(), installed=(mocks, monitor))
     assert file in str(caught.value)
     assert mocks.created == [] and monitor.options == {}
 
@@ -238,13 +240,13 @@ def test_a_stack_pointing_at_another_subscription_is_refused(tmp_path: Path) -> 
     repo = make_repo(tmp_path)
     wrong = settings_for(repo, subscription_id="99999999-9999-9999-9999-999999999999")
     with pytest.raises(pulumi.RunError, match="azure-native:subscriptionId"):
-        run(wrong, FakeGateway())
+        run(wrong, pulumi_target())
 
 
 def test_the_local_emulator_environment_is_refused(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     with pytest.raises(pulumi.RunError, match="Pulumi deploys only to Azure"):
-        run(settings_for(repo, environment="local"), FakeGateway())
+        run(settings_for(repo, environment="local"), pulumi_target())
 
 
 def test_mandatory_findings_block_in_both_the_object_and_the_engine_dict_form() -> None:
@@ -266,7 +268,7 @@ def test_a_connection_dialog_azure_native_cannot_carry_stops_the_program_naming_
     repo = make_repo(tmp_path)
     mocks, monitor = install_mocks()
     with pytest.raises(pulumi.RunError) as caught:
-        run(settings_for(repo, drop_ui_definition=frozenset()), FakeGateway(), installed=(mocks, monitor))
+        run(settings_for(repo, drop_ui_definition=frozenset()), pulumi_target(), installed=(mocks, monitor))
     message = str(caught.value)
     assert "d7sms: connectionParameters.password.uiDefinition, connectionParameters.username.uiDefinition" in message
     assert "connectorops apply" in message and "connectorops:dropUiDefinition" in message
@@ -278,7 +280,7 @@ def test_dropping_the_dialog_when_the_stack_allows_it_is_logged(
 ) -> None:
     repo = make_repo(tmp_path)
     with caplog.at_level(logging.WARNING):
-        mocks, _, _ = run(settings_for(repo), FakeGateway())
+        mocks, _, _ = run(settings_for(repo), pulumi_target())
     _, properties = unwrap_secret(by_name(mocks)["d7sms"][1]["properties"])
     assert properties["connectionParameters"] == {
         "password": {"type": "securestring"},

@@ -9,7 +9,7 @@ from pathlib import Path
 import pulumi
 import pytest
 import yaml
-from pulumi_support import FakeGateway, run_program
+from pulumi_support import pulumi_target, run_program
 
 from connectorops.ci.environments import read_project_config
 from connectorops.errors import SpecError
@@ -100,7 +100,7 @@ def test_the_repository_dev_stack_declares_one_custom_api_per_connector() -> Non
         drop_ui_definition=frozenset(values.get("connectorops:dropUiDefinition") or ()),
     )
     secrets = {"ORDERS_DEV_CLIENT_SECRET": "x", "ORDERS_CLIENT_SECRET": "x"}
-    mocks, _, declared = run_program(settings, FakeGateway(), secrets)
+    mocks, _, declared = run_program(settings, pulumi_target(), secrets)
     connectors = sorted(p.parent.name for p in (ROOT / "connectors").glob("*/connector.yaml"))
     custom_apis = sorted(name for typ, name, _ in mocks.created if typ == "azure-native:web:CustomApi")
     assert custom_apis == connectors

@@ -5,6 +5,7 @@ Each test pins a defect that once showed a traceback, a confusing error or a req
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
-from engine_support import FakeGateway, desired_api, desired_state
+from engine_support import InMemoryTarget, desired_api, desired_state
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -28,15 +29,17 @@ from connectorops.commands.apply import execute
 from connectorops.commands.context import CliContext
 from connectorops.engine.apply import EXIT_INTERRUPTED, apply_plan
 from connectorops.engine.observe import observe
-from connectorops.engine.pipeline import load_inputs
 from connectorops.engine.plan import Plan, make_plan
 from connectorops.engine.planfile import load_plan, save_plan
 from connectorops.engine.secrets import SecretError, inject_secrets
+from connectorops.engine.target import TargetId
 from connectorops.errors import AuthenticationError, GitError, PlanError, Severity, SpecError
+from connectorops.gitops.inputs import load_inputs
 from connectorops.gitops.workspace import RetryPolicy, Workspace
 from connectorops.report.text import render_plan
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm import ResourceGroupTarget
 
 AZURE_ENV = (
     "default: local\n"
@@ -63,7 +66,7 @@ class _NoCredential:
 
 
 def _plan(environment: str = "local") -> Plan:
-    return Plan(environment=environment, target={"subscriptionId": "s", "resourceGroup": "rg"})
+    return Plan(environment=environment, target=TargetId.from_dict({"subscriptionId": "s", "resourceGroup": "rg"}))
 
 
 def test_missing_azure_login_is_an_authentication_error_with_what_to_do() -> None:
@@ -156,7 +159,7 @@ def test_misnamed_connector_file_is_an_error_so_its_live_connector_is_not_delete
     assert [p.code for p in warnings] == ["spec.no_connector_yaml"]
 
 
-class _CtrlCGateway(FakeGateway):
+class _CtrlCGateway(InMemoryTarget):
     """Ctrl-C arrives while the third customApi is being written (one worker: a fixed order)."""
 
     def put_custom_api(
@@ -184,7 +187,7 @@ def test_certification_summary_line_names_ten_connectors_then_counts_the_rest() 
         {"connector": f"c{i:03}", "enforcement": "advisory", "ruleId": "VisibilityMissing"} for i in range(300)
     )
     console = Console(record=True, width=200)
-    render_plan(Plan(environment="local", target={}, findings=findings), console)
+    render_plan(Plan(environment="local", target=TargetId("arm"), findings=findings), console)
     line = next(x for x in console.export_text().splitlines() if x.startswith("certification:"))
     assert line.startswith("certification: 300 advisory finding(s) (c000 1, c001 1,")
     assert "c009 1, and 290 more connector(s))" in line and "c010" not in line
@@ -322,7 +325,7 @@ def test_planning_uncommitted_changes_for_azure_warns_that_the_commit_tag_will_n
     assert warnings("local") == []  # the laptop loop: edit, plan, apply locally, commit later
 
 
-class _SigtermGateway(FakeGateway):
+class _SigtermGateway(InMemoryTarget):
     """A cancelled CI job: SIGTERM arrives (once) while the third customApi is being written."""
 
     once = threading.Lock()
@@ -341,11 +344,14 @@ class _SigtermGateway(FakeGateway):
 
 
 def test_sigterm_mid_apply_stops_like_ctrl_c_and_restores_the_default_handler(tmp_path: Path) -> None:
+    # Collect earlier tests' garbage first: a KeyboardInterrupt raised while the main thread runs a finalizer
+    # (GitPython's Repo.__del__) is swallowed by Python, which would make this test depend on GC timing.
+    gc.collect()
     gw = _SigtermGateway()
     plan = make_plan(desired_state(*(desired_api(f"c{i:02}") for i in range(12))), observe(gw))  # type: ignore[arg-type]
     ctx = CliContext(tmp_path, None, Console(record=True, width=200), Console(stderr=True, record=True))
     before = signal.getsignal(signal.SIGTERM)
-    report = execute(ctx, plan, gw, json_output=False, lock_timeout=0)  # type: ignore[arg-type]
+    report = execute(ctx, plan, ResourceGroupTarget(gw), json_output=False, lock_timeout=0)  # type: ignore[arg-type]
     assert report.interrupted and report.exit_code == EXIT_INTERRUPTED  # the default handler would kill the run
     assert len(report.results) == 12 and report.not_done  # nothing new started after SIGTERM
     assert {r.name for r in report.done} <= set(gw.custom_apis)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from engine_support import FakeGateway, desired_api, desired_state, swagger
+from engine_support import InMemoryTarget, desired_api, desired_state, swagger
 from rich.console import Console
 
 from connectorops.engine.apply import apply_plan
@@ -19,7 +19,7 @@ from connectorops.report.text import render_apply, render_drift, render_plan
 
 
 def _plan() -> Plan:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     gw.put_custom_api("orders", desired_api("orders").body)
     gw.put_custom_api("legacy", desired_api("legacy").body)
     gw.add_workflow("la-orders", gw.add_connection("orders-conn", "orders"))
@@ -51,7 +51,7 @@ def test_markdown_starts_with_marker_and_puts_impact_first() -> None:
 
 
 def test_markdown_is_capped_with_a_note() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     desired = desired_state(*(desired_api(f"c{i:03d}", description="x" * 400) for i in range(60)))
     plan = make_plan(desired, observe(gw))
     for name in [f"c{i:03d}" for i in range(60)]:
@@ -71,7 +71,7 @@ def test_terminal_text_has_no_colour_codes_when_not_a_tty() -> None:
 
 
 def test_drift_views() -> None:
-    gw = FakeGateway()
+    gw = InMemoryTarget()
     gw.put_custom_api("orders", desired_api("orders").body)
     gw.custom_apis["orders"]["properties"]["displayName"] = "Edited"
     desired = desired_state(desired_api("orders"))
@@ -94,7 +94,7 @@ def test_redaction_keeps_references_and_urls() -> None:
 
 
 def test_apply_report_summarises_partial_failure() -> None:
-    gw = FakeGateway(fail_on={"billing"})
+    gw = InMemoryTarget(fail_on={"billing"})
     gw.put_custom_api("old", desired_api("old").body)
     plan = make_plan(desired_state(desired_api("orders"), desired_api("billing")), observe(gw))
     report = apply_plan(plan, gw)

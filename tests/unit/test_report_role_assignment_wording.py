@@ -10,6 +10,7 @@ import io
 from rich.console import Console
 
 from connectorops.engine.plan import Action, ActionKind, Plan
+from connectorops.engine.target import TargetId
 from connectorops.report.markdown import plan_markdown
 from connectorops.report.text import render_plan
 
@@ -18,7 +19,7 @@ def _plan(kind: ActionKind) -> Plan:
     action = Action(
         kind, "roleAssignment", "c9bd7228", "orders", "/x/orders/ra/c9bd7228", role="use", principal="alice (User)"
     )
-    return Plan(environment="local", target={}, actions=(action,))
+    return Plan(environment="local", target=TargetId("arm"), actions=(action,))
 
 
 def _text(plan: Plan) -> str:

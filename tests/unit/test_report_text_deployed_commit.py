@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from connectorops.engine.plan import Action, ActionKind, Plan
+from connectorops.engine.target import TargetId
 from connectorops.report.text import render_plan
 
 COMMIT = "a006c74ab7c9" + "0" * 28
@@ -18,7 +19,7 @@ COMMIT = "a006c74ab7c9" + "0" * 28
 
 def _rendered(action: Action) -> str:
     out = io.StringIO()
-    render_plan(Plan(environment="local", target={}, actions=(action,)), Console(file=out, width=200))
+    render_plan(Plan(environment="local", target=TargetId("arm"), actions=(action,)), Console(file=out, width=200))
     return out.getvalue()
 
 

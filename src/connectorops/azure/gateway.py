@@ -1,7 +1,7 @@
 """ARM operations the engine needs, over the Azure SDK's ARM pipeline.
 
-CONTRACT (implemented by the gateway work; the engine, policy, gitops and infra code call
-exactly these methods). All dicts are ARM JSON as sent/received. 404 -> None (or False for
+The engine reaches it only through targets/arm (ResourceGroupTarget); the lease, import and
+Pulumi code call it directly. All dicts are ARM JSON as sent/received. 404 -> None (or False for
 deletes). Other errors -> connectorops.errors.GatewayError with arm_code and status.
 Nothing here knows whether the target is Azure or the emulator.
 """

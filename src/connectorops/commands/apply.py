@@ -25,16 +25,18 @@ from connectorops.commands.lock import parse_lock_timeout, writer_lease
 from connectorops.commands.output import write_stdout
 from connectorops.commands.plan import options_from, show_plan
 from connectorops.engine.apply import ActionResult, ApplyReport, apply_plan
-from connectorops.engine.pipeline import connect, load_inputs, plan_environment
+from connectorops.engine.pipeline import plan_environment
 from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.engine.planfile import check_environment, load_plan, verify_saved_plan
 from connectorops.errors import PlanError
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
+from connectorops.gitops.inputs import load_inputs
 from connectorops.report.json import apply_json
 from connectorops.report.text import plan_summary_line, render_apply
+from connectorops.targets.connect import connect
 
 if TYPE_CHECKING:
-    from connectorops.azure.gateway import ArmGateway
+    from connectorops.targets.arm.target import ResourceGroupTarget
 
 
 class RichApplyProgress:
@@ -89,7 +91,7 @@ def _sigterm_as_interrupt() -> Iterator[threading.Event]:
 def execute(
     ctx: CliContext,
     plan: Plan,
-    gateway: ArmGateway,
+    target: ResourceGroupTarget,
     *,
     json_output: bool,
     lock_timeout: float,
@@ -99,7 +101,7 @@ def execute(
     """Apply under the writer lease with a progress bar on stderr, then show the per-action results."""
     with (
         _sigterm_as_interrupt() as stop,
-        writer_lease(gateway, plan.environment, command=command, lock_timeout=lock_timeout) as guarded,
+        writer_lease(target, plan.environment, command=command, lock_timeout=lock_timeout) as guarded,
         Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=ctx.err_console, transient=True
         ) as progress,
@@ -145,21 +147,21 @@ def run(
         check_environment(saved, ctx.environment or saved.environment)
         # The desired state is the checkout as it is now: a plan made at another commit (git moved since) is refused.
         inputs = load_inputs(ctx.repo, ctx.environment or saved.environment)
-        with connect(inputs) as gateway:
+        with connect(inputs) as target:
             # Never trusted: planned again with the saved options; only an identical plan runs (the fresh one).
-            _, _, fresh = plan_environment(inputs, gateway, saved.options, deletion_policies=policies)
+            _, _, fresh = plan_environment(inputs, target, saved.options, deletion_policies=policies)
             verify_saved_plan(saved, fresh)
             _say_saved_options(ctx, saved)
-            return _show_confirm_execute(ctx, fresh, gateway, yes=yes, json_output=json_output, lock_timeout=timeout)
+            return _show_confirm_execute(ctx, fresh, target, yes=yes, json_output=json_output, lock_timeout=timeout)
     inputs = load_inputs(ctx.repo, ctx.environment)
     options = options_from(allow_connection_loss, allow_empty, max_deletions, rotate_secrets)
-    with connect(inputs) as gateway:
-        _, _, plan = plan_environment(inputs, gateway, options, deletion_policies=policies)
-        return _show_confirm_execute(ctx, plan, gateway, yes=yes, json_output=json_output, lock_timeout=timeout)
+    with connect(inputs) as target:
+        _, _, plan = plan_environment(inputs, target, options, deletion_policies=policies)
+        return _show_confirm_execute(ctx, plan, target, yes=yes, json_output=json_output, lock_timeout=timeout)
 
 
 def _show_confirm_execute(
-    ctx: CliContext, plan: Plan, gateway: ArmGateway, *, yes: bool, json_output: bool, lock_timeout: float
+    ctx: CliContext, plan: Plan, target: ResourceGroupTarget, *, yes: bool, json_output: bool, lock_timeout: float
 ) -> int:
     """The same steps for a fresh plan and a saved one (a blocked saved plan once exited 1 in silence)."""
     if json_output:
@@ -176,4 +178,4 @@ def _show_confirm_execute(
     if not _confirm(ctx, plan, yes):
         ctx.err_console.print("apply cancelled")
         return EXIT_ERROR
-    return execute(ctx, plan, gateway, json_output=json_output, lock_timeout=lock_timeout).exit_code
+    return execute(ctx, plan, target, json_output=json_output, lock_timeout=lock_timeout).exit_code

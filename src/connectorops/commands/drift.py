@@ -14,12 +14,14 @@ from connectorops.commands.output import show_report
 from connectorops.commands.plan import show_plan
 from connectorops.engine.drift import DriftReport, detect_drift
 from connectorops.engine.observe import observe
-from connectorops.engine.pipeline import Inputs, connect, desired_state, load_inputs, target_of
+from connectorops.engine.pipeline import Inputs, desired_state
 from connectorops.engine.plan import PlanOptions, make_plan
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
+from connectorops.gitops.inputs import load_inputs
 from connectorops.report.json import drift_json
 from connectorops.report.markdown import drift_markdown
 from connectorops.report.text import render_drift
+from connectorops.targets.connect import connect
 
 
 def _show(ctx: CliContext, report: DriftReport, *, json_output: bool, markdown: bool) -> None:
@@ -39,10 +41,10 @@ def run(
 ) -> int:
     timeout = parse_lock_timeout(lock_timeout)
     inputs: Inputs = load_inputs(ctx.repo, ctx.environment, rev=at)
-    with connect(inputs) as gateway:
-        desired = desired_state(inputs, gateway)
-        observed = observe(gateway, desired=desired.custom_apis, drift=True)
-        report = detect_drift(desired, observed, gateway, target=target_of(gateway))
+    with connect(inputs) as target:
+        desired = desired_state(inputs, target)
+        observed = observe(target, desired=desired.custom_apis, drift=True)
+        report = detect_drift(desired, observed, target)
         if not fix or report.exit_code != 2:
             _show(ctx, report, json_output=json_output, markdown=markdown)
             return report.exit_code
@@ -51,7 +53,7 @@ def run(
             desired,
             observed,
             PlanOptions(),
-            target=target_of(gateway),
+            target=target.identity,
             deletion_policies=GitDeletionPolicies.at(ctx.repo),
         )
         machine = json_output or markdown
@@ -62,13 +64,13 @@ def run(
             ctx.err_console.print("the correcting plan is blocked: nothing was changed", highlight=False)
             return EXIT_ERROR
         applied = execute(
-            ctx, plan, gateway, json_output=False, lock_timeout=timeout, command="drift --fix", show=not machine
+            ctx, plan, target, json_output=False, lock_timeout=timeout, command="drift --fix", show=not machine
         )
         if applied.exit_code != 0:
             _show(ctx, report, json_output=json_output, markdown=markdown)
             return EXIT_ERROR
-        after = observe(gateway, desired=desired.custom_apis, drift=True)
+        after = observe(target, desired=desired.custom_apis, drift=True)
         # Show what is left, and what this run corrected (a scheduled `--fix` would otherwise say "no drift").
-        remaining = replace(detect_drift(desired, after, gateway, target=target_of(gateway)), fixed=tuple(report.drift))
+        remaining = replace(detect_drift(desired, after, target), fixed=tuple(report.drift))
         _show(ctx, remaining, json_output=json_output, markdown=markdown)
         return remaining.exit_code

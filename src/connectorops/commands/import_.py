@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
+from connectorops.engine.target import Placement
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.gitops.importer import ImportedConnector, connector_from_custom_api, importable
 from connectorops.spec.loader import load_repository, select_environment
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm.target import ResourceGroupTarget
 
 
 def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
@@ -32,15 +34,14 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
     problems: list[Problem] = []
     written: list[tuple[ImportedConnector, Mapping[str, Any], dict[str, Any] | None]] = []
     with open_gateway(ctx.repo, repo.config, env_name) as gateway:
-        target = gateway.target
-        ids = (target.subscription_id, target.resource_group, target.location)
-        deployed = gateway.list_custom_apis()
+        target = ResourceGroupTarget(gateway)
+        deployed = target.list_connectors()
         candidates = importable(deployed, [c.name for c in repo.connectors])
         chosen = _select(candidates, select, declared={c.name.lower() for c in repo.connectors})
         for api in chosen:
             props = api.get("properties") or {}
             inline = props.get("swagger")
-            swagger = inline if isinstance(inline, dict) and inline else gateway.download_swagger(dict(api))
+            swagger = inline if isinstance(inline, dict) and inline else target.download_definition(dict(api))
             try:
                 imported = connector_from_custom_api(api, swagger)
             except ValueError as error:
@@ -74,7 +75,7 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
             ctx.console.print(f"  set {', '.join(imported.secret_env)} before `connectorops apply`")
         for note in imported.notes:
             problems.append(Problem(note, severity=Severity.WARNING, file=f"{shown}/connector.yaml"))
-    problems += _round_trip(ctx, env_name, ids, written)
+    problems += _round_trip(ctx, env_name, target.placement, written)
     for problem in problems:
         label = "error" if problem.severity == Severity.ERROR else "warning"
         ctx.err_console.print(f"{label}: {problem}", markup=False, highlight=False)
@@ -124,7 +125,7 @@ def _rel(path: Path, root: Path) -> str:
 def _round_trip(
     ctx: CliContext,
     environment: str,
-    ids: tuple[str, str, str],
+    placement: Placement,
     written: list[tuple[ImportedConnector, Mapping[str, Any], dict[str, Any] | None]],
 ) -> list[Problem]:
     """Render what was written and diff it against the deployed resource: anything but tags is a warning."""
@@ -137,7 +138,7 @@ def _round_trip(
     names = {imported.name.lower() for imported, _, _ in written}
     problems = [p for p in repo.problems if p.severity == Severity.ERROR and _names_file(p, names)]
     try:
-        desired = build_desired_state(repo, environment, gateway_ids=ids, commit=None)
+        desired = build_desired_state(repo, environment, placement=placement, commit=None)
     except ConnectoropsError as error:
         return problems + error.problems
     problems += [p for p in desired.errors if _names_file(p, names)]

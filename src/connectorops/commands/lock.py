@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, cast
 from connectorops.errors import ConnectoropsError, EnvironmentLocked
 from connectorops.gitops.controller import INTERVAL_UNITS
 from connectorops.gitops.lease import Lease
-from connectorops.gitops.reconcile import GuardedGateway
+from connectorops.gitops.reconcile import GuardedTarget
 
 if TYPE_CHECKING:
-    from connectorops.azure.gateway import ArmGateway
+    from connectorops.engine.target import Target
+    from connectorops.targets.arm.target import ResourceGroupTarget
 
-# Renewed before a write once half spent (GuardedGateway), so a long apply keeps it; a killed one frees it soon.
+# Renewed before a write once half spent (GuardedTarget), so a long apply keeps it; a killed one frees it soon.
 CLI_LEASE_TTL = 120.0
 POLL_SECONDS = 1.0
 MAX_LOCK_TIMEOUT = 24 * 3600.0
@@ -90,15 +91,15 @@ def _locked(lease: Lease, waited: float) -> EnvironmentLocked:
 
 @contextmanager
 def writer_lease(
-    gateway: ArmGateway,
+    target: ResourceGroupTarget,
     environment: str,
     *,
     command: str,
     lock_timeout: float,
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[ArmGateway]:
-    """The gateway, guarded so every write checks (and renews) the lease; released at the end, errors included."""
-    lease = Lease(gateway, environment, holder_name(command), ttl=CLI_LEASE_TTL, abandoned=abandoned)
+) -> Iterator[Target]:
+    """The target, guarded so every write checks (and renews) the lease; released at the end, errors included."""
+    lease = Lease(target.gateway, environment, holder_name(command), ttl=CLI_LEASE_TTL, abandoned=abandoned)
     started = time.monotonic()
     while not lease.acquire():
         waited = time.monotonic() - started
@@ -106,6 +107,6 @@ def writer_lease(
             raise _locked(lease, waited if lock_timeout else 0.0)
         sleep(min(POLL_SECONDS, lock_timeout - waited))
     try:
-        yield cast("ArmGateway", GuardedGateway(gateway, lease, lambda: False))
+        yield cast("Target", GuardedTarget(target, lease, lambda: False))
     finally:
         lease.release()

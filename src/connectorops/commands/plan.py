@@ -10,14 +10,16 @@ from pathlib import Path
 
 from connectorops.commands.context import CliContext
 from connectorops.commands.output import show_report
-from connectorops.engine.pipeline import connect, load_inputs, plan_environment, touched_connectors
+from connectorops.engine.pipeline import plan_environment
 from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.engine.planfile import save_plan
 from connectorops.errors import PlanError
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
+from connectorops.gitops.inputs import load_inputs, touched_connectors
 from connectorops.report.json import plan_json
 from connectorops.report.markdown import plan_markdown
 from connectorops.report.text import render_plan
+from connectorops.targets.connect import connect
 
 
 def show_plan(ctx: CliContext, plan: Plan, *, json_output: bool, markdown: bool) -> None:
@@ -67,8 +69,8 @@ def run(
     options = options_from(allow_connection_loss, allow_empty, max_deletions, rotate_secrets)
     if base is not None:
         options = replace(options, touched=touched_connectors(ctx.repo, inputs.repo, base, rev))
-    with connect(inputs) as gateway:
-        _, _, plan = plan_environment(inputs, gateway, options, deletion_policies=GitDeletionPolicies.at(ctx.repo))
+    with connect(inputs) as target:
+        _, _, plan = plan_environment(inputs, target, options, deletion_policies=GitDeletionPolicies.at(ctx.repo))
     show_plan(ctx, plan, json_output=json_output, markdown=markdown)
     if out is not None:
         save_plan(plan, out)

@@ -1,6 +1,7 @@
 """Execute a plan: safe order, bounded concurrency, per-action results, never re-deciding.
 
-Order: customApi creates/updates/adoptions/orphans, then new role assignments, then revoked role
+Each resource kind (engine/kinds/) executes its own actions and names its phase. Order: customApi
+creates/updates/adoptions/orphans, then new role assignments, then revoked role
 assignments, then customApi deletions, then the revokes of deleted connectors — so a failure part-way
 never deletes before what replaces it exists, and a deletion refused at the last moment leaves its
 connector exactly as it was (grants included). Each DELETE is preceded by the check of
@@ -19,13 +20,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from connectorops.engine.delete_check import delete_refusal
-from connectorops.engine.plan import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, Plan
+from connectorops.engine.actions import Action, ActionKind
+from connectorops.engine.kinds import kind_of
+from connectorops.engine.kinds.base import PHASE_AFTER_CONNECTOR_DELETES, Refused
+from connectorops.engine.plan import Plan
 from connectorops.engine.secrets import KeyVaultReader, inject_secrets, scrub
-from connectorops.errors import ConnectoropsError, GatewayError, PlanBlocked
+from connectorops.errors import ConnectoropsError, PlanBlocked
 
 if TYPE_CHECKING:
-    from connectorops.azure.gateway import ArmGateway
+    from connectorops.engine.target import Target
 
 MAX_WORKERS = 4
 # Test hook (documented in the README's testing notes): exit the process abruptly after N
@@ -36,7 +39,6 @@ DONE = "done"
 FAILED = "failed"
 SKIPPED = "skipped"
 BLOCKED = "blocked"  # refused at the moment of the write (a delete whose connections are not acknowledged)
-PRECONDITION_FAILED = 412
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT, as the CLI uses
 
 
@@ -117,33 +119,24 @@ class ApplyProgress(Protocol):
 
 
 def _deleted_connectors(changes: list[Action]) -> set[str]:
-    return {a.connector.lower() for a in changes if a.resource_type == CUSTOM_API and a.kind == ActionKind.DELETE}
+    return {a.connector.lower() for a in changes if kind_of(a).is_connector and a.kind == ActionKind.DELETE}
 
 
 def _waits_for_delete(action: Action, deleted: set[str]) -> bool:
-    """A revoke on a connector being deleted: it runs after that delete, and only if the delete ran."""
-    return (
-        action.resource_type == ROLE_ASSIGNMENT
-        and action.kind == ActionKind.DELETE
-        and (action.connector.lower() in deleted)
-    )
+    """A removal of a connector's dependent (a revoke) while the connector is deleted: it runs after that
+    delete, and only if the delete ran."""
+    return not kind_of(action).is_connector and action.kind == ActionKind.DELETE and action.connector.lower() in deleted
 
 
 def phases(plan: Plan) -> list[list[Action]]:
-    """The plan's changes grouped into the safe order; within a phase actions are independent."""
+    """The plan's changes grouped into the safe order (each kind's phase); within a phase actions are independent."""
     changes = [a for a in plan.actions if a.is_change]
     deleted = _deleted_connectors(changes)
-    first = [a for a in changes if a.resource_type == CUSTOM_API and a.kind != ActionKind.DELETE]
-    grants = [a for a in changes if a.resource_type == ROLE_ASSIGNMENT and a.kind == ActionKind.CREATE]
-    revokes = [a for a in changes if a.resource_type == ROLE_ASSIGNMENT and a.kind == ActionKind.DELETE]
-    deletes = [a for a in changes if a.resource_type == CUSTOM_API and a.kind == ActionKind.DELETE]
-    later = [a for a in revokes if _waits_for_delete(a, deleted)]
-    revokes = [a for a in revokes if not _waits_for_delete(a, deleted)]
-    return [p for p in (first, grants, revokes, deletes, later) if p]
-
-
-class _Refused(Exception):
-    """An action not started because what is live now does not allow it (status blocked)."""
+    slots: dict[int, list[Action]] = {}
+    for action in changes:
+        index = PHASE_AFTER_CONNECTOR_DELETES if _waits_for_delete(action, deleted) else kind_of(action).phase(action)
+        slots.setdefault(index, []).append(action)
+    return [slots[index] for index in sorted(slots)]
 
 
 def _prepared_bodies(
@@ -160,48 +153,6 @@ def _prepared_bodies(
             bodies[action.key] = body
             values += found
     return bodies, values
-
-
-def _execute(action: Action, body: dict[str, Any] | None, gateway: ArmGateway, environment: str) -> str:
-    if action.resource_type == ROLE_ASSIGNMENT:
-        if action.kind == ActionKind.CREATE:
-            gateway.put_role_assignment(str(action.scope), action.name, body or {})
-            return "granted"
-        gateway.delete_role_assignment(action.resource_id)
-        return "revoked"
-    if action.kind == ActionKind.CREATE:
-        # If-None-Match: a same-name customApi made since the plan (perhaps not ours) is never overwritten.
-        try:
-            gateway.put_custom_api(action.name, body or {}, if_none_match="*")
-        except GatewayError as error:
-            if error.status != PRECONDITION_FAILED:
-                raise
-            raise GatewayError(
-                f"customApi {action.name!r} appeared meanwhile (created after the plan was made); it was not "
-                "overwritten",
-                status=PRECONDITION_FAILED,
-                hint=f"plan again; if it is not ours, adopt it with `connectorops import --select {action.name}`",
-            ) from None
-        return "created"
-    if action.kind == ActionKind.UPDATE:
-        gateway.put_custom_api(action.name, body or {}, if_match=action.observed_etag)
-        return "updated"
-    if action.kind == ActionKind.ADOPT:
-        if body and "properties" in body:
-            gateway.put_custom_api(action.name, body, if_match=action.observed_etag)
-        else:
-            gateway.patch_custom_api_tags(action.name, dict((body or {}).get("tags") or {}))
-        return "adopted"
-    if action.kind == ActionKind.ORPHAN:
-        gateway.patch_custom_api_tags(action.name, dict((body or {}).get("tags") or {}))
-        return "orphaned (left in Azure, no longer managed)"
-    if action.kind == ActionKind.DELETE:
-        refusal = delete_refusal(action, gateway, environment)
-        if refusal is not None:
-            raise _Refused(refusal)
-        existed = gateway.delete_custom_api(action.name)
-        return "deleted" if existed else "already gone"
-    raise AssertionError(f"no executor for {action.kind}")
 
 
 class _CrashHook:
@@ -224,7 +175,7 @@ class _CrashHook:
 
 def apply_plan(
     plan: Plan,
-    gateway: ArmGateway,
+    target: Target,
     *,
     secrets: Mapping[str, str] | None = None,
     progress: ApplyProgress | None = None,
@@ -263,9 +214,9 @@ def apply_plan(
         if _waits_for_delete(action, deleted) and delete_status.get(action.connector.lower()) != DONE:
             return _skipped(action, f"kept: the deletion of connector {action.connector!r} did not happen")
         try:
-            message = _execute(action, bodies.get(action.key), gateway, plan.environment)
+            message = kind_of(action).execute(action, bodies.get(action.key), target, plan.environment)
             status = DONE
-        except _Refused as refusal:
+        except Refused as refusal:
             message, status = str(refusal), BLOCKED
         except ConnectoropsError as error:
             message, status = scrub(str(error), secret_values), FAILED
@@ -275,7 +226,7 @@ def apply_plan(
             action.key, str(action.kind), action.resource_type, action.name, action.connector,
             status, message, time.monotonic() - started,
         )  # fmt: skip
-        if action.resource_type == CUSTOM_API and action.kind == ActionKind.DELETE:
+        if kind_of(action).is_connector and action.kind == ActionKind.DELETE:
             delete_status[action.connector.lower()] = status
         if status == DONE:
             crash.completed()

@@ -9,26 +9,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from connectorops.engine.actions import Action
 from connectorops.engine.deletion_policy import ALLOW_CONNECTION_LOSS
-from connectorops.engine.impact import ImpactIndex, connection_api_id
+from connectorops.engine.impact import ImpactIndex
 from connectorops.engine.observe import belongs_to
-from connectorops.engine.plan import Action
 
 if TYPE_CHECKING:
-    from connectorops.azure.gateway import ArmGateway
+    from connectorops.engine.target import Target
 
 
-def _norm(resource_id: str) -> str:
-    return resource_id.strip().rstrip("/").lower()
+def delete_refusal(action: Action, target: Target, environment: str) -> str | None:
+    """Why `action` (a connector delete) must not run now, or None when it may.
 
-
-def delete_refusal(action: Action, gateway: ArmGateway, environment: str) -> str | None:
-    """Why `action` (a customApi delete) must not run now, or None when it may.
-
-    Requests: one GET of the customApi, one list of the resource group's connections, and the workflows
-    only when something is refused (to name the Logic Apps).
+    Requests: one GET of the connector, one list of its connections, and the consumers (Logic Apps)
+    only when something is refused (to name them).
     """
-    live = gateway.get_custom_api(action.name)
+    live = target.get_connector(action.name)
     if live is None:
         return None  # already gone: the DELETE answers "already gone"
     if not belongs_to(live, environment):
@@ -41,15 +37,15 @@ def delete_refusal(action: Action, gateway: ArmGateway, environment: str) -> str
             f"{action.name!r} changed since the plan was made (etag {action.observed_etag} -> {live.get('etag')}): "
             "nothing was deleted; plan again and review"
         )
-    resource_id = _norm(str(live.get("id") or action.resource_id))
-    connections = [c for c in gateway.list_connections() if _norm(connection_api_id(c)) == resource_id]
+    resource_id = str(live.get("id") or action.resource_id)
+    connections = target.connections_of(resource_id)
     if not connections or action.deletion_policy == ALLOW_CONNECTION_LOSS:
         return None
     acknowledged = {name.lower() for name in action.acknowledged_connections}
     unacknowledged = [c for c in connections if str(c.get("name", "")).lower() not in acknowledged]
     if not unacknowledged:
         return None
-    impact = ImpactIndex(unacknowledged, gateway.list_workflows()).impact(resource_id)
+    impact = ImpactIndex(unacknowledged, target.list_consumers()).impact(resource_id)
     names = ", ".join(c.name for c in impact.connections)
     used_by = ", ".join(w.name for w in impact.logic_apps)
     shown = ", ".join(action.acknowledged_connections) or "none"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from connectorops.definitions.carry import fit_for_target
+from connectorops.engine.target import Placement
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.role_assignments import DesiredRoleAssignment, role_guid
 from connectorops.render import DesiredCustomApi, render_custom_api
@@ -32,6 +33,11 @@ class DesiredState:
     # reports say who holds an out-of-band grant in the words of the policy
     principal_names: dict[str, str] = field(default_factory=dict)
     role_names: dict[str, str] = field(default_factory=dict)
+    # connector name (lower case) -> its id in the target (deployed or not): the target names things, not the engine
+    connector_ids: dict[str, str] = field(default_factory=dict)
+
+    def connector_id(self, name: str) -> str:
+        return self.connector_ids.get(name.lower(), name)
 
     def describe_principal(self, object_id: str, principal_type: str) -> str:
         name = self.principal_names.get(object_id.lower())
@@ -50,12 +56,8 @@ class DesiredState:
         return next((c for c in self.custom_apis if c.name.lower() == wanted), None)
 
 
-def custom_api_scope(subscription_id: str, resource_group: str, name: str) -> str:
-    return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Web/customApis/{name}"
-
-
 def connector_of_scope(scope: str) -> str:
-    """The customApi (connector) name at the end of a scope: the inverse of `custom_api_scope`."""
+    """The connector name at the end of a grant's scope: the inverse of `Placement.connector_id`."""
     return scope.rstrip("/").rsplit("/", 1)[-1]
 
 
@@ -63,7 +65,7 @@ def build_desired_state(
     repo: Repository,
     environment: str,
     *,
-    gateway_ids: tuple[str, str, str],
+    placement: Placement,
     commit: str | None,
     cache_dir: Path | None = None,
     allow_private_urls: bool = False,
@@ -75,7 +77,9 @@ def build_desired_state(
     from connectorops.policy.certification import certify_connector, load_certification_policy
     from connectorops.policy.sharing import check_sharing, desired_role_assignments, load_sharing_policy
 
-    subscription_id, resource_group, location = gateway_ids
+    # ARM fields until render and sharing move into the target (targets/arm); other targets leave them empty.
+    location = placement.identity.get("location") or ""
+    subscription_id = placement.identity.get("subscriptionId") or ""
     target = getattr(repo.config.environments.get(environment), "target", "local")
     problems: list[Problem] = list(repo.problems)
     sharing_policy, sharing_problems = load_sharing_policy(repo.tree)
@@ -106,7 +110,7 @@ def build_desired_state(
         # desired_role_assignments keeps only allowed grants: a forbidden request (which blocks the
         # plan anyway) must not make the plan show the connector's allowed grants as deletions.
         if sharing_policy is not None:
-            scope = custom_api_scope(subscription_id, resource_group, connector.name)
+            scope = placement.connector_id(connector.name)
             grants += desired_role_assignments(
                 connector, environment, sharing_policy, scope=scope, subscription_id=subscription_id
             )
@@ -121,6 +125,7 @@ def build_desired_state(
         declared=frozenset(c.name.lower() for c in repo.connectors),
         principal_names=_principal_names(sharing_policy),
         role_names=_role_names(sharing_policy),
+        connector_ids={c.name.lower(): placement.connector_id(c.name) for c in repo.connectors},
     )
 
 

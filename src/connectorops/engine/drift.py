@@ -7,18 +7,19 @@ sharing: extra grants on managed connectors, missing grants, inherited grants (i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
 from connectorops.engine.desired import DesiredState, connector_of_scope
 from connectorops.engine.diff import FieldChange, diff_custom_api
 from connectorops.engine.observe import ObservedState, belongs_to, resource_tags
+from connectorops.engine.target import ARM, TargetId
 from connectorops.errors import Problem, Severity
 from connectorops.policy.role_assignments import classify_assignments
 
 if TYPE_CHECKING:
-    from connectorops.azure.gateway import ArmGateway
+    from connectorops.engine.target import Target
 
 DRIFT = "drift"
 INFO = "info"
@@ -58,7 +59,7 @@ class DriftReport:
     items: tuple[DriftItem, ...] = ()
     problems: tuple[Problem, ...] = ()
     commit: str | None = None
-    target: tuple[tuple[str, str], ...] = ()
+    target: TargetId = field(default_factory=lambda: TargetId(ARM))
     # `drift --fix`: the drift found and corrected in this run (items then holds what is left).
     fixed: tuple[DriftItem, ...] = ()
 
@@ -90,7 +91,7 @@ class DriftReport:
         return {
             "schemaVersion": 1,
             "environment": self.environment,
-            "target": dict(self.target),
+            "target": dict(sorted(self.target.to_dict().items())),
             "commit": self.commit,
             "summary": {
                 "drift": len(self.drift),
@@ -105,12 +106,12 @@ class DriftReport:
         }
 
 
-def _custom_api_items(desired: DesiredState, observed: ObservedState, gateway: ArmGateway | None) -> list[DriftItem]:
+def _custom_api_items(desired: DesiredState, observed: ObservedState, source: Target | None) -> list[DriftItem]:
     items: list[DriftItem] = []
     env = desired.environment
     for want in sorted(desired.custom_apis, key=lambda d: d.name.lower()):
         have = observed.custom_api(want.name)
-        default_id = f"{observed.resource_group_id}/providers/Microsoft.Web/customApis/{want.name}"
+        default_id = desired.connector_id(want.name)
         if have is None:
             items.append(
                 DriftItem(
@@ -131,8 +132,8 @@ def _custom_api_items(desired: DesiredState, observed: ObservedState, gateway: A
             )  # fmt: skip
             continue
         swagger = observed.swagger_of(want.name)
-        if swagger is None and gateway is not None:
-            swagger = gateway.download_swagger(have)
+        if swagger is None and source is not None:
+            swagger = source.download_definition(have)
         changes = diff_custom_api(want.body, have, observed_swagger=swagger)
         # Which commit the live connector came from (tag written by apply), so people know what to compare.
         deployed = f" (deployed from commit {found[tags.SOURCE_COMMIT][:12]})" if found.get(tags.SOURCE_COMMIT) else ""
@@ -213,17 +214,16 @@ def _sharing_items(desired: DesiredState, observed: ObservedState) -> list[Drift
 def detect_drift(
     desired: DesiredState,
     observed: ObservedState,
-    gateway: ArmGateway | None = None,
-    *,
-    target: dict[str, str] | None = None,
+    source: Target | None = None,
 ) -> DriftReport:
-    """Compare live and desired; `gateway` downloads swaggers `observe(drift=True)` did not fetch."""
-    items = _custom_api_items(desired, observed, gateway) + _sharing_items(desired, observed)
+    """Compare live and desired; `source` (the target) downloads swaggers `observe(drift=True)` did not fetch
+    and names the report's target."""
+    items = _custom_api_items(desired, observed, source) + _sharing_items(desired, observed)
     items.sort(key=lambda i: (i.severity != DRIFT, i.connector.lower(), i.kind))
     return DriftReport(
         environment=desired.environment,
         items=tuple(items),
         problems=desired.problems,
         commit=desired.commit,
-        target=tuple(sorted((target or {}).items())),
+        target=source.identity if source is not None else TargetId(ARM),
     )

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from connectorops.engine.actions import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, PlanOptions, Verdict
 from connectorops.engine.deletion_policy import ALLOW_CONNECTION_LOSS
 from connectorops.engine.desired import DesiredState
-from connectorops.engine.plan import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, PlanOptions, Verdict
 
 
 def _block(action: Action, *reasons: str) -> Action:

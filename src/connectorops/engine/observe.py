@@ -1,4 +1,4 @@
-"""What is deployed: one paged list per resource type for the resource group, nothing per connector.
+"""What is deployed: one paged list per collection of the target, nothing per connector.
 
 Swagger documents are downloaded only where a decision needs them: a managed connector whose
 fingerprint tag is missing or differs from git (an update whose breaking changes we must show),
@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
-from connectorops.gitops.lease import is_lease_marker
 
 if TYPE_CHECKING:
-    from connectorops.azure.gateway import ArmGateway
+    from connectorops.engine.target import Target
     from connectorops.render import DesiredCustomApi
 
 DOWNLOAD_WORKERS = 4
@@ -75,7 +74,10 @@ class SwaggerCache:
 
 @dataclass(frozen=True)
 class ObservedState:
-    resource_group_id: str
+    """The target's inventory: connectors (with their markers, fingerprint, deletion policy, etag), grants,
+    connections and consumers, as the target's JSON, plus the deployed definitions that were downloaded."""
+
+    scope_id: str
     custom_apis: tuple[dict[str, Any], ...] = ()
     connections: tuple[dict[str, Any], ...] = ()
     role_assignments: tuple[dict[str, Any], ...] = ()
@@ -128,15 +130,14 @@ def _needs_swagger(api: dict[str, Any], desired: dict[str, DesiredCustomApi], dr
 
 
 def observe(
-    gateway: ArmGateway,
+    target: Target,
     *,
     desired: Iterable[DesiredCustomApi] = (),
     drift: bool = False,
     swagger_cache: SwaggerCache | None = None,
 ) -> ObservedState:
-    """List customApis, connections, role assignments (RG scope, above and below) and workflows."""
-    # The controllers' lease marker (gitops/lease.py) is coordination state, not a connector.
-    custom_apis = tuple(a for a in gateway.list_custom_apis() if not is_lease_marker(a))
+    """List connectors, connections, grants and consumers; download the definitions a decision needs."""
+    custom_apis = tuple(target.list_connectors())
     wanted = {d.name.lower(): d for d in desired}
     needed = [api for api in custom_apis if _needs_swagger(api, wanted, drift)]
     swaggers: dict[str, dict[str, Any]] = {}
@@ -146,18 +147,18 @@ def observe(
             if cached is not None:
                 swaggers[str(api.get("name", "")).lower()] = cached
         needed = [api for api in needed if str(api.get("name", "")).lower() not in swaggers]
-    # Downloads are independent GETs: a few in parallel (the gateway is thread-safe).
+    # Downloads are independent GETs: a few in parallel (targets are thread-safe).
     with ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS) as pool:
-        for api, document in zip(needed, pool.map(gateway.download_swagger, needed), strict=True):
+        for api, document in zip(needed, pool.map(target.download_definition, needed), strict=True):
             if document is not None:
                 swaggers[str(api.get("name", "")).lower()] = document
                 if swagger_cache is not None:
                     swagger_cache.put(api, document)
     return ObservedState(
-        resource_group_id=gateway.resource_group_id(),
+        scope_id=target.scope_id(),
         custom_apis=custom_apis,
-        connections=tuple(gateway.list_connections()),
-        role_assignments=tuple(gateway.list_role_assignments()),
-        workflows=tuple(gateway.list_workflows()),
+        connections=tuple(target.list_connections()),
+        role_assignments=tuple(target.list_grants()),
+        workflows=tuple(target.list_consumers()),
         swaggers=swaggers,
     )

@@ -8,190 +8,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from connectorops import tags
-from connectorops.engine.breaking import BreakingChange, breaking_changes
+from connectorops.engine.actions import (
+    CUSTOM_API,
+    ROTATE_ALL,
+    Action,
+    ActionKind,
+    PlanOptions,
+)
 from connectorops.engine.canonical import canonical_json, sha256_hex
-from connectorops.engine.deletion_policy import ORPHAN, DeletionPolicySource, no_git_history
-from connectorops.engine.desired import DesiredState, connector_of_scope
-from connectorops.engine.diff import FieldChange, diff_custom_api
-from connectorops.engine.impact import Impact, ImpactIndex
-from connectorops.engine.observe import ObservedState, belongs_to, resource_tags
+from connectorops.engine.deletion_policy import DeletionPolicySource, no_git_history
+from connectorops.engine.desired import DesiredState
+from connectorops.engine.guards import apply_guards
+from connectorops.engine.kinds import KINDS
+from connectorops.engine.observe import ObservedState, resource_tags
+from connectorops.engine.target import ARM, TargetId
 from connectorops.errors import Problem, Severity
-from connectorops.policy.role_assignments import DesiredRoleAssignment, ObservedAssignment
 
 SCHEMA_VERSION = 1
-ROTATE_ALL = "*"
-CUSTOM_API = "customApi"
-ROLE_ASSIGNMENT = "roleAssignment"
-
-
-class ActionKind(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    ORPHAN = "orphan"  # stop managing: remove our tags, keep the resource
-    ADOPT = "adopt"  # start managing a same-name resource `import` declared in git
-    NOOP = "noop"
-
-
-class Verdict(StrEnum):
-    ALLOW = "allow"
-    BLOCK = "block"
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    allow_connection_loss: frozenset[str] = frozenset()
-    allow_empty: bool = False
-    max_deletions: int = 3
-    touched: frozenset[str] | None = None  # connectors a PR changes (--base/--head); None: not computed
-    # --rotate-secrets NAME: re-send these connectors' secrets although their references did not change
-    # ("*": every connector with secrets). The fingerprint covers references, never values.
-    rotate_secrets: frozenset[str] = frozenset()
-
-    def rotates(self, connector: str) -> bool:
-        return ROTATE_ALL in self.rotate_secrets or connector.lower() in {n.lower() for n in self.rotate_secrets}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "allowConnectionLoss": sorted(self.allow_connection_loss),
-            "allowEmpty": self.allow_empty,
-            "maxDeletions": self.max_deletions,
-            "touched": sorted(self.touched) if self.touched is not None else None,
-            "rotateSecrets": sorted(self.rotate_secrets),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PlanOptions:
-        touched = data.get("touched")
-        return cls(
-            allow_connection_loss=frozenset(data.get("allowConnectionLoss", [])),
-            allow_empty=bool(data.get("allowEmpty", False)),
-            max_deletions=int(data.get("maxDeletions", 3)),
-            touched=frozenset(touched) if touched is not None else None,
-            rotate_secrets=frozenset(data.get("rotateSecrets") or []),
-        )
-
-
-@dataclass(frozen=True)
-class Action:
-    kind: ActionKind
-    resource_type: str  # customApi | roleAssignment
-    name: str  # customApi name, or the role assignment's GUID name
-    connector: str  # the connector the resource belongs to
-    resource_id: str
-    verdict: Verdict = Verdict.ALLOW
-    reasons: tuple[str, ...] = ()  # why blocked (and what to do)
-    warnings: tuple[str, ...] = ()
-    changes: tuple[FieldChange, ...] = ()
-    impact: Impact | None = None
-    breaking: tuple[BreakingChange, ...] = ()
-    # customApi create/update/adopt: the PUT body (secret references only); orphan/adopt-by-tags: the new tags;
-    # roleAssignment create: the PUT body
-    body: dict[str, Any] | None = None
-    secret_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    desired_fingerprint: str | None = None
-    observed_etag: str | None = None
-    observed_fingerprint: str | None = None
-    observed_commit: str | None = None
-    observed_deletion_policy: str | None = None  # the connectorops-deletion tag (shown, never trusted)
-    # customApi delete/orphan: lifecycle.deletion as git gave it (engine/deletion_policy.py) and where it was read
-    deletion_policy: str | None = None
-    deletion_policy_origin: str | None = None
-    # customApi delete: the connections --allow-connection-loss acknowledged (those the plan showed, no others)
-    acknowledged_connections: tuple[str, ...] = ()
-    source_path: str | None = None
-    scope: str | None = None  # roleAssignment: the customApi id
-    principal: str | None = None  # roleAssignment: "name (Type)", or "Type objectId" when the policy has no name
-    role: str | None = None
-    touched: bool = False
-    # customApi update: JSON pointers (under connectionParameters) of secrets re-sent by --rotate-secrets
-    rotated_secrets: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> str:
-        return f"{self.resource_type}:{self.name}"
-
-    @property
-    def blocked(self) -> bool:
-        return self.verdict == Verdict.BLOCK
-
-    @property
-    def is_change(self) -> bool:
-        return self.kind != ActionKind.NOOP
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": str(self.kind),
-            "resourceType": self.resource_type,
-            "name": self.name,
-            "connector": self.connector,
-            "resourceId": self.resource_id,
-            "verdict": str(self.verdict),
-            "reasons": list(self.reasons),
-            "warnings": list(self.warnings),
-            "changes": [c.to_dict() for c in self.changes],
-            "impact": self.impact.to_dict() if self.impact is not None else None,
-            "breakingChanges": [b.to_dict() for b in self.breaking],
-            "body": self.body,
-            "secretRefs": self.secret_refs,
-            "desiredFingerprint": self.desired_fingerprint,
-            "observedEtag": self.observed_etag,
-            "observedFingerprint": self.observed_fingerprint,
-            "observedCommit": self.observed_commit,
-            "observedDeletionPolicy": self.observed_deletion_policy,
-            "deletionPolicy": self.deletion_policy,
-            "deletionPolicyOrigin": self.deletion_policy_origin,
-            "acknowledgedConnections": list(self.acknowledged_connections),
-            "sourcePath": self.source_path,
-            "scope": self.scope,
-            "principal": self.principal,
-            "role": self.role,
-            "touched": self.touched,
-            "rotatedSecrets": list(self.rotated_secrets),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Action:
-        impact = data.get("impact")
-        return cls(
-            kind=ActionKind(data["kind"]),
-            resource_type=data["resourceType"],
-            name=data["name"],
-            connector=data["connector"],
-            resource_id=data["resourceId"],
-            verdict=Verdict(data.get("verdict", "allow")),
-            reasons=tuple(data.get("reasons", [])),
-            warnings=tuple(data.get("warnings", [])),
-            changes=tuple(FieldChange.from_dict(c) for c in data.get("changes", [])),
-            impact=Impact.from_dict(impact) if impact is not None else None,
-            breaking=tuple(BreakingChange.from_dict(b) for b in data.get("breakingChanges", [])),
-            body=data.get("body"),
-            secret_refs=dict(data.get("secretRefs") or {}),
-            desired_fingerprint=data.get("desiredFingerprint"),
-            observed_etag=data.get("observedEtag"),
-            observed_fingerprint=data.get("observedFingerprint"),
-            observed_commit=data.get("observedCommit"),
-            observed_deletion_policy=data.get("observedDeletionPolicy"),
-            deletion_policy=data.get("deletionPolicy"),
-            deletion_policy_origin=data.get("deletionPolicyOrigin"),
-            acknowledged_connections=tuple(str(n) for n in data.get("acknowledgedConnections") or ()),
-            source_path=data.get("sourcePath"),
-            scope=data.get("scope"),
-            principal=data.get("principal"),
-            role=data.get("role"),
-            touched=bool(data.get("touched", False)),
-            rotated_secrets=tuple(data.get("rotatedSecrets") or ()),
-        )
 
 
 @dataclass(frozen=True)
 class Plan:
     environment: str
-    target: dict[str, str]  # subscriptionId, resourceGroup, location (no credentials)
+    target: TargetId  # where (ARM: subscriptionId, resourceGroup, location; no credentials)
     actions: tuple[Action, ...] = ()
     commit: str | None = None
     options: PlanOptions = field(default_factory=PlanOptions)
@@ -238,7 +80,7 @@ class Plan:
         return {
             "schemaVersion": self.schema_version,
             "environment": self.environment,
-            "target": dict(self.target),
+            "target": self.target.to_dict(),
             "commit": self.commit,
             "options": self.options.to_dict(),
             "actions": [a.to_dict() for a in self.actions],
@@ -263,7 +105,7 @@ class Plan:
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         return cls(
             environment=data["environment"],
-            target=dict(data.get("target") or {}),
+            target=TargetId.from_dict(data.get("target")),
             actions=tuple(Action.from_dict(a) for a in data.get("actions", [])),
             commit=data.get("commit"),
             options=PlanOptions.from_dict(data.get("options") or {}),
@@ -279,7 +121,7 @@ class Plan:
 
 
 def finding_to_dict(finding: Any) -> dict[str, Any]:
-    """A certification Finding (contract D) as plain data; tolerant of dicts."""
+    """A certification Finding as plain data; tolerant of dicts."""
     if isinstance(finding, dict):
         return dict(finding)
     return {
@@ -291,216 +133,6 @@ def finding_to_dict(finding: Any) -> dict[str, Any]:
         "message": getattr(finding, "message", ""),
         "hint": getattr(finding, "hint", None),
     }
-
-
-def _is_our_tag(key: str) -> bool:
-    return key == tags.MANAGED_BY or key.startswith("connectorops-")
-
-
-def _keeping_foreign_tags(body: dict[str, Any], found: dict[str, str]) -> dict[str, Any]:
-    """The PUT body with tags others put on the resource (Azure Policy, cost centres) kept: PUT replaces tags."""
-    foreign = {k: v for k, v in found.items() if not _is_our_tag(k)}
-    if not foreign:
-        return body
-    return {**body, "tags": {**foreign, **(body.get("tags") or {})}}
-
-
-def _plan_custom_apis(
-    desired: DesiredState, observed: ObservedState, options: PlanOptions, deletion_policies: DeletionPolicySource
-) -> list[Action]:
-    actions: list[Action] = []
-    impacts = ImpactIndex(observed.connections, observed.workflows)
-    env = desired.environment
-    for want in sorted(desired.custom_apis, key=lambda d: d.name.lower()):
-        have = observed.custom_api(want.name)
-        resource_id = f"{observed.resource_group_id}/providers/Microsoft.Web/customApis/{want.name}"
-        common: dict[str, Any] = {
-            "resource_type": CUSTOM_API,
-            "name": want.name,
-            "connector": want.name,
-            "resource_id": str((have or {}).get("id") or resource_id),
-            "body": want.body,
-            "secret_refs": want.secret_refs,
-            "desired_fingerprint": want.fingerprint,
-            "source_path": want.source_path,
-        }
-        if have is None:
-            actions.append(Action(kind=ActionKind.CREATE, **common))
-            continue
-        found = resource_tags(have)
-        common.update(
-            observed_etag=have.get("etag"),
-            observed_fingerprint=found.get(tags.FINGERPRINT),
-            observed_commit=found.get(tags.SOURCE_COMMIT),
-            observed_deletion_policy=found.get(tags.DELETION_POLICY),
-            body=_keeping_foreign_tags(want.body, found),
-        )
-        impact = impacts.impact(str(have.get("id") or resource_id))
-        old_swagger = observed.swagger_of(want.name)
-        changes = diff_custom_api(want.body, have, observed_swagger=old_swagger)
-        if not tags.is_managed(found):
-            if want.adopt:
-                if not [c for c in changes if not c.path.startswith("tags.")]:
-                    # Already what git says: adopting only adds our tags, keeping the ones it has.
-                    common["body"] = {"tags": {**found, **(want.body.get("tags") or {})}}
-                    common["secret_refs"] = {}
-                actions.append(Action(kind=ActionKind.ADOPT, changes=changes, impact=impact, **common))
-            else:
-                actions.append(
-                    Action(
-                        kind=ActionKind.CREATE,
-                        verdict=Verdict.BLOCK,
-                        reasons=(
-                            f"a customApi named {want.name!r} already exists in the resource group and is not "
-                            "managed by connectorops; we never modify what we do not own",
-                            f"run `connectorops import --select {want.name}` to adopt it, or rename the connector",
-                        ),
-                        **common,
-                    )
-                )
-            continue
-        if not belongs_to(have, env):
-            other = found.get(tags.ENVIRONMENT, "?")
-            actions.append(
-                Action(
-                    kind=ActionKind.CREATE,
-                    verdict=Verdict.BLOCK,
-                    reasons=(f"{want.name!r} is managed by connectorops for environment {other!r}, not {env!r}",),
-                    **common,
-                )
-            )
-            continue
-        if not changes and found.get(tags.FINGERPRINT) != want.fingerprint:
-            # Only what the fingerprint covers but ARM cannot show us changed (e.g. a secret reference).
-            changes = (FieldChange(f"tags.{tags.FINGERPRINT}", found.get(tags.FINGERPRINT), want.fingerprint),)
-        # A rotated value behind an unchanged reference is invisible to any diff: only the operator knows.
-        rotated = tuple(sorted(want.secret_refs)) if want.secret_refs and options.rotates(want.name) else ()
-        if not changes and not rotated:
-            actions.append(Action(kind=ActionKind.NOOP, **{**common, "body": None, "secret_refs": {}}))
-            continue
-        breaking: tuple[BreakingChange, ...] = ()
-        if old_swagger is not None and any(
-            c.path.startswith("properties.swagger") or "connectionParameters" in c.path for c in changes
-        ):
-            old_params = (have.get("properties") or {}).get("connectionParameters") or {}
-            new_params = (want.body.get("properties") or {}).get("connectionParameters") or {}
-            breaking = breaking_changes(
-                old_swagger,
-                want.swagger,
-                old_connection_parameters=old_params,
-                new_connection_parameters=new_params,
-                logic_apps={w.name: w.calls for w in impact.logic_apps},
-            )
-        warnings: tuple[str, ...] = ()
-        if old_swagger is None and found.get(tags.FINGERPRINT) != want.fingerprint:
-            warnings = ("the deployed swagger could not be read: its differences and breaking changes are unknown",)
-        actions.append(
-            Action(
-                kind=ActionKind.UPDATE,
-                changes=changes,
-                impact=impact,
-                breaking=breaking,
-                warnings=warnings,
-                rotated_secrets=rotated,
-                **common,
-            )
-        )
-    declared = desired.declared | {d.name.lower() for d in desired.custom_apis}
-    for have in sorted(observed.managed_custom_apis(env), key=lambda c: str(c.get("name", "")).lower()):
-        name = str(have.get("name", ""))
-        if name.lower() in declared:
-            continue
-        found = resource_tags(have)
-        tagged = found.get(tags.DELETION_POLICY, "protect")
-        git = deletion_policies(
-            name=name, source_path=found.get(tags.SOURCE_PATH), commit=found.get(tags.SOURCE_COMMIT), environment=env
-        )
-        resource_id = str(have.get("id") or f"{observed.resource_group_id}/providers/Microsoft.Web/customApis/{name}")
-        common = {
-            "resource_type": CUSTOM_API,
-            "name": name,
-            "connector": name,
-            "resource_id": resource_id,
-            "observed_etag": have.get("etag"),
-            "observed_fingerprint": found.get(tags.FINGERPRINT),
-            "observed_commit": found.get(tags.SOURCE_COMMIT),
-            "observed_deletion_policy": tagged,
-            "deletion_policy": git.value,
-            "deletion_policy_origin": git.origin,
-            "source_path": found.get(tags.SOURCE_PATH),
-            "impact": impacts.impact(resource_id),
-        }
-        # Orphaning deletes nothing, so either git or the tag asking for it is enough.
-        if ORPHAN in (git.value, tagged):
-            kept = {k: v for k, v in found.items() if not _is_our_tag(k)}
-            actions.append(Action(kind=ActionKind.ORPHAN, body={"tags": kept}, **common))
-        else:
-            actions.append(Action(kind=ActionKind.DELETE, **common))
-    return actions
-
-
-def _describe_principal(grant: DesiredRoleAssignment) -> str:
-    return f"{grant.principal_name} ({grant.principal_type})"
-
-
-def _plan_role_assignments(desired: DesiredState, observed: ObservedState, api_actions: list[Action]) -> list[Action]:
-    """Grants git declares but ARM lacks are created; grants on our connectors git does not declare are revoked.
-
-    Grants compare by (scope, principal, role), so one made by hand under another name counts as in sync.
-    """
-    by_connector = {a.connector.lower(): a for a in api_actions if a.resource_type == CUSTOM_API}
-    existing = [ObservedAssignment.from_arm(ra) for ra in observed.role_assignments]
-    existing_keys = {ra.key for ra in existing}
-    wanted_keys = {grant.key for grant in desired.role_assignments}
-    actions: list[Action] = []
-    for grant in sorted(desired.role_assignments, key=lambda g: (g.scope.lower(), g.name)):
-        if grant.key in existing_keys:
-            continue
-        connector = connector_of_scope(grant.scope)
-        owner = by_connector.get(connector.lower())
-        blocked = owner is not None and owner.blocked
-        actions.append(
-            Action(
-                kind=ActionKind.CREATE,
-                resource_type=ROLE_ASSIGNMENT,
-                name=grant.name,
-                connector=connector,
-                resource_id=grant.id,
-                verdict=Verdict.BLOCK if blocked else Verdict.ALLOW,
-                reasons=(f"the connector {connector!r} itself is blocked",) if blocked else (),
-                body=grant.body(),
-                scope=grant.scope,
-                principal=_describe_principal(grant),
-                role=grant.role_name,
-            )
-        )
-    managed_scopes = {
-        a.resource_id.lower(): a for a in api_actions if a.resource_type == CUSTOM_API and a.kind != ActionKind.CREATE
-    }
-    for ra in sorted(existing, key=lambda r: r.id):
-        owner = managed_scopes.get(ra.scope.lower().rstrip("/"))
-        if owner is None or ra.key in wanted_keys or owner.kind == ActionKind.ORPHAN:
-            continue
-        if owner.kind == ActionKind.ADOPT and not desired_grants_for(desired, owner.connector):
-            continue  # an adopted connector's sharing is taken over only once git declares some
-        actions.append(
-            Action(
-                kind=ActionKind.DELETE,
-                resource_type=ROLE_ASSIGNMENT,
-                name=ra.name,
-                connector=owner.connector,
-                resource_id=ra.id,
-                scope=ra.scope,
-                principal=desired.describe_principal(ra.principal_id, ra.principal_type),
-                role=desired.describe_role(ra.role_definition_id),
-                warnings=("not declared in git (out-of-band sharing or a removed grant): access will be revoked",),
-            )
-        )
-    return actions
-
-
-def desired_grants_for(desired: DesiredState, connector: str) -> list[DesiredRoleAssignment]:
-    return [g for g in desired.role_assignments if connector_of_scope(g.scope).lower() == connector.lower()]
 
 
 def _unused_allowances(actions: list[Action], options: PlanOptions) -> tuple[Problem, ...]:
@@ -540,18 +172,17 @@ def make_plan(
     observed: ObservedState,
     options: PlanOptions | None = None,
     *,
-    target: dict[str, str] | None = None,
+    target: TargetId | None = None,
     deletion_policies: DeletionPolicySource = no_git_history,
 ) -> Plan:
     """Diff desired against observed, attach impact and breaking changes, then apply the guards.
 
     `deletion_policies` says what git gave a removed connector as lifecycle.deletion (default: protect).
     """
-    from connectorops.engine.guards import apply_guards  # guards build on this module's Action
-
     opts = options or PlanOptions()
-    api_actions = _plan_custom_apis(desired, observed, opts, deletion_policies)
-    actions = api_actions + _plan_role_assignments(desired, observed, api_actions)
+    actions: list[Action] = []
+    for kind in KINDS.values():  # in registry order: a grant's plan reads its connector's action
+        actions += kind.plan(desired, observed, opts, deletion_policies, list(actions))
     actions = apply_guards(actions, desired, opts)
     if opts.touched is not None:
         touched = {t.lower() for t in opts.touched}
@@ -565,7 +196,7 @@ def make_plan(
     )
     return Plan(
         environment=desired.environment,
-        target=dict(target or {}),
+        target=target or TargetId(ARM),
         actions=tuple(actions),
         commit=desired.commit,
         options=opts,

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from connectorops.definitions.documents import check_json_nesting
+from connectorops.engine.actions import Action, ActionKind
 from connectorops.engine.canonical import canonical_json
-from connectorops.engine.plan import CUSTOM_API, SCHEMA_VERSION, Action, ActionKind, Plan
+from connectorops.engine.kinds import KINDS, kind_of
+from connectorops.engine.plan import SCHEMA_VERSION, Plan
 from connectorops.errors import PlanError, StalePlanError
 from connectorops.spec.source import NotRegularFileError, read_regular_file
 
@@ -69,6 +71,13 @@ def load_plan(path: Path) -> Plan:
     except (KeyError, ValueError, TypeError, AttributeError, OverflowError) as error:
         # AttributeError: a hand-edited file with a list or string where an object belongs.
         raise PlanError(f"malformed plan file: {type(error).__name__}: {error}", file=str(path)) from None
+    unknown = sorted({a.resource_type for a in plan.actions} - KINDS.keys())
+    if unknown:
+        raise PlanError(
+            f"the plan file has actions of an unknown resource type: {', '.join(map(repr, unknown))}",
+            file=str(path),
+            hint="make a new plan with this version of connectorops",
+        )
     # A missing fingerprint counts as edited: without it nothing shows the file is what `plan` wrote.
     if data.get("fingerprint") != plan.fingerprint:
         raise PlanError(
@@ -124,9 +133,7 @@ def _decision(action: Action, *, legacy: bool) -> dict[str, Any]:
 
 
 def _what(action: Action) -> str:
-    if action.resource_type == CUSTOM_API:
-        return f"customApi {action.name!r}"
-    return f"role assignment {action.name} on {action.connector!r}"
+    return kind_of(action).describe(action)
 
 
 def _etag_difference(saved: Action, fresh: Action) -> list[str]:
@@ -140,7 +147,7 @@ def _etag_difference(saved: Action, fresh: Action) -> list[str]:
 
 def _field_differences(saved: Action, fresh: Action) -> list[str]:
     legacy = (
-        saved.resource_type == CUSTOM_API
+        kind_of(saved).is_connector
         and saved.kind in (ActionKind.DELETE, ActionKind.ORPHAN)
         and (saved.deletion_policy is None)
     )

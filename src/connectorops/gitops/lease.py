@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.errors import GatewayError
-from connectorops.tags import LEASE_PREFIX
+from connectorops.tags import LEASE_HOLDER, LEASE_PREFIX
+from connectorops.targets.arm.target import ArmGatewayLike
 
 log = logging.getLogger("connectorops.gitops.lease")
 
-HOLDER_TAG = "connectorops-lease-holder"
+HOLDER_TAG = LEASE_HOLDER
 EXPIRES_TAG = "connectorops-lease-expires"
 ENVIRONMENT_TAG = "connectorops-lease-environment"
 PRECONDITION_FAILED = 412
@@ -31,12 +31,6 @@ def lease_name(environment: str) -> str:
     """The marker's ARM name for an environment (a valid customApis name, at most 80 characters)."""
     safe = re.sub(r"[^A-Za-z0-9_-]", "-", environment)[: 80 - len(LEASE_PREFIX)]
     return LEASE_PREFIX + (safe or "default")
-
-
-def is_lease_marker(resource: Mapping[str, Any]) -> bool:
-    """True for a controller's lease marker: not a connector, never planned, imported or reported as drift."""
-    tags = resource.get("tags") or {}
-    return str(resource.get("name", "")).startswith(LEASE_PREFIX) and HOLDER_TAG in tags
 
 
 @dataclass(frozen=True)
@@ -60,7 +54,7 @@ class Lease:
 
     def __init__(
         self,
-        gateway: ArmGateway,
+        gateway: ArmGatewayLike,
         environment: str,
         holder: str,
         *,

@@ -1,6 +1,6 @@
 """One controller reconcile through the engine: load the tree, observe, plan, detect drift, apply under the lease.
 
-Writes go through `GuardedGateway`, which refuses to start a new write once a stop was requested or
+Writes go through `GuardedTarget`, which refuses to start a new write once a stop was requested or
 the lease is no longer ours: the action in flight finishes, nothing new starts.
 """
 
@@ -12,40 +12,23 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.desired import DesiredState
 from connectorops.engine.drift import DriftReport, detect_drift
 from connectorops.engine.observe import SwaggerCache
-from connectorops.engine.pipeline import (
-    Inputs,
-    connect,
-    desired_state,
-    inputs_from_tree,
-    plan_environment,
-    target_of,
-)
+from connectorops.engine.pipeline import Inputs, desired_state, inputs_from_tree, plan_environment
 from connectorops.engine.plan import Plan, PlanOptions
+from connectorops.engine.target import WRITES, Target
 from connectorops.errors import ConnectoropsError, GatewayError, Problem, ValidationFailed
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
 from connectorops.gitops.lease import Lease
 from connectorops.gitops.revisions import GitTree
 from connectorops.gitops.status import ReconcileOutcome
+from connectorops.targets.arm.target import ResourceGroupTarget
+from connectorops.targets.connect import connect
 
-WRITE_METHODS = frozenset(
-    {
-        "put_custom_api",
-        "patch_custom_api_tags",
-        "delete_custom_api",
-        "put_connection",
-        "delete_connection",
-        "put_role_assignment",
-        "delete_role_assignment",
-        "put_workflow",
-    }
-)
 MAX_STATUS_ITEMS = 50
 
 
@@ -53,10 +36,11 @@ class WriteRefused(ConnectoropsError):
     """A write was not started: the controller is stopping or lost its lease."""
 
 
-class GuardedGateway:
-    """Delegates to a gateway; before every write checks stop + lease (renewing the lease when half spent)."""
+class GuardedTarget:
+    """Delegates to a Target; before every write (engine.target.WRITES) checks stop + lease (renewing the
+    lease when half spent)."""
 
-    def __init__(self, inner: ArmGateway, lease: Lease, should_stop: Callable[[], bool]) -> None:
+    def __init__(self, inner: Target, lease: Lease, should_stop: Callable[[], bool]) -> None:
         self._inner = inner
         self._lease = lease
         self._should_stop = should_stop
@@ -77,7 +61,7 @@ class GuardedGateway:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._inner, name)
-        if name not in WRITE_METHODS:
+        if name not in WRITES:
             return attribute
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -124,7 +108,7 @@ class EngineReconciler:
         self.environ = os.environ if environ is None else environ
         self._stack = ExitStack()
         self._key: str | None = None
-        self._gateway: ArmGateway | None = None
+        self._target: ResourceGroupTarget | None = None
         self.lease: Lease | None = None
         # Drift reads every deployed swagger; unchanged etags are served from memory between intervals.
         self.swagger_cache = SwaggerCache()
@@ -140,23 +124,23 @@ class EngineReconciler:
             self._inputs = (key, inputs_from_tree(self.local_root, tree, self.environment, tree.sha))
         return self._inputs[1]
 
-    def _desired_of(self, inputs: Inputs, gateway: ArmGateway) -> DesiredState:
+    def _desired_of(self, inputs: Inputs, target: Target) -> DesiredState:
         key = (str(inputs.commit), self._key or "")  # _key: environment + its config (the target)
         if self._desired is None or self._desired[0] != key:
             self._desired = None
             self.resolutions += 1
-            self._desired = (key, desired_state(inputs, gateway))
+            self._desired = (key, desired_state(inputs, target))
         return self._desired[1]
 
-    def _connect(self, inputs: Inputs) -> tuple[ArmGateway, Lease]:
+    def _connect(self, inputs: Inputs) -> tuple[ResourceGroupTarget, Lease]:
         config = inputs.repo.config.environments[inputs.environment]
         key = inputs.environment + ":" + config.model_dump_json()
-        if key != self._key or self._gateway is None or self.lease is None:
+        if key != self._key or self._target is None or self.lease is None:
             self._disconnect()
-            self._gateway = self._stack.enter_context(connect(inputs))
-            self.lease = Lease(self._gateway, inputs.environment, self.holder, ttl=self.lease_ttl)
+            self._target = self._stack.enter_context(connect(inputs))
+            self.lease = Lease(self._target.gateway, inputs.environment, self.holder, ttl=self.lease_ttl)
             self._key = key
-        return self._gateway, self.lease
+        return self._target, self.lease
 
     def _disconnect(self) -> None:
         if self.lease is not None and self.lease.held:
@@ -164,7 +148,7 @@ class EngineReconciler:
                 self.lease.release()
         self._stack.close()
         self._stack = ExitStack()
-        self._gateway = None
+        self._target = None
         self.lease = None
         self._key = None
 
@@ -173,17 +157,17 @@ class EngineReconciler:
         inputs = self._inputs_of(tree)
         environment = inputs.environment
         try:
-            gateway, lease = self._connect(inputs)
+            target, lease = self._connect(inputs)
             desired, observed, plan = plan_environment(
                 inputs,
-                gateway,
+                target,
                 PlanOptions(),
                 drift=True,
                 swagger_cache=self.swagger_cache,
                 deletion_policies=GitDeletionPolicies(tree.commit.repo, tree.prefix),
-                desired=self._desired_of(inputs, gateway),
+                desired=self._desired_of(inputs, target),
             )
-            report = detect_drift(desired, observed, gateway, target=target_of(gateway))
+            report = detect_drift(desired, observed, target)
             summary = drift_summary(report, plan)
             if not apply:
                 return self._outcome(tree, started, plan, summary, "not needed (observe mode)", environment)
@@ -193,8 +177,8 @@ class EngineReconciler:
                 return self._outcome(tree, started, plan, summary, lease_text, environment)
             if plan.is_blocked:
                 raise ValidationFailed(_blocked_problems(plan), summary="the plan is blocked; nothing applied")
-            guarded = GuardedGateway(gateway, lease, should_stop)
-            result = apply_plan(plan, guarded, secrets=self.environ)  # type: ignore[arg-type]
+            guarded = GuardedTarget(target, lease, should_stop)
+            result = apply_plan(plan, cast("Target", guarded), secrets=self.environ)
         except GatewayError:
             self._disconnect()  # a broken connection or expired credential: start clean next time
             raise

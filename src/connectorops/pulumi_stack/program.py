@@ -24,7 +24,6 @@ try:
 except ImportError as missing:
     raise PulumiExtraMissing("the Pulumi program (infra/)", missing) from None
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.desired import DesiredState, connector_of_scope
 from connectorops.engine.uncarried import UNCARRIED_CODE, uncarried_fields, without_uncarried
 from connectorops.errors import ConnectoropsError, Problem, Severity
@@ -37,6 +36,7 @@ from connectorops.pulumi_stack.secrets import properties_with_secrets
 from connectorops.pulumi_stack.settings import StackSettings, check_stack_matches, settings_from_config
 from connectorops.render import DesiredCustomApi
 from connectorops.spec.repository import Repository
+from connectorops.targets.arm.target import ResourceGroupTarget
 
 DesiredStateBuilder = Callable[..., DesiredState]
 MAX_LISTED_PROBLEMS = 50
@@ -140,14 +140,14 @@ def _carried_custom_apis(apis: Iterable[DesiredCustomApi], may_drop: frozenset[s
 
 
 def _declare_custom_api(
-    api: DesiredCustomApi, gateway: ArmGateway, protection: Protection, environ: Mapping[str, str]
+    api: DesiredCustomApi, target: ResourceGroupTarget, protection: Protection, environ: Mapping[str, str]
 ) -> web.CustomApi:
     tags: dict[str, str] = dict(api.body.get("tags") or {})
     return web.CustomApi(
         api.name,
         api_name=api.name,
-        resource_group_name=gateway.target.resource_group,
-        location=str(api.body.get("location") or gateway.target.location),
+        resource_group_name=target.placement.resource_group,
+        location=str(api.body.get("location") or target.placement.location),
         # The ARM JSON as rendered (camelCase keys pass through unchanged, like the swagger inside).
         properties=cast(Any, properties_with_secrets(api, environ)),
         tags=tags,
@@ -174,7 +174,7 @@ def _declare_role_assignment(
 
 def declare_stack(
     settings: StackSettings,
-    gateway: ArmGateway,
+    target: ResourceGroupTarget,
     *,
     repository: Repository | None = None,
     build: DesiredStateBuilder | None = None,
@@ -187,7 +187,7 @@ def declare_stack(
     """
     try:
         chosen_environ = os.environ if environ is None else environ
-        return _declare(settings, gateway, repository, build or _default_builder(), chosen_environ, policy_lookup)
+        return _declare(settings, target, repository, build or _default_builder(), chosen_environ, policy_lookup)
     except ConnectoropsError as error:
         # People read this in `pulumi up` output: the engine's message, no Python traceback.
         raise pulumi.RunError("connectorops: " + "\n".join(str(p) for p in error.problems)) from None
@@ -195,7 +195,7 @@ def declare_stack(
 
 def _declare(
     settings: StackSettings,
-    gateway: ArmGateway,
+    target: ResourceGroupTarget,
     repository: Repository | None,
     build: DesiredStateBuilder,
     environ: Mapping[str, str],
@@ -206,11 +206,10 @@ def _declare(
     repo = repository or _load_repository(settings.repo_root)
     name, environment = select_environment(repo, settings.environment)
     check_stack_matches(settings, name, environment)
-    target = gateway.target
     desired = build(
         repo,
         name,
-        gateway_ids=(target.subscription_id, target.resource_group, target.location),
+        placement=target,
         commit=_commit(settings.repo_root),
         cache_dir=settings.cache_dir,
     )
@@ -223,7 +222,7 @@ def _declare(
         if problem.severity == Severity.WARNING:
             pulumi.log.warn(f"connectorops: {problem}")
 
-    live = gateway.list_custom_apis()
+    live = target.list_connectors()
     declared = {*desired.declared, *(api.name for api in desired.custom_apis)}
     deleting = check_deletions(
         managed_custom_api_names(live, name),
@@ -232,7 +231,7 @@ def _declare(
         max_deletions=settings.max_deletions,
     )
     removed = removed_connectors(live, name, declared)
-    impacts = observe_impacts(gateway, [*(api.name for api in desired.custom_apis), *removed])
+    impacts = observe_impacts(target, [*(api.name for api in desired.custom_apis), *removed])
     # Connections made since the last `pulumi up` are not covered by the protect= decided then: look now.
     lookup = policy_lookup or _git_policy_lookup(settings.repo_root, name)
     losses = unacknowledged_losses(live, removed, impacts, lookup, settings.allow_connection_loss)
@@ -252,9 +251,9 @@ def _declare(
         warning = protection.warning(api.name)
         if warning:
             pulumi.log.warn(f"connectorops: {warning}")
-        custom_apis[api.name] = _declare_custom_api(api, gateway, protection, environ)
+        custom_apis[api.name] = _declare_custom_api(api, target, protection, environ)
 
-    by_scope = {_scope_key(gateway, name): name for name in custom_apis}
+    by_scope = {target.connector_id(name).rstrip("/").lower(): name for name in custom_apis}
     role_assignments: dict[str, authorization.RoleAssignment] = {}
     for grant in desired.role_assignments:
         owner = by_scope.get(grant.scope.rstrip("/").lower())
@@ -264,19 +263,15 @@ def _declare(
     return DeclaredStack(name, custom_apis, role_assignments, protections)
 
 
-def _scope_key(gateway: ArmGateway, name: str) -> str:
-    return gateway.custom_api_id(name).rstrip("/").lower()
-
-
 @contextmanager
-def _gateway_for(settings: StackSettings, repo: Repository) -> Iterator[ArmGateway]:
+def _target_for(settings: StackSettings, repo: Repository) -> Iterator[ResourceGroupTarget]:
     from connectorops.azure.connect import open_gateway
     from connectorops.spec.loader import select_environment
 
     name, environment = select_environment(repo, settings.environment)
     check_stack_matches(settings, name, environment)
     with open_gateway(settings.repo_root, repo.config, name) as gateway:
-        yield gateway
+        yield ResourceGroupTarget(gateway)
 
 
 def run(repo_root: Path) -> DeclaredStack:
@@ -284,8 +279,8 @@ def run(repo_root: Path) -> DeclaredStack:
     try:
         settings = settings_from_config(repo_root)
         repo = _load_repository(repo_root)
-        with _gateway_for(settings, repo) as gateway:
-            declared = declare_stack(settings, gateway, repository=repo)
+        with _target_for(settings, repo) as target:
+            declared = declare_stack(settings, target, repository=repo)
     except ConnectoropsError as error:
         raise pulumi.RunError("connectorops: " + "\n".join(str(p) for p in error.problems)) from None
     pulumi.export("environment", declared.environment)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.impact import Impact, ImpactIndex
+from connectorops.engine.target import Target
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,13 @@ def decide_protection(deletion_policy: str, impact: Impact, *, allow_connection_
     )
 
 
-def observe_impacts(gateway: ArmGateway, names: Iterable[str]) -> dict[str, Impact]:
+def observe_impacts(target: Target, names: Iterable[str]) -> dict[str, Impact]:
     """Connections and Logic Apps per connector: one list of connections, one of workflows."""
     wanted = list(names)
     if not wanted:
         return {}
-    connections = gateway.list_connections()
-    # Workflows matter only through connections; skip the second listing when there are none.
-    workflows = gateway.list_workflows() if connections else []
-    index = ImpactIndex(connections, workflows)
-    return {name: index.impact(gateway.custom_api_id(name)) for name in wanted}
+    connections = target.list_connections()
+    # Consumers (Logic Apps) matter only through connections; skip the second listing when there are none.
+    consumers = target.list_consumers() if connections else []
+    index = ImpactIndex(connections, consumers)
+    return {name: index.impact(target.connector_id(name)) for name in wanted}

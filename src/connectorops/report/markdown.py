@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from connectorops.engine.actions import ROLE_ASSIGNMENT, Action, ActionKind
 from connectorops.engine.drift import DriftReport
-from connectorops.engine.plan import ROLE_ASSIGNMENT, Action, ActionKind, Plan
+from connectorops.engine.plan import Plan
 from connectorops.report.redact import change_value
 from connectorops.report.text import plan_summary_line
 from connectorops.report.wording import connection_list, logic_app_names, secret_rotations, sharing_verb

@@ -10,9 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from connectorops.definitions.model import operation_count
+from connectorops.engine.actions import ROLE_ASSIGNMENT, Action, ActionKind
 from connectorops.engine.apply import ApplyReport
 from connectorops.engine.drift import DriftItem, DriftReport
-from connectorops.engine.plan import ROLE_ASSIGNMENT, Action, ActionKind, Plan
+from connectorops.engine.plan import Plan
 from connectorops.report.redact import change_value, short
 from connectorops.report.wording import connection_list, logic_app_names, secret_rotations, sharing_verb
 

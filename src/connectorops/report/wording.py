@@ -5,8 +5,8 @@ Each format adds its own markup around them; the words stay the same in the term
 
 from __future__ import annotations
 
+from connectorops.engine.actions import Action, ActionKind
 from connectorops.engine.impact import Impact
-from connectorops.engine.plan import Action, ActionKind
 
 
 def sharing_verb(action: Action) -> tuple[str, str]:

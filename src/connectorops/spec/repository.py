@@ -1,6 +1,5 @@
 """The desired state as read from a repository: config, connectors and their locations.
 
-CONTRACT (owned by the spec work; other packages depend on these names):
 - `LoadedConnector`: one connectors/<name>/connector.yaml, parsed and validated.
 - `Repository`: connectorops.yaml + every connector + every problem found while loading.
 - `load_repository(tree)` (in connectorops.spec.loader): collect every problem (never stop at

@@ -1,0 +1,109 @@
+"""The grant kind (roleAssignment): its plan (share what git declares, revoke the rest), execution and wording."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from connectorops.engine.actions import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, PlanOptions, Verdict
+from connectorops.engine.deletion_policy import DeletionPolicySource
+from connectorops.engine.desired import DesiredState, connector_of_scope
+from connectorops.engine.kinds.base import PHASE_GRANT, PHASE_REVOKE, ResourceKind
+from connectorops.engine.observe import ObservedState
+from connectorops.policy.role_assignments import DesiredRoleAssignment, ObservedAssignment
+
+if TYPE_CHECKING:
+    from connectorops.engine.target import Target
+
+
+def _phase(action: Action) -> int:
+    return PHASE_GRANT if action.kind == ActionKind.CREATE else PHASE_REVOKE
+
+
+def _execute(action: Action, body: dict[str, Any] | None, target: Target, environment: str) -> str:
+    if action.kind == ActionKind.CREATE:
+        target.grant(action.connector, action.name, body or {})
+        return "granted"
+    target.revoke(action.resource_id)
+    return "revoked"
+
+
+def _describe(action: Action) -> str:
+    return f"role assignment {action.name} on {action.connector!r}"
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+def _describe_principal(grant: DesiredRoleAssignment) -> str:
+    return f"{grant.principal_name} ({grant.principal_type})"
+
+
+def _plan(
+    desired: DesiredState,
+    observed: ObservedState,
+    options: PlanOptions,
+    deletion_policies: DeletionPolicySource,
+    api_actions: list[Action],
+) -> list[Action]:
+    """Grants git declares but ARM lacks are created; grants on our connectors git does not declare are revoked.
+
+    Grants compare by (scope, principal, role), so one made by hand under another name counts as in sync.
+    """
+    by_connector = {a.connector.lower(): a for a in api_actions if a.resource_type == CUSTOM_API}
+    existing = [ObservedAssignment.from_arm(ra) for ra in observed.role_assignments]
+    existing_keys = {ra.key for ra in existing}
+    wanted_keys = {grant.key for grant in desired.role_assignments}
+    actions: list[Action] = []
+    for grant in sorted(desired.role_assignments, key=lambda g: (g.scope.lower(), g.name)):
+        if grant.key in existing_keys:
+            continue
+        connector = connector_of_scope(grant.scope)
+        owner = by_connector.get(connector.lower())
+        blocked = owner is not None and owner.blocked
+        actions.append(
+            Action(
+                kind=ActionKind.CREATE,
+                resource_type=ROLE_ASSIGNMENT,
+                name=grant.name,
+                connector=connector,
+                resource_id=grant.id,
+                verdict=Verdict.BLOCK if blocked else Verdict.ALLOW,
+                reasons=(f"the connector {connector!r} itself is blocked",) if blocked else (),
+                body=grant.body(),
+                scope=grant.scope,
+                principal=_describe_principal(grant),
+                role=grant.role_name,
+            )
+        )
+    managed_scopes = {
+        a.resource_id.lower(): a for a in api_actions if a.resource_type == CUSTOM_API and a.kind != ActionKind.CREATE
+    }
+    for ra in sorted(existing, key=lambda r: r.id):
+        owner = managed_scopes.get(ra.scope.lower().rstrip("/"))
+        if owner is None or ra.key in wanted_keys or owner.kind == ActionKind.ORPHAN:
+            continue
+        if owner.kind == ActionKind.ADOPT and not desired_grants_for(desired, owner.connector):
+            continue  # an adopted connector's sharing is taken over only once git declares some
+        actions.append(
+            Action(
+                kind=ActionKind.DELETE,
+                resource_type=ROLE_ASSIGNMENT,
+                name=ra.name,
+                connector=owner.connector,
+                resource_id=ra.id,
+                scope=ra.scope,
+                principal=desired.describe_principal(ra.principal_id, ra.principal_type),
+                role=desired.describe_role(ra.role_definition_id),
+                warnings=("not declared in git (out-of-band sharing or a removed grant): access will be revoked",),
+            )
+        )
+    return actions
+
+
+def desired_grants_for(desired: DesiredState, connector: str) -> list[DesiredRoleAssignment]:
+    return [g for g in desired.role_assignments if connector_of_scope(g.scope).lower() == connector.lower()]
+
+
+GRANT = ResourceKind(
+    name=ROLE_ASSIGNMENT, is_connector=False, plan=_plan, phase=_phase, execute=_execute, describe=_describe
+)

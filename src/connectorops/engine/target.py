@@ -1,0 +1,135 @@
+"""The Target protocol: what every place connectors can live in offers the engine.
+
+The engine sees an identity, capabilities, an inventory (one paged list per collection) and a few writes;
+it never builds a URL or a resource id. ARM resource groups implement it in targets/arm/; a Power Platform
+environment (connectors named by the server, permissions instead of role assignments, flows as
+consumers) implements the same methods. Resources still travel as the target's JSON dicts; the engine
+reads them only through the helpers here and in engine/observe.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class TargetId:
+    """Which target, without credentials: its kind and the fields that name it (shown, saved in plans).
+
+    ARM: subscriptionId, resourceGroup, location. `to_dict` is the shape
+    plan files and drift reports have always stored (the kind is implied for ARM, so old files still load).
+    """
+
+    kind: str
+    fields: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # Sorted, so a plan read back from its file equals the plan that was saved.
+        object.__setattr__(self, "fields", tuple(sorted(self.fields)))
+
+    def get(self, key: str) -> str | None:
+        return dict(self.fields).get(key)
+
+    def to_dict(self) -> dict[str, str]:
+        result = dict(self.fields)
+        if self.kind != ARM:
+            result["kind"] = self.kind
+        return result
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> TargetId:
+        values = {str(k): str(v) for k, v in (data or {}).items() if v is not None}
+        kind = values.pop("kind", ARM)
+        return cls(kind=kind, fields=tuple(values.items()))
+
+
+ARM = "arm"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a target can carry, so the engine refuses what it cannot hold instead of dropping it."""
+
+    tags: bool  # free-form tags on connectors (ARM: yes; Power Platform: no, markers live elsewhere)
+    policy_templates: bool
+    custom_code: bool
+    connection_parameter_sets: bool
+    server_assigned_names: bool  # Power Platform: POST, the server names the connector
+    roles: frozenset[str]  # the sharing role vocabulary (use/edit/read for ARM; use/share/edit for PP)
+
+
+class Placement(Protocol):
+    """Where, without a connection: enough to render the desired state (ids, identity)."""
+
+    @property
+    def identity(self) -> TargetId: ...
+
+    def scope_id(self) -> str:
+        """The container everything lives in (ARM: the resource group id)."""
+        ...
+
+    def connector_id(self, name: str) -> str:
+        """The id a connector named `name` has (or will have) in this target; where the server assigns ids
+        (Power Platform) the planned id is provisional, so writes name connectors, never ids."""
+        ...
+
+
+class Target(Placement, Protocol):
+    """One environment's target. Writes raise GatewayError (with a hint) when the target refuses."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    # observe: one paged list per collection ----------------------------------------------------
+    def list_connectors(self) -> list[dict[str, Any]]:
+        """Every connector in the container, ours or not (never the target's own coordination markers)."""
+        ...
+
+    def list_grants(self) -> list[dict[str, Any]]: ...
+
+    def list_connections(self) -> list[dict[str, Any]]: ...
+
+    def list_consumers(self) -> list[dict[str, Any]]:
+        """What uses connections (ARM: Logic Apps; Power Platform: flows)."""
+        ...
+
+    def get_connector(self, name: str) -> dict[str, Any] | None: ...
+
+    def download_definition(self, connector: dict[str, Any]) -> dict[str, Any] | None:
+        """The deployed OpenAPI document of a listed connector (None when the target has none)."""
+        ...
+
+    def connections_of(self, connector_id: str) -> list[dict[str, Any]]:
+        """The live connections to one connector: read again right before it is deleted."""
+        ...
+
+    # writes -------------------------------------------------------------------------------------
+    def create_connector(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create only: fails if a connector of that name appeared meanwhile."""
+        ...
+
+    def update_connector(self, name: str, body: dict[str, Any], *, etag: str | None) -> dict[str, Any]:
+        """Replace the definition, only while its version is still `etag` (None: unconditionally)."""
+        ...
+
+    def write_markers(self, name: str, markers: dict[str, str]) -> dict[str, Any]:
+        """Set the ownership markers alone (orphan: ours removed; adopt: ours added)."""
+        ...
+
+    def delete_connector(self, name: str) -> bool:
+        """True when it existed."""
+        ...
+
+    def grant(self, connector: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Share `connector` (by name: the target finds it, so a connector created earlier in the same apply
+        works even where the server assigned its id) under the deterministic grant `name`."""
+        ...
+
+    def revoke(self, grant_id: str) -> bool: ...
+
+
+# The protocol's writes by name, next to it so a new write cannot be forgotten: a wrapper that must let
+# no write past (the controller's lease guard, gitops/reconcile.py) checks these.
+WRITES = frozenset({"create_connector", "update_connector", "write_markers", "delete_connector", "grant", "revoke"})

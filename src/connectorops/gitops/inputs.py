@@ -1,0 +1,59 @@
+"""What git says, for the CLI: the working tree or a revision, loaded; and what a pull request touches.
+
+The engine loads a `SourceTree` it is handed (engine/pipeline.py); reading git to get one is the shell's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from connectorops.engine.pipeline import Inputs, inputs_from_tree
+from connectorops.errors import Problem, Severity
+from connectorops.gitops import revisions
+from connectorops.spec.repository import Repository
+from connectorops.spec.source import FileSystemTree, SourceTree
+
+
+def source_tree(repo_root: Path, rev: str | None) -> tuple[SourceTree, str | None]:
+    """The working tree (commit: HEAD, if any) or a git revision (commit: its sha)."""
+    if rev is None:
+        return FileSystemTree(repo_root), revisions.head_commit(repo_root)
+    tree = revisions.tree_at(repo_root, rev)
+    return tree, str(getattr(tree, "sha", rev))
+
+
+def load_inputs(repo_root: Path, environment: str | None, *, rev: str | None = None) -> Inputs:
+    """The working tree or a git revision of `repo_root`, loaded and validated."""
+    tree, commit = source_tree(repo_root, rev)
+    inputs = inputs_from_tree(repo_root, tree, environment, commit)
+    if rev is None and commit is not None:
+        inputs = _warn_uncommitted(inputs, commit)
+    return inputs
+
+
+def _warn_uncommitted(inputs: Inputs, commit: str) -> Inputs:
+    """Resources are tagged with HEAD's sha; say so when an Azure target gets uncommitted content.
+
+    Not for `target: local`: editing and planning before committing is the laptop loop.
+    """
+    if getattr(inputs.repo.config.environments.get(inputs.environment), "target", "local") == "local":
+        return inputs
+    dirty = revisions.uncommitted_paths(inputs.repo_root)
+    if not dirty:
+        return inputs
+    shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+    warning = Problem(
+        f"uncommitted changes ({shown}) are planned, but resources are tagged with commit {commit[:12]}, "
+        "which does not contain them",
+        severity=Severity.WARNING,
+        hint="commit first so the connectorops-commit tag says where a connector came from",
+        code="git.uncommitted_changes",
+    )
+    return replace(inputs, repo=replace(inputs.repo, problems=(*inputs.repo.problems, warning)))
+
+
+def touched_connectors(repo_root: Path, repo: Repository, base: str, head: str | None) -> frozenset[str]:
+    """Connectors a pull request (base...head, head None = working tree) touches."""
+    changed = revisions.changed_paths(repo_root, base, head)
+    return frozenset(revisions.touched_connectors(repo.connectors, changed))

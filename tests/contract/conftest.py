@@ -1,0 +1,36 @@
+"""The target contract: the same tests against every Target implementation.
+
+`harness` is parametrized over the implementations: the in-memory fake the unit tests use, and the ARM
+resource group target over the real emulator (HTTPS + SQLite). A Power Platform environment becomes a third
+parameter: a harness (harnesses.py) that builds its target and seeds a connection, a consumer and a grant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from harnesses import PRINCIPAL, ArmEmulatorHarness, Harness, InMemoryTarget, MemoryHarness
+
+from connectorops.azure.credentials import StaticTokenCredential
+from connectorops.azure.gateway import ArmGateway, ArmTarget
+from connectorops.emulator.server import EmulatorServer
+from connectorops.targets.arm import ResourceGroupTarget
+
+
+@pytest.fixture(params=["in-memory", "arm-emulator"])
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    if request.param == "in-memory":
+        yield MemoryHarness(InMemoryTarget())
+        return
+    with EmulatorServer() as server:
+        info = server.info
+        assert info is not None
+        server.add_principal(PRINCIPAL, "Group", "sales-team")
+        location = ArmTarget(
+            info.base_url, info.subscription_id, f"rg-contract-{uuid.uuid4().hex[:8]}", "westeurope",
+            StaticTokenCredential(info.token), ca_bundle=info.ca_path,
+        )  # fmt: skip
+        with ArmGateway(location) as gateway:
+            yield ArmEmulatorHarness(ResourceGroupTarget(gateway), gateway)

@@ -28,8 +28,10 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
         info = server.info
         assert info is not None
         server.add_principal(PRINCIPAL, "Group", "sales-team")
+        group = f"rg-contract-{uuid.uuid4().hex[:8]}"
+        server.ensure_resource_group(info.subscription_id, group, "westeurope")  # as `az group create` would
         location = ArmTarget(
-            info.base_url, info.subscription_id, f"rg-contract-{uuid.uuid4().hex[:8]}", "westeurope",
+            info.base_url, info.subscription_id, group, "westeurope",
             StaticTokenCredential(info.token), ca_bundle=info.ca_path,
         )  # fmt: skip
         with ArmGateway(location) as gateway:

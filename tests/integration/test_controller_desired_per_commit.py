@@ -46,8 +46,9 @@ def test_an_unchanged_commit_is_resolved_once(
     try:
         created = reconciler.reconcile(tree_at(root, first), apply=True, should_stop=lambda: False)
         assert (created.result, created.applied, reconciler.resolutions) == ("success", 2, 1)
-        gateway = reconciler._gateway
-        assert gateway is not None
+        target = reconciler._target
+        assert target is not None
+        gateway = target.gateway
         reconciler.reconcile(tree_at(root, first), apply=False, should_stop=lambda: False)  # reads new swaggers
         gateway.requests.counts.clear()
 

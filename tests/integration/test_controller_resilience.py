@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from pathlib import Path
@@ -61,7 +62,7 @@ def test_sigkill_during_reconcile_then_restart_converges(tmp_path: Path, make_em
     try:
         wait_for(lambda: deployed(target, head) == sorted(NAMES), 40, "convergence after restart")
         finished = wait_for(lambda: second.events("reconcile_finished"), 10, "a finished reconcile")
-        assert finished[0]["result"] == "success"
+        assert finished[0]["result"] == "success", json.dumps(finished, indent=1)
         # Same working directory, same holder: it took its own lease back without waiting for expiry.
         assert second.status()["lease"]["held"] is True
         assert (target.get_custom_api(lease_name("dev")) or {})["tags"][HOLDER_TAG] == holder

@@ -99,6 +99,19 @@ def test_a_412_without_a_retry_is_not_read_back(emulator: EmulatorServer, gatewa
     assert gateway.requests.counts[("GET", "Microsoft.Web/customApis")] == gets
 
 
+def test_a_refused_create_finding_exactly_what_we_sent_is_done(emulator: EmulatorServer, gateway: ArmGateway) -> None:
+    # A controller killed mid-apply: its create still landed; the next run's create meets it.
+    body = {"location": "westeurope", "properties": {"displayName": "Orders"}, "tags": {tags.FINGERPRINT: "a"}}
+    gateway.put_custom_api("orders", body, if_none_match="*")
+    etag = gateway.get_custom_api("orders")["etag"]  # type: ignore[index]
+    again = gateway.put_custom_api("orders", body, if_none_match="*")
+    assert again["etag"] == etag  # read back, not overwritten
+    with pytest.raises(GatewayError) as caught:  # anything else there (here: another fingerprint) is a conflict
+        gateway.put_custom_api("orders", {**body, "tags": {tags.FINGERPRINT: "b"}}, if_none_match="*")
+    assert caught.value.status == 412
+    assert gateway.get_custom_api("orders")["tags"][tags.FINGERPRINT] == "a"  # type: ignore[index]
+
+
 @pytest.mark.parametrize("fault", ["reset", "lost_reply", "error_503"])
 def test_a_tags_patch_is_retried_like_a_put(emulator: EmulatorServer, gateway: ArmGateway, fault: FaultKind) -> None:
     gateway.put_custom_api("orders", {"location": "westeurope", "properties": {}, "tags": {"a": "1"}})

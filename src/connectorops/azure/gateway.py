@@ -224,7 +224,9 @@ class ArmGateway:
 
         A conditional write refused after it was sent more than once may have been refused only
         because an earlier attempt succeeded (its reply was lost): with `as_sent(body, live)`, the
-        resource is read back and the write counts as done when it holds what we sent.
+        resource is read back and the write counts as done when it holds what we sent. A refused
+        create is always read back: another run of ours (a controller killed mid-write, whose PUT
+        still landed) may have created exactly this; nothing is overwritten either way.
         """
         attempts = Attempts()
 
@@ -240,7 +242,7 @@ class ArmGateway:
             conditional = if_match is not None or if_none_match is not None
             if not (conditional and as_sent is not None and _refused_by_condition(error, if_none_match)):
                 raise
-            if not attempts.retried:
+            if not attempts.retried and if_none_match is None:
                 raise _changed_since_plan(action, error) from None
             live = self._json(builders.get_resource(resource_id, api_version), f"GET after {action}")
             if live is not None and as_sent(body, live):

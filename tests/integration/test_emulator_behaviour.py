@@ -81,9 +81,10 @@ def test_etag_changes_on_every_write_and_if_match_guards_updates(gateway: ArmGat
 
 def test_if_none_match_star_only_creates(gateway: ArmGateway) -> None:
     gateway.put_custom_api("lease", custom_api(), if_none_match="*")
-    with pytest.raises(GatewayError) as caught:
-        gateway.put_custom_api("lease", custom_api(), if_none_match="*")
-    assert caught.value.arm_code == "PreconditionFailed"
+    with pytest.raises(GatewayError) as caught:  # another body: the gateway's read-back finds no match
+        gateway.put_custom_api("lease", custom_api("Other"), if_none_match="*")
+    assert caught.value.status == 412
+    assert (gateway.get_custom_api("lease") or {})["properties"]["displayName"] == "Orders"
     with pytest.raises(GatewayError):
         gateway.put_custom_api("absent", custom_api(), if_match='"any-etag"')
     assert gateway.get_custom_api("absent") is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 
 from engine_support import RG_ID, InMemoryTarget, desired_api, desired_state, grant, swagger
 
@@ -302,3 +303,18 @@ def test_rotation_wording_names_the_reference_never_a_value() -> None:
         "secret rotation: connectionParameters/token/oAuthSettings/clientSecret re-sent from "
         "Key Vault kv-orders/orders-secret, version v7 (value not shown)"
     ]
+
+
+def test_make_plan_is_pure_the_clock_is_passed_in() -> None:
+    gw = InMemoryTarget()
+    _deploy(gw, desired_api("billing"))
+    desired = desired_state(desired_api("orders"))  # one create, one (protected) delete
+    at = datetime(2026, 11, 29, 17, 30, 5, 123456, tzinfo=UTC)
+    first = make_plan(desired, observe(gw, desired=desired.custom_apis), now=at)
+    second = make_plan(desired, observe(gw, desired=desired.custom_apis), now=at)
+    assert first.to_dict() == second.to_dict()
+    assert first.to_dict()["createdAt"] == "2026-11-29T17:30:05Z"
+    later = make_plan(desired, observe(gw, desired=desired.custom_apis), now=at + timedelta(hours=1))
+    assert later.created_at == "2026-11-29T18:30:05Z"
+    assert later.fingerprint == first.fingerprint  # when it was made is not what it does
+    assert make_plan(desired, observe(gw, desired=desired.custom_apis)).created_at == ""  # no clock read

@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -149,14 +150,16 @@ def run(
         inputs = load_inputs(ctx.repo, ctx.environment or saved.environment)
         with connect(inputs) as target:
             # Never trusted: planned again with the saved options; only an identical plan runs (the fresh one).
-            _, _, fresh = plan_environment(inputs, target, saved.options, deletion_policies=policies)
+            _, _, fresh = plan_environment(
+                inputs, target, saved.options, deletion_policies=policies, now=datetime.now(UTC)
+            )
             verify_saved_plan(saved, fresh)
             _say_saved_options(ctx, saved)
             return _show_confirm_execute(ctx, fresh, target, yes=yes, json_output=json_output, lock_timeout=timeout)
     inputs = load_inputs(ctx.repo, ctx.environment)
     options = options_from(allow_connection_loss, allow_empty, max_deletions, rotate_secrets)
     with connect(inputs) as target:
-        _, _, plan = plan_environment(inputs, target, options, deletion_policies=policies)
+        _, _, plan = plan_environment(inputs, target, options, deletion_policies=policies, now=datetime.now(UTC))
         return _show_confirm_execute(ctx, plan, target, yes=yes, json_output=json_output, lock_timeout=timeout)
 
 

@@ -6,6 +6,7 @@ Exit 0 no drift, 2 drift present (after --fix: what is still left), 1 error or a
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from connectorops.commands.apply import execute
 from connectorops.commands.context import EXIT_ERROR, CliContext
@@ -55,6 +56,7 @@ def run(
             PlanOptions(),
             target=target.identity,
             deletion_policies=GitDeletionPolicies.at(ctx.repo),
+            now=datetime.now(UTC),
         )
         machine = json_output or markdown
         if not machine:

@@ -6,6 +6,7 @@ Exit 0 no changes, 2 changes, 1 error or anything blocked (guards, policy, certi
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from connectorops.commands.context import CliContext
@@ -70,7 +71,9 @@ def run(
     if base is not None:
         options = replace(options, touched=touched_connectors(ctx.repo, inputs.repo, base, rev))
     with connect(inputs) as target:
-        _, _, plan = plan_environment(inputs, target, options, deletion_policies=GitDeletionPolicies.at(ctx.repo))
+        _, _, plan = plan_environment(
+            inputs, target, options, deletion_policies=GitDeletionPolicies.at(ctx.repo), now=datetime.now(UTC)
+        )
     show_plan(ctx, plan, json_output=json_output, markdown=markdown)
     if out is not None:
         save_plan(plan, out)

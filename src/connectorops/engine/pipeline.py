@@ -7,6 +7,7 @@ before the first observe) so `plan`, `apply`, `drift` and the controller cannot 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,15 +82,19 @@ def plan_environment(
     swagger_cache: SwaggerCache | None = None,
     deletion_policies: DeletionPolicySource = no_git_history,
     desired: DesiredState | None = None,
+    now: datetime,
 ) -> tuple[DesiredState, ObservedState, Plan]:
     """`deletion_policies`: lifecycle.deletion of removed connectors as git gave it (the shell reads git).
 
     `desired`: the desired state already resolved for these inputs (the controller keeps one per commit).
+    `now`: the plan's createdAt (the shell owns the clock, so planning stays pure).
     """
     desired = desired if desired is not None else desired_state(inputs, target)
     if any(p.code == CANNOT_CARRY for p in desired.errors):  # refused before any connector is read
         summary = f"environment {inputs.environment} cannot carry the connectors"
         raise ValidationFailed(desired.problems, summary=summary)
     observed = observe(target, desired=desired.custom_apis, drift=drift, swagger_cache=swagger_cache)
-    plan = make_plan(desired, observed, options, target=target.identity, deletion_policies=deletion_policies)
+    plan = make_plan(
+        desired, observed, options, target=target.identity, deletion_policies=deletion_policies, now=now
+    )
     return desired, observed, plan

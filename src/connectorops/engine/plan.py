@@ -117,6 +117,11 @@ class Plan:
         )
 
 
+def _timestamp(now: datetime) -> str:
+    """A plan's createdAt: UTC, to the second."""
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 # --- planning --------------------------------------------------------------------------------
 
 
@@ -174,10 +179,13 @@ def make_plan(
     *,
     target: TargetId | None = None,
     deletion_policies: DeletionPolicySource = no_git_history,
+    now: datetime | None = None,
 ) -> Plan:
     """Diff desired against observed, attach impact and breaking changes, then apply the guards.
 
     `deletion_policies` says what git gave a removed connector as lifecycle.deletion (default: protect).
+    `now` is the plan's createdAt, passed in by the shell so that equal inputs give equal plans
+    (None: no createdAt). It is not part of the fingerprint.
     """
     opts = options or PlanOptions()
     actions: list[Action] = []
@@ -203,5 +211,5 @@ def make_plan(
         problems=tuple(desired.problems) + _unused_allowances(actions, opts) + _unused_rotations(actions, opts),
         findings=tuple(finding_to_dict(f) for f in desired.findings),
         unmanaged=tuple(unmanaged),
-        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        created_at=_timestamp(now) if now is not None else "",
     )

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -166,6 +167,7 @@ class EngineReconciler:
                 swagger_cache=self.swagger_cache,
                 deletion_policies=GitDeletionPolicies(tree.commit.repo, tree.prefix),
                 desired=self._desired_of(inputs, target),
+                now=datetime.now(UTC),
             )
             report = detect_drift(desired, observed, target)
             summary = drift_summary(report, plan)

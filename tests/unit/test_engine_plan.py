@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from engine_support import RG_ID, InMemoryTarget, desired_api, desired_state, grant, swagger
@@ -11,7 +12,9 @@ from connectorops import tags
 from connectorops.engine.actions import ActionKind, PlanOptions, Verdict
 from connectorops.engine.deletion_policy import DeletionPolicy, DeletionPolicySource
 from connectorops.engine.observe import observe
-from connectorops.engine.plan import Plan, make_plan
+from connectorops.engine.plan import Plan, blocked_message, make_plan
+from connectorops.errors import Problem, Severity
+from connectorops.policy.certification.findings import Finding
 
 
 def _deploy(gw: InMemoryTarget, *apis: object) -> None:
@@ -318,3 +321,29 @@ def test_make_plan_is_pure_the_clock_is_passed_in() -> None:
     assert later.created_at == "2026-11-29T18:30:05Z"
     assert later.fingerprint == first.fingerprint  # when it was made is not what it does
     assert make_plan(desired, observe(gw, desired=desired.custom_apis)).created_at == ""  # no clock read
+
+
+def test_why_a_plan_is_blocked_is_said_once_for_apply_the_controller_and_pulumi() -> None:
+    gw = InMemoryTarget()
+    _deploy(gw, desired_api("billing"))
+    gw.add_connection("billing-conn", "billing")
+    mandatory = Finding("R1", Severity.WARNING, "mandatory", "connectors/orders/openapi.yaml", "/paths", "bad", "fix")
+    advisory = mandatory.with_enforcement("advisory")
+    desired = replace(
+        desired_state(desired_api("orders")),
+        problems=(Problem("broken", file="connectors/x/connector.yaml"), Problem("warn", severity=Severity.WARNING)),
+        findings=tuple({**f.to_dict(), "connector": "orders"} for f in (mandatory, advisory)),
+    )
+    plan = _plan(gw, desired)
+    reasons = plan.blocked_reasons()
+    assert [str(r) for r in reasons[1:]] == ["connectors/x/connector.yaml: broken", str(mandatory.to_problem())]
+    assert reasons[0].message.startswith("customApi:billing: ") and "1 connection(s)" in reasons[0].message
+    message = blocked_message("the plan", "nothing was applied", reasons, limit=2, more="see the plan")
+    assert message.splitlines() == [
+        "the plan is blocked, nothing was applied:",
+        f"  {reasons[0]}",
+        "  connectors/x/connector.yaml: broken",
+        "  ... and 1 more (see the plan)",
+    ]
+    assert blocked_message("the plan", "nothing was applied") == "the plan is blocked, nothing was applied"
+    assert _plan(gw, desired_state(desired_api("billing"))).blocked_reasons() == []

@@ -27,7 +27,7 @@ from pulumi_support import (
     unwrap_secret,
 )
 
-from connectorops.engine.desired import build_desired_state
+from connectorops.engine.desired import DesiredState, build_desired_state
 from connectorops.engine.uncarried import without_uncarried
 from connectorops.pulumi_stack.program import DeclaredStack
 from connectorops.pulumi_stack.settings import StackSettings
@@ -249,18 +249,17 @@ def test_the_local_emulator_environment_is_refused(tmp_path: Path) -> None:
         run(settings_for(repo, environment="local"), pulumi_target())
 
 
-def test_mandatory_findings_block_in_both_the_object_and_the_engine_dict_form() -> None:
+def test_mandatory_findings_block_the_program_as_errors_and_advisory_ones_do_not() -> None:
     from connectorops.errors import Severity
     from connectorops.policy.certification.findings import Finding
-    from connectorops.pulumi_stack.program import finding_problem
+    from connectorops.pulumi_stack.program import blocking_problems
 
     finding = Finding("R1", Severity.WARNING, "mandatory", "connectors/x/openapi.yaml", "/paths", "bad", "fix it")
-    from_object = finding_problem(finding)
-    from_dict = finding_problem({**finding.to_dict(), "connector": "x"})
-    assert from_object == from_dict
-    assert from_object is not None and from_object.severity == Severity.ERROR and "[R1] bad" in str(from_object)
-    assert finding_problem(finding.with_enforcement("advisory")) is None
-    assert finding_problem({**finding.to_dict(), "enforcement": "advisory"}) is None
+    (problem,) = blocking_problems(DesiredState("prod", findings=({**finding.to_dict(), "connector": "x"},)))
+    assert problem == finding.to_problem()
+    assert problem.severity == Severity.ERROR and "[R1] bad" in str(problem)
+    advisory = {**finding.to_dict(), "enforcement": "advisory", "connector": "x"}
+    assert blocking_problems(DesiredState("prod", findings=(advisory,))) == []
 
 
 def test_a_connection_dialog_azure_native_cannot_carry_stops_the_program_naming_it(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from connectorops.commands.output import write_stdout
 from connectorops.commands.plan import options_from, show_plan
 from connectorops.engine.apply import ActionResult, ApplyReport, apply_plan
 from connectorops.engine.pipeline import plan_environment
-from connectorops.engine.plan import Plan, PlanOptions
+from connectorops.engine.plan import Plan, PlanOptions, blocked_message
 from connectorops.engine.planfile import check_environment, load_plan, verify_saved_plan
 from connectorops.errors import PlanError
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
@@ -173,7 +173,8 @@ def _show_confirm_execute(
     else:
         show_plan(ctx, plan, json_output=False, markdown=False)
     if plan.is_blocked:
-        ctx.err_console.print("the plan is blocked: nothing was applied", highlight=False)
+        # The reasons are in the report just shown (text or JSON).
+        ctx.err_console.print(blocked_message("the plan", "nothing was applied"), highlight=False)
         return EXIT_ERROR
     if not plan.changes:
         return EXIT_OK

@@ -16,7 +16,7 @@ from connectorops.commands.plan import show_plan
 from connectorops.engine.drift import DriftReport, detect_drift
 from connectorops.engine.observe import observe
 from connectorops.engine.pipeline import Inputs, desired_state
-from connectorops.engine.plan import PlanOptions, make_plan
+from connectorops.engine.plan import PlanOptions, blocked_message, make_plan
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
 from connectorops.gitops.inputs import load_inputs
 from connectorops.report.json import drift_json
@@ -63,7 +63,7 @@ def run(
             show_plan(ctx, plan, json_output=False, markdown=False)
         if plan.is_blocked:
             _show(ctx, report, json_output=json_output, markdown=markdown)
-            ctx.err_console.print("the correcting plan is blocked: nothing was changed", highlight=False)
+            ctx.err_console.print(blocked_message("the correcting plan", "nothing was changed"), highlight=False)
             return EXIT_ERROR
         applied = execute(
             ctx, plan, target, json_output=False, lock_timeout=timeout, command="drift --fix", show=not machine

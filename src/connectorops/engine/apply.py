@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from connectorops.engine.actions import Action, ActionKind
 from connectorops.engine.kinds import kind_of
 from connectorops.engine.kinds.base import PHASE_AFTER_CONNECTOR_DELETES, Refused
-from connectorops.engine.plan import Plan
+from connectorops.engine.plan import Plan, blocked_message
 from connectorops.engine.secrets import KeyVaultReader, inject_secrets, scrub
 from connectorops.errors import ConnectoropsError, PlanBlocked
 
@@ -192,10 +192,8 @@ def apply_plan(
     """
     stopping = should_stop or (lambda: False)
     if plan.is_blocked:
-        reasons = [f"{a.key}: {a.reasons[0] if a.reasons else 'blocked'}" for a in plan.blocked_actions]
-        reasons += [str(p) for p in plan.errors] + [str(f.get("message")) for f in plan.mandatory_findings]
         raise PlanBlocked(
-            "the plan is blocked and cannot be applied: " + "; ".join(reasons[:10]),
+            blocked_message("the plan", "nothing was applied", plan.blocked_reasons()),
             hint="fix the blocked items (see `connectorops plan`) and make a new plan",
         )
     bodies, secret_values = _prepared_bodies(plan, secrets, key_vault)

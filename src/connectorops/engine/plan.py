@@ -6,6 +6,7 @@ desired and observed states; apply executes a plan exactly and never re-decides.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from connectorops.engine.kinds import KINDS
 from connectorops.engine.observe import ObservedState, resource_tags
 from connectorops.engine.target import ARM, TargetId
 from connectorops.errors import Problem, Severity
+from connectorops.policy.certification.findings import Finding
 
 SCHEMA_VERSION = 1
 
@@ -62,6 +64,10 @@ class Plan:
     @property
     def is_blocked(self) -> bool:
         return bool(self.blocked_actions or self.errors or self.mandatory_findings)
+
+    def blocked_reasons(self) -> list[Problem]:
+        """Why this plan cannot be applied, one Problem each (empty when it is not blocked)."""
+        return blocking_problems(self.errors, self.mandatory_findings, self.blocked_actions)
 
     @property
     def exit_code(self) -> int:
@@ -120,6 +126,44 @@ class Plan:
 def _timestamp(now: datetime) -> str:
     """A plan's createdAt: UTC, to the second."""
     return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- why a plan is blocked: one wording for apply, the CLI, the controller and Pulumi ---------------
+
+MAX_BLOCKED_REASONS = 10
+
+
+def blocking_problems(
+    errors: Iterable[Problem], findings: Iterable[dict[str, Any]], blocked_actions: Iterable[Action] = ()
+) -> list[Problem]:
+    """Blocked actions (with their first reason), errors, then mandatory certification findings."""
+    problems = [
+        Problem(f"{a.key}: {a.reasons[0] if a.reasons else 'blocked'}", code="plan.blocked") for a in blocked_actions
+    ]
+    problems += errors
+    problems += [Finding.from_dict(f).to_problem() for f in findings if f.get("enforcement") == "mandatory"]
+    return problems
+
+
+def blocked_message(
+    subject: str,
+    outcome: str,
+    reasons: Sequence[Problem] = (),
+    *,
+    limit: int = MAX_BLOCKED_REASONS,
+    more: str = "see `connectorops plan`",
+) -> str:
+    """'<subject> is blocked, <outcome>', then each reason on its own line (at most `limit`).
+
+    Without reasons, the headline alone: the caller has shown them already (the plan report).
+    """
+    headline = f"{subject} is blocked, {outcome}"
+    if not reasons:
+        return headline
+    shown = [f"  {p}" for p in reasons[:limit]]
+    if len(reasons) > limit:
+        shown.append(f"  ... and {len(reasons) - limit} more ({more})")
+    return headline + ":\n" + "\n".join(shown)
 
 
 # --- planning --------------------------------------------------------------------------------

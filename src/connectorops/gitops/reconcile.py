@@ -20,9 +20,9 @@ from connectorops.engine.desired import DesiredState
 from connectorops.engine.drift import DriftReport, detect_drift
 from connectorops.engine.observe import SwaggerCache
 from connectorops.engine.pipeline import Inputs, desired_state, inputs_from_tree, plan_environment
-from connectorops.engine.plan import Plan, PlanOptions
+from connectorops.engine.plan import Plan, PlanOptions, blocked_message
 from connectorops.engine.target import WRITES, Target
-from connectorops.errors import ConnectoropsError, GatewayError, Problem, ValidationFailed
+from connectorops.errors import ConnectoropsError, GatewayError, ValidationFailed
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
 from connectorops.gitops.lease import Lease
 from connectorops.gitops.revisions import GitTree
@@ -178,7 +178,7 @@ class EngineReconciler:
             if not held or not plan.changes:
                 return self._outcome(tree, started, plan, summary, lease_text, environment)
             if plan.is_blocked:
-                raise ValidationFailed(_blocked_problems(plan), summary="the plan is blocked; nothing applied")
+                raise ValidationFailed(plan.blocked_reasons(), summary=blocked_message("the plan", "nothing applied"))
             guarded = GuardedTarget(target, lease, should_stop)
             result = apply_plan(plan, cast("Target", guarded), secrets=self.environ)
         except GatewayError:
@@ -223,13 +223,3 @@ class EngineReconciler:
         self._disconnect()
 
 
-def _blocked_problems(plan: Plan) -> list[Problem]:
-    problems = list(plan.errors)
-    problems += [
-        Problem(f"{a.key} blocked: {a.reasons[0] if a.reasons else 'guard'}", hint="see `connectorops plan`")
-        for a in plan.blocked_actions
-    ]
-    problems += [
-        Problem(str(f.get("message")), file=f.get("file"), code=f.get("ruleId")) for f in plan.mandatory_findings
-    ]
-    return problems or [Problem("the plan is blocked", hint="see `connectorops plan`")]

@@ -25,9 +25,10 @@ except ImportError as missing:
     raise PulumiExtraMissing("the Pulumi program (infra/)", missing) from None
 
 from connectorops.engine.desired import DesiredState, connector_of_scope
+from connectorops.engine.plan import blocked_message as engine_blocked_message
+from connectorops.engine.plan import blocking_problems as engine_blocking_problems
 from connectorops.engine.uncarried import UNCARRIED_CODE, uncarried_fields, without_uncarried
 from connectorops.errors import ConnectoropsError, Problem, Severity
-from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment
 from connectorops.pulumi_stack.connection_loss import PolicyLookup, removed_connectors, unacknowledged_losses
 from connectorops.pulumi_stack.guards import check_deletions, managed_custom_api_names
@@ -52,34 +53,19 @@ class DeclaredStack:
     protections: dict[str, Protection]
 
 
-def finding_problem(finding: Any) -> Problem | None:
-    """A mandatory certification finding (a Finding, or the engine's dict form) as a Problem; None otherwise."""
-    data = finding.to_dict() if isinstance(finding, Finding) else finding
-    if not isinstance(data, dict) or data.get("enforcement") != "mandatory":
-        return None
-    return Finding(
-        rule_id=str(data.get("ruleId")),
-        severity=Severity(str(data.get("severity") or Severity.ERROR)),
-        enforcement="mandatory",
-        file=str(data.get("file") or ""),
-        pointer=str(data.get("pointer") or ""),
-        message=str(data.get("message") or ""),
-        hint=str(data.get("hint") or ""),
-    ).to_problem()
-
-
 def blocking_problems(desired: DesiredState) -> list[Problem]:
     """Errors plus mandatory certification findings: any of them stops the program."""
-    problems = list(desired.errors)
-    problems += [p for p in map(finding_problem, desired.findings) if p is not None]
-    return problems
+    return engine_blocking_problems(desired.errors, desired.findings)
 
 
 def blocked_message(environment: str, problems: list[Problem]) -> str:
-    shown = [f"  {p}" for p in problems[:MAX_LISTED_PROBLEMS]]
-    if len(problems) > MAX_LISTED_PROBLEMS:
-        shown.append(f"  ... and {len(problems) - MAX_LISTED_PROBLEMS} more (run `connectorops validate`)")
-    return f"connectorops: environment {environment!r} is blocked, no resource declared:\n" + "\n".join(shown)
+    return engine_blocked_message(
+        f"connectorops: environment {environment!r}",
+        "no resource declared",
+        problems,
+        limit=MAX_LISTED_PROBLEMS,
+        more="run `connectorops validate`",
+    )
 
 
 def _default_builder() -> DesiredStateBuilder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -231,3 +232,11 @@ def test_to_problem_and_to_dict() -> None:
 @pytest.mark.parametrize("rule_id", sorted(RULES))
 def test_rule_passes_on_the_good_document(rule_id: str) -> None:
     assert [f for f in run() if f.rule_id == rule_id] == []
+
+
+def test_a_finding_names_its_connector_only_where_findings_of_many_meet() -> None:
+    finding = Finding("R1", Severity.WARNING, "advisory", "openapi.yaml", "/paths", "bad", "fix it")
+    assert "connector" not in finding.to_dict()  # the verdict cache and `certify --json` keep their shape
+    named = replace(finding, connector="orders")
+    assert named.to_dict()["connector"] == "orders"
+    assert Finding.from_dict(named.to_dict()) == named and Finding.from_dict(finding.to_dict()) == finding

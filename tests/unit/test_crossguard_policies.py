@@ -18,6 +18,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 from pulumi_support import SALES_GROUP, SUBSCRIPTION, make_repo, pulumi_target, run_program, unwrap_secret
 
 from connectorops.engine.desired import build_desired_state
+from connectorops.policy.certification.findings import Finding
 from connectorops.pulumi_stack.crossguard import (
     CUSTOM_API,
     ROLE_ASSIGNMENT,
@@ -39,7 +40,7 @@ def rules_for(repo: Path, environment: str | None = "dev") -> RepositoryRules:
     return RepositoryRules(lambda: load_pack_inputs(load_repository(FileSystemTree(repo))), lambda: environment)
 
 
-def expected_findings(repo: Path) -> list[dict[str, Any]]:
+def expected_findings(repo: Path) -> list[Finding]:
     """The engine's certification findings for the test repository's `dev` environment."""
     placement = ArmPlacement(SUBSCRIPTION, "rg", "westeurope")
     state = build_desired_state(load_repository(FileSystemTree(repo)), "dev", placement=placement, commit=None)
@@ -104,7 +105,7 @@ def test_what_the_program_declares_passes_every_mandatory_policy(tmp_path: Path)
     # policies/certification.yaml of the test repo makes every rule advisory: the pack reports, on the
     # deployed properties, exactly the findings the engine reports on the files.
     engine = sorted(
-        f"[{f['ruleId']}] {f['message']} ({f['file']}{'#' + f['pointer'] if f['pointer'] else ''}; hint: {f['hint']})"
+        f"[{f.rule_id}] {f.message} ({f.file}{'#' + f.pointer if f.pointer else ''}; hint: {f.hint})"
         for f in expected_findings(repo)
     )
     assert engine and sorted(found["connectorops-certification-advisory"]) == engine
@@ -113,14 +114,14 @@ def test_what_the_program_declares_passes_every_mandatory_policy(tmp_path: Path)
 def test_certification_yaml_decides_which_policy_reports_a_finding(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     declared = declared_inputs(repo)
-    rule = expected_findings(repo)[0]["ruleId"]
+    rule = expected_findings(repo)[0].rule_id
     (repo / "policies" / "certification.yaml").write_text(
         f"apiVersion: connectorops/v1\nkind: CertificationPolicy\ndefault: advisory\nrules: {{{rule}: mandatory}}\n"
     )
     found = all_violations(rules_for(repo), declared)
     mandatory = found["connectorops-certification-mandatory"]
     assert mandatory and all(m.startswith(f"[{rule}]") for m in mandatory)
-    assert len(mandatory) == sum(1 for f in expected_findings(repo) if f["ruleId"] == rule)
+    assert len(mandatory) == sum(1 for f in expected_findings(repo) if f.rule_id == rule)
     assert not any(m.startswith(f"[{rule}]") for m in found["connectorops-certification-advisory"])
 
 

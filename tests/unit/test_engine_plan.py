@@ -332,7 +332,7 @@ def test_why_a_plan_is_blocked_is_said_once_for_apply_the_controller_and_pulumi(
     desired = replace(
         desired_state(desired_api("orders")),
         problems=(Problem("broken", file="connectors/x/connector.yaml"), Problem("warn", severity=Severity.WARNING)),
-        findings=tuple({**f.to_dict(), "connector": "orders"} for f in (mandatory, advisory)),
+        findings=tuple(replace(f, connector="orders") for f in (mandatory, advisory)),
     )
     plan = _plan(gw, desired)
     reasons = plan.blocked_reasons()

@@ -140,3 +140,17 @@ def test_a_plan_file_without_deletion_policies_is_compared_on_what_it_has(tmp_pa
     data["fingerprint"] = Plan.from_dict(data).fingerprint
     path.write_text(json.dumps(data))
     verify_saved_plan(load_plan(path), _now(gw, desired))
+
+
+def test_a_plan_file_saved_before_findings_were_typed_loads_unchanged(tmp_path: Path) -> None:
+    # Written by the code before the engine held Finding values (findings were dicts with "connector").
+    old = Path(__file__).parents[1] / "fixtures" / "plans" / "plan_with_findings_v1.json"
+    plan = load_plan(old)  # the fingerprint check passes: the serialized findings are byte for byte the same
+    assert plan.fingerprint == json.loads(old.read_text())["fingerprint"]
+    assert [(f.rule_id, f.connector, f.blocking) for f in plan.findings] == [
+        ("R1", "orders", True),
+        ("VisibilityMissing", "orders", False),
+    ]
+    assert plan.is_blocked and plan.created_at == "2026-11-29T18:00:00Z"
+    save_plan(plan, tmp_path / "again.json")
+    assert (tmp_path / "again.json").read_text() == old.read_text()

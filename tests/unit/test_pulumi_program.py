@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -224,8 +225,8 @@ def test_what_the_target_cannot_carry_stops_the_program_until_stripped(tmp_path:
 def test_a_mandatory_certification_finding_stops_the_program(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     findings = expected_state(repo).findings
-    assert findings and not [f for f in findings if f["enforcement"] == "mandatory"]  # all advisory here
-    rule, file = findings[0]["ruleId"], findings[0]["file"]
+    assert findings and not [f for f in findings if f.blocking]  # all advisory here
+    rule, file = findings[0].rule_id, findings[0].file
     (repo / "policies" / "certification.yaml").write_text(
         f"apiVersion: connectorops/v1\nkind: CertificationPolicy\ndefault: advisory\nrules: {{{rule}: mandatory}}\n"
     )
@@ -255,10 +256,10 @@ def test_mandatory_findings_block_the_program_as_errors_and_advisory_ones_do_not
     from connectorops.pulumi_stack.program import blocking_problems
 
     finding = Finding("R1", Severity.WARNING, "mandatory", "connectors/x/openapi.yaml", "/paths", "bad", "fix it")
-    (problem,) = blocking_problems(DesiredState("prod", findings=({**finding.to_dict(), "connector": "x"},)))
+    (problem,) = blocking_problems(DesiredState("prod", findings=(replace(finding, connector="x"),)))
     assert problem == finding.to_problem()
     assert problem.severity == Severity.ERROR and "[R1] bad" in str(problem)
-    advisory = {**finding.to_dict(), "enforcement": "advisory", "connector": "x"}
+    advisory = replace(finding, enforcement="advisory", connector="x")
     assert blocking_problems(DesiredState("prod", findings=(advisory,))) == []
 
 

@@ -36,6 +36,7 @@ from connectorops.engine.target import TargetId
 from connectorops.errors import AuthenticationError, GitError, PlanError, Severity, SpecError
 from connectorops.gitops.inputs import load_inputs
 from connectorops.gitops.workspace import RetryPolicy, Workspace
+from connectorops.policy.certification.findings import Finding
 from connectorops.report.text import render_plan
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
@@ -184,7 +185,8 @@ def test_ctrl_c_mid_apply_reports_what_was_done_and_what_was_not() -> None:
 
 def test_certification_summary_line_names_ten_connectors_then_counts_the_rest() -> None:
     findings = tuple(
-        {"connector": f"c{i:03}", "enforcement": "advisory", "ruleId": "VisibilityMissing"} for i in range(300)
+        Finding("VisibilityMissing", Severity.WARNING, "advisory", "openapi.yaml", "", "m", "h", connector=f"c{i:03}")
+        for i in range(300)
     )
     console = Console(record=True, width=200)
     render_plan(Plan(environment="local", target=TargetId("arm"), findings=findings), console)

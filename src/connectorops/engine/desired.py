@@ -6,13 +6,14 @@ planning is a pure function of (desired, observed).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from connectorops.definitions.carry import fit_for_target
 from connectorops.engine.target import Placement
 from connectorops.errors import ConnectoropsError, Problem, Severity
+from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment, role_guid
 from connectorops.render import DesiredCustomApi, render_custom_api
 from connectorops.spec.repository import Repository
@@ -24,7 +25,7 @@ class DesiredState:
     custom_apis: tuple[DesiredCustomApi, ...] = ()
     role_assignments: tuple[DesiredRoleAssignment, ...] = ()
     problems: tuple[Problem, ...] = ()
-    findings: tuple[Any, ...] = ()  # policy.certification.Finding
+    findings: tuple[Finding, ...] = ()  # certification findings, each naming its connector
     commit: str | None = None
     # every connector name git declares for the environment, including ones that failed to
     # render: a broken definition must never turn into a deletion
@@ -88,7 +89,7 @@ def build_desired_state(
     problems += sharing_problems
     apis: list[DesiredCustomApi] = []
     grants: list[DesiredRoleAssignment] = []
-    findings: list[Any] = []
+    findings: list[Finding] = []
     verdicts = verdict_cache_at(cache_dir or default_cache_dir(repo.tree))
     for connector in repo.connectors:
         try:
@@ -101,7 +102,7 @@ def build_desired_state(
         problems += list(resolved.warnings)
         # certification sees the full definition; the target gets what it can carry (or an error)
         for finding in certify_connector(connector, resolved, environment, cert_policy, cache=verdicts):
-            findings.append({**finding.to_dict(), "connector": connector.name})
+            findings.append(replace(finding, connector=connector.name))
         violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree)
         problems += violations
         deployed, carried = fit_for_target(connector, resolved, environment, target)

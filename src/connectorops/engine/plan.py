@@ -40,7 +40,7 @@ class Plan:
     commit: str | None = None
     options: PlanOptions = field(default_factory=PlanOptions)
     problems: tuple[Problem, ...] = ()
-    findings: tuple[dict[str, Any], ...] = ()  # certification findings (Finding.to_dict shape)
+    findings: tuple[Finding, ...] = ()  # certification findings (as dicts only in the plan file)
     unmanaged: tuple[str, ...] = ()  # unmanaged customApis present in the resource group (never touched)
     created_at: str = ""
     schema_version: int = SCHEMA_VERSION
@@ -54,8 +54,8 @@ class Plan:
         return [a for a in self.actions if a.blocked]
 
     @property
-    def mandatory_findings(self) -> list[dict[str, Any]]:
-        return [f for f in self.findings if f.get("enforcement") == "mandatory"]
+    def mandatory_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.blocking]
 
     @property
     def errors(self) -> list[Problem]:
@@ -91,7 +91,7 @@ class Plan:
             "options": self.options.to_dict(),
             "actions": [a.to_dict() for a in self.actions],
             "problems": [p.to_dict() for p in self.problems],
-            "findings": list(self.findings),
+            "findings": [f.to_dict() for f in self.findings],
             "unmanaged": list(self.unmanaged),
         }
 
@@ -116,7 +116,7 @@ class Plan:
             commit=data.get("commit"),
             options=PlanOptions.from_dict(data.get("options") or {}),
             problems=tuple(Problem.from_dict(p) for p in data.get("problems", [])),
-            findings=tuple(data.get("findings", [])),
+            findings=tuple(Finding.from_dict(f) for f in data.get("findings", [])),
             unmanaged=tuple(data.get("unmanaged", [])),
             created_at=str(data.get("createdAt", "")),
             schema_version=int(data.get("schemaVersion", SCHEMA_VERSION)),
@@ -134,14 +134,14 @@ MAX_BLOCKED_REASONS = 10
 
 
 def blocking_problems(
-    errors: Iterable[Problem], findings: Iterable[dict[str, Any]], blocked_actions: Iterable[Action] = ()
+    errors: Iterable[Problem], findings: Iterable[Finding], blocked_actions: Iterable[Action] = ()
 ) -> list[Problem]:
     """Blocked actions (with their first reason), errors, then mandatory certification findings."""
     problems = [
         Problem(f"{a.key}: {a.reasons[0] if a.reasons else 'blocked'}", code="plan.blocked") for a in blocked_actions
     ]
     problems += errors
-    problems += [Finding.from_dict(f).to_problem() for f in findings if f.get("enforcement") == "mandatory"]
+    problems += [f.to_problem() for f in findings if f.blocking]
     return problems
 
 
@@ -167,21 +167,6 @@ def blocked_message(
 
 
 # --- planning --------------------------------------------------------------------------------
-
-
-def finding_to_dict(finding: Any) -> dict[str, Any]:
-    """A certification Finding as plain data; tolerant of dicts."""
-    if isinstance(finding, dict):
-        return dict(finding)
-    return {
-        "ruleId": getattr(finding, "rule_id", None),
-        "severity": str(getattr(finding, "severity", "")),
-        "enforcement": str(getattr(finding, "enforcement", "")),
-        "file": getattr(finding, "file", None),
-        "pointer": getattr(finding, "pointer", None),
-        "message": getattr(finding, "message", ""),
-        "hint": getattr(finding, "hint", None),
-    }
 
 
 def _unused_allowances(actions: list[Action], options: PlanOptions) -> tuple[Problem, ...]:
@@ -253,7 +238,7 @@ def make_plan(
         commit=desired.commit,
         options=opts,
         problems=tuple(desired.problems) + _unused_allowances(actions, opts) + _unused_rotations(actions, opts),
-        findings=tuple(finding_to_dict(f) for f in desired.findings),
+        findings=desired.findings,
         unmanaged=tuple(unmanaged),
         created_at=_timestamp(now) if now is not None else "",
     )

@@ -11,6 +11,7 @@ from collections import defaultdict
 from connectorops.engine.actions import ROLE_ASSIGNMENT, Action, ActionKind
 from connectorops.engine.drift import DriftReport
 from connectorops.engine.plan import Plan
+from connectorops.policy.certification.findings import Finding
 from connectorops.report.redact import change_value
 from connectorops.report.text import plan_summary_line
 from connectorops.report.wording import connection_list, logic_app_names, secret_rotations, sharing_verb
@@ -141,7 +142,7 @@ def _headline(plan: Plan) -> list[str]:
     if plan.findings:
         lines.append("### Certification")
         mandatory = plan.mandatory_findings
-        advisory = [f for f in plan.findings if f.get("enforcement") != "mandatory"]
+        advisory = [f for f in plan.findings if not f.blocking]
         lines += [f"- ⛔ **mandatory** {_finding(f)}" for f in mandatory]
         if advisory:
             lines += ["", f"<details><summary>{len(advisory)} advisory finding(s)</summary>", ""]
@@ -153,10 +154,10 @@ def _headline(plan: Plan) -> list[str]:
     return lines
 
 
-def _finding(finding: dict[str, object]) -> str:
-    where = f"{finding.get('file')}{finding.get('pointer') or ''}"
-    connector = f"{_code(str(finding['connector']))} " if finding.get("connector") else ""
-    return f"{connector}{_code(str(finding.get('ruleId')))} {finding.get('message')} ({_cell(where)})"
+def _finding(finding: Finding) -> str:
+    where = f"{finding.file}{finding.pointer}"
+    connector = f"{_code(finding.connector)} " if finding.connector else ""
+    return f"{connector}{_code(finding.rule_id)} {finding.message} ({_cell(where)})"
 
 
 def plan_markdown(plan: Plan, *, max_bytes: int = MAX_BYTES) -> str:

@@ -87,15 +87,14 @@ def render_findings(plan: Plan, console: Console) -> None:
     """Mandatory certification findings in full (they block); advisory ones as a count per connector."""
     for finding in plan.mandatory_findings:
         console.print(
-            f"[certification, mandatory] {finding.get('ruleId')}: {finding.get('message')}"
-            f" ({finding.get('file')}{finding.get('pointer') or ''})",
+            f"[certification, mandatory] {finding.rule_id}: {finding.message} ({finding.file}{finding.pointer})",
             markup=False,
             highlight=False,
         )
     advisory: dict[str, int] = {}
     for finding in plan.findings:
-        if finding.get("enforcement") == "advisory":
-            key = str(finding.get("connector") or "?")
+        if finding.enforcement == "advisory":
+            key = finding.connector or "?"
             advisory[key] = advisory.get(key, 0) + 1
     if advisory:
         # A summary line: on a large repository name the first few connectors, not hundreds.

@@ -25,6 +25,7 @@ class Finding:
     pointer: str  # JSON pointer into the deployed swagger ("" = the connector as a whole)
     message: str
     hint: str
+    connector: str | None = None  # set where findings of many connectors meet (the desired state, a plan)
 
     @property
     def blocking(self) -> bool:
@@ -49,7 +50,7 @@ class Finding:
         )
 
     def to_dict(self) -> dict[str, str]:
-        return {
+        data = {
             "ruleId": self.rule_id,
             "severity": str(self.severity),
             "enforcement": self.enforcement,
@@ -58,6 +59,9 @@ class Finding:
             "message": self.message,
             "hint": self.hint,
         }
+        if self.connector is not None:  # absent, not null: the verdict cache and certify reports never had it
+            data["connector"] = self.connector
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
@@ -73,6 +77,7 @@ class Finding:
             pointer=str(data["pointer"]),
             message=str(data["message"]),
             hint=str(data["hint"]),
+            connector=None if data.get("connector") is None else str(data["connector"]),
         )
 
 

@@ -44,7 +44,9 @@ def repo_for(tmp_path: Path, gateway: ArmGateway) -> Path:
 
 def connect(gateway: ArmGateway, connector: str, connection: str, workflow: str | None = None) -> None:
     api_properties = {"displayName": connector, "swagger": SWAGGER}
-    gateway.put_custom_api(connector, {"location": "westeurope", "properties": api_properties})
+    # As an earlier `pulumi up` left it: ours (the engine's plan never touches a customApi it does not own).
+    body = {"location": "westeurope", "properties": api_properties, "tags": deployed_tags(connector, None)}
+    gateway.put_custom_api(connector, body)
     gateway.put_connection(
         connection,
         {
@@ -75,9 +77,10 @@ def test_a_connection_made_through_the_gateway_protects_its_connector(tmp_path: 
     assert monitor.options["orders"] == (True, False)  # protect: lifecycle.deletion protect + live connection
     assert monitor.options["d7sms"] == (False, False)  # allow-connection-loss
     assert declared.protections["orders"].impact.logic_app_count == 1
-    # The program only reads: one list each of customApis, connections and workflows; no writes.
+    # The program only reads (the engine's observation): one list each of customApis, connections, role
+    # assignments and workflows; no writes.
     assert gateway.requests.writes() == 0
-    assert gateway.requests.total("GET") == 3
+    assert gateway.requests.total("GET") == 4
     created = {name: inputs for _, name, inputs in mocks.created}
     assert unwrap_secret(created["orders"]["properties"])[0] is True
 
@@ -149,10 +152,10 @@ def test_a_removed_connector_that_gained_a_connection_fails_the_program_against_
     mocks, monitor = install_mocks(gateway.target.subscription_id)
     with pytest.raises(pulumi.RunError) as caught:
         run_program(settings(repo, gateway), gateway, SECRET, (mocks, monitor))
-    assert "'orders' is no longer declared in git but has 1 live connection(s): orders-conn" in str(caught.value)
-    assert "order-sync" in str(caught.value) and "is 'protect'" in str(caught.value)
+    assert "deleting 'orders' deletes its 1 connection(s), breaking 1 Logic App(s): order-sync" in str(caught.value)
+    assert "lifecycle.deletion is protect (connectors/orders/connector.yaml at commit" in str(caught.value)
     assert mocks.created == []
-    assert gateway.requests.writes() == 0 and gateway.requests.total("GET") == 3  # the program only read
+    assert gateway.requests.writes() == 0 and gateway.requests.total("GET") == 4  # the program only read
     assert gateway.get_custom_api("orders") is not None
 
     # The stack config acknowledges: the program declares the rest and Pulumi may delete orders.

@@ -146,8 +146,9 @@ def test_live_connections_protect_a_connector_and_warn_with_counts(
     warnings = " ".join(r.getMessage() for r in caplog.records)
     assert "'orders' has 2 connection(s) used by 1 Logic App(s)" in warnings
     assert "'d7sms' has 1 connection(s) used by 0 Logic App(s)" in warnings
-    # One listing each of customApis, connections and workflows, whatever the number of connectors.
-    assert gateway.requests.total() == 3
+    # The engine's observation: one listing each of customApis, connections, role assignments and
+    # workflows, whatever the number of connectors.
+    assert gateway.requests.total() == 4
 
 
 def test_no_connections_means_no_protection(tmp_path: Path) -> None:
@@ -155,7 +156,7 @@ def test_no_connections_means_no_protection(tmp_path: Path) -> None:
     gateway = pulumi_target()
     _, monitor, _ = run(settings_for(repo), gateway)
     assert monitor.options["orders"] == (False, False)
-    assert gateway.requests.total("GET") == 2  # customApis and connections; no workflows without connections
+    assert gateway.requests.total("GET") == 4  # the engine's observation: one listing per collection
 
 
 def test_allow_connection_loss_in_stack_config_lifts_protection(tmp_path: Path) -> None:

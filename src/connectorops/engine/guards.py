@@ -64,7 +64,7 @@ def connection_loss_guard(action: Action, options: PlanOptions) -> Action:
 def refuses_empty_desired(deletions: int, *, declares_any: bool, allow_empty: bool) -> bool:
     """Git declares no connector while managed ones would go: a broken checkout looks exactly like this.
 
-    The plan-wide rule of `connectorops plan` and of the Pulumi program (pulumi_stack/guards.py).
+    The plan-wide rule of `connectorops plan`, which the Pulumi program runs too (through make_plan).
     """
     return deletions > 0 and not declares_any and not allow_empty
 

@@ -4,6 +4,12 @@
 what azure-native cannot carry, which the stack must allow per connector: see engine/uncarried.py) and
 `authorization.RoleAssignment` per sharing grant (the policy's deterministic names). Errors and
 mandatory policy/certification findings stop the program before any resource is declared.
+
+Pulumi deletes whatever the program stops declaring, and CrossGuard cannot see deletions. So the program
+builds the engine's plan over the same desired state and an observation through its Target, and declares
+what that plan decided: a blocked action (the engine's connection-loss, empty-desired and max-deletions
+guards; stack config `connectorops:allowConnectionLoss`, `allowEmpty`, `maxDeletions` are its PlanOptions)
+fails the program before anything is declared; the plan's impact of each connector sets `protect`.
 """
 
 from __future__ import annotations
@@ -24,15 +30,19 @@ try:
 except ImportError as missing:
     raise PulumiExtraMissing("the Pulumi program (infra/)", missing) from None
 
+from connectorops.engine.actions import CUSTOM_API, Action, ActionKind, PlanOptions
+from connectorops.engine.deletion_policy import ORPHAN, DeletionPolicySource
 from connectorops.engine.desired import DesiredState, connector_of_scope
+from connectorops.engine.guards import connection_loss_guard, exceeds_max_deletions, refuses_empty_desired
+from connectorops.engine.impact import ImpactIndex
+from connectorops.engine.observe import observe
+from connectorops.engine.plan import Plan, make_plan
 from connectorops.engine.plan import blocked_message as engine_blocked_message
 from connectorops.engine.plan import blocking_problems as engine_blocking_problems
 from connectorops.engine.uncarried import UNCARRIED_CODE, uncarried_fields, without_uncarried
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.role_assignments import DesiredRoleAssignment
-from connectorops.pulumi_stack.connection_loss import PolicyLookup, removed_connectors, unacknowledged_losses
-from connectorops.pulumi_stack.guards import check_deletions, managed_custom_api_names
-from connectorops.pulumi_stack.protection import Protection, decide_protection, observe_impacts
+from connectorops.pulumi_stack.protection import Protection, decide_protection
 from connectorops.pulumi_stack.secrets import properties_with_secrets
 from connectorops.pulumi_stack.settings import StackSettings, check_stack_matches, settings_from_config
 from connectorops.render import DesiredCustomApi
@@ -90,14 +100,47 @@ def _commit(repo_root: Path) -> str | None:
         return None
 
 
-def _git_policy_lookup(repo_root: Path, environment: str) -> PolicyLookup:
-    """lifecycle.deletion as committed at a resource's commit tag (gitops), for the connection-loss guard."""
-    from connectorops.gitops.deletion_policy import deletion_policy_at
+def _git_deletion_policies(repo_root: Path) -> DeletionPolicySource:
+    """lifecycle.deletion as committed at a removed connector's commit tag, never its editable tag."""
+    from connectorops.gitops.deletion_policy import GitDeletionPolicies
 
-    def lookup(connector: str, commit: str | None, source_path: str | None) -> str | None:
-        return deletion_policy_at(repo_root, commit, source_path, environment=environment, connector=connector)
+    return GitDeletionPolicies.at(repo_root)
 
-    return lookup
+
+def _deletes_connector(action: Action) -> bool:
+    return action.kind == ActionKind.DELETE and action.resource_type == CUSTOM_API
+
+
+def _as_pulumi_runs_it(action: Action, options: PlanOptions) -> Action:
+    """The plan's action as `pulumi up` carries it out.
+
+    The engine orphans a removed connector when git or its deletion tag says orphan (it removes our tags).
+    Pulumi keeps one only if git said orphan when it was declared (retain_on_delete); a tag edited in the
+    portal does not reach Pulumi's state, so Pulumi deletes it: the engine's connection-loss guard applies.
+    """
+    if action.kind != ActionKind.ORPHAN or action.resource_type != CUSTOM_API or action.deletion_policy == ORPHAN:
+        return action
+    return connection_loss_guard(replace(action, kind=ActionKind.DELETE, body=None), options)
+
+
+def _stack_config_hint(plan: Plan, desired: DesiredState) -> str:
+    """How to acknowledge in the stack's config what the engine's guards refused (its hints name CLI flags)."""
+    deletes = [a for a in plan.actions if _deletes_connector(a)]
+    options = plan.options
+    lines: list[str] = []
+    for action in deletes:
+        lost = action.impact is not None and action.impact.connection_count > 0
+        if action.blocked and lost and action.name.lower() not in {n.lower() for n in options.allow_connection_loss}:
+            lines.append(
+                f"  {action.name}: {action.reasons[-1]}; for this run only: "
+                f"pulumi config set --path 'connectorops:allowConnectionLoss[0]' {action.name}"
+            )
+    declares_any = bool(desired.custom_apis or desired.declared)
+    if refuses_empty_desired(len(deletes), declares_any=declares_any, allow_empty=options.allow_empty):
+        lines.append("  if that is really intended: pulumi config set connectorops:allowEmpty true")
+    if exceeds_max_deletions(len(deletes), options.max_deletions):
+        lines.append(f"  if intended: pulumi config set connectorops:maxDeletions {len(deletes)}")
+    return ("\nIn this stack's config:\n" + "\n".join(lines)) if lines else ""
 
 
 def _carried_custom_apis(apis: Iterable[DesiredCustomApi], may_drop: frozenset[str]) -> list[DesiredCustomApi]:
@@ -165,15 +208,16 @@ def declare_stack(
     repository: Repository | None = None,
     build: DesiredStateBuilder | None = None,
     environ: Mapping[str, str] | None = None,
-    policy_lookup: PolicyLookup | None = None,
+    deletion_policies: DeletionPolicySource | None = None,
 ) -> DeclaredStack:
     """Load, check and render through the engine, then declare every resource. Raises pulumi.RunError.
 
-    `policy_lookup` reads a removed connector's committed deletion policy (default: git at repo_root).
+    `deletion_policies` reads a removed connector's committed lifecycle.deletion (default: git at repo_root).
     """
     try:
         chosen_environ = os.environ if environ is None else environ
-        return _declare(settings, target, repository, build or _default_builder(), chosen_environ, policy_lookup)
+        builder = build or _default_builder()
+        return _declare(settings, target, repository, builder, chosen_environ, deletion_policies)
     except ConnectoropsError as error:
         # People read this in `pulumi up` output: the engine's message, no Python traceback.
         raise pulumi.RunError("connectorops: " + "\n".join(str(p) for p in error.problems)) from None
@@ -185,7 +229,7 @@ def _declare(
     repository: Repository | None,
     build: DesiredStateBuilder,
     environ: Mapping[str, str],
-    policy_lookup: PolicyLookup | None,
+    deletion_policies: DeletionPolicySource | None,
 ) -> DeclaredStack:
     from connectorops.spec.loader import select_environment
 
@@ -208,30 +252,36 @@ def _declare(
         if problem.severity == Severity.WARNING:
             pulumi.log.warn(f"connectorops: {problem}")
 
-    live = target.list_connectors()
-    declared = {*desired.declared, *(api.name for api in desired.custom_apis)}
-    deleting = check_deletions(
-        managed_custom_api_names(live, name),
-        declared,
+    # The engine's plan over the same desired state: its actions and guards decide deletions and protection.
+    # Pulumi diffs the definitions itself: the program reads the plan's deletions, guards and impact, so it
+    # downloads no deployed definition (only an adoption's, whose verdict reads it): one list per collection.
+    observed = observe(target, desired=[api for api in desired.custom_apis if api.adopt])
+    options = PlanOptions(
+        allow_connection_loss=settings.allow_connection_loss,
         allow_empty=settings.allow_empty,
         max_deletions=settings.max_deletions,
     )
-    removed = removed_connectors(live, name, declared)
-    impacts = observe_impacts(target, [*(api.name for api in desired.custom_apis), *removed])
-    # Connections made since the last `pulumi up` are not covered by the protect= decided then: look now.
-    lookup = policy_lookup or _git_policy_lookup(settings.repo_root, name)
-    losses = unacknowledged_losses(live, removed, impacts, lookup, settings.allow_connection_loss)
-    if losses:
-        raise pulumi.RunError(blocked_message(name, [loss.problem() for loss in losses]))
+    policies = deletion_policies or _git_deletion_policies(settings.repo_root)
+    plan = make_plan(desired, observed, options, target=target.identity, deletion_policies=policies)
+    plan = replace(plan, actions=tuple(_as_pulumi_runs_it(a, options) for a in plan.actions))
+    if plan.blocked_actions:
+        reasons = plan.blocked_reasons()
+        raise pulumi.RunError(blocked_message(name, reasons) + _stack_config_hint(plan, desired))
+    deleting = [a.name for a in plan.actions if _deletes_connector(a)]
     if deleting:
         pulumi.log.warn(f"connectorops: git no longer declares {', '.join(deleting)}: this update deletes them")
+    # A connector the plan creates has no impact of its own yet, but connections may already name its id.
+    inventory = ImpactIndex(observed.connections, observed.workflows)
+    impacts = {a.name.lower(): a.impact for a in plan.actions if a.resource_type == CUSTOM_API and a.impact}
 
     carried = _carried_custom_apis(desired.custom_apis, settings.drop_ui_definition)
     protections: dict[str, Protection] = {}
     custom_apis: dict[str, web.CustomApi] = {}
     for api in carried:
         protection = decide_protection(
-            api.deletion_policy, impacts[api.name], allow_connection_loss=api.name in settings.allow_connection_loss
+            api.deletion_policy,
+            impacts.get(api.name.lower()) or inventory.impact(target.connector_id(api.name)),
+            allow_connection_loss=api.name.lower() in {n.lower() for n in settings.allow_connection_loss},
         )
         protections[api.name] = protection
         warning = protection.warning(api.name)

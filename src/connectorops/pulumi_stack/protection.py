@@ -1,16 +1,15 @@
 """Connection-loss safety for `pulumi up`: which customApis get `protect` or `retain_on_delete`.
 
 A connector with live connections is protected, so removing it from git makes `pulumi up` fail
-instead of silently deleting every connection (Azure deletes them with the customApi).
+instead of silently deleting every connection (Azure deletes them with the customApi). The impact
+(connections and the Logic Apps using them) is the one the engine's plan attached to the connector's action.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from connectorops.engine.impact import Impact, ImpactIndex
-from connectorops.engine.target import Target
+from connectorops.engine.impact import Impact
 
 
 @dataclass(frozen=True)
@@ -49,15 +48,3 @@ def decide_protection(deletion_policy: str, impact: Impact, *, allow_connection_
         impact,
         "protected; removing it from git makes `pulumi up` fail until lifecycle.deletion says allow-connection-loss",
     )
-
-
-def observe_impacts(target: Target, names: Iterable[str]) -> dict[str, Impact]:
-    """Connections and Logic Apps per connector: one list of connections, one of workflows."""
-    wanted = list(names)
-    if not wanted:
-        return {}
-    connections = target.list_connections()
-    # Consumers (Logic Apps) matter only through connections; skip the second listing when there are none.
-    consumers = target.list_consumers() if connections else []
-    index = ImpactIndex(connections, consumers)
-    return {name: index.impact(target.connector_id(name)) for name in wanted}

@@ -11,12 +11,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
+from connectorops.engine.classify import (
+    ConnectorClass,
+    ConnectorState,
+    classify_connectors,
+    classify_grants,
+    our_scopes,
+)
 from connectorops.engine.desired import DesiredState, connector_of_scope
-from connectorops.engine.diff import FieldChange, diff_custom_api
-from connectorops.engine.observe import ObservedState, belongs_to, resource_tags
+from connectorops.engine.diff import FieldChange
+from connectorops.engine.observe import ObservedState
 from connectorops.engine.target import ARM, TargetId
 from connectorops.errors import Problem, Severity
-from connectorops.policy.role_assignments import classify_assignments
 
 if TYPE_CHECKING:
     from connectorops.engine.target import Target
@@ -106,79 +112,55 @@ class DriftReport:
         }
 
 
-def _custom_api_items(desired: DesiredState, observed: ObservedState, source: Target | None) -> list[DriftItem]:
-    items: list[DriftItem] = []
-    env = desired.environment
-    for want in sorted(desired.custom_apis, key=lambda d: d.name.lower()):
-        have = observed.custom_api(want.name)
-        default_id = desired.connector_id(want.name)
-        if have is None:
-            items.append(
-                DriftItem(
-                    "deleted", want.name, default_id,
-                    "declared in git but absent in Azure (deleted out of band, or never applied)",
-                )
-            )  # fmt: skip
-            continue
-        resource_id = str(have.get("id") or default_id)
-        found = resource_tags(have)
-        if not belongs_to(have, env):
-            owner = "nobody (unmanaged)" if not tags.is_managed(found) else f"environment {found.get(tags.ENVIRONMENT)}"
-            items.append(
-                DriftItem(
-                    "conflict", want.name, resource_id,
-                    f"git declares it, but the resource in Azure belongs to {owner}; it is never touched",
-                )
-            )  # fmt: skip
-            continue
-        swagger = observed.swagger_of(want.name)
-        if swagger is None and source is not None:
-            swagger = source.download_definition(have)
-        changes = diff_custom_api(want.body, have, observed_swagger=swagger)
-        # Which commit the live connector came from (tag written by apply), so people know what to compare.
-        deployed = f" (deployed from commit {found[tags.SOURCE_COMMIT][:12]})" if found.get(tags.SOURCE_COMMIT) else ""
-        if found.get(tags.FINGERPRINT) != want.fingerprint:
-            items.append(
-                DriftItem(
-                    "pending", want.name, resource_id,
-                    "git changed since the last apply (run `connectorops apply`)" + deployed, changes=changes,
-                )
-            )  # fmt: skip
-        elif changes:
-            items.append(
-                DriftItem(
-                    "modified", want.name, resource_id,
-                    f"modified out of band: {len(changes)} field(s) differ from the last apply{deployed}",
-                    changes=changes,
-                )
-            )  # fmt: skip
-    declared = desired.declared | {d.name.lower() for d in desired.custom_apis}
-    for have in observed.custom_apis:
-        name = str(have.get("name", ""))
-        found = resource_tags(have)
-        resource_id = str(have.get("id", ""))
-        if not tags.is_managed(found):
-            if name.lower() not in declared:
-                items.append(
-                    DriftItem("unmanaged", name, resource_id, "not managed by connectorops: never touched", INFO)
-                )
-        elif belongs_to(have, env) and name.lower() not in declared:
-            policy = found.get(tags.DELETION_POLICY, "protect")
-            items.append(
-                DriftItem(
-                    "undeclared", name, resource_id,
-                    f"managed by connectorops but no longer in git (connectorops-deletion tag {policy}; `apply` "
-                    "reads the policy from git at the connectorops-commit tag): `apply` would "
-                    + ("orphan" if policy == "orphan" else "delete") + " it",
-                    commit=found.get(tags.SOURCE_COMMIT),
-                )
-            )  # fmt: skip
-    return items
+def _connector_item(entry: ConnectorClass) -> DriftItem | None:
+    """The drift item for one connector's classification (None: in sync)."""
+    state, name, found = entry.state, entry.name, entry.found
+    if state == ConnectorState.MISSING:
+        return DriftItem(
+            "deleted", name, entry.resource_id,
+            "declared in git but absent in Azure (deleted out of band, or never applied)",
+        )  # fmt: skip
+    if state in (ConnectorState.NOT_OURS, ConnectorState.OTHER_ENVIRONMENT):
+        other = f"environment {found.get(tags.ENVIRONMENT)}"
+        owner = "nobody (unmanaged)" if state == ConnectorState.NOT_OURS else other
+        return DriftItem(
+            "conflict", name, entry.resource_id,
+            f"git declares it, but the resource in Azure belongs to {owner}; it is never touched",
+        )  # fmt: skip
+    # Which commit the live connector came from (tag written by apply), so people know what to compare.
+    deployed = f" (deployed from commit {found[tags.SOURCE_COMMIT][:12]})" if found.get(tags.SOURCE_COMMIT) else ""
+    if state == ConnectorState.PENDING:
+        return DriftItem(
+            "pending", name, entry.resource_id,
+            "git changed since the last apply (run `connectorops apply`)" + deployed, changes=entry.changes,
+        )  # fmt: skip
+    if state == ConnectorState.MODIFIED:
+        return DriftItem(
+            "modified", name, entry.resource_id,
+            f"modified out of band: {len(entry.changes)} field(s) differ from the last apply{deployed}",
+            changes=entry.changes,
+        )  # fmt: skip
+    if state == ConnectorState.UNMANAGED:
+        return DriftItem("unmanaged", name, entry.resource_id, "not managed by connectorops: never touched", INFO)
+    if state == ConnectorState.UNDECLARED:
+        policy = found.get(tags.DELETION_POLICY, "protect")
+        return DriftItem(
+            "undeclared", name, entry.resource_id,
+            f"managed by connectorops but no longer in git (connectorops-deletion tag {policy}; `apply` "
+            "reads the policy from git at the connectorops-commit tag): `apply` would "
+            + ("orphan" if policy == "orphan" else "delete") + " it",
+            commit=found.get(tags.SOURCE_COMMIT),
+        )  # fmt: skip
+    return None
 
 
-def _sharing_items(desired: DesiredState, observed: ObservedState) -> list[DriftItem]:
-    managed_scopes = {str(c.get("id", "")) for c in observed.managed_custom_apis(desired.environment) if c.get("id")}
-    result = classify_assignments(list(observed.role_assignments), list(desired.role_assignments), managed_scopes)
+def _custom_api_items(classes: list[ConnectorClass]) -> list[DriftItem]:
+    items = (_connector_item(entry) for entry in classes)
+    return [item for item in items if item is not None]
+
+
+def _sharing_items(desired: DesiredState, observed: ObservedState, classes: list[ConnectorClass]) -> list[DriftItem]:
+    result = classify_grants(desired, observed, our_scopes(classes))
     items: list[DriftItem] = []
     for extra in result.out_of_band:
         items.append(
@@ -216,9 +198,12 @@ def detect_drift(
     observed: ObservedState,
     source: Target | None = None,
 ) -> DriftReport:
-    """Compare live and desired; `source` (the target) downloads swaggers `observe(drift=True)` did not fetch
-    and names the report's target."""
-    items = _custom_api_items(desired, observed, source) + _sharing_items(desired, observed)
+    """Drift as a view over the plan's classification (engine/classify.py) of desired against observed.
+
+    Pure: what it compares was fetched by `observe(drift=True)`; `source` only names the report's target.
+    """
+    classes = classify_connectors(desired, observed)
+    items = _custom_api_items(classes) + _sharing_items(desired, observed, classes)
     items.sort(key=lambda i: (i.severity != DRIFT, i.connector.lower(), i.kind))
     return DriftReport(
         environment=desired.environment,

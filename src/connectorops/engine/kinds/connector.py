@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 from connectorops import tags
 from connectorops.engine.actions import CUSTOM_API, Action, ActionKind, PlanOptions, Verdict
 from connectorops.engine.breaking import BreakingChange, breaking_changes
+from connectorops.engine.classify import ConnectorClass, ConnectorState, classify_connectors
 from connectorops.engine.delete_check import delete_refusal
 from connectorops.engine.deletion_policy import ORPHAN, DeletionPolicySource
 from connectorops.engine.desired import DesiredState
-from connectorops.engine.diff import FieldChange, diff_custom_api
+from connectorops.engine.diff import FieldChange
 from connectorops.engine.impact import ImpactIndex
 from connectorops.engine.kinds.base import PHASE_DELETE_CONNECTORS, PHASE_WRITE_CONNECTORS, Refused, ResourceKind
-from connectorops.engine.observe import ObservedState, belongs_to, resource_tags
+from connectorops.engine.observe import ObservedState
 from connectorops.errors import GatewayError
 
 if TYPE_CHECKING:
@@ -88,136 +89,131 @@ def _plan(
     deletion_policies: DeletionPolicySource,
     earlier: list[Action],
 ) -> list[Action]:
-    """Create, update, adopt what git declares; delete or orphan what we manage and git no longer declares."""
+    """Actions from the one classification of each connector (engine/classify.py)."""
     actions: list[Action] = []
     impacts = ImpactIndex(observed.connections, observed.workflows)
     env = desired.environment
-    for want in sorted(desired.custom_apis, key=lambda d: d.name.lower()):
-        have = observed.custom_api(want.name)
-        resource_id = desired.connector_id(want.name)
-        common: dict[str, Any] = {
-            "resource_type": CUSTOM_API,
-            "name": want.name,
-            "connector": want.name,
-            "resource_id": str((have or {}).get("id") or resource_id),
-            "body": want.body,
-            "secret_refs": want.secret_refs,
-            "desired_fingerprint": want.fingerprint,
-            "source_path": want.source_path,
-        }
-        if have is None:
-            actions.append(Action(kind=ActionKind.CREATE, **common))
-            continue
-        found = resource_tags(have)
-        common.update(
-            observed_etag=have.get("etag"),
-            observed_fingerprint=found.get(tags.FINGERPRINT),
-            observed_commit=found.get(tags.SOURCE_COMMIT),
-            observed_deletion_policy=found.get(tags.DELETION_POLICY),
-            body=_keeping_foreign_tags(want.body, found),
-        )
-        impact = impacts.impact(str(have.get("id") or resource_id))
-        old_swagger = observed.swagger_of(want.name)
-        changes = diff_custom_api(want.body, have, observed_swagger=old_swagger)
-        if not tags.is_managed(found):
-            if want.adopt:
-                if not [c for c in changes if not c.path.startswith("tags.")]:
-                    # Already what git says: adopting only adds our tags, keeping the ones it has.
-                    common["body"] = {"tags": {**found, **(want.body.get("tags") or {})}}
-                    common["secret_refs"] = {}
-                actions.append(Action(kind=ActionKind.ADOPT, changes=changes, impact=impact, **common))
-            else:
-                actions.append(
-                    Action(
-                        kind=ActionKind.CREATE,
-                        verdict=Verdict.BLOCK,
-                        reasons=(
-                            f"a customApi named {want.name!r} already exists in the resource group and is not "
-                            "managed by connectorops; we never modify what we do not own",
-                            f"run `connectorops import --select {want.name}` to adopt it, or rename the connector",
-                        ),
-                        **common,
-                    )
-                )
-            continue
-        if not belongs_to(have, env):
-            other = found.get(tags.ENVIRONMENT, "?")
-            actions.append(
-                Action(
-                    kind=ActionKind.CREATE,
-                    verdict=Verdict.BLOCK,
-                    reasons=(f"{want.name!r} is managed by connectorops for environment {other!r}, not {env!r}",),
-                    **common,
-                )
-            )
-            continue
-        if not changes and found.get(tags.FINGERPRINT) != want.fingerprint:
-            # Only what the fingerprint covers but ARM cannot show us changed (e.g. a secret reference).
-            changes = (FieldChange(f"tags.{tags.FINGERPRINT}", found.get(tags.FINGERPRINT), want.fingerprint),)
-        # A rotated value behind an unchanged reference is invisible to any diff: only the operator knows.
-        rotated = tuple(sorted(want.secret_refs)) if want.secret_refs and options.rotates(want.name) else ()
-        if not changes and not rotated:
-            actions.append(Action(kind=ActionKind.NOOP, **{**common, "body": None, "secret_refs": {}}))
-            continue
-        breaking: tuple[BreakingChange, ...] = ()
-        if old_swagger is not None and any(
-            c.path.startswith("properties.swagger") or "connectionParameters" in c.path for c in changes
-        ):
-            old_params = (have.get("properties") or {}).get("connectionParameters") or {}
-            new_params = (want.body.get("properties") or {}).get("connectionParameters") or {}
-            breaking = breaking_changes(
-                old_swagger,
-                want.swagger,
-                old_connection_parameters=old_params,
-                new_connection_parameters=new_params,
-                logic_apps={w.name: w.calls for w in impact.logic_apps},
-            )
-        warnings: tuple[str, ...] = ()
-        if old_swagger is None and found.get(tags.FINGERPRINT) != want.fingerprint:
-            warnings = ("the deployed swagger could not be read: its differences and breaking changes are unknown",)
-        actions.append(
-            Action(
-                kind=ActionKind.UPDATE,
-                changes=changes,
-                impact=impact,
-                breaking=breaking,
-                warnings=warnings,
-                rotated_secrets=rotated,
-                **common,
-            )
-        )
-    declared = desired.declared | {d.name.lower() for d in desired.custom_apis}
-    for have in sorted(observed.managed_custom_apis(env), key=lambda c: str(c.get("name", "")).lower()):
-        name = str(have.get("name", ""))
-        if name.lower() in declared:
-            continue
-        found = resource_tags(have)
-        tagged = found.get(tags.DELETION_POLICY, "protect")
-        git = deletion_policies(
-            name=name, source_path=found.get(tags.SOURCE_PATH), commit=found.get(tags.SOURCE_COMMIT), environment=env
-        )
-        resource_id = str(have.get("id") or desired.connector_id(name))
-        common = {
-            "resource_type": CUSTOM_API,
-            "name": name,
-            "connector": name,
-            "resource_id": resource_id,
-            "observed_etag": have.get("etag"),
-            "observed_fingerprint": found.get(tags.FINGERPRINT),
-            "observed_commit": found.get(tags.SOURCE_COMMIT),
-            "observed_deletion_policy": tagged,
-            "deletion_policy": git.value,
-            "deletion_policy_origin": git.origin,
-            "source_path": found.get(tags.SOURCE_PATH),
-            "impact": impacts.impact(resource_id),
-        }
-        # Orphaning deletes nothing, so either git or the tag asking for it is enough.
-        if ORPHAN in (git.value, tagged):
-            kept = {k: v for k, v in found.items() if not _is_our_tag(k)}
-            actions.append(Action(kind=ActionKind.ORPHAN, body={"tags": kept}, **common))
-        else:
-            actions.append(Action(kind=ActionKind.DELETE, **common))
+    for entry in classify_connectors(desired, observed):
+        if entry.want is not None:
+            actions.append(_declared_action(entry, env, options, impacts))
+        elif entry.state == ConnectorState.UNDECLARED:
+            actions.append(_undeclared_action(entry, env, deletion_policies, impacts))
     return actions
+
+
+def _declared_action(entry: ConnectorClass, env: str, options: PlanOptions, impacts: ImpactIndex) -> Action:
+    """Create, update or adopt what git declares; block what is not ours to write."""
+    want, have, found = entry.want, entry.have, entry.found
+    assert want is not None
+    common: dict[str, Any] = {
+        "resource_type": CUSTOM_API,
+        "name": want.name,
+        "connector": want.name,
+        "resource_id": entry.resource_id,
+        "body": want.body,
+        "secret_refs": want.secret_refs,
+        "desired_fingerprint": want.fingerprint,
+        "source_path": want.source_path,
+    }
+    if have is None:
+        return Action(kind=ActionKind.CREATE, **common)
+    common.update(
+        observed_etag=have.get("etag"),
+        observed_fingerprint=found.get(tags.FINGERPRINT),
+        observed_commit=found.get(tags.SOURCE_COMMIT),
+        observed_deletion_policy=found.get(tags.DELETION_POLICY),
+        body=_keeping_foreign_tags(want.body, found),
+    )
+    impact = impacts.impact(entry.resource_id)
+    changes = entry.changes
+    if entry.state == ConnectorState.NOT_OURS:
+        if want.adopt:
+            if not [c for c in changes if not c.path.startswith("tags.")]:
+                # Already what git says: adopting only adds our tags, keeping the ones it has.
+                common["body"] = {"tags": {**found, **(want.body.get("tags") or {})}}
+                common["secret_refs"] = {}
+            return Action(kind=ActionKind.ADOPT, changes=changes, impact=impact, **common)
+        return Action(
+            kind=ActionKind.CREATE,
+            verdict=Verdict.BLOCK,
+            reasons=(
+                f"a customApi named {want.name!r} already exists in the resource group and is not "
+                "managed by connectorops; we never modify what we do not own",
+                f"run `connectorops import --select {want.name}` to adopt it, or rename the connector",
+            ),
+            **common,
+        )
+    if entry.state == ConnectorState.OTHER_ENVIRONMENT:
+        other = found.get(tags.ENVIRONMENT, "?")
+        return Action(
+            kind=ActionKind.CREATE,
+            verdict=Verdict.BLOCK,
+            reasons=(f"{want.name!r} is managed by connectorops for environment {other!r}, not {env!r}",),
+            **common,
+        )
+    if not changes and entry.fingerprint_differs:
+        # Only what the fingerprint covers but ARM cannot show us changed (e.g. a secret reference).
+        changes = (FieldChange(f"tags.{tags.FINGERPRINT}", found.get(tags.FINGERPRINT), want.fingerprint),)
+    # A rotated value behind an unchanged reference is invisible to any diff: only the operator knows.
+    rotated = tuple(sorted(want.secret_refs)) if want.secret_refs and options.rotates(want.name) else ()
+    if not changes and not rotated:
+        return Action(kind=ActionKind.NOOP, **{**common, "body": None, "secret_refs": {}})
+    old_swagger = entry.swagger
+    breaking: tuple[BreakingChange, ...] = ()
+    if old_swagger is not None and any(
+        c.path.startswith("properties.swagger") or "connectionParameters" in c.path for c in changes
+    ):
+        old_params = (have.get("properties") or {}).get("connectionParameters") or {}
+        new_params = (want.body.get("properties") or {}).get("connectionParameters") or {}
+        breaking = breaking_changes(
+            old_swagger,
+            want.swagger,
+            old_connection_parameters=old_params,
+            new_connection_parameters=new_params,
+            logic_apps={w.name: w.calls for w in impact.logic_apps},
+        )
+    warnings: tuple[str, ...] = ()
+    if old_swagger is None and entry.fingerprint_differs:
+        warnings = ("the deployed swagger could not be read: its differences and breaking changes are unknown",)
+    return Action(
+        kind=ActionKind.UPDATE,
+        changes=changes,
+        impact=impact,
+        breaking=breaking,
+        warnings=warnings,
+        rotated_secrets=rotated,
+        **common,
+    )
+
+
+def _undeclared_action(
+    entry: ConnectorClass, env: str, deletion_policies: DeletionPolicySource, impacts: ImpactIndex
+) -> Action:
+    """Delete or orphan what we manage and git no longer declares."""
+    name, found = entry.name, entry.found
+    tagged = found.get(tags.DELETION_POLICY, "protect")
+    git = deletion_policies(
+        name=name, source_path=found.get(tags.SOURCE_PATH), commit=found.get(tags.SOURCE_COMMIT), environment=env
+    )
+    common: dict[str, Any] = {
+        "resource_type": CUSTOM_API,
+        "name": name,
+        "connector": name,
+        "resource_id": entry.resource_id,
+        "observed_etag": (entry.have or {}).get("etag"),
+        "observed_fingerprint": found.get(tags.FINGERPRINT),
+        "observed_commit": found.get(tags.SOURCE_COMMIT),
+        "observed_deletion_policy": tagged,
+        "deletion_policy": git.value,
+        "deletion_policy_origin": git.origin,
+        "source_path": found.get(tags.SOURCE_PATH),
+        "impact": impacts.impact(entry.resource_id),
+    }
+    # Orphaning deletes nothing, so either git or the tag asking for it is enough.
+    if ORPHAN in (git.value, tagged):
+        kept = {k: v for k, v in found.items() if not _is_our_tag(k)}
+        return Action(kind=ActionKind.ORPHAN, body={"tags": kept}, **common)
+    return Action(kind=ActionKind.DELETE, **common)
 
 
 CONNECTOR = ResourceKind(

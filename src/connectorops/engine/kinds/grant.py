@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from connectorops.engine.actions import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, PlanOptions, Verdict
+from connectorops.engine.classify import classify_grants
 from connectorops.engine.deletion_policy import DeletionPolicySource
 from connectorops.engine.desired import DesiredState, connector_of_scope
 from connectorops.engine.kinds.base import PHASE_GRANT, PHASE_REVOKE, ResourceKind
@@ -48,15 +49,21 @@ def _plan(
     """Grants git declares but ARM lacks are created; grants on our connectors git does not declare are revoked.
 
     Grants compare by (scope, principal, role), so one made by hand under another name counts as in sync.
+    The comparison is the one drift reads (engine/classify.py).
     """
     by_connector = {a.connector.lower(): a for a in api_actions if a.resource_type == CUSTOM_API}
-    existing = [ObservedAssignment.from_arm(ra) for ra in observed.role_assignments]
-    existing_keys = {ra.key for ra in existing}
-    wanted_keys = {grant.key for grant in desired.role_assignments}
+    # Compared at the connectors apply writes or keeps (adopted ones included), not at blocked or new ones.
+    owners = {
+        a.resource_id.lower().rstrip("/"): a
+        for a in api_actions
+        if a.resource_type == CUSTOM_API and a.kind != ActionKind.CREATE
+    }
+    sharing = classify_grants(desired, observed, set(owners))
+    existing_keys = {ObservedAssignment.from_arm(ra).key for ra in observed.role_assignments}
     actions: list[Action] = []
-    for grant in sorted(desired.role_assignments, key=lambda g: (g.scope.lower(), g.name)):
+    for grant in sorted(sharing.missing, key=lambda g: (g.scope.lower(), g.name)):
         if grant.key in existing_keys:
-            continue
+            continue  # granted already at a connector we do not write (not ours yet): creating it would collide
         connector = connector_of_scope(grant.scope)
         owner = by_connector.get(connector.lower())
         blocked = owner is not None and owner.blocked
@@ -75,12 +82,9 @@ def _plan(
                 role=grant.role_name,
             )
         )
-    managed_scopes = {
-        a.resource_id.lower(): a for a in api_actions if a.resource_type == CUSTOM_API and a.kind != ActionKind.CREATE
-    }
-    for ra in sorted(existing, key=lambda r: r.id):
-        owner = managed_scopes.get(ra.scope.lower().rstrip("/"))
-        if owner is None or ra.key in wanted_keys or owner.kind == ActionKind.ORPHAN:
+    for ra in sorted(sharing.out_of_band, key=lambda r: r.id):
+        owner = owners[ra.scope.lower().rstrip("/")]
+        if owner.kind == ActionKind.ORPHAN:
             continue
         if owner.kind == ActionKind.ADOPT and not desired_grants_for(desired, owner.connector):
             continue  # an adopted connector's sharing is taken over only once git declares some

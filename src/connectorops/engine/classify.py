@@ -1,0 +1,118 @@
+"""The one comparison of desired against observed, per connector and per grant: plan and drift both read it.
+
+As Terraform keeps drift inside the plan, the kinds turn each classification into actions
+(engine/kinds/connector.py, grant.py) and drift turns the same classification into report items
+(engine/drift.py); neither compares the two states again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from connectorops import tags
+from connectorops.engine.diff import FieldChange, diff_custom_api
+from connectorops.engine.observe import ObservedState, belongs_to, resource_tags
+from connectorops.policy.role_assignments import SharingDrift, classify_assignments
+
+if TYPE_CHECKING:
+    from connectorops.engine.desired import DesiredState
+    from connectorops.render import DesiredCustomApi
+
+
+class ConnectorState(StrEnum):
+    MISSING = "missing"  # git declares it, the target lacks it
+    NOT_OURS = "not-ours"  # git declares it, the target holds an unmanaged one of that name
+    OTHER_ENVIRONMENT = "other-environment"  # git declares it, managed for another environment
+    PENDING = "pending"  # ours, and git's fingerprint differs from the one applied
+    MODIFIED = "modified"  # ours, same fingerprint, but fields differ: changed out of band
+    IN_SYNC = "in-sync"  # ours, same fingerprint, no field differs
+    UNDECLARED = "undeclared"  # ours for this environment, no longer in git
+    UNMANAGED = "unmanaged"  # not managed, not declared: reported, never touched
+
+
+# Ours for this environment: its grants are compared with git's.
+OURS = frozenset({ConnectorState.PENDING, ConnectorState.MODIFIED, ConnectorState.IN_SYNC, ConnectorState.UNDECLARED})
+
+
+@dataclass(frozen=True)
+class ConnectorClass:
+    """One connector's classification, with what it was computed from."""
+
+    name: str
+    state: ConnectorState
+    resource_id: str  # the observed id, else the id the target would give it
+    want: DesiredCustomApi | None = None  # None: not declared in git
+    have: dict[str, Any] | None = None  # None: absent from the target
+    # the deployed swagger that was compared (None: not downloaded, or nothing deployed)
+    swagger: dict[str, Any] | None = None
+    changes: tuple[FieldChange, ...] = ()  # desired body against the deployed one (declared and present only)
+    found: dict[str, str] = field(default_factory=dict)  # the deployed resource's tags
+
+    @property
+    def fingerprint_differs(self) -> bool:
+        return self.want is not None and self.found.get(tags.FINGERPRINT) != self.want.fingerprint
+
+
+def _declared(desired: DesiredState) -> set[str]:
+    return set(desired.declared) | {d.name.lower() for d in desired.custom_apis}
+
+
+def _classify_declared(want: DesiredCustomApi, desired: DesiredState, observed: ObservedState) -> ConnectorClass:
+    have = observed.custom_api(want.name)
+    resource_id = str((have or {}).get("id") or desired.connector_id(want.name))
+    if have is None:
+        return ConnectorClass(want.name, ConnectorState.MISSING, resource_id, want=want)
+    found = resource_tags(have)
+    swagger = observed.swagger_of(want.name)
+    # Diffed in every state: adopting an unmanaged connector shows what differs too.
+    changes = diff_custom_api(want.body, have, observed_swagger=swagger)
+    if not tags.is_managed(found):
+        state = ConnectorState.NOT_OURS
+    elif not belongs_to(have, desired.environment):
+        state = ConnectorState.OTHER_ENVIRONMENT
+    elif found.get(tags.FINGERPRINT) != want.fingerprint:
+        state = ConnectorState.PENDING
+    elif changes:
+        state = ConnectorState.MODIFIED
+    else:
+        state = ConnectorState.IN_SYNC
+    return ConnectorClass(want.name, state, resource_id, want, have, swagger, changes, found)
+
+
+def classify_connectors(desired: DesiredState, observed: ObservedState) -> list[ConnectorClass]:
+    """Every declared connector (by name), then every undeclared one that is ours or unmanaged (by name).
+
+    Undeclared connectors managed for another environment are not this environment's business: left out.
+    """
+    result = [
+        _classify_declared(want, desired, observed)
+        for want in sorted(desired.custom_apis, key=lambda d: d.name.lower())
+    ]
+    declared = _declared(desired)
+    for have in sorted(observed.custom_apis, key=lambda c: str(c.get("name", "")).lower()):
+        name = str(have.get("name", ""))
+        if name.lower() in declared:
+            continue
+        found = resource_tags(have)
+        resource_id = str(have.get("id") or desired.connector_id(name))
+        if not tags.is_managed(found):
+            result.append(ConnectorClass(name, ConnectorState.UNMANAGED, resource_id, have=have, found=found))
+        elif belongs_to(have, desired.environment):
+            result.append(ConnectorClass(name, ConnectorState.UNDECLARED, resource_id, have=have, found=found))
+    return result
+
+
+def our_scopes(classes: list[ConnectorClass]) -> set[str]:
+    """The ids of the connectors that are ours for this environment (where grants are compared)."""
+    return {c.resource_id for c in classes if c.state in OURS and c.resource_id}
+
+
+def classify_grants(desired: DesiredState, observed: ObservedState, scopes: set[str]) -> SharingDrift:
+    """Observed grants at `scopes` in sync or out of band, those above them inherited, git's grants missing there.
+
+    Drift compares at the connectors that are ours (`our_scopes`); the grant kind also at the one being
+    adopted, since apply takes its sharing over.
+    """
+    return classify_assignments(list(observed.role_assignments), list(desired.role_assignments), scopes)

@@ -191,7 +191,6 @@ def _connector_yaml(name: str, deletion: str, dev_deletion: str | None = None) -
 
 
 def test_deletion_policy_at_reads_the_committed_connector_yaml(repo: git.Repo) -> None:
-    from connectorops.gitops.deletion_policy import deletion_policy_at
 
     root = Path(repo.working_tree_dir or ".")
     path = "connectors/orders/connector.yaml"
@@ -215,9 +214,18 @@ def test_deletion_policy_at_reads_the_committed_connector_yaml(repo: git.Repo) -
 
 
 def test_deletion_policy_at_an_invalid_committed_file_is_unknown(repo: git.Repo) -> None:
-    from connectorops.gitops.deletion_policy import deletion_policy_at
 
     root = Path(repo.working_tree_dir or ".")
     path = "connectors/orders/connector.yaml"
     broken = commit_files(repo, {path: _connector_yaml("orders", "allow-connection-loss") + "  bogus: 1\n"}, "x")
     assert deletion_policy_at(root, broken, path) is None
+
+
+def deletion_policy_at(
+    root: Path, commit: str | None, path: str | None, *, environment: str | None = None, connector: str | None = None
+) -> str | None:
+    """The committed policy git gives (None when unknown), through the one reader the engine and Pulumi use."""
+    from connectorops.gitops.deletion_policy import UNKNOWN, GitDeletionPolicies
+
+    found = GitDeletionPolicies.at(root).read(name=connector, source_path=path, commit=commit, environment=environment)
+    return None if found.origin.startswith(UNKNOWN) else found.value

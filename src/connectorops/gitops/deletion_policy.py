@@ -88,22 +88,3 @@ class GitDeletionPolicies:
 
     def __call__(self, *, name: str, source_path: str | None, commit: str | None, environment: str) -> DeletionPolicy:
         return self.read(name=name, source_path=source_path, commit=commit, environment=environment)
-
-
-def deletion_policy_at(
-    repo_root: Path,
-    commit: str | None,
-    source_path: str | None,
-    *,
-    environment: str | None = None,
-    connector: str | None = None,
-) -> str | None:
-    """lifecycle.deletion of the connector.yaml at `source_path` as committed in `commit`; None when unknown.
-
-    With `connector`, the file must declare that metadata.name (a source tag pointed at another
-    connector's file authorizes nothing); with `environment`, that environment's override wins.
-    """
-    found = GitDeletionPolicies.at(repo_root).read(
-        name=connector, source_path=source_path, commit=commit, environment=environment
-    )
-    return None if found.origin.startswith(UNKNOWN) else found.value

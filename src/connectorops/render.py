@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectorops import tags
+from connectorops.canonical import body_fingerprint, canonical_json
 from connectorops.definitions.auth import GLOBAL_REDIRECT_URL
 from connectorops.definitions.model import ResolvedDefinition
-from connectorops.engine.canonical import body_fingerprint, canonical_json
-from connectorops.engine.secrets import without_secret_refs
+from connectorops.secret_refs import without_secret_refs
 from connectorops.spec.repository import LoadedConnector
 
 # The Logic Apps designer's own default brand colour for custom connectors.

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from connectorops.canonical import canonical_json
 from connectorops.definitions.carry import CANNOT_CARRY, STRIPPED, fit_for_target
 from connectorops.definitions.documents import parse_json
 from connectorops.definitions.model import ResolvedDefinition
 from connectorops.definitions.resolve import resolve_definition
-from connectorops.engine.canonical import canonical_json
 from connectorops.errors import ConnectoropsError, Severity
 from connectorops.render import render_custom_api
 from connectorops.spec.models import ConnectorDocument

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectorops.engine.canonical import body_fingerprint, canonical_json, semantically_equal
+from connectorops.canonical import body_fingerprint, canonical_json, semantically_equal
 
 
 def test_sorted_compact_and_integral_floats_normalised() -> None:

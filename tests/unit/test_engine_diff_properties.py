@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectorops.engine.canonical import canonical_json
+from connectorops.canonical import canonical_json
 from connectorops.engine.diff import FieldChange, diff_values
 
 scalars = st.one_of(

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from engine_support import InMemoryTarget, desired_api, desired_state
 
+from connectorops.canonical import canonical_json, sha256_hex
 from connectorops.engine.actions import CUSTOM_API, ROLE_ASSIGNMENT
-from connectorops.engine.canonical import canonical_json, sha256_hex
 from connectorops.engine.kinds import KINDS, kind_of
 from connectorops.engine.observe import observe
 from connectorops.engine.plan import Plan, make_plan

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectorops.engine.secrets import SecretError, inject_secrets, scrub, without_secret_refs
+from connectorops.engine.secrets import SecretError, inject_secrets, scrub
+from connectorops.secret_refs import without_secret_refs
 
 POINTER = "/token/oAuthSettings/clientSecret"
 BODY = {"properties": {"connectionParameters": {"token": {"type": "oauthSetting", "oAuthSettings": {"clientId": "a"}}}}}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = "connectorops"
-CORE = ("spec", "definitions", "policy", "engine", "render", "tags", "errors")
+CORE = ("spec", "definitions", "policy", "engine", "render", "tags", "errors", "canonical", "secret_refs")
 SHELL = ("gitops", "commands", "report", "emulator", "pulumi_stack", "cli")
 
 # (importing module, imported module) pairs from core to shell that exist today.

@@ -8,7 +8,7 @@ import json
 from engine_support import connector, desired_api, resolved, swagger
 
 from connectorops import tags
-from connectorops.engine.canonical import body_fingerprint
+from connectorops.canonical import body_fingerprint
 from connectorops.render import DEFAULT_BRAND_COLOR, DesiredCustomApi, render_custom_api
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectorops import tags
-from connectorops.engine.canonical import canonical_json
+from connectorops.canonical import canonical_json
 
 # properties.* that ARM computes or echoes differently from what was sent.
 SERVER_PROPERTIES = frozenset(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectorops import tags
+from connectorops.canonical import canonical_json, sha256_hex
 from connectorops.engine.actions import (
     CUSTOM_API,
     ROTATE_ALL,
@@ -19,7 +20,6 @@ from connectorops.engine.actions import (
     ActionKind,
     PlanOptions,
 )
-from connectorops.engine.canonical import canonical_json, sha256_hex
 from connectorops.engine.deletion_policy import DeletionPolicySource, no_git_history
 from connectorops.engine.desired import DesiredState
 from connectorops.engine.guards import apply_guards

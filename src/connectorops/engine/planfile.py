@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from connectorops.canonical import canonical_json
 from connectorops.definitions.documents import check_json_nesting
 from connectorops.engine.actions import Action, ActionKind
-from connectorops.engine.canonical import canonical_json
 from connectorops.engine.kinds import KINDS, kind_of
 from connectorops.engine.plan import SCHEMA_VERSION, Plan
 from connectorops.errors import PlanError, StalePlanError

@@ -126,19 +126,3 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
         if value and len(value) >= 4:
             text = text.replace(value, REDACTED)
     return text
-
-
-def is_secret_ref(value: Any) -> bool:
-    """An {env: ...} / {keyVault: ...} reference object (a pointer to a secret, not a secret)."""
-    return isinstance(value, dict) and set(value) in ({"env"}, {"keyVault"}, {"key_vault"})
-
-
-def without_secret_refs(value: Any) -> Any:
-    """Strip {env: ...}/{keyVault: ...} reference objects from a connectionParameters map (for diffs)."""
-    if isinstance(value, dict):
-        if is_secret_ref(value):
-            return None
-        return {k: without_secret_refs(v) for k, v in value.items() if without_secret_refs(v) is not None}
-    if isinstance(value, list):
-        return [without_secret_refs(v) for v in value]
-    return value

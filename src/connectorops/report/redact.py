@@ -10,7 +10,8 @@ import json
 import re
 from typing import Any
 
-from connectorops.engine.secrets import REDACTED, is_secret_ref
+from connectorops.engine.secrets import REDACTED
+from connectorops.secret_refs import is_secret_ref
 
 _SECRET_KEY = re.compile(r"(secret|password|passwd|token|apikey|api_key|connectionkey|credential)", re.IGNORECASE)
 # Keys that name where or how a secret is used, not the secret itself (tokenUrl, passwordLabel, ...).

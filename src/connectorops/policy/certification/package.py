@@ -14,11 +14,11 @@ from typing import Any
 
 from connectorops.definitions.model import HTTP_METHODS, ResolvedDefinition
 from connectorops.definitions.paconn import API_DEFINITION, API_PROPERTIES, ICON, SCRIPT
-from connectorops.engine.secrets import without_secret_refs
 from connectorops.errors import Problem, ValidationFailed
 from connectorops.policy.certification.findings import Finding
 from connectorops.policy.certification.submission_schemas import PROPERTIES_SCHEMA, SWAGGER_SCHEMA, schema_problems
 from connectorops.render import DEFAULT_BRAND_COLOR
+from connectorops.secret_refs import without_secret_refs
 from connectorops.spec.repository import LoadedConnector
 
 README = "readme.md"

@@ -9,6 +9,7 @@ counts requests per (verb, resource type). `make_emulator` / `make_gateway` star
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,11 @@ from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.azure.pipeline import RetrySettings
 from connectorops.emulator.server import EmulatorInfo, EmulatorServer
+
+# Support modules of tests/unit (e.g. minimal_repo) serve integration tests too: one copy of each.
+UNIT_TESTS = str(Path(__file__).resolve().parents[1] / "unit")
+if UNIT_TESTS not in sys.path:
+    sys.path.append(UNIT_TESTS)
 
 TEST_RESOURCE_GROUP = "rg-test"
 TEST_LOCATION = "westeurope"

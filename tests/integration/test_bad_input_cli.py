@@ -20,37 +20,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from minimal_repo import CONFIG, CONNECTOR, OPENAPI
 from typer.testing import CliRunner
 
 from connectorops.cli import app
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="symlinks and FIFOs")
 
-OPENAPI = """swagger: "2.0"
-info: {title: Orders, version: "1.0", description: Orders API}
-host: orders.contoso.com
-basePath: /api
-schemes: [https]
-paths:
-  /orders:
-    get:
-      operationId: ListOrders
-      summary: List orders
-      description: List orders
-      responses: {"200": {description: OK}}
-"""
-CONNECTOR = """apiVersion: connectorops/v1
-kind: Connector
-metadata:
-  name: orders
-spec:
-  definition:
-    openapi: openapi.yaml
-  auth:
-    type: apiKey
-    name: X-Key
-"""
-CONFIG = "default: local\nenvironments:\n  local: {target: local}\n"
 CONNECTOR_FILE = "connectors/orders/connector.yaml"
 COMMANDS = [("validate",), ("plan",), ("apply", "--yes")]
 STATE_DIR = ".connectorops"

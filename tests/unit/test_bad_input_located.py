@@ -11,35 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from minimal_repo import CONFIG, CONNECTOR, OPENAPI
 from typer.testing import CliRunner
 
 from connectorops.cli import app
 
-OPENAPI = """swagger: "2.0"
-info: {title: Orders, version: "1.0", description: Orders API}
-host: orders.contoso.com
-basePath: /api
-schemes: [https]
-paths:
-  /orders:
-    get:
-      operationId: ListOrders
-      summary: List orders
-      description: List orders
-      responses: {"200": {description: OK}}
-"""
-CONNECTOR = """apiVersion: connectorops/v1
-kind: Connector
-metadata:
-  name: orders
-spec:
-  definition:
-    openapi: openapi.yaml
-  auth:
-    type: apiKey
-    name: X-Key
-"""
-CONFIG = "default: local\nenvironments:\n  local: {target: local}\n"
 AZURE = "  az: {target: azure, subscriptionId: 00000000-0000-0000-0000-000000000000, resourceGroup: rg, location: w}\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 SHA = "a" * 64

@@ -7,35 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from minimal_repo import CONFIG, CONNECTOR, OPENAPI
 from typer.testing import CliRunner, Result
 
 from connectorops.cli import app
-
-OPENAPI = """swagger: "2.0"
-info: {title: Orders, version: "1.0", description: Orders API}
-host: orders.contoso.com
-basePath: /api
-schemes: [https]
-paths:
-  /orders:
-    get:
-      operationId: ListOrders
-      summary: List orders
-      description: List orders
-      responses: {"200": {description: OK}}
-"""
-CONNECTOR = """apiVersion: connectorops/v1
-kind: Connector
-metadata:
-  name: orders
-spec:
-  definition:
-    openapi: openapi.yaml
-  auth:
-    type: apiKey
-    name: X-Key
-"""
-CONFIG = "default: local\nenvironments:\n  local: {target: local}\n"
 
 
 def make_repo(root: Path, connector: bytes | str = CONNECTOR, *, folder: str = "orders") -> Path:

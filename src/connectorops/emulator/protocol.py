@@ -10,7 +10,7 @@ import datetime
 import json
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -70,10 +70,9 @@ class ArmRequest:
         return self.query.get("api-version")
 
 
-def require_api_version(request: ArmRequest, resource_type: str, supported: Iterable[str]) -> str:
-    """ARM's answers: missing -> MissingApiVersionParameter, malformed -> InvalidApiVersionParameter,
-    well-formed but not offered by the provider -> NoRegisteredProviderFound (all 400)."""
-    versions = sorted(supported)
+def require_dated_api_version(request: ArmRequest, supported: Sequence[str] = ()) -> str:
+    """The api-version, well formed: missing -> MissingApiVersionParameter, malformed -> InvalidApiVersionParameter
+    (both 400; `supported` is named in the message when given). Microsoft.Resources takes any dated version."""
     version = request.api_version
     if not version:
         raise ArmError(
@@ -82,11 +81,15 @@ def require_api_version(request: ArmRequest, resource_type: str, supported: Iter
             "The api-version query parameter (?api-version=) is required for all requests.",
         )
     if not API_VERSION_FORMAT.match(version):
-        raise ArmError(
-            400,
-            "InvalidApiVersionParameter",
-            f"The api-version '{version}' is invalid. The supported versions are '{', '.join(versions)}'.",
-        )
+        listed = f" The supported versions are '{', '.join(supported)}'." if supported else ""
+        raise ArmError(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.{listed}")
+    return version
+
+
+def require_api_version(request: ArmRequest, resource_type: str, supported: Iterable[str]) -> str:
+    """A dated api-version the provider offers; well-formed but not offered -> NoRegisteredProviderFound (400)."""
+    versions = sorted(supported)
+    version = require_dated_api_version(request, versions)
     if version not in versions:
         raise ArmError(
             400,

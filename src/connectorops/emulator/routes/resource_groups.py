@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from connectorops.emulator.paths import resource_group_id
-from connectorops.emulator.protocol import API_VERSION_FORMAT, ArmError, ArmRequest, ArmResponse
+from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, require_dated_api_version
 from connectorops.emulator.regions import checked_location
 from connectorops.emulator.routes.context import (
     COLLECTION_METHODS,
@@ -24,19 +24,6 @@ from connectorops.emulator.routes.context import (
 RESOURCE_TYPE = "Microsoft.Resources/resourceGroups"
 # Letters (any script), digits, '_', '(', ')', '-', '.'; 1-90 characters; not ending in '.'.
 GROUP_NAME = re.compile(r"^[\w().-]{1,90}$")
-
-
-def require_resources_api_version(request: ArmRequest) -> None:
-    """Microsoft.Resources takes every dated api-version the SDKs send; only missing/malformed are refused."""
-    version = request.api_version
-    if not version:
-        raise ArmError(
-            400,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        )
-    if not API_VERSION_FORMAT.match(version):
-        raise ArmError(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
 
 
 def group_not_found(name: str) -> ArmError:
@@ -73,7 +60,7 @@ def _body(group_id: str, name: str, location: str, tags: dict[str, str] | None) 
 
 
 def handle(ctx: RouteContext, request: ArmRequest, subscription: str, name: str | None) -> ArmResponse:
-    require_resources_api_version(request)
+    require_dated_api_version(request)
     if name is None:
         if request.method != "GET":
             raise method_not_allowed(request.method, "the resourceGroups collection", COLLECTION_METHODS)

@@ -7,7 +7,15 @@ import re
 from typing import Any
 
 from connectorops.emulator.paths import resource_group_id
-from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, list_page, page_size, skip_token
+from connectorops.emulator.protocol import (
+    ArmError,
+    ArmRequest,
+    ArmResponse,
+    list_page,
+    page_size,
+    require_dated_api_version,
+    skip_token,
+)
 from connectorops.emulator.regions import AZURE_REGIONS
 from connectorops.emulator.routes import (
     connections,
@@ -36,7 +44,7 @@ TYPE_FILTER = re.compile(r"^\s*resourceType\s+eq\s+'(?P<type>[^']+)'\s*$", re.IG
 
 def list_resources(ctx: RouteContext, request: ArmRequest, subscription: str, group: str | None) -> ArmResponse:
     """Resources_List / Resources_ListByResourceGroup: id, name, type, location, tags of each."""
-    resource_groups.require_resources_api_version(request)
+    require_dated_api_version(request)
     if request.method != "GET":
         raise method_not_allowed(request.method, "the resources collection", COLLECTION_METHODS)
     scope = f"/subscriptions/{subscription}"
@@ -80,7 +88,7 @@ def _generic(row: StoredResource) -> dict[str, Any]:
 
 def providers(ctx: RouteContext, request: ArmRequest, subscription: str, namespace: str | None) -> ArmResponse:
     """Providers_Get / Providers_List: every namespace the emulator serves is Registered."""
-    resource_groups.require_resources_api_version(request)
+    require_dated_api_version(request)
     if request.method != "GET":
         raise method_not_allowed(request.method, "resource providers", COLLECTION_METHODS)
     if namespace is None:

@@ -11,9 +11,6 @@ import pytest
 from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.emulator.server import EmulatorServer
 
-RESOURCE_GROUP = "rg-fidelity"
-LOCATION = "westeurope"
-
 
 @pytest.fixture
 def emulator() -> Iterator[EmulatorServer]:

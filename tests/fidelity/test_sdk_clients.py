@@ -12,7 +12,7 @@ from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.logic import LogicManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.resources.models import GenericResource
-from conftest import LOCATION, RESOURCE_GROUP
+from fidelity_support import LOCATION, RESOURCE_GROUP
 
 from connectorops.emulator.server import EmulatorServer
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from conftest import MakeEmulator
 from typer.testing import CliRunner
 
 from connectorops.cli import app
 from connectorops.definitions.documents import parse_json
+from connectorops.emulator.server import EmulatorServer
 
 CORPUS = Path("/work/shared/corpus/powerplatformconnectors")
 STATE_DIR = ".connectorops"
@@ -194,7 +195,7 @@ def test_spec_strip_applies_to_every_environment_and_an_unused_item_is_a_warning
 
 
 def test_azure_environment_refuses_before_any_request_but_the_resource_group_check(
-    tmp_path: Path, make_emulator: MakeEmulator, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, make_emulator: Callable[..., EmulatorServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = make_emulator()
     info = server.info

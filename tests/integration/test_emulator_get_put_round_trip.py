@@ -7,13 +7,14 @@ the GET) and dropped the definition, so the next plan/drift failed with "could n
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MakeEmulator, MakeGateway
 
 from connectorops.azure.gateway import ArmGateway
+from connectorops.emulator.server import EmulatorServer
 from connectorops.errors import GatewayError
 
 pytestmark = pytest.mark.integration
@@ -47,7 +48,7 @@ def test_get_edit_put_keeps_the_definition(gateway: ArmGateway) -> None:
 
 
 def test_a_url_from_an_earlier_run_resolves_on_the_next_one(
-    tmp_path: Path, make_emulator: MakeEmulator, make_gateway: MakeGateway
+    tmp_path: Path, make_emulator: Callable[..., EmulatorServer], make_gateway: Callable[..., ArmGateway]
 ) -> None:
     first = make_emulator(tmp_path / "state.db")
     create(make_gateway(first))

@@ -280,10 +280,13 @@ def import_(
 
 @app.command()
 def controller(
-    repo_url: Annotated[str, typer.Option(
+    repo_url: Annotated[
+        str,
+        typer.Option(
             "--repo-url",
             help="Git URL or path to watch. Credentials: CONNECTOROPS_GIT_USERNAME/PASSWORD (never written to disk).",
-        )],
+        ),
+    ],
     repo: RepoOption = None,
     environment: EnvOption = None,
     branch: Annotated[str, typer.Option("--branch")] = "main",

@@ -91,9 +91,7 @@ class ConnectoropsError(Exception):
         hint: str | None = None,
         code: str | None = None,
     ) -> None:
-        self.problem = Problem(
-            message, file=file, line=line, column=column, field=field, hint=hint, code=code
-        )
+        self.problem = Problem(message, file=file, line=line, column=column, field=field, hint=hint, code=code)
         super().__init__(str(self.problem))
 
     @property

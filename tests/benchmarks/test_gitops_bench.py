@@ -88,9 +88,10 @@ def test_revision_reading_and_change_detection(tmp_path: Path) -> None:
     _timed(f"load_repository, working tree ({CONNECTORS} connectors)", lambda: load_repository(FileSystemTree(root)))
     _timed(f"load_repository, git objects at {base[:7]}", lambda: load_repository(tree_at(root, base)))
     loaded = load_repository(tree_at(root, head))
-    _timed("changed_paths + touched_connectors (1 of 100 touched)", lambda: touched_connectors(
-        loaded.connectors, changed_paths(root, base, head)
-    ))
+    _timed(
+        "changed_paths + touched_connectors (1 of 100 touched)",
+        lambda: touched_connectors(loaded.connectors, changed_paths(root, base, head)),
+    )
     print(f"{'connectors touched':<58} {touched_connectors(loaded.connectors, changed_paths(root, base, head))}")
 
 

@@ -78,8 +78,10 @@ def test_controller_idle_interval(tmp_path: Path) -> None:
             while len(_finished(lines)) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert len(_finished(lines)) >= 2, "".join(lines[-20:])
-            before_cpu, before_requests, before_runs = cpu_seconds(process.pid), sum(server.requests.values()), len(
-                _finished(lines)
+            before_cpu, before_requests, before_runs = (
+                cpu_seconds(process.pid),
+                sum(server.requests.values()),
+                len(_finished(lines)),
             )
             started = time.monotonic()
             time.sleep(WINDOW)

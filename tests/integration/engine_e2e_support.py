@@ -115,8 +115,10 @@ def reconcile(
     target = ResourceGroupTarget(gateway)
     desired = build_desired_state(repo, "local", placement=target, commit=commit)
     observed = observe(target, desired=desired.custom_apis, drift=drift)
-    return desired, observed, make_plan(
-        desired, observed, options, target=target.identity, deletion_policies=deletion_policies
+    return (
+        desired,
+        observed,
+        make_plan(desired, observed, options, target=target.identity, deletion_policies=deletion_policies),
     )
 
 

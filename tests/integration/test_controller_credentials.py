@@ -133,9 +133,7 @@ def no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CONNECTOROPS_GIT_PASSWORD", raising=False)
 
 
-def test_credential_in_the_url_authenticates_and_is_never_written(
-    tmp_path: Path, remote: tuple[GitHost, str]
-) -> None:
+def test_credential_in_the_url_authenticates_and_is_never_written(tmp_path: Path, remote: tuple[GitHost, str]) -> None:
     host, sha = remote
     workdir = tmp_path / "controller-workdir"
     ws = Workspace(f"http://{USER}:{SECRET}@{host.base}/repo.git", "main", workdir / "git")
@@ -168,9 +166,7 @@ def test_without_the_credential_the_host_refuses(tmp_path: Path, remote: tuple[G
         ws.sync()
 
 
-def test_an_old_clone_with_the_credential_in_its_config_is_cleaned(
-    tmp_path: Path, remote: tuple[GitHost, str]
-) -> None:
+def test_an_old_clone_with_the_credential_in_its_config_is_cleaned(tmp_path: Path, remote: tuple[GitHost, str]) -> None:
     # A clone made by an earlier version kept the URL with the password; the next sync rewrites it.
     host, sha = remote
     url = f"http://{USER}:{SECRET}@{host.base}/repo.git"

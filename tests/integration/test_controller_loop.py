@@ -71,6 +71,7 @@ def test_out_of_band_edit_is_reported_in_status_and_fixed_in_apply_mode(
 
     observer = start_controller(local, str(remote.bare), info, mode="observe")
     try:
+
         def modified() -> dict[str, object] | None:
             drift = observer.status().get("drift") or {}
             items = [i for i in drift.get("items", []) if i["kind"] == "modified" and i["connector"] == "orders"]

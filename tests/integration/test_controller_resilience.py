@@ -71,7 +71,9 @@ def test_sigkill_during_reconcile_then_restart_converges(tmp_path: Path, make_em
 
 
 def test_two_controllers_on_one_environment_exactly_one_applies(
-    tmp_path: Path, emulator, make_gateway  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    emulator,
+    make_gateway,  # type: ignore[no-untyped-def]
 ) -> None:
     info = emulator.info
     target: ArmGateway = make_gateway(emulator, resource_group=RESOURCE_GROUP)
@@ -104,7 +106,9 @@ def test_two_controllers_on_one_environment_exactly_one_applies(
 
 
 def test_sigterm_mid_apply_finishes_started_actions_starts_no_new_ones_and_releases_lease(
-    tmp_path: Path, make_emulator, make_gateway  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    make_emulator,
+    make_gateway,  # type: ignore[no-untyped-def]
 ) -> None:
     slow_puts = FaultConfig(per_verb={"PUT": VerbFaults(latency=1.0, latency_seconds=1.0)})
     emulator = make_emulator(faults=slow_puts)

@@ -102,7 +102,9 @@ def test_a_definition_without_host_is_refused_with_the_flag_that_fixes_it_and_no
     assert code == 1 and "Traceback" not in err
     assert "connectors/gitea/connector.yaml" in err and "pass --service-url" in err
     assert not (tmp_path / "connectors" / "gitea").exists()
-    code, _, err = cli(tmp_path, "new", "connector", "gitea", "--from", str(gitea), "--service-url", "https://g.example.com")
+    code, _, err = cli(
+        tmp_path, "new", "connector", "gitea", "--from", str(gitea), "--service-url", "https://g.example.com"
+    )
     assert code == 0, err
     assert cli(tmp_path, "validate")[0] == 0
 

@@ -102,7 +102,9 @@ def test_pulumi_extra_installs_and_runs_the_scaffolded_program_under_mocks(tmp_p
     api = declared["tickets"]
     assert api["type"] == "azure-native:web:CustomApi"
     assert (api["apiName"], api["resourceGroupName"], api["swaggerTitle"]) == (
-        "tickets", "rg-connectors-dev", "Contoso Tickets"
+        "tickets",
+        "rg-connectors-dev",
+        "Contoso Tickets",
     )
     assert api["tags"]["managed-by"] == "connectorops" and api["tags"]["connectorops-environment"] == "dev"
     # ...less the dialog azure-native cannot carry, which this stack's config allowed, and said so.

@@ -65,8 +65,10 @@ def make_repo(
     yaml_path = tmp_path / "connectors" / "orders" / "connector.yaml"
     text = yaml_path.read_text()
     if sharing:
-        text = text.replace("  lifecycle: {deletion: protect}", "  sharing: [{principal: sales-team, role: use}]\n"
-                            "  lifecycle: {deletion: protect}")
+        text = text.replace(
+            "  lifecycle: {deletion: protect}",
+            "  sharing: [{principal: sales-team, role: use}]\n  lifecycle: {deletion: protect}",
+        )
     yaml_path.write_text(text)
     (tmp_path / "policies").mkdir()
     # The example connectors are not certification-ready; only the tests that want a mandatory rule set one.

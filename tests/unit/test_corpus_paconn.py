@@ -16,9 +16,11 @@ from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import FileSystemTree
 
 CORPUS = Path("/work/shared/corpus/powerplatformconnectors")
-FOLDERS = sorted(f"{g.name}/{f.name}" for g in CORPUS.iterdir() if g.is_dir() for f in g.iterdir() if f.is_dir()) if (
-    CORPUS.is_dir()
-) else []
+FOLDERS = (
+    sorted(f"{g.name}/{f.name}" for g in CORPUS.iterdir() if g.is_dir() for f in g.iterdir() if f.is_dir())
+    if (CORPUS.is_dir())
+    else []
+)
 # Shipped broken: (file, line, column) of the first JSON syntax error, checked by hand with python -m json.tool.
 INVALID_JSON = {
     "certified-connectors/IN-D Invoice Data Capture": ("apiDefinition.swagger.json", 51, 13),

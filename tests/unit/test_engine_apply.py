@@ -111,7 +111,8 @@ def test_grants_of_a_connector_whose_delete_is_refused_are_kept() -> None:
     gw.put_role_assignment(out_of_band.scope, out_of_band.name, out_of_band.body())
     plan = make_plan(desired_state(desired_api("orders")), observe(gw))
     assert [[a.key for a in group] for group in phases(plan)][-2:] == [
-        ["customApi:old"], [f"roleAssignment:{out_of_band.name}"]
+        ["customApi:old"],
+        [f"roleAssignment:{out_of_band.name}"],
     ]  # the revoke waits for the delete and its check
     gw.add_connection("late-conn", "old")
     report = apply_plan(plan, gw)

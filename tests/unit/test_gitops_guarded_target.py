@@ -73,7 +73,7 @@ def test_lost_lease_refuses_writes() -> None:
 
 READS = {
     "scope_id", "connector_id", "list_connectors", "list_grants", "list_connections", "list_consumers",
-    "get_connector", "download_definition", "connections_of",
+    "get_connector", "download_definition", "connections_of", "render_connector", "role_id",
 }  # fmt: skip
 
 

@@ -96,9 +96,7 @@ def test_redact_url_hides_credentials() -> None:
 
 
 def test_credentials_never_appear_in_fetch_errors(tmp_path: Path) -> None:
-    ws = Workspace(
-        "https://bot:s3cret@127.0.0.1:1/r.git", "main", tmp_path / "cache", retry=RetryPolicy(attempts=1)
-    )
+    ws = Workspace("https://bot:s3cret@127.0.0.1:1/r.git", "main", tmp_path / "cache", retry=RetryPolicy(attempts=1))
     with pytest.raises(GitError) as caught:
         ws.sync()
     assert "s3cret" not in str(caught.value)

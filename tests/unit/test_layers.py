@@ -121,13 +121,14 @@ def cycles(graph: dict[str, set[str]]) -> set[tuple[str, ...]]:
 
 def test_the_walker_sees_function_level_and_relative_imports(tmp_path: Path) -> None:
     known = {
-        "connectorops.engine.plan", "connectorops.engine.guards", "connectorops.gitops.lease", "connectorops.engine"
+        "connectorops.engine.plan",
+        "connectorops.engine.guards",
+        "connectorops.gitops.lease",
+        "connectorops.engine",
     }
     source = tmp_path / "plan.py"
     source.write_text(
-        "from . import guards\n"
-        "def f():\n"
-        "    from connectorops.gitops.lease import Lease\n",
+        "from . import guards\ndef f():\n    from connectorops.gitops.lease import Lease\n",
         encoding="utf-8",
     )
     assert imports_of("connectorops.engine.plan", source, known) == {

@@ -100,7 +100,9 @@ items = st.recursive(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(items, min_size=1, max_size=4), auth, st.sampled_from(["https://api.example.com", "http://h.io:8080/b"]))
+@given(
+    st.lists(items, min_size=1, max_size=4), auth, st.sampled_from(["https://api.example.com", "http://h.io:8080/b"])
+)
 def test_converted_collections_validate_and_leak_nothing(
     children: list[dict[str, Any]], root_auth: dict[str, Any] | None, base_url: str
 ) -> None:

@@ -7,11 +7,17 @@ from typing import Any
 
 from policy_support import ALICE, OPS, SALES, connector
 
-from connectorops.policy.role_assignments import ROLE_ASSIGNMENT_NAMESPACE, DesiredRoleAssignment
+from connectorops.policy.role_assignments import ROLE_ASSIGNMENT_NAMESPACE, DesiredRoleAssignment, role_definition_id
 from connectorops.policy.sharing import SharingPolicy, classify_assignments, desired_role_assignments
 from connectorops.policy.sharing_model import SharingPolicyDocument
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
+
+
+def arm_role_id(role: str) -> str:
+    return role_definition_id(role, SUB)
+
+
 RG = f"/subscriptions/{SUB}/resourceGroups/rg-test"
 SCOPE = f"{RG}/providers/Microsoft.Web/customApis/orders"
 ROLE_DEFS = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions"
@@ -51,7 +57,7 @@ def observed(scope: str, principal: str, role: str, name: str = "x", **props: An
 
 def desired_for_orders() -> list[DesiredRoleAssignment]:
     c = connector(sharing=[{"principal": "sales-team", "role": "use"}, {"principal": "ops-team", "role": "use"}])
-    return desired_role_assignments(c, "dev", POLICY, scope=SCOPE, subscription_id=SUB)
+    return desired_role_assignments(c, "dev", POLICY, scope=SCOPE, role_id=arm_role_id)
 
 
 def test_names_are_uuid5_of_scope_principal_role_lowercased() -> None:
@@ -71,7 +77,7 @@ def test_names_are_uuid5_of_scope_principal_role_lowercased() -> None:
         "dev",
         POLICY,
         scope=SCOPE.upper(),
-        subscription_id=SUB,
+        role_id=arm_role_id,
     )
     assert again[0].name == sales.name
 
@@ -79,7 +85,7 @@ def test_names_are_uuid5_of_scope_principal_role_lowercased() -> None:
 def test_same_input_same_assignments_and_duplicates_collapse() -> None:
     assert desired_for_orders() == desired_for_orders()
     doubled = connector(sharing=[{"principal": "ops-team", "role": "use"}, {"principal": "ops-team", "role": "use"}])
-    assert len(desired_role_assignments(doubled, "dev", POLICY, scope=SCOPE, subscription_id=SUB)) == 1
+    assert len(desired_role_assignments(doubled, "dev", POLICY, scope=SCOPE, role_id=arm_role_id)) == 1
 
 
 def test_forbidden_and_unknown_requests_are_not_desired() -> None:
@@ -91,7 +97,7 @@ def test_forbidden_and_unknown_requests_are_not_desired() -> None:
             {"principal": "ops-team", "role": "use"},
         ]
     )
-    result = desired_role_assignments(c, "dev", POLICY, scope=SCOPE, subscription_id=SUB)
+    result = desired_role_assignments(c, "dev", POLICY, scope=SCOPE, role_id=arm_role_id)
     assert [(a.principal_name, a.role_name) for a in result] == [("ops-team", "use")]
 
 

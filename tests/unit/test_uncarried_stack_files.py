@@ -17,7 +17,7 @@ def test_only_stacks_of_the_environment_count_in_either_list_form(tmp_path: Path
         "config:\n  connectorops:environment: dev\n  connectorops:dropUiDefinition: [d7sms]\n"
     )
     (tmp_path / "Pulumi.dev-eu.yaml").write_text(
-        "config:\n  connectorops:environment: dev\n  connectorops:dropUiDefinition: '[\"orders\", \"tickets\"]'\n"
+        'config:\n  connectorops:environment: dev\n  connectorops:dropUiDefinition: \'["orders", "tickets"]\'\n'
     )
     (tmp_path / "Pulumi.prod.yaml").write_text(
         "config:\n  connectorops:environment: prod\n  connectorops:dropUiDefinition: [billing]\n"

@@ -51,9 +51,7 @@ def read_project_config(repo_root: Path) -> ProjectConfig:
 def ci_environments(config: ProjectConfig, *, mode: str | None = None) -> list[CiEnvironment]:
     """Azure environments in file order, optionally only those deployed in `mode`."""
     found = [
-        CiEnvironment(name, env.mode)
-        for name, env in config.environments.items()
-        if isinstance(env, AzureEnvironment)
+        CiEnvironment(name, env.mode) for name, env in config.environments.items() if isinstance(env, AzureEnvironment)
     ]
     return [env for env in found if mode is None or env.mode == mode]
 

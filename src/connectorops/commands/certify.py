@@ -27,9 +27,7 @@ from connectorops.spec.loader import load_repository, select_environment
 from connectorops.spec.source import FileSystemTree
 
 
-def run(
-    ctx: CliContext, *, names: list[str], json_output: bool, markdown: bool, package: Path | None = None
-) -> int:
+def run(ctx: CliContext, *, names: list[str], json_output: bool, markdown: bool, package: Path | None = None) -> int:
     if package is not None:
         from connectorops.commands.certify_package import write_package
 

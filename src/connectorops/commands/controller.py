@@ -71,9 +71,7 @@ def run(
                 retry=RetryPolicy(attempts=3, initial=1.0, maximum=min(30.0, seconds)),
                 stop=stop,
             )
-            reconciler = EngineReconciler(
-                ctx.repo, ctx.environment, holder, lease_ttl=max(3 * seconds, MIN_LEASE_TTL)
-            )
+            reconciler = EngineReconciler(ctx.repo, ctx.environment, holder, lease_ttl=max(3 * seconds, MIN_LEASE_TTL))
             log.info(
                 "controller configured",
                 extra={"event": "controller_configured", "holder": holder, "repo_url": redact_url(repo_url)},

@@ -173,4 +173,3 @@ def _round_trip(
 def _names_file(problem: Problem, names: set[str]) -> bool:
     parts = (problem.file or "").split("/")
     return len(parts) > 1 and parts[1].lower() in names
-

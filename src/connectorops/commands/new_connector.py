@@ -207,7 +207,7 @@ def _check_openapi2(document: Any, file: str) -> None:
     raise DefinitionError(
         f"{file} is {detail}",
         file=file,
-        hint="custom connectors take OpenAPI 2.0 (swagger: \"2.0\") or a Postman v2.x collection; "
+        hint='custom connectors take OpenAPI 2.0 (swagger: "2.0") or a Postman v2.x collection; '
         "convert OpenAPI 3 documents to 2.0 first",
     )
 

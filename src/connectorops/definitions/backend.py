@@ -30,4 +30,3 @@ def apply_service_url(swagger: dict[str, Any], service_url: str, *, file: str, f
     result["basePath"] = base_path
     result["schemes"] = [parts.scheme]
     return result
-

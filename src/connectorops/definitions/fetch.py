@@ -360,4 +360,3 @@ def _write_cache(cache_dir: Path, digest: str, data: bytes) -> None:
         os.replace(temporary, path)
     except OSError:
         pass  # a read-only cache only costs a download next time
-

@@ -63,9 +63,7 @@ def resolve_definition(
     loaded = _load_source(connector, tree, environment, cache_dir, fetch_options, allow_private_urls)
     problems = list(loaded.warnings)
     if not isinstance(loaded.swagger, dict):
-        raise DefinitionError(
-            "the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file, field="/"
-        )
+        raise DefinitionError("the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file, field="/")
     verdicts = verdict_cache_at(cache_dir)
     read = _reader(tree, verdicts)
     swagger = bundle_refs(loaded.swagger, file=loaded.file, folder=_ref_folder(connector, loaded), read=read)

@@ -15,7 +15,7 @@ from connectorops.engine.target import Placement
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment, role_guid
-from connectorops.render import DesiredCustomApi, render_custom_api
+from connectorops.render import DesiredCustomApi
 from connectorops.spec.repository import Repository
 
 
@@ -78,9 +78,6 @@ def build_desired_state(
     from connectorops.policy.certification import certify_connector, load_certification_policy
     from connectorops.policy.sharing import check_sharing, desired_role_assignments, load_sharing_policy
 
-    # ARM fields until render and sharing move into the target (targets/arm); other targets leave them empty.
-    location = placement.identity.get("location") or ""
-    subscription_id = placement.identity.get("subscriptionId") or ""
     target = getattr(repo.config.environments.get(environment), "target", "local")
     problems: list[Problem] = list(repo.problems)
     sharing_policy, sharing_problems = load_sharing_policy(repo.tree)
@@ -107,13 +104,13 @@ def build_desired_state(
         problems += violations
         deployed, carried = fit_for_target(connector, resolved, environment, target)
         problems += carried
-        apis.append(render_custom_api(connector, deployed, environment, location=location, commit=commit))
+        apis.append(placement.render_connector(connector, deployed, environment, commit=commit))
         # desired_role_assignments keeps only allowed grants: a forbidden request (which blocks the
         # plan anyway) must not make the plan show the connector's allowed grants as deletions.
         if sharing_policy is not None:
             scope = placement.connector_id(connector.name)
             grants += desired_role_assignments(
-                connector, environment, sharing_policy, scope=scope, subscription_id=subscription_id
+                connector, environment, sharing_policy, scope=scope, role_id=placement.role_id
             )
     problems += uncarried_problems(repo, environment, apis)  # `mode: pulumi` would stop or drop them
     return DesiredState(

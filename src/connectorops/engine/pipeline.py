@@ -94,7 +94,5 @@ def plan_environment(
         summary = f"environment {inputs.environment} cannot carry the connectors"
         raise ValidationFailed(desired.problems, summary=summary)
     observed = observe(target, desired=desired.custom_apis, drift=drift, swagger_cache=swagger_cache)
-    plan = make_plan(
-        desired, observed, options, target=target.identity, deletion_policies=deletion_policies, now=now
-    )
+    plan = make_plan(desired, observed, options, target=target.identity, deletion_policies=deletion_policies, now=now)
     return desired, observed, plan

@@ -176,9 +176,8 @@ def _unused_allowances(actions: list[Action], options: PlanOptions) -> tuple[Pro
         Problem(
             f"--allow-connection-loss {name}: this plan deletes no connector of that name, so it allows nothing",
             severity=Severity.WARNING,
-            hint="check the spelling against the plan's delete actions" + (
-                f" ({', '.join(sorted(deleted))})" if deleted else ""
-            ),
+            hint="check the spelling against the plan's delete actions"
+            + (f" ({', '.join(sorted(deleted))})" if deleted else ""),
             code="plan.unused_allowance",
         )
         for name in options.allow_connection_loss

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from connectorops.definitions.model import ResolvedDefinition
+    from connectorops.render import DesiredCustomApi
+    from connectorops.spec.repository import LoadedConnector
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,17 @@ class Placement(Protocol):
     def connector_id(self, name: str) -> str:
         """The id a connector named `name` has (or will have) in this target; where the server assigns ids
         (Power Platform) the planned id is provisional, so writes name connectors, never ids."""
+        ...
+
+    def render_connector(
+        self, connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, *, commit: str | None
+    ) -> DesiredCustomApi:
+        """The body this target stores for one resolved connector, with its ownership markers under `tags`
+        and its fingerprint (what plan compares against what the target reports)."""
+        ...
+
+    def role_id(self, role_definition: str) -> str:
+        """The target's grant role for a sharing.yaml role definition (ARM: the full roleDefinitions id)."""
         ...
 
 

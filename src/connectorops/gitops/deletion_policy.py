@@ -67,10 +67,13 @@ class GitDeletionPolicies:
         where = f"{source_path} at commit {commit[:12]}"
         tree = self._tree(commit)
         if tree is None:
-            return DeletionPolicy(PROTECT, (
-                f"{UNKNOWN} (commit {commit[:12]} is not in this repository; in CI, fetch the full history: "
-                "fetch-depth: 0), so protect"
-            ))
+            return DeletionPolicy(
+                PROTECT,
+                (
+                    f"{UNKNOWN} (commit {commit[:12]} is not in this repository; in CI, fetch the full history: "
+                    "fetch-depth: 0), so protect"
+                ),
+            )
         try:
             document, _, problems = load_document(tree, source_path, ConnectorDocument)
         except SpecError as error:  # e.g. a source tag that points outside the repository

@@ -86,9 +86,7 @@ def infer_auth(
     swagger: Mapping[str, Any], parameters: Mapping[str, Any], env_prefix: str, notes: list[str]
 ) -> tuple[dict[str, Any] | None, list[str]]:
     """connector.yaml `auth:` equivalent to the deployed securityDefinitions + connectionParameters."""
-    oauth = next(
-        (p for p in parameters.values() if isinstance(p, Mapping) and p.get("type") == "oauthSetting"), None
-    )
+    oauth = next((p for p in parameters.values() if isinstance(p, Mapping) and p.get("type") == "oauthSetting"), None)
     if oauth is not None:
         return _infer_oauth(swagger, oauth.get("oAuthSettings") or {}, env_prefix, notes)
     definitions = swagger.get("securityDefinitions") or {}

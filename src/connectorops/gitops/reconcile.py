@@ -221,5 +221,3 @@ class EngineReconciler:
 
     def close(self) -> None:
         self._disconnect()
-
-

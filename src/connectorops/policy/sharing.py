@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from connectorops.errors import ConnectoropsError, Problem
@@ -24,7 +25,6 @@ from connectorops.policy.role_assignments import (
     SharingDrift,
     classify_assignments,
     role_assignment_name,
-    role_definition_id,
     role_guid,
 )
 from connectorops.policy.sharing_model import (
@@ -332,7 +332,7 @@ def check_sharing(
 
 
 def desired_role_assignments(
-    connector: LoadedConnector, environment: str, policy: SharingPolicy, *, scope: str, subscription_id: str
+    connector: LoadedConnector, environment: str, policy: SharingPolicy, *, scope: str, role_id: Callable[[str], str]
 ) -> list[DesiredRoleAssignment]:
     """The role assignments git declares for the connector at `scope`: only allowed, known grants.
 
@@ -346,7 +346,7 @@ def desired_role_assignments(
             continue
         if not policy.decide(connector, environment, request.principal, request.role).allowed:
             continue
-        definition = role_definition_id(role, subscription_id)
+        definition = role_id(role)  # the target's form (ARM: the full roleDefinitions id)
         name = role_assignment_name(scope, entry.objectId, definition)
         wanted[name] = DesiredRoleAssignment(
             name=name,

@@ -1,7 +1,9 @@
-"""The grant kind (roleAssignment): its plan (share what git declares, revoke the rest), execution and wording."""
+"""The grant kind (roleAssignment; Power Platform: a connector permission): its plan (share what git declares,
+revoke the rest), execution and wording."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from connectorops.engine.actions import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, PlanOptions, Verdict
@@ -61,12 +63,14 @@ def _plan(
     sharing = classify_grants(desired, observed, set(owners))
     existing_keys = {ObservedAssignment.from_arm(ra).key for ra in observed.role_assignments}
     actions: list[Action] = []
+    granted: dict[tuple[str, str], int] = {}  # (scope, principal) -> index of its create action
     for grant in sorted(sharing.missing, key=lambda g: (g.scope.lower(), g.name)):
         if grant.key in existing_keys:
             continue  # granted already at a connector we do not write (not ours yet): creating it would collide
         connector = connector_of_scope(grant.scope)
         owner = by_connector.get(connector.lower())
         blocked = owner is not None and owner.blocked
+        granted[_holder(grant.scope, grant.principal_id)] = len(actions)
         actions.append(
             Action(
                 kind=ActionKind.CREATE,
@@ -88,6 +92,16 @@ def _plan(
             continue
         if owner.kind == ActionKind.ADOPT and not desired_grants_for(desired, owner.connector):
             continue  # an adopted connector's sharing is taken over only once git declares some
+        replacing = granted.get(_holder(ra.scope, ra.principal_id)) if observed.one_role_per_principal else None
+        if replacing is not None:
+            # One permission per principal (Power Platform): the grant replaces this one; revoking it after
+            # the grant would take the new permission away.
+            role = desired.describe_role(ra.role_definition_id)
+            actions[replacing] = replace(
+                actions[replacing],
+                warnings=(f"replaces the {role} permission held now (one permission per principal and connector)",),
+            )
+            continue
         actions.append(
             Action(
                 kind=ActionKind.DELETE,
@@ -102,6 +116,10 @@ def _plan(
             )
         )
     return actions
+
+
+def _holder(scope: str, principal_id: str) -> tuple[str, str]:
+    return scope.lower().rstrip("/"), principal_id.lower()
 
 
 def desired_grants_for(desired: DesiredState, connector: str) -> list[DesiredRoleAssignment]:

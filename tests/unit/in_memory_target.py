@@ -241,6 +241,10 @@ class PowerPlatformPlacement:
     def identity(self) -> TargetId:
         return TargetId(kind="powerplatform", fields=(("environmentId", self.environment_id),))
 
+    @property
+    def capabilities(self) -> Capabilities:
+        return PP_CAPABILITIES
+
     def scope_id(self) -> str:
         return f"/providers/Microsoft.PowerApps/environments/{self.environment_id}"
 

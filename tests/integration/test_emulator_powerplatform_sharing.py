@@ -61,6 +61,13 @@ def test_admin_path_grants_and_revokes_with_the_admin_permission_id(powerplatfor
     admin = f"scopes/admin/environments/{powerplatform.env}/apis/{name}/modifyPermissions"
     assert _modify(powerplatform, admin, {"put": [_share(TENANT, "Tenant", "CanView")]}, admin=True).status_code == 200
     assert _permissions(powerplatform, name)[TENANT] == "CanView"
+    admin_list = powerplatform.session.get(
+        powerplatform.powerapps(f"scopes/admin/environments/{powerplatform.env}/apis/{name}/permissions"),
+        params={"api-version": PERMISSIONS},
+    )
+    assert {p["name"]: p["properties"]["roleName"] for p in admin_list.json()["value"]} == _permissions(
+        powerplatform, name
+    )
     permission_id = (
         f"/providers/Microsoft.PowerApps/scopes/admin/environments/{powerplatform.env}/apis/{name}/permissions/{TENANT}"
     )

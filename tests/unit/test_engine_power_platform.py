@@ -34,11 +34,15 @@ ALICE = "33333333-3333-3333-3333-333333333333"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 
-def _grant(connector: str, principal_id: str, role: str, kind: str = "Group") -> DesiredRoleAssignment:
+ROLE_NAMES = {"CanView": "use", "CanViewWithShare": "share", "CanEdit": "edit"}  # sharing.yaml's defaults
+
+
+def _grant(connector: str, principal_id: str, permission: str, kind: str = "Group") -> DesiredRoleAssignment:
     scope = PP.connector_id(connector)
     return DesiredRoleAssignment(
-        name=role_assignment_name(scope, principal_id, role), scope=scope, principal_name=f"p-{principal_id[:4]}",
-        principal_id=principal_id, principal_type=kind, role_name=role, role_definition_id=PP.role_id(role),
+        name=role_assignment_name(scope, principal_id, permission), scope=scope, principal_name=f"p-{principal_id[:4]}",
+        principal_id=principal_id, principal_type=kind, role_name=ROLE_NAMES[permission],
+        role_definition_id=PP.role_id(permission),
     )  # fmt: skip
 
 
@@ -133,7 +137,7 @@ def test_a_changed_role_replaces_the_permission_instead_of_revoking_it_after_the
     wider = _desired(_api(), grants=(_grant("orders", SALES, "CanEdit"),))
     plan = _plan(pp, wider)
     [change] = plan.changes
-    assert change.kind == ActionKind.CREATE and change.role == "CanEdit"
+    assert change.kind == ActionKind.CREATE and change.role == "edit (CanEdit)"
     assert "replaces the CanView permission" in change.warnings[0]
     assert apply_plan(plan, pp).exit_code == 0
     assert _permissions(pp) == {PP_CREATOR: "Owner", SALES: "CanEdit"}
@@ -260,3 +264,22 @@ def test_flow_impact_serializes_with_operations() -> None:
     assert Impact.from_dict(impact.to_dict()) == impact
     assert {f.name: f.operations for f in impact.flows} == {
         "Cancel stale orders": frozenset({"DeleteOrder"}), "Order report": frozenset({"ListOrders"})}  # fmt: skip
+
+
+def test_reports_name_power_platform_and_the_permission_a_role_means() -> None:
+    pp = InMemoryPowerPlatform()
+    desired = _desired(_api(), grants=(_grant("orders", SALES, "CanEdit"),))
+    assert "grant edit (CanEdit) to p-1111 (Group)" in _text(_plan(pp, desired))
+    _applied(pp, desired)
+    pp.permissions[pp.api_names["orders"]].pop(SALES)  # unshared in the portal
+    [missing] = detect_drift(desired, observe(pp, drift=True), pp).drift
+    assert (missing.kind, missing.detail) == (
+        "missing-role-assignment",
+        "declared in git but not granted in Power Platform",
+    )
+    pp.delete_connector("orders")
+    [deleted] = [i for i in detect_drift(desired, observe(pp, drift=True), pp).drift if i.kind == "deleted"]
+    assert "absent in Power Platform" in deleted.detail
+    arm = InMemoryTarget()
+    [on_arm] = [i for i in detect_drift(desired, observe(arm, drift=True), arm).drift if i.kind == "deleted"]
+    assert "absent in Azure" in on_arm.detail

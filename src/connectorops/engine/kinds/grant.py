@@ -13,9 +13,12 @@ from connectorops.engine.desired import DesiredState, connector_of_scope
 from connectorops.engine.kinds.base import PHASE_GRANT, PHASE_REVOKE, ResourceKind
 from connectorops.engine.observe import ObservedState
 from connectorops.policy.role_assignments import DesiredRoleAssignment, ObservedAssignment
+from connectorops.policy.sharing_model import DEFAULT_POWER_PLATFORM_ROLES
 
 if TYPE_CHECKING:
     from connectorops.engine.target import Target
+
+PERMISSIONS = frozenset(DEFAULT_POWER_PLATFORM_ROLES.values())  # Power Platform's grant roles
 
 
 def _phase(action: Action) -> int:
@@ -39,6 +42,12 @@ def _describe(action: Action) -> str:
 
 def _describe_principal(grant: DesiredRoleAssignment) -> str:
     return f"{grant.principal_name} ({grant.principal_type})"
+
+
+def _describe_role(grant: DesiredRoleAssignment) -> str:
+    """The role's name in sharing.yaml; on Power Platform with the permission it means: `edit (CanEdit)`."""
+    permission = grant.role_definition_id
+    return f"{grant.role_name} ({permission})" if permission in PERMISSIONS else grant.role_name
 
 
 def _plan(
@@ -83,7 +92,7 @@ def _plan(
                 body=grant.body(),
                 scope=grant.scope,
                 principal=_describe_principal(grant),
-                role=grant.role_name,
+                role=_describe_role(grant),
             )
         )
     for ra in sorted(sharing.out_of_band, key=lambda r: r.id):

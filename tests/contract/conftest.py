@@ -11,7 +11,15 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from harnesses import PRINCIPAL, ArmEmulatorHarness, Harness, InMemoryTarget, MemoryHarness
+from harnesses import (
+    PRINCIPAL,
+    ArmEmulatorHarness,
+    Harness,
+    InMemoryPowerPlatform,
+    InMemoryTarget,
+    MemoryHarness,
+    MemoryPowerPlatformHarness,
+)
 
 from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.azure.gateway import ArmGateway, ArmTarget
@@ -19,10 +27,13 @@ from connectorops.emulator.server import EmulatorServer
 from connectorops.targets.arm import ResourceGroupTarget
 
 
-@pytest.fixture(params=["in-memory", "arm-emulator"])
+@pytest.fixture(params=["in-memory", "in-memory-powerplatform", "arm-emulator"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     if request.param == "in-memory":
         yield MemoryHarness(InMemoryTarget())
+        return
+    if request.param == "in-memory-powerplatform":
+        yield MemoryPowerPlatformHarness(InMemoryPowerPlatform())
         return
     with EmulatorServer() as server:
         info = server.info

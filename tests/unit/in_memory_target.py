@@ -452,10 +452,10 @@ class InMemoryPowerPlatform:
         api_id = f"{PP_APIS}/{self.api_names[connector]}"
         self.connections.append({"name": name, "id": f"{api_id}/connections/{name}", "properties": {
             "apiId": api_id, "displayName": name, "statuses": [{"status": status}]}})  # fmt: skip
-        return name
+        return f"{api_id}/connections/{name}"
 
     def add_flow(self, display_name: str, connector: str, connection: str, *operations: str,
-                 summary: bool = True) -> dict[str, Any]:  # fmt: skip
+                 summary: bool = True, name: str | None = None) -> dict[str, Any]:  # fmt: skip
         """A flow whose actions call `operations` through `connection`: as the list returns it (definitionSummary)
         or as GET returns it (full definition)."""
         api_id = f"{PP_APIS}/{self.api_names[connector]}"
@@ -472,7 +472,7 @@ class InMemoryPowerPlatform:
                 f"Call{op}": {"type": "OpenApiConnection", "inputs": {"host": {
                     "connectionName": key, "operationId": op, "apiId": api_id}, "parameters": {}}}
                 for op in operations}}}}  # fmt: skip
-        flow_name = f"{len(self.flows) + 1:08d}-0000-0000-0000-000000000000"
+        flow_name = name or f"{len(self.flows) + 1:08d}-0000-0000-0000-000000000000"  # the service names by GUID
         flow = {"name": flow_name, "type": "Microsoft.ProcessSimple/environments/flows",
                 "id": f"/providers/Microsoft.ProcessSimple/environments/{PP_ENV}/flows/{flow_name}",
                 "properties": props}  # fmt: skip

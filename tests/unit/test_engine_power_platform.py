@@ -283,3 +283,22 @@ def test_reports_name_power_platform_and_the_permission_a_role_means() -> None:
     arm = InMemoryTarget()
     [on_arm] = [i for i in detect_drift(desired, observe(arm, drift=True), arm).drift if i.kind == "deleted"]
     assert "absent in Azure" in on_arm.detail
+
+
+def test_a_flow_using_same_name_connections_of_two_connectors_counts_only_the_calls_through_ours() -> None:
+    pp = _deployed_with_flows()
+    pp.add_connection("shared-name", "billing")
+    pp.add_connection("shared-name", "orders")
+    flow = pp.add_flow("Both", "orders", "shared-name", "DeleteOrder", summary=False)
+    billing_api = f"/providers/Microsoft.PowerApps/apis/{pp.api_names['billing']}"
+    flow["properties"]["connectionReferences"]["shared_billing"] = {"connectionName": "shared-name", "id": billing_api}
+    flow["properties"]["definition"]["actions"]["List"] = {"type": "OpenApiConnection", "inputs": {"host": {
+        "connectionName": "shared_billing", "operationId": "ListOrders", "apiId": billing_api}}}  # fmt: skip
+    doc = swagger()
+    del doc["paths"]["/orders"]  # ListOrders goes from orders; only billing's connection calls it
+    [update] = _plan(pp, _desired(_api("orders", doc), _api("billing"))).changes
+    assert [c.flows for c in update.breaking if c.kind == "operation-removed"] == [("Order report",)]
+    impact = update.impact
+    assert impact is not None
+    [both] = [f for f in impact.flows if f.name == "Both"]
+    assert (both.connections, both.operations) == (("shared-name",), frozenset({"DeleteOrder"}))

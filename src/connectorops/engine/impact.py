@@ -266,6 +266,14 @@ def flow_operations(flow: dict[str, Any], keys: set[str]) -> frozenset[str] | No
     return frozenset(found)
 
 
+def _references(ref: dict[str, Any], ours: dict[str, list[tuple[str, str | None]]]) -> bool:
+    """Whether a flow's connection reference names one of our connections: by name, and by api where both
+    the reference and the connection's id say which api (connection names are unique per api only)."""
+    candidates = ours.get(str(ref["connectionName"]).lower(), [])
+    ref_api = _norm(str(ref.get("id") or ""))
+    return any(api is None or not ref_api or api == ref_api for _, api in candidates)
+
+
 # --- the index -------------------------------------------------------------------------------
 
 
@@ -328,7 +336,7 @@ class ImpactIndex:
         mine = sorted(self._connections.get(_norm(connector_id), []), key=lambda c: str(c.get("name", "")))
         connections = tuple(ConnectionImpact(str(c.get("name", "")), str(c.get("id", "")), _status(c)) for c in mine)
         if self.consumer_kind == FLOW:
-            uses = self._flows(connector_id, {str(c.get("name", "")).lower(): str(c.get("name", "")) for c in mine})
+            uses = self._flows(connector_id, mine)
         else:
             uses = self._logic_apps({_norm(str(c.get("id", ""))): str(c.get("name", "")) for c in mine})
         uses.sort(key=lambda w: w.name)
@@ -349,14 +357,22 @@ class ImpactIndex:
             uses.append(ConsumerUse(str(workflow.get("name", "")), str(workflow.get("id", "")), tuple(used), calls))
         return uses
 
-    def _flows(self, connector_id: str, by_name: dict[str, str]) -> list[ConsumerUse]:
+    def _flows(self, connector_id: str, mine: list[dict[str, Any]]) -> list[ConsumerUse]:
+        # connection name (lower case) -> (its name, the api path of its id when the id has one)
+        ours: dict[str, list[tuple[str, str | None]]] = {}
+        for connection in mine:
+            name, connection_id = str(connection.get("name", "")), _norm(str(connection.get("id", "")))
+            api = connection_id.split("/connections/", 1)[0] if "/connections/" in connection_id else None
+            ours.setdefault(name.lower(), []).append((name, api))
         uses = []
-        for flow in self._candidates(by_name):
+        for flow in self._candidates(ours):
             referenced = _flow_connector_ids(flow)
             if referenced is not None and _norm(connector_id) not in referenced:
                 continue  # a same-name connection of another connector
-            refs = {k: r for k, r in flow_references(flow).items() if str(r["connectionName"]).lower() in by_name}
-            used = sorted({by_name[str(r["connectionName"]).lower()] for r in refs.values()})
+            refs = {k: r for k, r in flow_references(flow).items() if _references(r, ours)}
+            if not refs:
+                continue
+            used = sorted({ours[str(r["connectionName"]).lower()][0][0] for r in refs.values()})
             operations = flow_operations(flow, set(refs))
             # A flow's name is a GUID; people know it by its display name.
             name = str((flow.get("properties") or {}).get("displayName") or flow.get("name", ""))

@@ -19,11 +19,14 @@ from typing import Any
 import pytest
 import requests
 from conftest import MakeEmulator
-from powerplatform_support import CORPUS, PowerPlatformHttp
+from powerplatform_support import CORPUS, PowerPlatformHttp, openapi
 from typer.testing import CliRunner
 
+from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.cli import app
+from connectorops.emulator.routes.custom_apis import write_only_digest
 from connectorops.emulator.server import EmulatorInfo, EmulatorServer
+from connectorops.targets.powerplatform import PowerPlatformClient, PowerPlatformLocation, PowerPlatformTarget
 
 pytestmark = [
     pytest.mark.integration,
@@ -289,3 +292,69 @@ def test_icon_and_script_are_uploaded_only_when_their_content_changed(
     assert http.session.get(item["properties"]["scriptDefinitionUrl"]).content == script.read_bytes()
     assert http.session.get(item["properties"]["iconUri"]).content == icon
     http.close()
+
+
+SECRET_VAR = "PP_TEST_ORDERS_SECRET"
+SECRET_VALUE = "pp-Secret-Value-5a4b3c2d"
+
+
+def test_the_client_secret_reaches_the_service_at_write_time_only(
+    tmp_path: Path, make_emulator: MakeEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = make_emulator()
+    info = server.info
+    assert info is not None
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "connectorops.yaml").write_text(_remote_config(info))
+    _openapi_repo(root, 1)
+    yaml_file = root / "connectors" / "c000" / "connector.yaml"
+    yaml_file.write_text(
+        yaml_file.read_text()
+        + "  auth:\n    type: oauth2\n    identityProvider: aad\n    clientId: app-1\n"
+        + f"    resourceUri: api://orders\n    clientSecret: {{env: {SECRET_VAR}}}\n"
+    )
+    monkeypatch.setenv("CONNECTOROPS_POWERPLATFORM_TOKEN", info.token)
+    monkeypatch.setenv(SECRET_VAR, SECRET_VALUE)
+    outputs = [cli(root, "plan", "--json")[1], cli(root, "plan", "--markdown")[1]]
+    code, out = cli(root, "apply", "--yes", "--json")
+    assert code == 0, out
+    outputs += [out, cli(root, "drift", "--json")[1]]
+    assert not [o for o in outputs if SECRET_VALUE in o]
+    (row,) = server.store.list_all("pp/apis")
+    key = "connectionParameters.token"
+    assert row.extra["writeOnlyDigests"] == {key: write_only_digest(server.context, row.key, key, SECRET_VALUE)}
+    assert SECRET_VALUE not in json.dumps(row.body) and SECRET_VALUE not in json.dumps(row.extra["swagger"])
+    assert cli(root, "plan")[0] == 0
+
+
+def test_with_parameter_sets_the_secret_goes_into_each_set_as_paconn_sends_it(make_emulator: MakeEmulator) -> None:
+    server = make_emulator()
+    info = server.info
+    assert info is not None
+    location = PowerPlatformLocation(
+        info.environment_id, info.powerapps_url, info.flow_url, StaticTokenCredential(info.token),
+        ca_bundle=info.ca_path,
+    )  # fmt: skip
+    oauth = {"type": "oauthSetting", "oAuthSettings": {"identityProvider": "oauth2generic", "clientId": "app"}}
+    sets = {
+        "values": [{"name": "one", "parameters": {"token": oauth}}, {"name": "two", "parameters": {"token": oauth}}]
+    }
+    body = {
+        "properties": {
+            "openApiDefinition": {**openapi(), "x-connectorops": {}},
+            "displayName": "Orders",
+            "connectionParameterSets": sets,
+            # what apply's inject_secrets writes for a {env: ...} reference (pointer /token/oAuthSettings/clientSecret)
+            "connectionParameters": {"token": {"oAuthSettings": {"clientSecret": SECRET_VALUE}}},
+        },
+        "tags": {"managed-by": "connectorops"},
+    }
+    with PowerPlatformClient(location) as client:
+        PowerPlatformTarget(client).create_connector("orders", body)
+    (row,) = server.store.list_all("pp/apis")
+    keys = [f"connectionParameterSets.values[{i}].parameters.token" for i in (0, 1)]
+    assert row.extra["writeOnlyDigests"] == {
+        k: write_only_digest(server.context, row.key, k, SECRET_VALUE) for k in keys
+    }
+    assert "connectionParameters" not in row.body["properties"]

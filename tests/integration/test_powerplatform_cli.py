@@ -358,3 +358,22 @@ def test_with_parameter_sets_the_secret_goes_into_each_set_as_paconn_sends_it(ma
         k: write_only_digest(server.context, row.key, k, SECRET_VALUE) for k in keys
     }
     assert "connectionParameters" not in row.body["properties"]
+
+
+def test_a_bad_environment_id_in_connectorops_yaml_is_named_with_its_line(tmp_path: Path) -> None:
+    config = "default: makers\nenvironments:\n  makers:\n    target: powerplatform\n    environmentId: my-env\n"
+    root = make_repo(tmp_path, config, {"govee": GOVEE})
+    for command in (("validate",), ("plan",), ("apply", "--yes")):
+        code, out = cli(root, *command)
+        assert code == 1 and "Traceback" not in out, out
+        assert "connectorops.yaml:5" in out and "Power Platform environment id" in out, out
+    assert not (root / ".connectorops").exists()
+
+
+def test_validate_lets_a_power_platform_environment_carry_what_arm_cannot(tmp_path: Path) -> None:
+    config = LOCAL_CONFIG + "  logic: {target: local}\n"
+    root = make_repo(tmp_path, config, {"blackbaud": BLACKBAUD})
+    code, out = cli(root, "validate", "-e", "makers")
+    assert code == 0 and "TargetCannotCarry" not in out and "cannot be deployed" not in out, out
+    code, out = cli(root, "validate", "-e", "logic")
+    assert code == 1 and "cannot be deployed to environment 'logic'" in out, out

@@ -377,3 +377,39 @@ def test_validate_lets_a_power_platform_environment_carry_what_arm_cannot(tmp_pa
     assert code == 0 and "TargetCannotCarry" not in out and "cannot be deployed" not in out, out
     code, out = cli(root, "validate", "-e", "logic")
     assert code == 1 and "cannot be deployed to environment 'logic'" in out, out
+
+
+def test_deleting_a_connector_with_a_connection_is_blocked_naming_it(
+    tmp_path: Path, make_emulator: MakeEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = make_emulator()
+    info = server.info
+    assert info is not None
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "connectorops.yaml").write_text(_remote_config(info))
+    _openapi_repo(root, 2)
+    monkeypatch.setenv("CONNECTOROPS_POWERPLATFORM_TOKEN", info.token)
+    assert cli(root, "apply", "--yes")[0] == 0
+    http = PowerPlatformHttp(info)
+    api_name = apis_by_name(http)["c001"]["name"]
+    made = http.session.put(
+        http.powerapps(f"apis/{api_name}/connections/makers-conn"),
+        params=http.query(),
+        json={"properties": {"displayName": "A maker's connection"}},
+    )
+    assert made.status_code in (200, 201), made.text
+    http.close()
+    shutil.rmtree(root / "connectors" / "c001")
+    code, out = cli(root, "plan")
+    assert code == 1 and "makers-conn" in out and "BLOCKED" in out, out
+    code, out = cli(root, "apply", "--yes")
+    assert code == 1, out
+    http = PowerPlatformHttp(info)
+    assert sorted(apis_by_name(http)) == ["c000", "c001"]  # nothing deleted
+    http.close()
+    code, out = cli(root, "apply", "--yes", "--allow-connection-loss", "c001")
+    assert code == 0 and "deleted" in out, out
+    http = PowerPlatformHttp(info)
+    assert sorted(apis_by_name(http)) == ["c000"]
+    http.close()

@@ -37,9 +37,8 @@ def test_throttled_lists_are_retried_after_retry_after(make_emulator: MakeEmulat
 def test_a_refused_token_is_an_authentication_error_with_a_hint(make_emulator: MakeEmulator) -> None:
     server = make_emulator()
     assert server.info is not None
-    with _client(server.info, token="not-the-emulator-token") as client:
-        with pytest.raises(AuthenticationError) as refused:
-            PowerPlatformTarget(client).list_connectors()
+    with _client(server.info, token="not-the-emulator-token") as client, pytest.raises(AuthenticationError) as refused:
+        PowerPlatformTarget(client).list_connectors()
     assert refused.value.status == 401 and "Power Apps answered 401" in str(refused.value)
     assert "CONNECTOROPS_POWERPLATFORM_TOKEN" in (refused.value.problem.hint or "")
     assert "not-the-emulator-token" not in str(refused.value)

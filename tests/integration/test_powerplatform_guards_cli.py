@@ -12,6 +12,7 @@ from engine_e2e_support import OPENAPI, commit_all, openapi, remove_connector, w
 from powerplatform_engine_support import ENV, connect_flow, portal, pp_repo
 from test_cli_plan_apply_drift import cli
 
+from connectorops import tags
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.desired import build_desired_state
 from connectorops.engine.observe import observe
@@ -161,3 +162,19 @@ def test_a_connection_made_between_plan_and_delete_blocks_it_naming_the_flow(tmp
         assert result.status == "blocked"
         assert "late-conn" in result.message and "(used by flow(s): Late flow)" in result.message
         assert target.get_connector("orders") is not None
+
+
+def test_orphan_leaves_the_connector_its_connection_and_flow_and_stops_managing_it(tmp_path: Path) -> None:
+    root = _deployed(tmp_path, "orders", "billing", deletion="orphan")
+    with portal(root) as target:
+        connect_flow(target, "orders", "orders-conn", "Nightly sync", "ListOrders")
+    remove_connector(root, "orders")
+    commit_all(root, "remove orders")
+    code, out, _ = cli(root, "apply", "--yes")
+    assert code == 0 and "orphaned" in out
+    with portal(root) as target:
+        live = target.get_connector("orders")
+        assert live is not None and not tags.is_managed(live["tags"])  # kept, no longer ours
+        assert [c["name"] for c in target.client.list_connections()] == ["orders-conn"]
+    code, out, _ = cli(root, "plan")
+    assert code == 0 and "unmanaged" in out

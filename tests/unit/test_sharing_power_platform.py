@@ -15,7 +15,7 @@ from connectorops.policy.sharing import (
     platform_of,
 )
 from connectorops.policy.sharing_model import ARM_PLATFORM, POWER_PLATFORM
-from connectorops.spec.models import AzureEnvironment, LocalEnvironment
+from connectorops.spec.models import AzureEnvironment, LocalEnvironment, PowerPlatformEnvironment
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 SCOPE = "/providers/Microsoft.PowerApps/environments/env-1/customConnectors/orders"
@@ -167,8 +167,8 @@ def test_platform_of_reads_the_environment() -> None:
     assert platform_of(AzureEnvironment(target="azure", subscriptionId=SALES, resourceGroup="rg", location="x")) == (
         ARM_PLATFORM
     )
-    assert platform_of(type("Env", (), {"target": "powerplatform"})()) == POWER_PLATFORM
-    assert platform_of(type("Env", (), {"target": "local", "platform": "powerplatform"})()) == POWER_PLATFORM
+    assert platform_of(PowerPlatformEnvironment(target="powerplatform", environmentId=SALES)) == POWER_PLATFORM
+    assert platform_of(LocalEnvironment(target="local", platform="powerplatform")) == POWER_PLATFORM
     assert platform_of(None) == ARM_PLATFORM
 
 

@@ -10,11 +10,12 @@ counts requests per (verb, resource type). `make_emulator` / `make_gateway` star
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from emulator_support import FAST_RETRIES, TEST_LOCATION, TEST_RESOURCE_GROUP, MakeEmulator, MakeGateway
 from powerplatform_support import PowerPlatformHttp
 
 from connectorops.azure.credentials import StaticTokenCredential
@@ -26,21 +27,6 @@ from connectorops.emulator.server import EmulatorInfo, EmulatorServer
 UNIT_TESTS = str(Path(__file__).resolve().parents[1] / "unit")
 if UNIT_TESTS not in sys.path:
     sys.path.append(UNIT_TESTS)
-
-TEST_RESOURCE_GROUP = "rg-test"
-TEST_LOCATION = "westeurope"
-# Small backoffs keep retry tests fast; Retry-After from the server is still honoured as sent.
-FAST_RETRIES = RetrySettings(
-    backoff_factor=0.02,
-    backoff_max=0.2,
-    connection_timeout=5,
-    read_timeout=30,
-    operation_wait_initial=0.02,
-    operation_wait_max=0.1,
-)
-
-MakeEmulator = Callable[..., EmulatorServer]
-MakeGateway = Callable[..., ArmGateway]
 
 
 @pytest.fixture

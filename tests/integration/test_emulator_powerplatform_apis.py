@@ -7,7 +7,7 @@ import json
 import re
 
 import requests
-from conftest import MakeEmulator
+from emulator_support import MakeEmulator
 from powerplatform_support import APIS, BLACKBAUD, PERMISSIONS, PowerPlatformHttp, openapi, paconn_properties
 
 from connectorops.emulator.routes.custom_apis import write_only_digest

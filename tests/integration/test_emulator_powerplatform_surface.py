@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import requests
-from conftest import MakeEmulator
+from emulator_support import MakeEmulator
 from powerplatform_support import APIS, PowerPlatformHttp, openapi
 
 from connectorops.emulator.faults import FaultConfig

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import MakeEmulator
+from emulator_support import MakeEmulator
 from powerplatform_support import CORPUS, PowerPlatformHttp, openapi
 from typer.testing import CliRunner
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from azure.core.credentials import AccessToken
-from conftest import FAST_RETRIES, MakeEmulator
+from emulator_support import FAST_RETRIES, MakeEmulator
 
 from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.emulator.server import EmulatorInfo

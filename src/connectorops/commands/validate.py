@@ -36,8 +36,10 @@ from rich.text import Text
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
 from connectorops.definitions.carry import fit_for_target
+from connectorops.definitions.input_memo import connector_inputs, memoized
 from connectorops.definitions.model import ResolvedDefinition
 from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
+from connectorops.definitions.verdict_cache import verdict_cache_at
 from connectorops.engine.uncarried import is_pulumi_environment, uncarried_problems
 from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
 from connectorops.policy.certification import load_certification_policy
@@ -143,12 +145,16 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
         sharing_problems = _sharing_problems(repo, env_name)
         problems.extend(sharing_problems)
         resolved: list[tuple[LoadedConnector, ResolvedDefinition]] = []
+        pulumi = is_pulumi_environment(repo, env_name)  # needs every definition, not only its verdict
         with _cache_for(cache_dir, broken=bool(repo.errors)) as usable_cache:
             for connector in repo.connectors:
                 check = checks[connector.path]
                 check.name = connector.name
                 _describe(check, connector, env_name)
-                found, definition = _resolve(check, connector, tree, env_name, target, usable_cache)
+                if pulumi or connector.document.spec.definition.kind == "url":
+                    found, definition = _resolve(check, connector, tree, env_name, target, usable_cache)
+                else:  # the verdict alone, remembered with the files it read
+                    found, definition = _remembered(check, connector, tree, env_name, target, usable_cache), None
                 problems.extend(found)
                 if definition is not None:
                     resolved.append((connector, definition))
@@ -202,6 +208,29 @@ def _resolve(
         check.auth = resolved.auth_kind
     fitted, carried = fit_for_target(connector, resolved, environment, target)
     return [_with_file(p, connector.path) for p in [*resolved.warnings, *carried]], fitted
+
+
+def _remembered(
+    check: ConnectorCheck, connector: LoadedConnector, tree: SourceTree, environment: str, target: str, cache_dir: Path
+) -> list[Problem]:
+    """_resolve's problems, operations and auth, from the verdict cache while the connector's files are unchanged."""
+    auth = check.auth
+
+    def compute(recording: SourceTree) -> tuple[list[Problem], int | None, str | None]:
+        check.operations, check.auth = None, auth
+        found = _resolve(check, connector, recording, environment, target, cache_dir)[0]
+        return found, check.operations, check.auth
+
+    found, check.operations, check.auth = memoized(
+        verdict_cache_at(cache_dir),
+        "validate-connector",
+        (*connector_inputs(connector), environment, target),
+        tree,
+        compute,
+        encode=lambda v: {"problems": [p.to_dict() for p in v[0]], "operations": v[1], "auth": v[2]},
+        decode=lambda v: ([Problem.from_dict(p) for p in v["problems"]], v["operations"], v["auth"]),
+    )
+    return found
 
 
 def _pulumi_problems(

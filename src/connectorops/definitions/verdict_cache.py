@@ -77,6 +77,16 @@ def tool_fingerprint() -> str:
     return json.dumps({"versions": tool_versions(), "rules": _rule_source_digest()}, sort_keys=True)
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """The source of the whole package: a verdict remembered for a connector depends on all of its code."""
+    digest = hashlib.sha256()
+    for file in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(file.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
 def verdict_key(kind: str, *inputs: Any) -> str | None:
     """sha256 over the kind, the tool fingerprint and the inputs; None when they cannot be hashed.
 

@@ -62,3 +62,6 @@ def test_validate_with_a_warm_cache_never_imports_the_openapi_validator(tmp_path
     code, warm = _loaded(["validate"], tmp_path)
     assert code == 0
     assert _heavy(warm) == []  # ...then answered from the verdict cache
+    # the whole report is remembered: neither the spec models nor the definitions pipeline are loaded
+    assert {"connectorops.spec.models", "connectorops.definitions.resolve"} & warm == set()
+    assert {"connectorops.spec.models", "connectorops.definitions.resolve"} <= cold

@@ -28,26 +28,22 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
-
-from rich.table import Table
-from rich.text import Text
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
-from connectorops.definitions.carry import fit_for_target
 from connectorops.definitions.input_memo import connector_inputs, memoized
-from connectorops.definitions.model import ResolvedDefinition
-from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
-from connectorops.definitions.verdict_cache import verdict_cache_at
-from connectorops.engine.uncarried import is_pulumi_environment, uncarried_problems
+from connectorops.definitions.verdict_cache import DEFAULT_STATE_DIR, verdict_cache_at
 from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
-from connectorops.policy.certification import load_certification_policy
-from connectorops.policy.sharing import check_sharing, load_sharing_policy
-from connectorops.render import render_custom_api
-from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
-from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
+
+# The pipeline (pydantic models, definitions, policies) is imported when a report is computed, not
+# when a remembered one is shown: a warm `validate` of an unchanged repository never loads it.
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from connectorops.definitions.model import ResolvedDefinition
+    from connectorops.spec.repository import LoadedConnector, Repository
 
 
 @dataclass
@@ -85,6 +81,9 @@ class ValidationReport:
     environment: str | None
     connectors: list[ConnectorCheck]
     problems: list[Problem]  # outside any connector folder
+    # True when every input was read through the tree (no URL fetch, no absolute path) and the
+    # report may be remembered under .connectorops/cache; never shown.
+    self_contained: bool = field(default=False, compare=False)
 
     def all_problems(self) -> list[Problem]:
         return self.problems + [p for c in self.connectors for p in c.problems]
@@ -105,11 +104,27 @@ class ValidationReport:
             "problems": [p.to_dict() for p in self.problems],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ValidationReport:
+        """The inverse of `to_dict` (a remembered report is stored as its JSON view)."""
+        checks = [
+            ConnectorCheck(
+                name=c["name"],
+                path=c["path"],
+                source=c["source"],
+                operations=c["operations"],
+                auth=c["auth"],
+                problems=[Problem.from_dict(p) for p in c["problems"]],
+            )
+            for c in data["connectors"]
+        ]
+        return cls(data["environment"], checks, [Problem.from_dict(p) for p in data["problems"]])
+
 
 def run(ctx: CliContext, *, json_output: bool) -> int:
     if not ctx.repo.is_dir():
         raise SpecError(f"repository folder {ctx.repo} does not exist", hint="pass the repository root with --repo")
-    report = validate_repository(FileSystemTree(ctx.repo), ctx.repo, ctx.environment)
+    report = remembered_validation(ctx.repo, ctx.environment)
     if json_output:
         ctx.console.out(json.dumps(report.to_dict(), indent=2), highlight=False)
     else:
@@ -117,8 +132,28 @@ def run(ctx: CliContext, *, json_output: bool) -> int:
     return EXIT_OK if report.ok else EXIT_ERROR
 
 
+def remembered_validation(repo_root: Path, environment: str | None) -> ValidationReport:
+    """validate_repository, or the report remembered with every question it asked while all answers hold.
+
+    Only a passing, self-contained run is remembered: a failing one is what the user is editing.
+    """
+    return memoized(
+        verdict_cache_at(repo_root / DEFAULT_STATE_DIR / "cache"),
+        "validate-repository",
+        (str(repo_root), environment),
+        FileSystemTree(repo_root),
+        lambda recording: validate_repository(recording, repo_root, environment),
+        encode=ValidationReport.to_dict,
+        decode=ValidationReport.from_dict,
+        storable=lambda report: report.ok and report.self_contained,
+    )
+
+
 def validate_repository(tree: SourceTree, repo_root: Path, environment: str | None) -> ValidationReport:
     """Every problem of the repository for one environment; raises only for non-user errors."""
+    from connectorops.definitions.resolve import environment_cache_dir
+    from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
+
     repo = load_repository(tree)
     problems: list[Problem] = list(repo.problems)
     if not tree.exists(CONFIG_FILE) and not tree.is_dir(CONNECTORS_DIR):
@@ -145,7 +180,7 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
         sharing_problems = _sharing_problems(repo, env_name)
         problems.extend(sharing_problems)
         resolved: list[tuple[LoadedConnector, ResolvedDefinition]] = []
-        pulumi = is_pulumi_environment(repo, env_name)  # needs every definition, not only its verdict
+        pulumi = _is_pulumi(repo, env_name)  # needs every definition, not only its verdict
         with _cache_for(cache_dir, broken=bool(repo.errors)) as usable_cache:
             for connector in repo.connectors:
                 check = checks[connector.path]
@@ -165,7 +200,18 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
     for problem in problems:
         owner = next((c for c in ordered if c.owns(problem)), None)
         (owner.problems if owner else outside).append(problem)
-    return ValidationReport(environment=env_name, connectors=ordered, problems=outside)
+    self_contained = _self_contained(repo, repo_root, cache_dir)
+    return ValidationReport(environment=env_name, connectors=ordered, problems=outside, self_contained=self_contained)
+
+
+def _self_contained(repo: Repository, repo_root: Path, cache_dir: Path) -> bool:
+    """Whether the tree alone answered everything: no URL source, no absolute caBundle, the default cache."""
+    if repo.errors or cache_dir != repo_root / DEFAULT_STATE_DIR / "cache":
+        return False
+    if any(c.document.spec.definition.kind == "url" for c in repo.connectors):
+        return False
+    bundles = [getattr(env, "caBundle", None) for env in repo.config.environments.values()]
+    return not any(bundle and PurePath(bundle).is_absolute() for bundle in bundles)
 
 
 @contextmanager
@@ -199,6 +245,9 @@ def _resolve(
 ) -> tuple[list[Problem], ResolvedDefinition | None]:
     """Resolve the definition; its problems (with what `target` cannot carry) and the definition as it would be
     deployed (None when it does not resolve); operations/auth into `check`."""
+    from connectorops.definitions.carry import fit_for_target
+    from connectorops.definitions.resolve import resolve_definition
+
     try:
         resolved = resolve_definition(connector, tree, environment, cache_dir=cache_dir)
     except ConnectoropsError as error:
@@ -233,10 +282,19 @@ def _remembered(
     return found
 
 
+def _is_pulumi(repo: Repository, environment: str) -> bool:
+    from connectorops.engine.uncarried import is_pulumi_environment
+
+    return is_pulumi_environment(repo, environment)
+
+
 def _pulumi_problems(
     repo: Repository, environment: str, resolved: list[tuple[LoadedConnector, ResolvedDefinition]]
 ) -> list[Problem]:
     """What `pulumi up` cannot carry, as plan reports it: only `mode: pulumi` environments render here."""
+    from connectorops.engine.uncarried import is_pulumi_environment, uncarried_problems
+    from connectorops.render import render_custom_api
+
     if not is_pulumi_environment(repo, environment):
         return []
     env = repo.config.environments[environment]
@@ -247,6 +305,9 @@ def _pulumi_problems(
 
 def _sharing_problems(repo: Repository, environment: str) -> list[Problem]:
     """policies/sharing.yaml and every connector's sharing requests."""
+    from connectorops.policy.certification import load_certification_policy
+    from connectorops.policy.sharing import check_sharing, load_sharing_policy
+
     policy, problems = load_sharing_policy(repo.tree)
     for connector in repo.connectors:
         problems.extend(check_sharing(connector, environment, policy, tree=repo.tree))
@@ -264,6 +325,8 @@ def _with_file(problem: Problem, file: str) -> Problem:
 
 
 def _result_text(problems: list[Problem]) -> Text:
+    from rich.text import Text
+
     errors = sum(1 for p in problems if p.severity == Severity.ERROR)
     warnings = sum(1 for p in problems if p.severity == Severity.WARNING)
     if errors:
@@ -277,6 +340,8 @@ def _result_text(problems: list[Problem]) -> Text:
 
 
 def _print_problem(ctx: CliContext, problem: Problem) -> None:
+    from rich.text import Text
+
     style = "bold red" if problem.severity == Severity.ERROR else "yellow"
     line = Text("  ")
     line.append(str(problem.severity), style=style)
@@ -288,6 +353,9 @@ def _print_problem(ctx: CliContext, problem: Problem) -> None:
 
 
 def _print_report(ctx: CliContext, report: ValidationReport) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     title = f"connectors (environment {report.environment})" if report.environment else "connectors"
     table = Table(title=title, title_justify="left")
     for column in ("connector", "source", "operations", "auth", "result"):

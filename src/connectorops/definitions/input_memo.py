@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from connectorops.definitions.verdict_cache import VerdictCache, code_fingerprint, verdict_key
-from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import SourceTree
+
+if TYPE_CHECKING:  # a remembered verdict is checked without the pydantic models
+    from connectorops.spec.repository import LoadedConnector
 
 T = TypeVar("T")
 _QUESTIONS = ("read_bytes", "exists", "is_dir", "list_dir", "size")
@@ -83,6 +85,7 @@ def memoized(
     compute: Callable[[SourceTree], T],
     encode: Callable[[T], Any],
     decode: Callable[[Any], T],
+    storable: Callable[[T], bool] = lambda value: True,
 ) -> T:
     """compute(tree), or the value stored for the same `kind` and `inputs` if the tree answers as it did then.
 
@@ -99,7 +102,7 @@ def memoized(
                 pass  # a corrupt entry: compute again
     recording = RecordingTree(tree)
     value = compute(recording)
-    if cache is not None and key is not None:
+    if cache is not None and key is not None and storable(value):
         cache.put(key, {"asked": recording.asked, "value": encode(value)})
     return value
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import connectorops
 
+DEFAULT_STATE_DIR = ".connectorops"  # LocalEnvironment.stateDir's default; the cache is its cache/ folder
 MAX_ENTRIES = 4096
 MAX_ENTRY_BYTES = 1024 * 1024
 PRUNE_EVERY = 64  # puts between two checks of the entry count

@@ -23,7 +23,7 @@ from typing import Any
 import connectorops
 
 DEFAULT_STATE_DIR = ".connectorops"  # LocalEnvironment.stateDir's default; the cache is its cache/ folder
-MAX_ENTRIES = 4096
+MAX_ENTRIES = 8192  # up to five per connector (parse, two verdicts, two remembered)
 MAX_ENTRY_BYTES = 1024 * 1024
 PRUNE_EVERY = 64  # puts between two checks of the entry count
 VERDICTS_DIR = "verdicts"

@@ -152,10 +152,19 @@ def _response_without_description(d: dict[str, Any]) -> None:
     del d["responses"]["Problem"]["description"]
 
 
+def _tuple_for_an_array(d: dict[str, Any]) -> None:
+    d["schemes"] = ("https",)  # no parser makes one; jsonschema-rs would take it for an array
+
+
+def _tuple_in_a_schema(d: dict[str, Any]) -> None:
+    d["responses"]["Problem"]["schema"]["required"] = ("id",)  # the keyword pass's meta-check must see it
+
+
 FINDINGS = [_duplicate_operation_id, _unresolved_path_parameter, _duplicate_parameter, _duplicate_tag,
             _bad_parameter_default, _bad_schema_default, _default_against_pattern, _required_not_declared,
             _bad_regex_in_schema, _float_where_an_integer_is_required, _unknown_top_level_key,
-            _schema_not_an_object, _parameter_without_in, _response_without_description]  # fmt: skip
+            _schema_not_an_object, _parameter_without_in, _response_without_description,
+            _tuple_for_an_array, _tuple_in_a_schema]  # fmt: skip
 
 
 @pytest.mark.parametrize("change", FINDINGS, ids=lambda f: f.__name__.strip("_"))

@@ -48,12 +48,29 @@ def schema_pass_clean(swagger: Any) -> bool:
     Draft 4 integer, `\\d` and `$` match less), never looser; a value it cannot convert is a doubt.
     """
     validator = _swagger_schema_validator()
-    if validator is None:
+    if validator is None or not _json_values_only(swagger):
         return False
     try:
         return bool(validator.is_valid(swagger))
     except Exception:  # non-string keys, lone surrogates, huge integers: let the reference decide
         return False
+
+
+_JSON_TYPES = (dict, list, str, int, float, bool, type(None))
+
+
+def _json_values_only(document: Any) -> bool:
+    """Only the types a JSON parser makes: jsonschema-rs takes a tuple for an array, Python's jsonschema does not."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if type(node) not in _JSON_TYPES:
+            return False
+        if type(node) is dict:
+            stack.extend(node.values())
+        elif type(node) is list:
+            stack.extend(node)
+    return True
 
 
 def keyword_pass_clean(swagger: Any) -> bool:
@@ -63,7 +80,7 @@ def keyword_pass_clean(swagger: Any) -> bool:
     the schemas they reach), following local $refs the way jsonschema-path does, and runs the
     reference's own schema meta-check and default-value validator wherever the reference would.
     """
-    if not isinstance(swagger, dict):
+    if not isinstance(swagger, dict) or not _json_values_only(swagger):  # jsonschema-rs does the meta-check
         return False
     try:
         _KeywordWalk(swagger).root()

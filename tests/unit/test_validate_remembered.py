@@ -107,3 +107,20 @@ def test_a_run_that_read_outside_the_tree_is_not_remembered(tmp_path: Path, conf
     root = _repo(tmp_path, config)
     assert _validate(root)[0] == 0
     assert not (root / ".connectorops" / "cache" / "verdicts").exists() or _remembered(root) == []
+
+
+def test_a_remembered_report_prints_exactly_what_the_computed_one_printed(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    openapi = root / "connectors/orders/openapi.yaml"  # a tolerated warning, so the report has a problem to print
+    flag = "      parameters: [{name: all, in: query, type: boolean, default: 'no'}]\n"
+    openapi.write_text(openapi.read_text().replace("      responses:", flag + "      responses:"))
+
+    def text() -> str:
+        result = CliRunner().invoke(app, ["--repo", str(root), "validate"])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    computed = text()
+    assert "'no' is not of type 'boolean'" in computed
+    assert _remembered(root)  # a passing run with warnings is remembered...
+    assert text() == computed  # ...and shown word for word

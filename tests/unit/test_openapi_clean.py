@@ -156,6 +156,14 @@ def _tuple_for_an_array(d: dict[str, Any]) -> None:
     d["schemes"] = ("https",)  # no parser makes one; jsonschema-rs would take it for an array
 
 
+def _ref_at_the_root(d: dict[str, Any]) -> None:
+    d["$ref"] = "#/x-elsewhere"  # jsonschema-path follows it: the keyword pass then walks these paths
+    d["x-elsewhere"] = {"paths": {"/a/{b}": {"get": {"responses": {}}}}}
+    del _operation(d)["parameters"][0]["default"]  # no default check, which would stumble on the ref by chance
+    for schema in d["definitions"]["Order"]["properties"].values():
+        schema.pop("default", None)
+
+
 def _tuple_in_a_schema(d: dict[str, Any]) -> None:
     d["responses"]["Problem"]["schema"]["required"] = ("id",)  # the keyword pass's meta-check must see it
 
@@ -164,7 +172,7 @@ FINDINGS = [_duplicate_operation_id, _unresolved_path_parameter, _duplicate_para
             _bad_parameter_default, _bad_schema_default, _default_against_pattern, _required_not_declared,
             _bad_regex_in_schema, _float_where_an_integer_is_required, _unknown_top_level_key,
             _schema_not_an_object, _parameter_without_in, _response_without_description,
-            _tuple_for_an_array, _tuple_in_a_schema]  # fmt: skip
+            _tuple_for_an_array, _tuple_in_a_schema, _ref_at_the_root]  # fmt: skip
 
 
 @pytest.mark.parametrize("change", FINDINGS, ids=lambda f: f.__name__.strip("_"))

@@ -103,7 +103,7 @@ class _KeywordWalk:
 
     def root(self) -> None:
         document = self.document
-        if "components" in document:  # not Swagger 2.0: the reference walks components.schemas
+        if "components" in document or "$ref" in document:  # the reference would walk elsewhere
             raise _Unsure
         if "tags" in document:
             names: set[str] = set()

@@ -164,6 +164,18 @@ def _ref_at_the_root(d: dict[str, Any]) -> None:
         schema.pop("default", None)
 
 
+def _duplicate_enum_value(d: dict[str, Any]) -> None:
+    _operation(d)["parameters"][0]["enum"] = ["none", "items", "none"]  # jsonschema-rs's own Draft 4 copy allows it
+
+
+def _dangling_ref_as_required(d: dict[str, Any]) -> None:
+    d["definitions"]["Base"]["properties"]["id"]["required"] = {"$ref": "#/definitions/Nowhere"}  # read, not used
+
+
+def _dangling_ref_as_nullable(d: dict[str, Any]) -> None:
+    d["definitions"]["Order"]["properties"]["total"]["nullable"] = {"$ref": "#/definitions/Nowhere"}
+
+
 def _tuple_in_a_schema(d: dict[str, Any]) -> None:
     d["responses"]["Problem"]["schema"]["required"] = ("id",)  # the keyword pass's meta-check must see it
 
@@ -172,7 +184,8 @@ FINDINGS = [_duplicate_operation_id, _unresolved_path_parameter, _duplicate_para
             _bad_parameter_default, _bad_schema_default, _default_against_pattern, _required_not_declared,
             _bad_regex_in_schema, _float_where_an_integer_is_required, _unknown_top_level_key,
             _schema_not_an_object, _parameter_without_in, _response_without_description,
-            _tuple_for_an_array, _tuple_in_a_schema, _ref_at_the_root]  # fmt: skip
+            _tuple_for_an_array, _tuple_in_a_schema, _ref_at_the_root, _duplicate_enum_value,
+            _dangling_ref_as_required, _dangling_ref_as_nullable]  # fmt: skip
 
 
 @pytest.mark.parametrize("change", FINDINGS, ids=lambda f: f.__name__.strip("_"))
@@ -204,9 +217,9 @@ def _mutate(document: Any, rng: random.Random) -> None:
     elif action == 1 and isinstance(parent, list):
         parent.append(copy.deepcopy(parent[key]))
     elif action == 2 and isinstance(parent, dict):
-        parent[rng.choice(["name", "in", "default", "required", "operationId", "allOf", "items", "$ref"])] = (
-            copy.deepcopy(rng.choice(values))
-        )
+        keys = ["name", "in", "default", "required", "operationId", "allOf", "items", "$ref", "nullable", "enum",
+                "properties", "schema", "parameters", "responses", "tags", "pattern", "type", "not"]  # fmt: skip
+        parent[rng.choice(keys)] = copy.deepcopy(rng.choice(values))
     else:
         parent[key] = copy.deepcopy(rng.choice(values))
 

@@ -36,9 +36,37 @@ def _swagger_schema_validator() -> Any | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     schema_file = Path(next(iter(spec.submodule_search_locations))) / "resources" / "schemas" / "v2.0" / "schema.json"
-    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    schema = _with_local_meta_schema(json.loads(schema_file.read_text(encoding="utf-8")))
+    meta = {**_reference_meta_schema(), "id": _LOCAL_META + "#"}
     # The reference builds its Draft 4 validator without a format checker: formats are not checked.
-    return jsonschema_rs.Draft4Validator(schema, validate_formats=False)
+    return jsonschema_rs.Draft4Validator(
+        schema, validate_formats=False, registry=jsonschema_rs.Registry([(_LOCAL_META, meta)])
+    )
+
+
+# The Swagger schema borrows definitions (enum, required, ...) from the Draft 4 meta-schema by URL.
+# jsonschema-rs answers that URL with a copy of its own whose `enum` allows duplicates; Python's
+# jsonschema uses jsonschema-specifications' copy, which does not. Both are pointed at the latter.
+_DRAFT4_META = "http://json-schema.org/draft-04/schema"
+_LOCAL_META = "urn:connectorops:reference-draft-04-schema"
+
+
+def _reference_meta_schema() -> dict[str, Any]:
+    from jsonschema_specifications import REGISTRY
+
+    contents: dict[str, Any] = REGISTRY[_DRAFT4_META + "#"].contents
+    return contents
+
+
+def _with_local_meta_schema(node: Any) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_DRAFT4_META):
+            node = {**node, "$ref": _LOCAL_META + ref[len(_DRAFT4_META) :]}
+        return {k: _with_local_meta_schema(v) if k != "$ref" else v for k, v in node.items()}
+    if isinstance(node, list):
+        return [_with_local_meta_schema(v) for v in node]
+    return node
 
 
 def schema_pass_clean(swagger: Any) -> bool:
@@ -200,15 +228,18 @@ class _KeywordWalk:
         if "properties" in schema:
             for name, inner in self._mapping(self._deref(schema["properties"])).items():
                 self._schema(parts + ("properties", name), inner)
-        if "allOf" in schema and "required" in schema:
-            required = self._deref(schema["required"])
-            if required:  # the reference checks these only at the top; every level here is stricter
-                declared = set(self._mapping(self._deref(schema.get("properties", {}))))
-                for inner in self._items(self._deref(schema["allOf"])):
-                    declared |= self._properties(inner)
-                if not isinstance(required, list) or any(r not in declared for r in required):
-                    raise _Unsure
+        # The reference reads `required` (and `nullable` beside a default) of every schema: a dangling
+        # $ref there crashes it, so they are followed here too, used or not.
+        required = self._deref(schema["required"]) if "required" in schema else None
+        if "allOf" in schema and required:  # the reference checks these only at the top; here at every level
+            declared = set(self._mapping(self._deref(schema.get("properties", {}))))
+            for inner in self._items(self._deref(schema["allOf"])):
+                declared |= self._properties(inner)
+            if not isinstance(required, list) or any(r not in declared for r in required):
+                raise _Unsure
         if "default" in schema:
+            if "nullable" in schema:
+                self._deref(schema["nullable"])
             self._default(parts, self._deref(schema["default"]))
 
     def _properties(self, schema: Any) -> set[Any]:

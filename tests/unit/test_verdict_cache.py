@@ -73,16 +73,24 @@ def _entries(repo: Path) -> list[Path]:
 
 
 def _plant(repo: Path, kind: str) -> int:
-    """Replace every cached verdict of `kind` (openapi problems / certification findings) by a planted one."""
+    """Replace every cached verdict of `kind` (openapi problems / certification findings) by a planted one.
+
+    Both layers: the document verdicts and the per-connector entries remembered with the files they read.
+    """
     planted = 0
+    problem = {"severity": "warning", "message": POISON, "file": "connectors/pets/openapi.json"}
     for path in _entries(repo):
         entry = json.loads(path.read_text())
-        is_findings = bool(entry["value"]) and "ruleId" in entry["value"][0]
+        value = entry["value"]
+        remembered = value.get("value") if isinstance(value, dict) and "asked" in value else None
+        findings = remembered["findings"] if remembered and "findings" in remembered else value
+        is_findings = isinstance(findings, list) and bool(findings) and "ruleId" in findings[0]
         if kind == "certification" and is_findings:
-            finding = {**entry["value"][0], "ruleId": "TitleTooLong", "message": POISON, "enforcement": "advisory"}
-            entry["value"] = [finding]
-        elif kind == "openapi" and not is_findings:
-            entry["value"] = [{"severity": "warning", "message": POISON, "file": "connectors/pets/openapi.json"}]
+            findings[:] = [{**findings[0], "ruleId": "TitleTooLong", "message": POISON, "enforcement": "advisory"}]
+        elif kind == "openapi" and remembered and "problems" in remembered and "findings" not in remembered:
+            remembered["problems"] = [problem]
+        elif kind == "openapi" and isinstance(value, list) and not is_findings:
+            entry["value"] = [problem]
         else:
             continue
         path.write_text(json.dumps(entry))
@@ -258,3 +266,76 @@ def test_a_parsed_yaml_definition_is_reused_until_its_bytes_change(tmp_path: Pat
     document["info"]["title"] = "Pets v2"
     (folder / "openapi.yaml").write_text(yaml.safe_dump(document))
     assert title() == "Pets v2"  # new bytes, new parse
+
+
+# --- a connector's verdict remembered with the files it read (definitions/input_memo.py) ----------
+
+
+def _plant_remembered(repo: Path) -> None:
+    """Poison only the per-connector entries: a result showing POISON was answered without resolving."""
+    planted = 0
+    for path in _entries(repo):
+        entry = json.loads(path.read_text())
+        if isinstance(entry["value"], dict) and "asked" in entry["value"]:
+            remembered = entry["value"]["value"]
+            if "findings" in remembered:
+                remembered["findings"] = [{"ruleId": "TitleTooLong", "message": POISON, "enforcement": "advisory",
+                                           "severity": "warning",
+                                           "file": "connectors/pets/openapi.json", "pointer": "/info/title",
+                                           "hint": "h"}]  # fmt: skip
+            else:
+                remembered["problems"] = [{"severity": "warning", "message": POISON, "file": "connectors/pets/x"}]
+            path.write_text(json.dumps(entry))
+            planted += 1
+    assert planted
+
+
+def _edit_connector_yaml(repo: Path) -> None:
+    path = repo / "connectors/pets/connector.yaml"
+    path.write_text(path.read_text().replace("Read and list the pets", "Read and list all the pets"))
+
+
+def _add_default_icon(repo: Path) -> None:
+    (repo / "connectors/pets/icon.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)  # a file that was absent
+
+
+def _delete_referenced_file(repo: Path) -> None:
+    (repo / "connectors/pets/models.json").unlink()
+
+
+def _edit_the_definition(repo: Path) -> None:
+    (repo / "connectors/pets/openapi.json").write_text(json.dumps(_openapi("List every pet")))
+
+
+EDITS = [_edit_connector_yaml, _add_default_icon, _delete_referenced_file, _edit_the_definition]
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=lambda f: f.__name__.strip("_"))
+def test_a_remembered_connector_verdict_is_served_until_any_input_changes(tmp_path: Path, edit: Any) -> None:
+    repo = _repo(tmp_path)
+    _validate(repo)
+    certify_repository(repo, None, [])
+    _plant_remembered(repo)
+    assert POISON in json.dumps(_validate(repo))  # warm: nothing was parsed or validated
+    assert POISON in json.dumps(certify_repository(repo, None, []).to_dict())
+    edit(repo)
+    validated, certified = _validate(repo), certify_repository(repo, None, []).to_dict()
+    assert POISON not in json.dumps(validated) and POISON not in json.dumps(certified)
+    assert validated == _uncached(repo)
+    assert certified == certify_repository(repo, None, []).to_dict()
+
+
+def test_a_change_to_any_code_changes_the_remembered_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = Path(verdict_cache.__file__).resolve().parents[1]
+    copy = tmp_path / "connectorops"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(verdict_cache, "_PACKAGE", copy)
+    verdict_cache.code_fingerprint.cache_clear()
+    try:
+        before = verdict_cache.code_fingerprint()
+        auth = copy / "definitions/auth.py"  # not a rule: only the per-connector verdicts depend on it
+        auth.write_text(auth.read_text() + "\n# changed\n")
+        verdict_cache.code_fingerprint.cache_clear()
+        assert verdict_cache.code_fingerprint() != before
+    finally:
+        verdict_cache.code_fingerprint.cache_clear()

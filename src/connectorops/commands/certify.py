@@ -14,17 +14,19 @@ from pathlib import Path
 from rich.text import Text
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
+from connectorops.definitions.input_memo import connector_inputs, memoized
 from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
 from connectorops.definitions.verdict_cache import verdict_cache_at
-from connectorops.errors import ConnectoropsError, Severity
-from connectorops.policy.certification import certify_connector, load_certification_policy
+from connectorops.errors import ConnectoropsError, Problem, Severity
+from connectorops.policy.certification import Finding, load_certification_policy, located_findings
 from connectorops.policy.certification.report import (
     CertificationReport,
     ConnectorCertification,
     certification_markdown,
 )
 from connectorops.spec.loader import load_repository, select_environment
-from connectorops.spec.source import FileSystemTree
+from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.source import FileSystemTree, SourceTree
 
 
 def run(ctx: CliContext, *, names: list[str], json_output: bool, markdown: bool, package: Path | None = None) -> int:
@@ -51,14 +53,39 @@ def certify_repository(repo_root: Path, environment: str | None, names: list[str
     policy, policy_problems = load_certification_policy(tree)
     results: list[ConnectorCertification] = []
     for connector in repo.select(names):
-        try:
-            resolved = resolve_definition(connector, tree, env_name, cache_dir=cache_dir)
-        except ConnectoropsError as error:
-            results.append(ConnectorCertification(connector.name, connector.path, problems=tuple(error.problems)))
+        problems, located = _judged(connector, tree, env_name, environment, cache_dir)
+        if problems:
+            results.append(ConnectorCertification(connector.name, connector.path, problems=tuple(problems)))
             continue
-        findings = certify_connector(connector, resolved, environment, policy, cache=verdict_cache_at(cache_dir))
+        findings = policy.apply(located, environment)  # on every run: editing the policy needs no new verdict
         results.append(ConnectorCertification(connector.name, connector.path, findings=tuple(findings)))
     return CertificationReport(environment, tuple(results), problems=tuple(blocking + policy_problems))
+
+
+def _judged(
+    connector: LoadedConnector, tree: SourceTree, env_name: str, environment: str | None, cache_dir: Path
+) -> tuple[list[Problem], list[Finding]]:
+    """Why the connector cannot be certified, or its findings before the policy; remembered with the files read."""
+    verdicts = verdict_cache_at(cache_dir)
+
+    def compute(recording: SourceTree) -> tuple[list[Problem], list[Finding]]:
+        try:
+            resolved = resolve_definition(connector, recording, env_name, cache_dir=cache_dir)
+        except ConnectoropsError as error:
+            return list(error.problems), []
+        return [], located_findings(connector, resolved, environment, cache=verdicts)
+
+    if connector.document.spec.definition.kind == "url":  # a fetch, not the tree, supplies the document
+        return compute(tree)
+    return memoized(
+        verdicts,
+        "certify-connector",
+        (*connector_inputs(connector), env_name, environment),
+        tree,
+        compute,
+        encode=lambda v: {"problems": [p.to_dict() for p in v[0]], "findings": [f.to_dict() for f in v[1]]},
+        decode=lambda v: ([Problem.from_dict(p) for p in v["problems"]], [Finding.from_dict(f) for f in v["findings"]]),
+    )
 
 
 def _print(ctx: CliContext, report: CertificationReport) -> None:

@@ -28,27 +28,23 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
-
-from rich.table import Table
-from rich.text import Text
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
-from connectorops.definitions.carry import fit_for_target
-from connectorops.definitions.model import ResolvedDefinition
-from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
-from connectorops.engine.target import Capabilities
-from connectorops.engine.uncarried import is_pulumi_environment, uncarried_problems
+from connectorops.definitions.input_memo import connector_inputs, memoized
+from connectorops.definitions.verdict_cache import DEFAULT_STATE_DIR, verdict_cache_at
 from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
-from connectorops.policy.certification import load_certification_policy
-from connectorops.policy.sharing import check_sharing, load_sharing_policy, platform_of
-from connectorops.render import render_custom_api
-from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
-from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
-from connectorops.targets.arm.target import ARM_CAPABILITIES
-from connectorops.targets.connect import capabilities_of
+
+# The pipeline (pydantic models, definitions, policies) is imported when a report is computed, not
+# when a remembered one is shown: a warm `validate` of an unchanged repository never loads it.
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from connectorops.definitions.model import ResolvedDefinition
+    from connectorops.engine.target import Capabilities
+    from connectorops.spec.repository import LoadedConnector, Repository
 
 
 @dataclass
@@ -86,6 +82,9 @@ class ValidationReport:
     environment: str | None
     connectors: list[ConnectorCheck]
     problems: list[Problem]  # outside any connector folder
+    # True when every input was read through the tree (no URL fetch, no absolute path) and the
+    # report may be remembered under .connectorops/cache; never shown.
+    self_contained: bool = field(default=False, compare=False)
 
     def all_problems(self) -> list[Problem]:
         return self.problems + [p for c in self.connectors for p in c.problems]
@@ -106,11 +105,27 @@ class ValidationReport:
             "problems": [p.to_dict() for p in self.problems],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ValidationReport:
+        """The inverse of `to_dict` (a remembered report is stored as its JSON view)."""
+        checks = [
+            ConnectorCheck(
+                name=c["name"],
+                path=c["path"],
+                source=c["source"],
+                operations=c["operations"],
+                auth=c["auth"],
+                problems=[Problem.from_dict(p) for p in c["problems"]],
+            )
+            for c in data["connectors"]
+        ]
+        return cls(data["environment"], checks, [Problem.from_dict(p) for p in data["problems"]])
+
 
 def run(ctx: CliContext, *, json_output: bool) -> int:
     if not ctx.repo.is_dir():
         raise SpecError(f"repository folder {ctx.repo} does not exist", hint="pass the repository root with --repo")
-    report = validate_repository(FileSystemTree(ctx.repo), ctx.repo, ctx.environment)
+    report = remembered_validation(ctx.repo, ctx.environment)
     if json_output:
         ctx.console.out(json.dumps(report.to_dict(), indent=2), highlight=False)
     else:
@@ -118,8 +133,28 @@ def run(ctx: CliContext, *, json_output: bool) -> int:
     return EXIT_OK if report.ok else EXIT_ERROR
 
 
+def remembered_validation(repo_root: Path, environment: str | None) -> ValidationReport:
+    """validate_repository, or the report remembered with every question it asked while all answers hold.
+
+    Only a passing, self-contained run is remembered: a failing one is what the user is editing.
+    """
+    return memoized(
+        verdict_cache_at(repo_root / DEFAULT_STATE_DIR / "cache"),
+        "validate-repository",
+        (str(repo_root), environment),
+        FileSystemTree(repo_root),
+        lambda recording: validate_repository(recording, repo_root, environment),
+        encode=ValidationReport.to_dict,
+        decode=ValidationReport.from_dict,
+        storable=lambda report: report.ok and report.self_contained,
+    )
+
+
 def validate_repository(tree: SourceTree, repo_root: Path, environment: str | None) -> ValidationReport:
     """Every problem of the repository for one environment; raises only for non-user errors."""
+    from connectorops.definitions.resolve import environment_cache_dir
+    from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
+
     repo = load_repository(tree)
     problems: list[Problem] = list(repo.problems)
     if not tree.exists(CONFIG_FILE) and not tree.is_dir(CONNECTORS_DIR):
@@ -131,6 +166,9 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
                 code="spec.empty_repository",
             )
         )
+    from connectorops.targets.arm.target import ARM_CAPABILITIES
+    from connectorops.targets.connect import capabilities_of
+
     env_name: str | None = None
     target = "local"
     capabilities = ARM_CAPABILITIES
@@ -148,12 +186,17 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
         sharing_problems = _sharing_problems(repo, env_name)
         problems.extend(sharing_problems)
         resolved: list[tuple[LoadedConnector, ResolvedDefinition]] = []
+        pulumi = _is_pulumi(repo, env_name)  # needs every definition, not only its verdict
+        fit = (target, capabilities)  # what the environment's target can carry
         with _cache_for(cache_dir, broken=bool(repo.errors)) as usable_cache:
             for connector in repo.connectors:
                 check = checks[connector.path]
                 check.name = connector.name
                 _describe(check, connector, env_name)
-                found, definition = _resolve(check, connector, tree, env_name, (target, capabilities), usable_cache)
+                if pulumi or connector.document.spec.definition.kind == "url":
+                    found, definition = _resolve(check, connector, tree, env_name, fit, usable_cache)
+                else:  # the verdict alone, remembered with the files it read
+                    found, definition = _remembered(check, connector, tree, env_name, fit, usable_cache), None
                 problems.extend(found)
                 if definition is not None:
                     resolved.append((connector, definition))
@@ -164,7 +207,18 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
     for problem in problems:
         owner = next((c for c in ordered if c.owns(problem)), None)
         (owner.problems if owner else outside).append(problem)
-    return ValidationReport(environment=env_name, connectors=ordered, problems=outside)
+    self_contained = _self_contained(repo, repo_root, cache_dir)
+    return ValidationReport(environment=env_name, connectors=ordered, problems=outside, self_contained=self_contained)
+
+
+def _self_contained(repo: Repository, repo_root: Path, cache_dir: Path) -> bool:
+    """Whether the tree alone answered everything: no URL source, no absolute caBundle, the default cache."""
+    if repo.errors or cache_dir != repo_root / DEFAULT_STATE_DIR / "cache":
+        return False
+    if any(c.document.spec.definition.kind == "url" for c in repo.connectors):
+        return False
+    bundles = [getattr(env, "caBundle", None) for env in repo.config.environments.values()]
+    return not any(bundle and PurePath(bundle).is_absolute() for bundle in bundles)
 
 
 @contextmanager
@@ -198,6 +252,9 @@ def _resolve(
 ) -> tuple[list[Problem], ResolvedDefinition | None]:
     """Resolve the definition; its problems (with what `target` cannot carry) and the definition as it would be
     deployed (None when it does not resolve); operations/auth into `check`."""
+    from connectorops.definitions.carry import fit_for_target
+    from connectorops.definitions.resolve import resolve_definition
+
     try:
         resolved = resolve_definition(connector, tree, environment, cache_dir=cache_dir)
     except ConnectoropsError as error:
@@ -209,10 +266,53 @@ def _resolve(
     return [_with_file(p, connector.path) for p in [*resolved.warnings, *carried]], fitted
 
 
+def _remembered(
+    check: ConnectorCheck,
+    connector: LoadedConnector,
+    tree: SourceTree,
+    environment: str,
+    target: tuple[str, Capabilities],
+    cache_dir: Path,
+) -> list[Problem]:
+    """_resolve's problems, operations and auth, from the verdict cache while the connector's files are unchanged."""
+    auth = check.auth
+
+    def compute(recording: SourceTree) -> tuple[list[Problem], int | None, str | None]:
+        check.operations, check.auth = None, auth
+        found = _resolve(check, connector, recording, environment, target, cache_dir)[0]
+        return found, check.operations, check.auth
+
+    found, check.operations, check.auth = memoized(
+        verdict_cache_at(cache_dir),
+        "validate-connector",
+        (*connector_inputs(connector), environment, target[0], _capabilities_key(target[1])),
+        tree,
+        compute,
+        encode=lambda v: {"problems": [p.to_dict() for p in v[0]], "operations": v[1], "auth": v[2]},
+        decode=lambda v: ([Problem.from_dict(p) for p in v["problems"]], v["operations"], v["auth"]),
+    )
+    return found
+
+
+def _capabilities_key(capabilities: Capabilities) -> str:
+    """The capabilities as stable text (sets sorted): `local` carries more with `platform: powerplatform`."""
+    fields = {k: sorted(v) if isinstance(v, frozenset) else v for k, v in vars(capabilities).items()}
+    return json.dumps(fields, sort_keys=True, default=str)
+
+
+def _is_pulumi(repo: Repository, environment: str) -> bool:
+    from connectorops.engine.uncarried import is_pulumi_environment
+
+    return is_pulumi_environment(repo, environment)
+
+
 def _pulumi_problems(
     repo: Repository, environment: str, resolved: list[tuple[LoadedConnector, ResolvedDefinition]]
 ) -> list[Problem]:
     """What `pulumi up` cannot carry, as plan reports it: only `mode: pulumi` environments render here."""
+    from connectorops.engine.uncarried import is_pulumi_environment, uncarried_problems
+    from connectorops.render import render_custom_api
+
     if not is_pulumi_environment(repo, environment):
         return []
     env = repo.config.environments[environment]
@@ -223,6 +323,9 @@ def _pulumi_problems(
 
 def _sharing_problems(repo: Repository, environment: str) -> list[Problem]:
     """policies/sharing.yaml and every connector's sharing requests."""
+    from connectorops.policy.certification import load_certification_policy
+    from connectorops.policy.sharing import check_sharing, load_sharing_policy, platform_of
+
     policy, problems = load_sharing_policy(repo.tree)
     platform = platform_of(repo.config.environments.get(environment))
     for connector in repo.connectors:
@@ -241,6 +344,8 @@ def _with_file(problem: Problem, file: str) -> Problem:
 
 
 def _result_text(problems: list[Problem]) -> Text:
+    from rich.text import Text
+
     errors = sum(1 for p in problems if p.severity == Severity.ERROR)
     warnings = sum(1 for p in problems if p.severity == Severity.WARNING)
     if errors:
@@ -254,6 +359,8 @@ def _result_text(problems: list[Problem]) -> Text:
 
 
 def _print_problem(ctx: CliContext, problem: Problem) -> None:
+    from rich.text import Text
+
     style = "bold red" if problem.severity == Severity.ERROR else "yellow"
     line = Text("  ")
     line.append(str(problem.severity), style=style)
@@ -265,6 +372,9 @@ def _print_problem(ctx: CliContext, problem: Problem) -> None:
 
 
 def _print_report(ctx: CliContext, report: ValidationReport) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     title = f"connectors (environment {report.environment})" if report.environment else "connectors"
     table = Table(title=title, title_justify="left")
     for column in ("connector", "source", "operations", "auth", "result"):

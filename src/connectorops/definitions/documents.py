@@ -10,7 +10,7 @@ import datetime
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from connectorops.errors import DefinitionError, Problem, Severity
@@ -53,6 +53,9 @@ def parse_json(data: bytes, file: str, *, lenient: bool = False) -> tuple[Any, l
     always refer to the original file because the cleanup keeps every line and column.
     """
     text = decode_text(data, file)
+    value = _parsed_cleanly(text)
+    if value is not None:
+        return value[0], []
     check_json_nesting(text, MAX_NESTING, lambda line, column: _too_deep(file, line, column))
     _refuse_lone_surrogates(text, file)
     try:
@@ -74,6 +77,35 @@ def parse_json(data: bytes, file: str, *, lenient: bool = False) -> tuple[Any, l
             hint="remove the comments and trailing commas",
         )
         return _check_depth(value, file), [warning]
+
+
+def _parsed_cleanly(text: str) -> tuple[Any] | None:
+    """(value,) when the checks below would all pass: strict JSON, nested at most MAX_NESTING, no lone surrogate.
+
+    The common case costs one C parse and one walk; anything else (None) takes the checked path,
+    which finds the same problem at the same place it always did.
+    """
+    if "\\u" in text and _has_lone_surrogate(text):
+        return None
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        return None
+    return (value,) if _nesting(value) <= MAX_NESTING else None
+
+
+def _nesting(value: Any) -> int:
+    """How many arrays and objects deep `value` is: what check_json_nesting counts in valid JSON."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_NESTING:
+            break
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def _loads(text: str, file: str) -> Any:
@@ -229,14 +261,22 @@ _SURROGATE_ESCAPE = re.compile(
 )
 
 
-def _refuse_lone_surrogates(text: str, file: str) -> None:
+def _lone_surrogates(text: str) -> Iterator[re.Match[str]]:
     if "\\u" not in text:
         return
     for match in _SURROGATE_ESCAPE.finditer(text):
+        if not (match.group(1)[2].lower() in "cdef" and _after_high_surrogate(text, match.start(1))):
+            yield match
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    return next(_lone_surrogates(text), None) is not None
+
+
+def _refuse_lone_surrogates(text: str, file: str) -> None:
+    for match in _lone_surrogates(text):
         escape = match.group(1)
         start = match.start(1)
-        if escape[2].lower() in "cdef" and _after_high_surrogate(text, start):
-            continue
         line, column = _line_column(text, start)
         raise DefinitionError(
             f"{escape} is half of a UTF-16 surrogate pair, not a character",

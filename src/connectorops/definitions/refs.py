@@ -56,6 +56,8 @@ def follow_local_ref(document: Any, node: Any) -> Any:
 
 def bundle_refs(document: Any, *, file: str, folder: str, read: DocumentReader) -> Any:
     """Inline refs to files in `folder`; check every internal ref resolves. Returns a new document."""
+    if _only_resolving_internal_refs(document):  # nothing to inline or report: a copy is the result
+        return _copy(document)
     bundler = _Bundler(folder=folder, read=read)
     result = bundler.walk(document, file=file, root=document, pointer="", stack=())
     internal_problems = check_internal_refs(result, file)
@@ -64,6 +66,39 @@ def bundle_refs(document: Any, *, file: str, folder: str, read: DocumentReader) 
             internal_problems[0].message, file=file, field=internal_problems[0].field, hint=internal_problems[0].hint
         )
     return result
+
+
+def _only_resolving_internal_refs(document: Any) -> bool:
+    """Every `$ref` anywhere is a `#...` pointer that resolves: bundling would copy the document unchanged.
+
+    Stricter than the two walks it spares (it also looks under siblings and non-string `$ref`s);
+    False only means the full walk runs and words any problem as it always did.
+    """
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if ref is not None:
+                if not (isinstance(ref, str) and ref.startswith("#")):
+                    return False
+                try:
+                    resolve_pointer(document, ref[1:])
+                except KeyError:
+                    return False
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return True
+
+
+def _copy(node: Any) -> Any:
+    """A deep copy of the dicts and lists, values kept as they are (types included)."""
+    if isinstance(node, dict):
+        return {k: _copy(v) if isinstance(v, dict | list) else v for k, v in node.items()}
+    if isinstance(node, list):
+        return [_copy(v) if isinstance(v, dict | list) else v for v in node]
+    return node
 
 
 def check_internal_refs(document: Any, file: str) -> list[Problem]:

@@ -21,7 +21,7 @@ from connectorops.definitions.model import ResolvedDefinition, SourceKind
 from connectorops.definitions.openapi import validate_openapi
 from connectorops.definitions.paconn import PaconnFolder, load_paconn_folder
 from connectorops.definitions.refs import bundle_refs
-from connectorops.definitions.verdict_cache import VerdictCache, verdict_cache_at, verdict_key
+from connectorops.definitions.verdict_cache import DEFAULT_STATE_DIR, VerdictCache, verdict_cache_at, verdict_key
 from connectorops.errors import ConnectoropsError, DefinitionError, Problem, Severity, ValidationFailed
 from connectorops.spec.models import Environment, LocalEnvironment
 from connectorops.spec.repository import LoadedConnector
@@ -162,9 +162,6 @@ def _missing_oauth_settings(connector: LoadedConnector) -> Problem:
         field="spec.auth",
         hint="add auth: {type: oauth2, identityProvider: ..., clientId: ...}",
     )
-
-
-DEFAULT_STATE_DIR = ".connectorops"  # LocalEnvironment.stateDir's default
 
 
 def environment_cache_dir(repo_root: Path, environment: Environment | None) -> Path:

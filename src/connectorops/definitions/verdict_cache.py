@@ -22,7 +22,8 @@ from typing import Any
 
 import connectorops
 
-MAX_ENTRIES = 4096
+DEFAULT_STATE_DIR = ".connectorops"  # LocalEnvironment.stateDir's default; the cache is its cache/ folder
+MAX_ENTRIES = 8192  # up to five per connector (parse, two verdicts, two remembered)
 MAX_ENTRY_BYTES = 1024 * 1024
 PRUNE_EVERY = 64  # puts between two checks of the entry count
 VERDICTS_DIR = "verdicts"
@@ -34,11 +35,17 @@ VALIDATOR_DISTRIBUTIONS = (
     "openapi-schema-validator",
     "jsonschema",
     "jsonschema-path",
+    "jsonschema-rs",
     "PyYAML",
 )
 # Our rule code: its source is part of every key, so editing a rule can never serve an old verdict.
 _PACKAGE = Path(__file__).resolve().parents[1]
-RULE_SOURCES = ("definitions/openapi.py", "definitions/verdict_cache.py", "policy/certification")
+RULE_SOURCES = (
+    "definitions/openapi.py",
+    "definitions/openapi_clean.py",
+    "definitions/verdict_cache.py",
+    "policy/certification",
+)
 
 
 def tool_versions() -> dict[str, str]:
@@ -69,6 +76,16 @@ def _rule_source_digest() -> str:
 def tool_fingerprint() -> str:
     """What, besides the document, a verdict depends on: tool versions and the rule-set source."""
     return json.dumps({"versions": tool_versions(), "rules": _rule_source_digest()}, sort_keys=True)
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """The source of the whole package: a verdict remembered for a connector depends on all of its code."""
+    digest = hashlib.sha256()
+    for file in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(file.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 
 def verdict_key(kind: str, *inputs: Any) -> str | None:

@@ -31,6 +31,7 @@ __all__ = [
     "certify_document",
     "definition_file",
     "load_certification_policy",
+    "located_findings",
 ]
 
 
@@ -58,6 +59,17 @@ def certify_connector(
     Pointers of swagger findings refer to the deployed (normalized) document; findings about the
     connector as a whole (icon, brand colour) point at connector.yaml.
     """
+    return policy.apply(located_findings(connector, resolved, environment, cache=cache), environment)
+
+
+def located_findings(
+    connector: LoadedConnector,
+    resolved: ResolvedDefinition,
+    environment: str | None,
+    *,
+    cache: VerdictCache | None = None,
+) -> list[Finding]:
+    """certify_connector's findings before policies/certification.yaml is applied."""
     spec = connector.document.for_environment(environment) if environment else connector.document.spec
     inputs = {
         "display_name": spec.displayName,
@@ -68,8 +80,7 @@ def certify_connector(
         "file": definition_file(connector, resolved),
     }
     findings = _certified(resolved.swagger, inputs, cache)
-    located = [f if f.pointer else _at_connector_yaml(f, connector) for f in findings]
-    return policy.apply(located, environment)
+    return [f if f.pointer else _at_connector_yaml(f, connector) for f in findings]
 
 
 def _certified(swagger: dict[str, Any], inputs: dict[str, Any], cache: VerdictCache | None) -> list[Finding]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from connectorops.emulator.server import EmulatorInfo
+from connectorops.emulator.server import EmulatorInfo, EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(os.environ.get("CONNECTOROPS_BENCH_RESULTS", ROOT / ".bench" / "results.jsonl"))
@@ -116,6 +116,13 @@ def azure_config(info: EmulatorInfo) -> dict[str, Any]:
             }
         },
     }
+
+
+def bench_target(server: EmulatorServer) -> EmulatorInfo:
+    """Start the emulator with the benchmarks' resource group (an azure environment needs it to exist)."""
+    info = server.start()
+    server.ensure_resource_group(info.subscription_id, RESOURCE_GROUP, LOCATION)
+    return info
 
 
 def write_repo(root: Path, count: int, info: EmulatorInfo | None, *, operations: int = 5) -> Path:

@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from speed_support import CLI, cli_env, cpu_seconds, record, write_repo
+from speed_support import CLI, bench_target, cli_env, cpu_seconds, record, write_repo
 
 from connectorops.emulator.protocol import ArmRequest, ArmResponse
 from connectorops.emulator.server import EmulatorServer
@@ -58,7 +58,7 @@ def _finished(lines: list[str]) -> list[dict[str, Any]]:
 
 def test_controller_idle_interval(tmp_path: Path) -> None:
     with CountingEmulator() as server:
-        info = server.start()
+        info = bench_target(server)
         source = write_repo(tmp_path / "source", CONNECTORS, info)
         env = cli_env(info)
         applied = subprocess.run([CLI, "apply", "--yes"], cwd=source, env=env, capture_output=True, text=True)

@@ -105,17 +105,37 @@ def read_regular_file(path: Path) -> bytes:
         return handle.read()
 
 
+def _is_symlink(path: Path) -> bool:
+    """False for a missing path or one that cannot be inspected: its use then fails with its own error."""
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 class FileSystemTree:
     """The working tree on disk. Symlinks that resolve outside the root are refused."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.label = "working tree"
+        self._inside = str(self.root).rstrip(os.sep) + os.sep
+        # Resolved folders: a plan reads several files per connector folder, and resolving a path
+        # (an lstat per component up to /) on every access was 6 % of a no-op plan.
+        self._folders: dict[str, Path] = {"": self.root}
 
     def _resolve(self, path: str) -> Path:
         rel = normalize_relative(path)
+        if not rel:
+            return self.root
+        folder, _, name = rel.rpartition("/")
         try:
-            full = (self.root / rel).resolve() if rel else self.root
+            base = self._folders.get(folder)
+            if base is None:
+                base = self._folders[folder] = self._checked(path, (self.root / folder).resolve())
+            full = base / name
+            if _is_symlink(full):
+                full = full.resolve()
         except (RuntimeError, OSError):  # RuntimeError before Python 3.13, OSError(ELOOP) after
             raise SpecError(
                 f"{path!r} is a symlink loop (it points, directly or through other links, to itself)",
@@ -123,7 +143,10 @@ class FileSystemTree:
                 hint="point the symlink at a real file or replace it with the file",
                 code="spec.symlink_loop",
             ) from None
-        if full != self.root and self.root not in full.parents:
+        return self._checked(path, full)
+
+    def _checked(self, path: str, full: Path) -> Path:
+        if full != self.root and not str(full).startswith(self._inside):
             raise SpecError(
                 f"{path!r} resolves outside the repository (symlink?)",
                 file=path,

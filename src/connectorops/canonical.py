@@ -6,7 +6,6 @@ changing (the fingerprint itself and the source commit), so a new commit alone i
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
@@ -48,11 +47,10 @@ def sha256_hex(text: str) -> str:
 
 def body_fingerprint(body: dict[str, Any], secret_refs: dict[str, dict[str, Any]] | None = None) -> str:
     """sha256 of the canonical body without volatile tags; secret *references* are covered, never values."""
-    stripped = copy.deepcopy(body)
+    stripped = dict(body)  # shallow: only the tags change, and the swagger below may be large
     body_tags = stripped.get("tags")
     if isinstance(body_tags, dict):
-        for key in VOLATILE_TAGS:
-            body_tags.pop(key, None)
+        stripped["tags"] = {k: v for k, v in body_tags.items() if k not in VOLATILE_TAGS}
     material: dict[str, Any] = {"body": stripped}
     if secret_refs:
         material["secretRefs"] = secret_refs

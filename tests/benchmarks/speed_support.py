@@ -173,7 +173,10 @@ def corpus_repo(root: Path) -> tuple[Path, int]:
 
 
 def cli_env(info: EmulatorInfo) -> dict[str, str]:
-    return {**os.environ, "CONNECTOROPS_ARM_TOKEN": info.token}
+    """The CLI's environment: the emulator's token, and bytecode caching on, as an installed package has it
+    (PYTHONDONTWRITEBYTECODE would charge every run the compilation of the source)."""
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**environ, "CONNECTOROPS_ARM_TOKEN": info.token}
 
 
 def cpu_seconds(pid: int) -> float:

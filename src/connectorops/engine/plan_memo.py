@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def observed_text(observed: ObservedState) -> str | None:
     """The observation as exact JSON text (types and order kept); None when it is not plain JSON."""
     parts = [observed.scope_id, observed.custom_apis, observed.connections, observed.role_assignments,
-             observed.workflows, observed.swaggers]  # fmt: skip
+             observed.workflows, observed.swaggers, observed.swagger_texts]  # fmt: skip
     try:
         return json.dumps(parts, ensure_ascii=False, allow_nan=True)
     except (TypeError, ValueError):

@@ -31,12 +31,12 @@ class CountingEmulator(EmulatorServer):
 
     def __init__(self) -> None:
         super().__init__(None)
-        self.requests: Counter[str] = Counter()
+        self.seen: Counter[str] = Counter()  # not `requests`: the server has its own counter
         self._count_lock = threading.Lock()
 
     def answer(self, request: ArmRequest) -> ArmResponse | None:
         with self._count_lock:
-            self.requests[f"{request.method} {request.path.rstrip('/').rsplit('/', 1)[-1]}"] += 1
+            self.seen[f"{request.method} {request.path.rstrip('/').rsplit('/', 1)[-1]}"] += 1
         return super().answer(request)
 
 
@@ -80,7 +80,7 @@ def test_controller_idle_interval(tmp_path: Path) -> None:
             assert len(_finished(lines)) >= 2, "".join(lines[-20:])
             before_cpu, before_requests, before_runs = (
                 cpu_seconds(process.pid),
-                sum(server.requests.values()),
+                sum(server.seen.values()),
                 len(_finished(lines)),
             )
             started = time.monotonic()
@@ -88,7 +88,7 @@ def test_controller_idle_interval(tmp_path: Path) -> None:
             cpu = cpu_seconds(process.pid) - before_cpu
             wall = time.monotonic() - started
             runs = len(_finished(lines)) - before_runs
-            requests = sum(server.requests.values()) - before_requests
+            requests = sum(server.seen.values()) - before_requests
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -4,7 +4,9 @@ ARM's write bucket (200 requests, refilled 10/s) lets 1,000 creates finish no so
 (1000 - 200) / 10 = 80 s after the first write; everything before the first write (load, plan, show)
 adds to that. The repository was planned once before (the caches are warm, as after the pull
 request's plan). Records wall time / minimum, the CPU seconds of the apply and its request counts;
-asserts only that every create was done. Goal: ratio <= 1.05 with 0 failures.
+asserts only that every create was done. Goal: ratio <= 1.05 with 0 failures. Wall time on a shared
+machine also counts other people's load: plan_cpu_s (a plan of the same creates, the work before the
+first write) and cpu_s show the work itself.
 """
 
 from __future__ import annotations
@@ -45,8 +47,10 @@ def test_throttled_apply_of_creates(tmp_path: Path) -> None:
         assert _arm(info, "PUT", group, json={"location": LOCATION}).status_code in (200, 201)
         repo = write_repo(tmp_path / "repo", CREATES, info)
         env = cli_env(info)
-        planned = run_cli(["plan"], repo, env=env)  # warms the caches (reads only: no write token spent)
-        assert planned.returncode == 2, planned.stderr[-2000:]
+        run_cli(["plan"], repo, env=env)  # warms the caches (reads only: no write token spent)
+        planned: list[subprocess.CompletedProcess[str]] = []
+        _, plan_cpus = timed(lambda: planned.append(run_cli(["plan"], repo, env=env)), 1)
+        assert planned[0].returncode == 2, planned[0].stderr[-2000:]
         buckets = ThrottleConfig().writes
         time.sleep(1.0)  # the group's PUT token is back (10/s): the write bucket is full
         _arm(info, "DELETE", REQUESTS_PATH)
@@ -70,6 +74,7 @@ def test_throttled_apply_of_creates(tmp_path: Path) -> None:
         measured_s=round(walls[0], 2),
         minimum_s=minimum,
         cpu_s=round(cpus[0], 2),
+        plan_cpu_s=round(plan_cpus[0], 2),  # the same work as apply does before its first write
         requests_by_verb=counts["byVerb"],
         failures=0,  # exit 0: every create done
         ratio=round(ratio, 3),

@@ -24,7 +24,7 @@ from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import SourceTree
 
 CONNECTORS_DIR = "connectors"  # beside verdicts/ under the definitions cache folder
-MAX_ENTRIES = 16384  # one per connector and environment
+MAX_ENTRIES = 8192  # one per connector and environment (entries are a few kB; at most 1 MiB)
 _PACKAGE = Path(connectorops.__file__).resolve().parent
 
 Read = list[Any]  # [operation, path, answer]

@@ -26,7 +26,11 @@ def _figures(entry: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def render(entries: list[dict[str, Any]], before: list[dict[str, Any]] | None = None) -> str:
+def render(
+    entries: list[dict[str, Any]],
+    before: list[dict[str, Any]] | None = None,
+    previous: list[dict[str, Any]] | None = None,
+) -> str:
     lines = [
         "# Benchmarks (issue 13)",
         "",
@@ -36,6 +40,10 @@ def render(entries: list[dict[str, Any]], before: list[dict[str, Any]] | None = 
         "",
         *_table(entries),
     ]
+    if previous:
+        heading = "## Previous round (the same benchmarks on the code this round started from, .bench/previous.jsonl)"
+        lines += ["", heading, ""]
+        lines += _table(previous)
     if before:
         lines += ["", "## Before (the same benchmarks on the code before issue 13, from .bench/before.jsonl)", ""]
         lines += _table(before)
@@ -66,8 +74,10 @@ def main(results: Path, out: Path) -> int:
         print(f"{results} not found: run the benchmarks first (make bench)", file=sys.stderr)
         return 1
     entries = _read(results)
-    before = results.with_name("before.jsonl")
-    out.write_text(render(entries, _read(before) if before.exists() else None))
+    before, previous = results.with_name("before.jsonl"), results.with_name("previous.jsonl")
+    out.write_text(
+        render(entries, _read(before) if before.exists() else None, _read(previous) if previous.exists() else None)
+    )
     print(f"wrote {out} ({len(entries)} results)")
     return 0
 

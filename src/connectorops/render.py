@@ -148,12 +148,14 @@ def render_custom_api(
     }
     body: dict[str, Any] = {"location": location, "properties": properties, "tags": body_tags}
     secret_refs = {pointer: dict(ref) for pointer, ref in sorted(resolved.secret_refs.items())}
-    fingerprint = body_fingerprint(body, secret_refs)
-    body_tags[tags.FINGERPRINT] = fingerprint
+    # Canonical JSON once: the fingerprint's material, and (read back) plain dicts/lists in a stable key order.
+    text = canonical_json(body)
+    fingerprint = body_fingerprint(body, secret_refs, canonical_text=text)
+    canonical_body: dict[str, Any] = json.loads(text)
+    body_tags = {**canonical_body["tags"], tags.FINGERPRINT: fingerprint}
     if commit:
         body_tags[tags.SOURCE_COMMIT] = commit
-    # Round-trip through canonical JSON: plain dicts/lists only, stable key order.
-    canonical_body: dict[str, Any] = json.loads(canonical_json(body))
+    canonical_body["tags"] = dict(sorted(body_tags.items()))  # as canonical_json orders them
     return DesiredCustomApi(
         name=connector.name,
         body=canonical_body,

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from connectorops.emulator.server import EmulatorInfo
+from connectorops.emulator.server import EmulatorInfo, EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(os.environ.get("CONNECTOROPS_BENCH_RESULTS", ROOT / ".bench" / "results.jsonl"))
@@ -118,6 +118,13 @@ def azure_config(info: EmulatorInfo) -> dict[str, Any]:
     }
 
 
+def bench_target(server: EmulatorServer) -> EmulatorInfo:
+    """Start the emulator with the benchmarks' resource group (an azure environment needs it to exist)."""
+    info = server.start()
+    server.ensure_resource_group(info.subscription_id, RESOURCE_GROUP, LOCATION)
+    return info
+
+
 def write_repo(root: Path, count: int, info: EmulatorInfo | None, *, operations: int = 5) -> Path:
     """A repository of `count` simple connectors (connector.yaml + openapi.yaml each)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -166,7 +173,10 @@ def corpus_repo(root: Path) -> tuple[Path, int]:
 
 
 def cli_env(info: EmulatorInfo) -> dict[str, str]:
-    return {**os.environ, "CONNECTOROPS_ARM_TOKEN": info.token}
+    """The CLI's environment: the emulator's token, and bytecode caching on, as an installed package has it
+    (PYTHONDONTWRITEBYTECODE would charge every run the compilation of the source)."""
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**environ, "CONNECTOROPS_ARM_TOKEN": info.token}
 
 
 def cpu_seconds(pid: int) -> float:

@@ -28,9 +28,11 @@ def commit(repo: git.Repo, files: dict[str, str], message: str) -> str:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file of the working tree except git's and the verdict cache's (content-addressed, git-ignored)."""
-    cache = root / ".connectorops" / "cache" / "verdicts"
-    files = [p for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.parts and cache not in p.parents]
+    """Every file of the working tree except git's and the caches' (verdicts, resolved connectors: git-ignored)."""
+    caches = {root / ".connectorops" / "cache" / name for name in ("verdicts", "connectors")}
+    files = [
+        p for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.parts and not caches & set(p.parents)
+    ]
     return {str(p.relative_to(root)): p.read_bytes() for p in files}
 
 

@@ -229,3 +229,19 @@ def deletion_policy_at(
 
     found = GitDeletionPolicies.at(root).read(name=connector, source_path=path, commit=commit, environment=environment)
     return None if found.origin.startswith(UNKNOWN) else found.value
+
+
+def test_git_is_found_at_or_above_the_repository_and_nowhere_else(tmp_path: Path) -> None:
+    from connectorops.gitops.inputs import in_git_repository, source_tree
+
+    plain = tmp_path / "plain"
+    (plain / "connectors").mkdir(parents=True)
+    assert not in_git_repository(plain / "connectors")
+    assert source_tree(plain, None)[1] is None  # no repository: no commit, and gitpython is not needed
+    repo = git.Repo.init(tmp_path / "repo")
+    (tmp_path / "repo" / "sub").mkdir()
+    (tmp_path / "repo" / "sub" / "f").write_text("x")
+    repo.index.add(["sub/f"])
+    sha = repo.index.commit("c", author=git.Actor("a", "a@example.com")).hexsha
+    assert in_git_repository(tmp_path / "repo" / "sub")
+    assert source_tree(tmp_path / "repo" / "sub", None)[1] == sha

@@ -197,6 +197,18 @@ def test_yaml_types_are_part_of_the_key() -> None:
     assert verdict_key("openapi", {"required": True}, "f") != verdict_key("openapi", {"required": 1}, "f")
 
 
+def test_the_key_depends_on_values_not_on_shared_objects() -> None:
+    # A document parsed from YAML shares its repeated key strings; read back from JSON it does not.
+    # Pickle's memo wrote the two differently, so the second run of a command judged everything again.
+    from connectorops.spec.yaml_located import load_yaml
+
+    parsed, _ = load_yaml(b"paths:\n  /a: {get: {summary: s}}\n  /b: {get: {summary: s}}\n", "openapi.yaml")
+    copied = json.loads(json.dumps(parsed))
+    shared = {"x": [parsed["paths"]["/a"], parsed["paths"]["/a"]]}
+    assert verdict_key("openapi", parsed, "f") == verdict_key("openapi", copied, "f")
+    assert verdict_key("openapi", shared, "f") == verdict_key("openapi", json.loads(json.dumps(shared)), "f")
+
+
 @pytest.mark.parametrize("garbage", [b"", b"{not json", b'{"key": "other", "value": []}', b'{"key": "K", "value": 3}'])
 def test_a_corrupt_entry_is_ignored(tmp_path: Path, garbage: bytes) -> None:
     repo = _repo(tmp_path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -92,12 +93,18 @@ def verdict_key(kind: str, *inputs: Any) -> str | None:
     """sha256 over the kind, the tool fingerprint and the inputs; None when they cannot be hashed.
 
     Inputs are pickled, not JSON-dumped: pickle tells 200 from "200" and True from 1 (YAML
-    produces both), so equal keys mean equal inputs, types included.
+    produces both), so equal keys mean equal inputs, types included. Without the memo ("fast"
+    mode): pickle otherwise writes an object seen twice as a back-reference, so a document parsed
+    from YAML (shared key strings) and the same document read back from JSON got different keys.
     """
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True  # no memo: the bytes depend on the values only, never on object identity
     try:
-        data = pickle.dumps(inputs, protocol=5)
-    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        pickler.dump(inputs)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError, ValueError):
         return None
+    data = buffer.getvalue()
     digest = hashlib.sha256(kind.encode() + b"\0" + tool_fingerprint().encode() + b"\0")
     digest.update(data)
     return digest.hexdigest()

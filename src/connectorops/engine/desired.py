@@ -75,6 +75,7 @@ def build_desired_state(
     """Resolve, certify, check sharing and render every connector; collect every problem."""
     from connectorops.definitions.resolve import default_cache_dir, resolve_definition
     from connectorops.definitions.verdict_cache import verdict_cache_at
+    from connectorops.engine.resolution_cache import CONNECTORS_DIR, RecordingTree, ResolutionCache, entry_key
     from connectorops.engine.uncarried import uncarried_problems
     from connectorops.policy.certification import certify_connector, load_certification_policy
     from connectorops.policy.sharing import check_sharing, desired_role_assignments, load_sharing_policy, platform_of
@@ -89,19 +90,31 @@ def build_desired_state(
     apis: list[DesiredCustomApi] = []
     grants: list[DesiredRoleAssignment] = []
     findings: list[Finding] = []
-    verdicts = verdict_cache_at(cache_dir or default_cache_dir(repo.tree))
+    folder = cache_dir or default_cache_dir(repo.tree)
+    verdicts = verdict_cache_at(folder)
+    resolutions = ResolutionCache(folder / CONNECTORS_DIR)
+    policy_dump = cert_policy.document.model_dump(), cert_policy.file
     for connector in repo.connectors:
-        try:
-            resolved = resolve_definition(
-                connector, repo.tree, environment, cache_dir=cache_dir, allow_private_urls=allow_private_urls
-            )
-        except ConnectoropsError as error:
-            problems += error.problems
-            continue
+        key = entry_key(connector, environment, allow_private_urls, policy_dump)
+        cached = resolutions.get(key, repo.tree) if key is not None else None
+        if cached is not None:
+            resolved, certified = cached
+        else:
+            recording = RecordingTree(repo.tree)
+            try:
+                resolved = resolve_definition(
+                    connector, recording, environment, cache_dir=cache_dir, allow_private_urls=allow_private_urls
+                )
+            except ConnectoropsError as error:
+                problems += error.problems
+                continue
+            # certification sees the full definition; the target gets what it can carry (or an error)
+            found = certify_connector(connector, resolved, environment, cert_policy, cache=verdicts)
+            certified = [replace(finding, connector=connector.name) for finding in found]
+            if key is not None:
+                resolutions.put(key, recording.reads, resolved, certified)
         problems += list(resolved.warnings)
-        # certification sees the full definition; the target gets what it can carry (or an error)
-        for finding in certify_connector(connector, resolved, environment, cert_policy, cache=verdicts):
-            findings.append(replace(finding, connector=connector.name))
+        findings += certified
         violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree, platform=platform)
         problems += violations
         deployed, carried = fit_for_target(connector, resolved, environment, target, placement.capabilities)

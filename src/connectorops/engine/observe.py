@@ -50,14 +50,20 @@ class SwaggerCache:
         return str(resource_id).lower(), str(etag)
 
     def get(self, api: dict[str, Any]) -> dict[str, Any] | None:
+        text = self.get_text(api)
+        if text is None:
+            return None
+        copied: dict[str, Any] = json.loads(text)
+        return copied
+
+    def get_text(self, api: dict[str, Any]) -> str | None:
+        """The swagger as JSON text (observe parses it only when a decision reads it)."""
         key = self._key(api)
         with self._lock:
             if key is None or key not in self._entries:
                 return None
             self._entries.move_to_end(key)
-            text = self._entries[key]
-        copied: dict[str, Any] = json.loads(text)
-        return copied
+            return self._entries[key]
 
     def put(self, api: dict[str, Any], swagger: dict[str, Any]) -> None:
         key = self._key(api)
@@ -90,11 +96,15 @@ class ObservedState:
     # principal holds at most one role per connector there (Power Platform)
     consumer_kind: str = LOGIC_APP
     one_role_per_principal: bool = False
+    # the same, as JSON text, for the ones a SwaggerCache answered: parsed on first use, so an idle
+    # controller interval whose plan is reused (engine/plan_memo.py) parses none of them
+    swagger_texts: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Planning looks every desired connector up by name: index once, not a scan per lookup.
         index = {str(c.get("name", "")).lower(): c for c in self.custom_apis}
         object.__setattr__(self, "_by_name", index)
+        object.__setattr__(self, "_parsed", {})
 
     def custom_api(self, name: str) -> dict[str, Any] | None:
         by_name: dict[str, dict[str, Any]] = self.__dict__["_by_name"]
@@ -102,7 +112,15 @@ class ObservedState:
 
     def swagger_of(self, name: str) -> dict[str, Any] | None:
         inline = definition_of(self.custom_api(name) or {})
-        return inline or self.swaggers.get(name.lower())
+        if inline:
+            return inline
+        key = name.lower()
+        if key in self.swaggers or key not in self.swagger_texts:
+            return self.swaggers.get(key)
+        parsed: dict[str, dict[str, Any]] = self.__dict__["_parsed"]
+        if key not in parsed:
+            parsed[key] = json.loads(self.swagger_texts[key])
+        return parsed[key]
 
     def managed_custom_apis(self, environment: str) -> list[dict[str, Any]]:
         """Ours for this environment: managed-by tag set and the environment tag matching."""
@@ -143,12 +161,13 @@ def observe(
     wanted = {d.name.lower(): d for d in desired}
     needed = [api for api in custom_apis if _needs_swagger(api, wanted, drift)]
     swaggers: dict[str, dict[str, Any]] = {}
+    texts: dict[str, str] = {}
     if swagger_cache is not None:
         for api in needed:
-            cached = swagger_cache.get(api)
+            cached = swagger_cache.get_text(api)
             if cached is not None:
-                swaggers[str(api.get("name", "")).lower()] = cached
-        needed = [api for api in needed if str(api.get("name", "")).lower() not in swaggers]
+                texts[str(api.get("name", "")).lower()] = cached
+        needed = [api for api in needed if str(api.get("name", "")).lower() not in texts]
     # Downloads are independent GETs: a few in parallel (targets are thread-safe).
     with ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS) as pool:
         for api, document in zip(needed, pool.map(target.download_definition, needed), strict=True):
@@ -165,4 +184,5 @@ def observe(
         swaggers=swaggers,
         consumer_kind=target.capabilities.consumers,
         one_role_per_principal=target.capabilities.one_role_per_principal,
+        swagger_texts=texts,
     )

@@ -23,6 +23,7 @@ from connectorops.spec.repository import Repository
 from connectorops.spec.source import SourceTree
 
 if TYPE_CHECKING:
+    from connectorops.engine.plan_memo import PlanMemo
     from connectorops.engine.target import Placement, Target
 
 
@@ -83,16 +84,25 @@ def plan_environment(
     deletion_policies: DeletionPolicySource = no_git_history,
     desired: DesiredState | None = None,
     now: datetime,
+    memo: PlanMemo | None = None,
 ) -> tuple[DesiredState, ObservedState, Plan]:
     """`deletion_policies`: lifecycle.deletion of removed connectors as git gave it (the shell reads git).
 
     `desired`: the desired state already resolved for these inputs (the controller keeps one per commit).
     `now`: the plan's createdAt (the shell owns the clock, so planning stays pure).
+    `memo`: a long-running caller's last plan, reused while every input is the same (engine/plan_memo.py).
     """
     desired = desired if desired is not None else desired_state(inputs, target)
     if any(p.code == CANNOT_CARRY for p in desired.errors):  # refused before any connector is read
         summary = f"environment {inputs.environment} cannot carry the connectors"
         raise ValidationFailed(desired.problems, summary=summary)
     observed = observe(target, desired=desired.custom_apis, drift=drift, swagger_cache=swagger_cache)
-    plan = make_plan(desired, observed, options, target=target.identity, deletion_policies=deletion_policies, now=now)
+    if memo is not None:
+        plan = memo.plan(
+            desired, observed, options, target=target.identity, deletion_policies=deletion_policies, now=now
+        )
+    else:
+        plan = make_plan(
+            desired, observed, options, target=target.identity, deletion_policies=deletion_policies, now=now
+        )
     return desired, observed, plan

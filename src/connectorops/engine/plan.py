@@ -123,7 +123,7 @@ class Plan:
         )
 
 
-def _timestamp(now: datetime) -> str:
+def plan_timestamp(now: datetime) -> str:
     """A plan's createdAt: UTC, to the second."""
     return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -239,5 +239,5 @@ def make_plan(
         problems=tuple(desired.problems) + _unused_allowances(actions, opts) + _unused_rotations(actions, opts),
         findings=desired.findings,
         unmanaged=tuple(unmanaged),
-        created_at=_timestamp(now) if now is not None else "",
+        created_at=plan_timestamp(now) if now is not None else "",
     )

@@ -8,14 +8,17 @@ or a file that declares another connector: protect.
 from __future__ import annotations
 
 from pathlib import Path
-
-import git
+from typing import TYPE_CHECKING
 
 from connectorops.engine.deletion_policy import PROTECT, DeletionPolicy
 from connectorops.errors import GitError, Severity, SpecError
-from connectorops.gitops.revisions import GitTree, open_repo, resolve_commit
 from connectorops.spec.loader import load_document
 from connectorops.spec.models import ConnectorDocument
+
+if TYPE_CHECKING:  # gitpython is imported when a policy is first read: a plan that deletes nothing needs none
+    import git
+
+    from connectorops.gitops.revisions import GitTree
 
 UNKNOWN = "unknown"  # how the origin of a policy that git could not give starts
 
@@ -23,22 +26,34 @@ UNKNOWN = "unknown"  # how the origin of a policy that git could not give starts
 class GitDeletionPolicies:
     """Reads policies from one git repository; `prefix` is the connectorops root inside it."""
 
-    def __init__(self, repo: git.Repo | None, prefix: str = "", *, unavailable: str = "") -> None:
+    def __init__(
+        self, repo: git.Repo | None, prefix: str = "", *, unavailable: str = "", root: Path | None = None
+    ) -> None:
         self._repo = repo
         self._prefix = prefix
         self._unavailable = unavailable
+        self._root = root  # the repository is opened on the first read (see `at`)
         self._trees: dict[str, GitTree | None] = {}
 
     @classmethod
     def at(cls, repo_root: Path) -> GitDeletionPolicies:
         """For the repository holding `repo_root` (a repository-less folder protects everything)."""
-        try:
-            repo, prefix = open_repo(repo_root)
-        except GitError:
-            return cls(None, unavailable=f"{repo_root} is not a git repository")
-        return cls(repo, prefix)
+        return cls(None, root=repo_root)
+
+    def _opened(self) -> git.Repo | None:
+        if self._root is not None:
+            from connectorops.gitops.revisions import open_repo
+
+            root, self._root = self._root, None
+            try:
+                self._repo, self._prefix = open_repo(root)
+            except GitError:
+                self._unavailable = f"{root} is not a git repository"
+        return self._repo
 
     def _tree(self, commit: str) -> GitTree | None:
+        from connectorops.gitops.revisions import GitTree, resolve_commit
+
         # A tag is input from Azure: only a (possibly abbreviated) sha is looked up, never `HEAD~1` or a branch.
         if self._repo is None or not all(c in "0123456789abcdefABCDEF" for c in commit):
             return None
@@ -58,7 +73,7 @@ class GitDeletionPolicies:
 
         `name`: the file must declare this metadata.name (None: any).
         """
-        if self._repo is None:
+        if self._opened() is None:
             return DeletionPolicy(PROTECT, f"{UNKNOWN} ({self._unavailable}), so protect")
         if not commit or not source_path:
             return DeletionPolicy(

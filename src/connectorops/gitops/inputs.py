@@ -5,20 +5,44 @@ The engine loads a `SourceTree` it is handed (engine/pipeline.py); reading git t
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
 from connectorops.engine.pipeline import Inputs, inputs_from_tree
 from connectorops.errors import Problem, Severity
-from connectorops.gitops import revisions
 from connectorops.spec.repository import Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
+
+# gitpython (connectorops.gitops.revisions) is imported only where git has something to say: importing it
+# was a tenth of a second of every command, in folders that are no repository too.
+
+
+def in_git_repository(path: Path) -> bool:
+    """Whether git could find a repository at or above `path` (a .git entry, a bare repository, or $GIT_DIR)."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    folder = path.resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists() or ((candidate / "HEAD").is_file() and (candidate / "objects").is_dir()):
+            return True
+    return False
+
+
+def _head_commit(repo_root: Path) -> str | None:
+    if not in_git_repository(repo_root):
+        return None
+    from connectorops.gitops import revisions
+
+    return revisions.head_commit(repo_root)
 
 
 def source_tree(repo_root: Path, rev: str | None) -> tuple[SourceTree, str | None]:
     """The working tree (commit: HEAD, if any) or a git revision (commit: its sha)."""
     if rev is None:
-        return FileSystemTree(repo_root), revisions.head_commit(repo_root)
+        return FileSystemTree(repo_root), _head_commit(repo_root)
+    from connectorops.gitops import revisions
+
     tree = revisions.tree_at(repo_root, rev)
     return tree, str(getattr(tree, "sha", rev))
 
@@ -39,6 +63,8 @@ def _warn_uncommitted(inputs: Inputs, commit: str) -> Inputs:
     """
     if getattr(inputs.repo.config.environments.get(inputs.environment), "target", "local") == "local":
         return inputs
+    from connectorops.gitops import revisions
+
     dirty = revisions.uncommitted_paths(inputs.repo_root)
     if not dirty:
         return inputs
@@ -55,5 +81,7 @@ def _warn_uncommitted(inputs: Inputs, commit: str) -> Inputs:
 
 def touched_connectors(repo_root: Path, repo: Repository, base: str, head: str | None) -> frozenset[str]:
     """Connectors a pull request (base...head, head None = working tree) touches."""
+    from connectorops.gitops import revisions
+
     changed = revisions.changed_paths(repo_root, base, head)
     return frozenset(revisions.touched_connectors(repo.connectors, changed))

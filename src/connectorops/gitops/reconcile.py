@@ -17,10 +17,11 @@ from typing import Any, cast
 
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.desired import DesiredState
-from connectorops.engine.drift import DriftReport, detect_drift
+from connectorops.engine.drift import DriftReport
 from connectorops.engine.observe import SwaggerCache
 from connectorops.engine.pipeline import Inputs, desired_state, inputs_from_tree, plan_environment
 from connectorops.engine.plan import Plan, PlanOptions, blocked_message
+from connectorops.engine.plan_memo import PlanMemo
 from connectorops.engine.target import WRITES, Target
 from connectorops.errors import ConnectoropsError, GatewayError, ValidationFailed
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
@@ -118,6 +119,8 @@ class EngineReconciler:
         self._inputs: tuple[tuple[str, str | None], Inputs] | None = None
         self._desired: tuple[tuple[str, str], DesiredState] | None = None
         self.resolutions = 0  # desired states built (a test and /metrics-minded readers count them)
+        # An idle interval observes the same inventory as the last one: its plan and drift are reused.
+        self.plans = PlanMemo()
 
     def _inputs_of(self, tree: GitTree) -> Inputs:
         key = (tree.sha, self.environment)
@@ -176,8 +179,9 @@ class EngineReconciler:
                 deletion_policies=GitDeletionPolicies(tree.commit.repo, tree.prefix),
                 desired=self._desired_of(inputs, target),
                 now=datetime.now(UTC),
+                memo=self.plans,
             )
-            report = detect_drift(desired, observed, target)
+            report = self.plans.drift(desired, observed, target)
             summary = drift_summary(report, plan)
             if not apply:
                 return self._outcome(tree, started, plan, summary, "not needed (observe mode)", environment)

@@ -1,0 +1,191 @@
+"""A connector's resolved definition and certification findings, kept between runs while nothing they came from changed.
+
+Like a compiler cache's manifest: the entry for (connector document, environment, policy, code) records
+every read of the repository that resolving made (a file's sha256, a size, whether a path exists) and
+is used only when the same reads give the same answers now. Resolving is a function of exactly those
+inputs, so a hit gives the value resolving again would give; a miss, a corrupt or unreadable entry
+only costs the work. A failed resolution is never stored: its problems are reported afresh.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import connectorops
+from connectorops.definitions.model import CustomCode, ResolvedDefinition
+from connectorops.definitions.verdict_cache import VerdictCache, verdict_key
+from connectorops.errors import Problem, Severity
+from connectorops.policy.certification.findings import ENFORCEMENTS, Finding
+from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.source import SourceTree
+
+CONNECTORS_DIR = "connectors"  # beside verdicts/ under the definitions cache folder
+MAX_ENTRIES = 8192  # one per connector and environment (entries are a few kB; at most 1 MiB)
+_PACKAGE = Path(connectorops.__file__).resolve().parent
+
+Read = list[Any]  # [operation, path, answer]
+
+
+def _answer(operation: str, tree: SourceTree, path: str) -> Any:
+    """What `operation` on `path` gives now, as JSON: a digest for file contents, the error for a failure."""
+    try:
+        if operation == "read_bytes":
+            return hashlib.sha256(tree.read_bytes(path)).hexdigest()
+        value = getattr(tree, operation)(path)
+    except Exception as error:  # the same failure must recur for the entry to hold
+        return ["error", type(error).__name__, str(error)]
+    return list(value) if isinstance(value, list) else value
+
+
+class RecordingTree:
+    """A SourceTree that notes each read and its answer, for `still_valid` to repeat later."""
+
+    def __init__(self, inner: SourceTree) -> None:
+        self._inner = inner
+        self.label = inner.label
+        self.reads: list[Read] = []
+
+    def __getattr__(self, name: str) -> Any:  # root / commit: where the definitions cache lives
+        return getattr(self._inner, name)
+
+    def _noted(self, operation: str, path: str) -> Any:
+        try:
+            value = getattr(self._inner, operation)(path)
+        except Exception as error:
+            self.reads.append([operation, path, ["error", type(error).__name__, str(error)]])
+            raise
+        noted = hashlib.sha256(value).hexdigest() if operation == "read_bytes" else value
+        self.reads.append([operation, path, list(noted) if isinstance(noted, list) else noted])
+        return value
+
+    def read_bytes(self, path: str) -> bytes:
+        data: bytes = self._noted("read_bytes", path)
+        return data
+
+    def exists(self, path: str) -> bool:
+        return bool(self._noted("exists", path))
+
+    def is_dir(self, path: str) -> bool:
+        return bool(self._noted("is_dir", path))
+
+    def list_dir(self, path: str) -> list[str]:
+        names: list[str] = self._noted("list_dir", path)
+        return names
+
+    def size(self, path: str) -> int:
+        return int(self._noted("size", path))
+
+
+def still_valid(reads: list[Read], tree: SourceTree) -> bool:
+    """Every recorded read gives the recorded answer today."""
+    return all(
+        isinstance(read, list) and len(read) == 3 and _answer(str(read[0]), tree, str(read[1])) == read[2]
+        for read in reads
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """sha256 of connectorops' own source: resolving or certifying code that changed never serves an old entry."""
+    digest = hashlib.sha256()
+    for file in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(file.relative_to(_PACKAGE).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def entry_key(connector: LoadedConnector, environment: str, *context: Any) -> str | None:
+    """The key of a connector's entry: its document and place, the environment, and `context` (policies, flags)."""
+    document = connector.document.model_dump()
+    return verdict_key("resolved-connector", code_digest(), connector.name, connector.folder, connector.path,
+                       document, environment, *context)  # fmt: skip
+
+
+class ResolutionCache:
+    """Entries under <cache>/connectors, one JSON file per connector and environment (a VerdictCache)."""
+
+    def __init__(self, directory: Path) -> None:
+        self._entries = VerdictCache(directory, max_entries=MAX_ENTRIES)
+
+    def get(self, key: str, tree: SourceTree) -> tuple[ResolvedDefinition, list[Finding]] | None:
+        entry = self._entries.get(key)
+        if not isinstance(entry, dict):
+            return None
+        try:
+            if not still_valid(entry["reads"], tree):
+                return None
+            return resolved_from_dict(entry["resolved"]), [_finding(row) for row in entry["findings"]]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None  # a corrupt entry: resolve again
+
+    def put(self, key: str, reads: list[Read], resolved: ResolvedDefinition, findings: list[Finding]) -> None:
+        rows = [[getattr(f, name) for name in FINDING_FIELDS] for f in findings]
+        self._entries.put(key, {"reads": reads, "resolved": resolved_to_dict(resolved), "findings": rows})
+
+
+# Findings as rows, not objects: a connector has a dozen, and decoding their keys was a tenth of a hit.
+FINDING_FIELDS = ("rule_id", "severity", "enforcement", "file", "pointer", "message", "hint", "connector")
+_SEVERITIES = {str(severity): severity for severity in Severity}
+
+
+def _finding(row: list[Any]) -> Finding:
+    if len(row) != len(FINDING_FIELDS) or row[2] not in ENFORCEMENTS:
+        raise ValueError("not a finding")
+    rule_id, severity, enforcement, file, pointer, message, hint, connector = row
+    return Finding(str(rule_id), _SEVERITIES[severity], enforcement, str(file), str(pointer), str(message), str(hint),
+                   None if connector is None else str(connector))  # fmt: skip
+
+
+def _bytes(value: bytes | None) -> str | None:
+    return base64.b64encode(value).decode("ascii") if value is not None else None
+
+
+def _unbytes(value: Any) -> bytes | None:
+    return base64.b64decode(value, validate=True) if value is not None else None
+
+
+def resolved_to_dict(resolved: ResolvedDefinition) -> dict[str, Any]:
+    code = resolved.custom_code
+    return {
+        "sourceKind": resolved.source_kind,
+        "swagger": resolved.swagger,
+        "connectionParameters": resolved.connection_parameters,
+        "capabilities": list(resolved.capabilities),
+        "policyTemplateInstances": resolved.policy_template_instances,
+        "connectionParameterSets": resolved.connection_parameter_sets,
+        "customCode": None
+        if code is None
+        else {"script": _bytes(code.script), "file": code.file, "operations": code.operations},
+        "propertiesFile": resolved.properties_file,
+        "propertyLines": resolved.property_lines,
+        "iconBrandColor": resolved.icon_brand_color,
+        "iconPng": _bytes(resolved.icon_png),
+        "sourceFiles": list(resolved.source_files),
+        "warnings": [p.to_dict() for p in resolved.warnings],
+        "secretRefs": resolved.secret_refs,
+    }
+
+
+def resolved_from_dict(data: dict[str, Any]) -> ResolvedDefinition:
+    code = data["customCode"]
+    return ResolvedDefinition(
+        source_kind=data["sourceKind"],
+        swagger=data["swagger"],
+        connection_parameters=data["connectionParameters"],
+        capabilities=list(data["capabilities"]),
+        policy_template_instances=data["policyTemplateInstances"],
+        connection_parameter_sets=data["connectionParameterSets"],
+        custom_code=None
+        if code is None
+        else CustomCode(script=_unbytes(code["script"]), file=code["file"], operations=code["operations"]),
+        properties_file=data["propertiesFile"],
+        property_lines={str(k): int(v) for k, v in data["propertyLines"].items()},
+        icon_brand_color=data["iconBrandColor"],
+        icon_png=_unbytes(data["iconPng"]),
+        source_files=tuple(data["sourceFiles"]),
+        warnings=tuple(Problem.from_dict(p) for p in data["warnings"]),
+        secret_refs=data["secretRefs"],
+    )

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from connectorops.definitions.input_memo import RecordingTree, still_valid
 from connectorops.engine.desired import DesiredState, build_desired_state
-from connectorops.engine.resolution_cache import CONNECTORS_DIR, RecordingTree, still_valid
+from connectorops.engine.resolution_cache import CONNECTORS_DIR
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 from connectorops.targets.arm import ArmPlacement

@@ -1,9 +1,12 @@
-"""A connector's verdict remembered with every question it asked the repository, for unchanged files.
+"""A value remembered with every question it asked the repository, for unchanged files.
 
 The first run records each SourceTree call (exists, is_dir, list_dir, size, read_bytes as a sha256)
-and its answer; a later run with the same connector document and code asks the same questions again
-and, when every answer is unchanged, returns the stored verdict without parsing or validating. So a
-hit costs a few reads and hashes; any edit, new or deleted file gives another answer, hence a miss.
+and its answer, an exception included; a later run with the same inputs and code asks the same
+questions again and, when every answer is unchanged, returns the stored value without computing it.
+So a hit costs a few reads and hashes; any edit, new or deleted file gives another answer, hence a
+miss. `memoized` keeps validate's and certify's verdicts this way; the engine's per-connector
+resolution cache (engine/resolution_cache.py) stores its entries itself but records and checks
+them with the same RecordingTree and `still_valid`.
 """
 
 from __future__ import annotations
@@ -19,40 +22,55 @@ if TYPE_CHECKING:  # a remembered verdict is checked without the pydantic models
     from connectorops.spec.repository import LoadedConnector
 
 T = TypeVar("T")
-_QUESTIONS = ("read_bytes", "exists", "is_dir", "list_dir", "size")
+Read = list[Any]  # [question, path, answer]
+# The only calls a stored entry may repeat: a corrupt entry must not name any other attribute.
+QUESTIONS = ("read_bytes", "exists", "is_dir", "list_dir", "size")
+
+
+def _stored(question: str, value: Any) -> list[Any]:
+    """An answer as stored (JSON): contents as their sha256, a listing as a list."""
+    if question == "read_bytes":
+        return ["ok", hashlib.sha256(value).hexdigest()]
+    return ["ok", list(value) if question == "list_dir" else value]
+
+
+def _raised(error: Exception) -> list[Any]:
+    """A failure as stored: a digest of what it says (the same failure must recur for the entry to hold)."""
+    return ["raised", hashlib.sha256(f"{type(error).__name__}: {error}".encode()).hexdigest()]
 
 
 def _answer(tree: SourceTree, question: str, path: str) -> list[Any]:
-    """What `tree` says now, in the form stored: contents as sha256, an exception as a digest of what it says."""
+    """What `tree` says now, in the form stored."""
     try:
         return _stored(question, getattr(tree, question)(path))
     except Exception as error:
         return _raised(error)
 
 
-def _stored(question: str, value: Any) -> list[Any]:
-    return ["ok", hashlib.sha256(value).hexdigest() if question == "read_bytes" else value]
-
-
-def _raised(error: Exception) -> list[Any]:
-    return ["raised", hashlib.sha256(f"{type(error).__name__}: {error}".encode()).hexdigest()]
-
-
 class RecordingTree:
-    """A SourceTree that notes every question asked through it, and the answer."""
+    """A SourceTree that notes every question asked through it, and the answer, in `reads`."""
 
     def __init__(self, tree: SourceTree) -> None:
         self.tree = tree
         self.label = tree.label
-        self.asked: list[list[Any]] = []
+        self.reads: list[Read] = []
+
+    def __getattr__(self, name: str) -> Any:
+        """The tree's plain attributes (root, commit: where the definitions cache lives), never an unrecorded call."""
+        if name == "tree":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
+        value = getattr(self.tree, name)
+        if callable(value):
+            raise AttributeError(f"{name}: only the SourceTree questions are recorded")
+        return value
 
     def _ask(self, question: str, path: str) -> Any:
         try:
             result = getattr(self.tree, question)(path)
         except Exception as error:
-            self.asked.append([question, path, _raised(error)])
+            self.reads.append([question, path, _raised(error)])
             raise
-        self.asked.append([question, path, _stored(question, result)])
+        self.reads.append([question, path, _stored(question, result)])
         return result
 
     def read_bytes(self, path: str) -> bytes:
@@ -70,6 +88,18 @@ class RecordingTree:
 
     def size(self, path: str) -> int:
         return int(self._ask("size", path))
+
+
+def still_valid(reads: Any, tree: SourceTree) -> bool:
+    """`reads` is a well-formed record and every question in it gives the recorded answer today."""
+    if not isinstance(reads, list):
+        return False
+    for read in reads:
+        if not (isinstance(read, list) and len(read) == 3 and read[0] in QUESTIONS and isinstance(read[1], str)):
+            return False
+        if _answer(tree, read[0], read[1]) != read[2]:
+            return False
+    return True
 
 
 def connector_inputs(connector: LoadedConnector) -> tuple[Any, ...]:
@@ -95,7 +125,7 @@ def memoized(
     key = verdict_key(kind, code_fingerprint(), *inputs) if cache is not None else None
     if cache is not None and key is not None:
         entry = cache.get(key)
-        if entry is not None and _still_true(entry, tree):
+        if isinstance(entry, dict) and "value" in entry and still_valid(entry.get("asked"), tree):
             try:
                 return decode(entry["value"])
             except (TypeError, ValueError, KeyError, AttributeError):
@@ -103,16 +133,5 @@ def memoized(
     recording = RecordingTree(tree)
     value = compute(recording)
     if cache is not None and key is not None and storable(value):
-        cache.put(key, {"asked": recording.asked, "value": encode(value)})
+        cache.put(key, {"asked": recording.reads, "value": encode(value)})
     return value
-
-
-def _still_true(entry: Any, tree: SourceTree) -> bool:
-    if not isinstance(entry, dict) or "value" not in entry or not isinstance(entry.get("asked"), list):
-        return False
-    for asked in entry["asked"]:
-        if not (isinstance(asked, list) and len(asked) == 3 and asked[0] in _QUESTIONS and isinstance(asked[1], str)):
-            return False
-        if _answer(tree, asked[0], asked[1]) != asked[2]:
-            return False
-    return True

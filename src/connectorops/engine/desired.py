@@ -73,9 +73,10 @@ def build_desired_state(
     allow_private_urls: bool = False,
 ) -> DesiredState:
     """Resolve, certify, check sharing and render every connector; collect every problem."""
+    from connectorops.definitions.input_memo import RecordingTree
     from connectorops.definitions.resolve import default_cache_dir, resolve_definition
     from connectorops.definitions.verdict_cache import verdict_cache_at
-    from connectorops.engine.resolution_cache import CONNECTORS_DIR, RecordingTree, ResolutionCache, entry_key
+    from connectorops.engine.resolution_cache import CONNECTORS_DIR, ResolutionCache, entry_key
     from connectorops.engine.uncarried import uncarried_problems
     from connectorops.policy.certification import certify_connector, load_certification_policy
     from connectorops.policy.sharing import check_sharing, desired_role_assignments, load_sharing_policy, platform_of

@@ -4,20 +4,20 @@ Like a compiler cache's manifest: the entry for (connector document, environment
 every read of the repository that resolving made (a file's sha256, a size, whether a path exists) and
 is used only when the same reads give the same answers now. Resolving is a function of exactly those
 inputs, so a hit gives the value resolving again would give; a miss, a corrupt or unreadable entry
-only costs the work. A failed resolution is never stored: its problems are reported afresh.
+only costs the work. The reads are recorded and checked by definitions/input_memo.py (RecordingTree,
+still_valid), as for validate's and certify's remembered verdicts; this module keeps only the entry.
+A failed resolution is never stored: its problems are reported afresh.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
-import hashlib
 from pathlib import Path
 from typing import Any
 
-import connectorops
+from connectorops.definitions.input_memo import Read, still_valid
 from connectorops.definitions.model import CustomCode, ResolvedDefinition
-from connectorops.definitions.verdict_cache import VerdictCache, verdict_key
+from connectorops.definitions.verdict_cache import VerdictCache, code_fingerprint, verdict_key
 from connectorops.errors import Problem, Severity
 from connectorops.policy.certification.findings import ENFORCEMENTS, Finding
 from connectorops.spec.repository import LoadedConnector
@@ -25,82 +25,11 @@ from connectorops.spec.source import SourceTree
 
 CONNECTORS_DIR = "connectors"  # beside verdicts/ under the definitions cache folder
 MAX_ENTRIES = 8192  # one per connector and environment (entries are a few kB; at most 1 MiB)
-_PACKAGE = Path(connectorops.__file__).resolve().parent
-
-Read = list[Any]  # [operation, path, answer]
-
-
-def _answer(operation: str, tree: SourceTree, path: str) -> Any:
-    """What `operation` on `path` gives now, as JSON: a digest for file contents, the error for a failure."""
-    try:
-        if operation == "read_bytes":
-            return hashlib.sha256(tree.read_bytes(path)).hexdigest()
-        value = getattr(tree, operation)(path)
-    except Exception as error:  # the same failure must recur for the entry to hold
-        return ["error", type(error).__name__, str(error)]
-    return list(value) if isinstance(value, list) else value
-
-
-class RecordingTree:
-    """A SourceTree that notes each read and its answer, for `still_valid` to repeat later."""
-
-    def __init__(self, inner: SourceTree) -> None:
-        self._inner = inner
-        self.label = inner.label
-        self.reads: list[Read] = []
-
-    def __getattr__(self, name: str) -> Any:  # root / commit: where the definitions cache lives
-        return getattr(self._inner, name)
-
-    def _noted(self, operation: str, path: str) -> Any:
-        try:
-            value = getattr(self._inner, operation)(path)
-        except Exception as error:
-            self.reads.append([operation, path, ["error", type(error).__name__, str(error)]])
-            raise
-        noted = hashlib.sha256(value).hexdigest() if operation == "read_bytes" else value
-        self.reads.append([operation, path, list(noted) if isinstance(noted, list) else noted])
-        return value
-
-    def read_bytes(self, path: str) -> bytes:
-        data: bytes = self._noted("read_bytes", path)
-        return data
-
-    def exists(self, path: str) -> bool:
-        return bool(self._noted("exists", path))
-
-    def is_dir(self, path: str) -> bool:
-        return bool(self._noted("is_dir", path))
-
-    def list_dir(self, path: str) -> list[str]:
-        names: list[str] = self._noted("list_dir", path)
-        return names
-
-    def size(self, path: str) -> int:
-        return int(self._noted("size", path))
-
-
-def still_valid(reads: list[Read], tree: SourceTree) -> bool:
-    """Every recorded read gives the recorded answer today."""
-    return all(
-        isinstance(read, list) and len(read) == 3 and _answer(str(read[0]), tree, str(read[1])) == read[2]
-        for read in reads
-    )
-
-
-@functools.lru_cache(maxsize=1)
-def code_digest() -> str:
-    """sha256 of connectorops' own source: resolving or certifying code that changed never serves an old entry."""
-    digest = hashlib.sha256()
-    for file in sorted(_PACKAGE.rglob("*.py")):
-        digest.update(file.relative_to(_PACKAGE).as_posix().encode() + b"\0" + file.read_bytes())
-    return digest.hexdigest()
-
 
 def entry_key(connector: LoadedConnector, environment: str, *context: Any) -> str | None:
     """The key of a connector's entry: its document and place, the environment, and `context` (policies, flags)."""
     document = connector.document.model_dump()
-    return verdict_key("resolved-connector", code_digest(), connector.name, connector.folder, connector.path,
+    return verdict_key("resolved-connector", code_fingerprint(), connector.name, connector.folder, connector.path,
                        document, environment, *context)  # fmt: skip
 
 

@@ -127,8 +127,9 @@ def test_requests_per_controller_reconcile(tmp_path: Path, monkeypatch) -> None:
                 started = time.perf_counter()
                 outcome = reconciler.reconcile(tree_at(root, sha), apply=True, should_stop=lambda: False)
                 elapsed = time.perf_counter() - started
-                gateway = reconciler._gateway
-                assert gateway is not None
+                target = reconciler._target
+                assert target is not None
+                gateway = target.gateway
                 counts = dict(gateway.requests.counts)
                 gateway.requests.counts.clear()
                 total = sum(counts.values())

@@ -46,6 +46,6 @@ def test_declare_many_connectors(tmp_path: Path) -> None:
     )
     assert custom_apis == CONNECTORS and grants == CONNECTORS - 1
     assert protected == (CONNECTORS - 2) // 2
-    # one list each of customApis, connections, role assignments and workflows (the engine's observe), whatever the count
+    # one list each of customApis, connections, role assignments and workflows, whatever the count
     assert gateway.requests.total() == 4
     assert {name for _, name, _ in mocks.created} <= set(monitor.options)

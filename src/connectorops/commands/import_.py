@@ -1,5 +1,7 @@
-"""`connectorops import`: write connector folders for customApis that exist in the target but not in git.
+"""`connectorops import`: write connector folders for connectors that exist in the target but not in git.
 
+ARM customApis become connector.yaml + openapi.json; a target that carries policy templates and custom code
+(Power Platform) gives paconn folders, with the icon and script.csx downloaded from its blob URLs.
 Never overwrites a folder without --force; after writing, renders each imported connector and compares it
 with what is deployed, so the user learns at once if the first plan would be more than an adoption.
 """
@@ -10,19 +12,26 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
-from connectorops.engine.target import Placement
+from connectorops.engine.pipeline import Inputs
+from connectorops.engine.target import Placement, Target
 from connectorops.errors import ConnectoropsError, Problem, Severity
-from connectorops.gitops.importer import ImportedConnector, connector_from_custom_api, importable
+from connectorops.gitops.importer import PACONN, Downloaded, ImportedConnector, connector_folder, importable
 from connectorops.spec.loader import load_repository, select_environment
 from connectorops.spec.source import FileSystemTree
-from connectorops.targets.arm.target import ResourceGroupTarget
+
+
+@runtime_checkable
+class BlobDownloads(Protocol):
+    """A target whose connectors keep files behind URLs (Power Platform: iconUri, scriptDefinitionUrl)."""
+
+    def download_blob(self, url: str) -> bytes | None: ...
 
 
 def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
-    from connectorops.azure.connect import open_gateway
+    from connectorops.targets.connect import connect
 
     repo = load_repository(FileSystemTree(ctx.repo))
     env_name, _ = select_environment(repo, ctx.environment)
@@ -33,17 +42,15 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
         )
     problems: list[Problem] = []
     written: list[tuple[ImportedConnector, Mapping[str, Any], dict[str, Any] | None]] = []
-    with open_gateway(ctx.repo, repo.config, env_name) as gateway:
-        target = ResourceGroupTarget(gateway)
+    with connect(Inputs(ctx.repo, repo, env_name, None)) as target:
         deployed = target.list_connectors()
         candidates = importable(deployed, [c.name for c in repo.connectors])
         chosen = _select(candidates, select, declared={c.name.lower() for c in repo.connectors})
         for api in chosen:
-            props = api.get("properties") or {}
-            inline = props.get("swagger")
-            swagger = inline if isinstance(inline, dict) and inline else target.download_definition(dict(api))
+            download = _download(target, api)
+            swagger = dict(download.definition) if download.definition is not None else None
             try:
-                imported = connector_from_custom_api(api, swagger)
+                imported = connector_folder(download)
             except ValueError as error:
                 problems.append(Problem(str(error), field=str(api.get("name")), hint="import it by hand"))
                 continue
@@ -67,7 +74,7 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
                 ) from None
             written.append((imported, api, swagger))
     if not chosen:
-        ctx.err_console.print(f"nothing to import: every customApi in {env_name!r} is already declared in git")
+        ctx.err_console.print(f"nothing to import: every connector in {env_name!r} is already declared in git")
     for imported, _, _ in written:
         shown = _rel(target_dir / imported.name, ctx.repo)
         ctx.console.print(f"imported {imported.name} -> {shown}/ ({', '.join(sorted(imported.files))})")
@@ -75,13 +82,31 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
             ctx.console.print(f"  set {', '.join(imported.secret_env)} before `connectorops apply`")
         for note in imported.notes:
             problems.append(Problem(note, severity=Severity.WARNING, file=f"{shown}/connector.yaml"))
-    problems += _round_trip(ctx, env_name, target.placement, written)
+    problems += _round_trip(ctx, env_name, target, written)
     for problem in problems:
         label = "error" if problem.severity == Severity.ERROR else "warning"
         ctx.err_console.print(f"{label}: {problem}", markup=False, highlight=False)
     if written:
         ctx.console.print("next: review, commit, then `connectorops plan` (expect only adopt actions)")
     return EXIT_ERROR if any(p.severity == Severity.ERROR for p in problems) else EXIT_OK
+
+
+def _download(target: Target, api: Mapping[str, Any]) -> Downloaded:
+    """What one connector consists of in this target: the definition, and (Power Platform) its blobs."""
+    props = api.get("properties") or {}
+    inline = props.get("swagger")
+    swagger = inline if isinstance(inline, dict) and inline else target.download_definition(dict(api))
+    capabilities = target.capabilities
+    if not (capabilities.policy_templates or capabilities.custom_code):
+        return Downloaded(api, swagger)
+    # A target that carries policy templates and custom code: only a paconn folder can hold them.
+    blobs = target if isinstance(target, BlobDownloads) else None
+
+    def blob(key: str) -> bytes | None:
+        url = props.get(key)
+        return blobs.download_blob(url) if blobs is not None and isinstance(url, str) and url else None
+
+    return Downloaded(api, swagger, layout=PACONN, icon=blob("iconUri"), script=blob("scriptDefinitionUrl"))
 
 
 def _select(candidates: list[Mapping[str, Any]], select: list[str], *, declared: set[str]) -> list[Mapping[str, Any]]:
@@ -106,6 +131,7 @@ def _write_folder(folder: Path, files: Mapping[str, bytes]) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         for name, data in files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)  # paconn/...
             (staging / name).write_bytes(data)
         if folder.exists():
             shutil.rmtree(folder)

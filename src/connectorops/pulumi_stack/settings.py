@@ -42,7 +42,7 @@ class StackSettings:
     drop_ui_definition: frozenset[str] = field(default_factory=frozenset)
 
 
-def _string_list(raw: str | None, key: str) -> frozenset[str]:
+def parse_name_list(raw: str | None, key: str) -> frozenset[str]:
     if not raw:
         return frozenset()
     try:
@@ -70,14 +70,14 @@ def settings_from_config(repo_root: Path) -> StackSettings:
     return StackSettings(
         repo_root=repo_root,
         environment=ours.require("environment"),
-        allow_connection_loss=_string_list(ours.get("allowConnectionLoss"), "allowConnectionLoss"),
+        allow_connection_loss=parse_name_list(ours.get("allowConnectionLoss"), "allowConnectionLoss"),
         subscription_id=azure.get("subscriptionId"),
         location=azure.get("location"),
         resource_group=ours.get("resourceGroup"),
         cache_dir=repo_root / cache if cache else None,
         allow_empty=ours.get_bool("allowEmpty") or False,
         max_deletions=_int_or(ours.get_int("maxDeletions"), 3),
-        drop_ui_definition=_string_list(ours.get("dropUiDefinition"), "dropUiDefinition"),
+        drop_ui_definition=parse_name_list(ours.get("dropUiDefinition"), "dropUiDefinition"),
     )
 
 

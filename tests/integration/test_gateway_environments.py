@@ -61,8 +61,11 @@ def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def test_serve_prints_one_json_line_then_stops_cleanly_on_sigterm(served: dict[str, Any]) -> None:
-    assert set(served) - {"process"} == {"base_url", "token", "ca_path", "subscription_id"}
+    assert set(served) - {"process"} == {
+        "base_url", "token", "ca_path", "subscription_id", "powerapps_url", "flow_url", "environment_id",
+    }  # fmt: skip
     assert served["base_url"].startswith("https://127.0.0.1:")
+    assert served["powerapps_url"] == served["flow_url"] == served["base_url"]  # origins of the same server
     assert Path(served["ca_path"]).is_file()
     process: subprocess.Popen[str] = served["process"]
     process.send_signal(signal.SIGTERM)

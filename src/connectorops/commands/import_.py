@@ -8,6 +8,7 @@ with what is deployed, so the user learns at once if the first plan would be mor
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
+from connectorops.engine.diff import FieldChange
 from connectorops.engine.pipeline import Inputs
 from connectorops.engine.target import Placement, Target
 from connectorops.errors import ConnectoropsError, Problem, Severity
@@ -41,14 +43,13 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
             f"{into} is a file, not a folder", field="--into", hint="pass a folder such as connectors/"
         )
     problems: list[Problem] = []
-    written: list[tuple[ImportedConnector, Mapping[str, Any], dict[str, Any] | None]] = []
+    written: list[tuple[ImportedConnector, Downloaded]] = []
     with connect(Inputs(ctx.repo, repo, env_name, None)) as target:
         deployed = target.list_connectors()
         candidates = importable(deployed, [c.name for c in repo.connectors])
         chosen = _select(candidates, select, declared={c.name.lower() for c in repo.connectors})
         for api in chosen:
             download = _download(target, api)
-            swagger = dict(download.definition) if download.definition is not None else None
             try:
                 imported = connector_folder(download)
             except ValueError as error:
@@ -72,10 +73,10 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
                     field="--into",
                     hint="import into a writable folder (--into)",
                 ) from None
-            written.append((imported, api, swagger))
+            written.append((imported, download))
     if not chosen:
         ctx.err_console.print(f"nothing to import: every connector in {env_name!r} is already declared in git")
-    for imported, _, _ in written:
+    for imported, _ in written:
         shown = _rel(target_dir / imported.name, ctx.repo)
         ctx.console.print(f"imported {imported.name} -> {shown}/ ({', '.join(sorted(imported.files))})")
         if imported.secret_env:
@@ -152,7 +153,7 @@ def _round_trip(
     ctx: CliContext,
     environment: str,
     placement: Placement,
-    written: list[tuple[ImportedConnector, Mapping[str, Any], dict[str, Any] | None]],
+    written: list[tuple[ImportedConnector, Downloaded]],
 ) -> list[Problem]:
     """Render what was written and diff it against the deployed resource: anything but tags is a warning."""
     if not written:
@@ -161,14 +162,14 @@ def _round_trip(
     from connectorops.engine.diff import diff_custom_api
 
     repo = load_repository(FileSystemTree(ctx.repo))
-    names = {imported.name.lower() for imported, _, _ in written}
+    names = {imported.name.lower() for imported, _ in written}
     problems = [p for p in repo.problems if p.severity == Severity.ERROR and _names_file(p, names)]
     try:
         desired = build_desired_state(repo, environment, placement=placement, commit=None)
     except ConnectoropsError as error:
         return problems + error.problems
     problems += [p for p in desired.errors if _names_file(p, names)]
-    for imported, api, swagger in written:
+    for imported, download in written:
         want = desired.custom_api(imported.name)
         if want is None:
             if not (ctx.repo / "connectors" / imported.name).exists():
@@ -180,8 +181,9 @@ def _round_trip(
                     )
                 )
             continue
-        diff = diff_custom_api(want.body, dict(api), observed_swagger=swagger)
-        changes = [c for c in diff if not c.path.startswith("tags")]
+        swagger = dict(download.definition) if download.definition is not None else None
+        diff = diff_custom_api(want.body, dict(download.connector), observed_swagger=swagger)
+        changes = [c for c in diff if not c.path.startswith("tags") and not _same_icon_uploaded(c, want.body, download)]
         if changes:
             paths = ", ".join(c.path for c in changes[:5]) + (" ..." if len(changes) > 5 else "")
             problems.append(
@@ -194,6 +196,15 @@ def _round_trip(
                 )
             )
     return problems
+
+
+def _same_icon_uploaded(change: FieldChange, body: Mapping[str, Any], download: Downloaded) -> bool:
+    """iconUri differs only because adoption uploads the very PNG that was downloaded (Power Platform keeps
+    the icon as a file to upload, `files`, and compares it by content from then on)."""
+    if change.path != "properties.iconUri" or download.icon is None:
+        return False
+    entry = (body.get("files") or {}).get("icon.png")
+    return isinstance(entry, Mapping) and entry.get("sha256") == hashlib.sha256(download.icon).hexdigest()
 
 
 def _names_file(problem: Problem, names: set[str]) -> bool:

@@ -10,6 +10,9 @@ import requests
 from conftest import MakeEmulator
 from powerplatform_support import APIS, BLACKBAUD, PERMISSIONS, PowerPlatformHttp, openapi, paconn_properties
 
+from connectorops.emulator.routes.custom_apis import write_only_digest
+from connectorops.emulator.server import EmulatorServer
+
 SECRET = "pp-client-secret-value-1"
 
 
@@ -100,7 +103,7 @@ def test_original_swagger_url_downloads_the_stored_swagger(powerplatform: PowerP
     assert powerplatform.session.get(unsigned).json() == properties["openApiDefinition"]  # the token works too
 
 
-def test_client_secret_is_never_returned_nor_stored(powerplatform: PowerPlatformHttp, emulator: object) -> None:
+def test_client_secret_is_never_returned_nor_stored(powerplatform: PowerPlatformHttp, emulator: EmulatorServer) -> None:
     name = powerplatform.create_api(_oauth_properties())["name"]
     shown = [
         powerplatform.get_api(name, **{"$expand": "permissions,properties.swagger"}).text,
@@ -109,9 +112,6 @@ def test_client_secret_is_never_returned_nor_stored(powerplatform: PowerPlatform
     assert all(SECRET not in text and "clientSecret" not in text for text in shown)
     settings = powerplatform.get_api(name).json()["properties"]["connectionParameters"]["token"]["oAuthSettings"]
     assert settings == {"identityProvider": "aad", "clientId": "client-1"}
-    from connectorops.emulator.server import EmulatorServer
-
-    assert isinstance(emulator, EmulatorServer)
     rows = emulator.store.list_all("pp/apis")
     assert rows and all(SECRET not in json.dumps([r.body, r.extra]) for r in rows)
 
@@ -240,3 +240,37 @@ def test_a_script_over_one_megabyte_is_refused_naming_the_limit(powerplatform: P
     assert "the limit is 1 MB (1048576 bytes)" in response.json()["error"]["message"]
     listed = powerplatform.session.get(powerplatform.powerapps("apis"), params=powerplatform.query()).json()
     assert listed["value"] == []  # nothing was created
+
+
+def test_connection_parameter_set_secrets_are_write_only_and_kept_across_updates(
+    powerplatform: PowerPlatformHttp, emulator: EmulatorServer
+) -> None:
+    def oauth(secret: str | None) -> dict[str, object]:
+        settings: dict[str, object] = {"identityProvider": "aad", "clientId": "c"}
+        if secret is not None:
+            settings["clientSecret"] = secret
+        return {"token": {"type": "oauthSetting", "oAuthSettings": settings}}
+
+    def sets(secret: str | None) -> dict[str, object]:
+        return {
+            "uiDefinition": {"displayName": "Authentication type"},
+            "values": [
+                {"name": "oauth", "uiDefinition": {"displayName": "OAuth"}, "parameters": oauth(secret)},
+                {"name": "key", "uiDefinition": {"displayName": "Key"}, "parameters": {"k": {"type": "securestring"}}},
+            ],
+        }
+
+    created = powerplatform.create_api({"openApiDefinition": openapi(), "connectionParameterSets": sets(SECRET)})
+    shown = powerplatform.get_api(created["name"]).json()["properties"]["connectionParameterSets"]
+    assert shown == sets(None)  # everything but the secret comes back
+    (row,) = emulator.store.list_all("pp/apis")
+    digests = row.extra["writeOnlyDigests"]
+    key = "connectionParameterSets.values[0].parameters.token"
+    assert digests == {key: write_only_digest(emulator.context, row.key, key, SECRET)}
+    # An update without the secret keeps the one the service holds; nothing stores it in clear.
+    patch = {"properties": {"openApiDefinition": openapi(), "connectionParameterSets": sets(None)}}
+    url = powerplatform.powerapps(f"apis/{created['name']}")
+    assert powerplatform.session.patch(url, params=powerplatform.query(), json=patch).status_code == 200
+    (row,) = emulator.store.list_all("pp/apis")
+    assert row.extra["writeOnlyDigests"] == digests
+    assert SECRET not in json.dumps([row.body, row.extra])

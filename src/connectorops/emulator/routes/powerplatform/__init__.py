@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse
 from connectorops.emulator.routes.context import RouteContext
-from connectorops.emulator.routes.powerplatform import apis, connections, environments, permissions, storage
+from connectorops.emulator.routes.powerplatform import (
+    apis,
+    connections,
+    environments,
+    flows,
+    permissions,
+    storage,
+    validation,
+)
 
 POWERAPPS_PREFIX = "providers/microsoft.powerapps"
 FLOW_PREFIX = "providers/microsoft.processsimple"
@@ -54,6 +62,8 @@ def _powerapps(ctx: RouteContext, request: ArmRequest, parts: list[str], lowered
         return connections.item(ctx, request, parts[1], parts[3])
     if lowered[:1] == ["objectids"] and len(parts) == 3 and lowered[2] == "generateresourcestorage":
         return storage.generate_resource_storage(ctx, request)
+    if lowered[:1] == ["objectids"] and len(parts) == 3 and lowered[2] == "validateapiswagger":
+        return validation.validate_api_swagger(ctx, request)
     raise _no_route(request)
 
 
@@ -62,6 +72,10 @@ def _flow_api(ctx: RouteContext, request: ArmRequest, parts: list[str], lowered:
         return environments.handle(ctx, request, None)
     if lowered[:1] == ["environments"] and len(parts) == 2:
         return environments.handle(ctx, request, parts[1])
+    if lowered[:1] == ["environments"] and len(parts) == 3 and lowered[2] == "flows":
+        return flows.collection(ctx, request, parts[1])
+    if lowered[:1] == ["environments"] and len(parts) == 4 and lowered[2] == "flows":
+        return flows.item(ctx, request, parts[1], parts[3])
     raise _no_route(request)
 
 

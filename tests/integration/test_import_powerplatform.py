@@ -43,7 +43,7 @@ def config(info: EmulatorInfo) -> str:
 
 
 def cli(repo: Path, info: EmulatorInfo, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, "CONNECTOROPS_POWERPLATFORM_TOKEN": info.token, **env}
+    environ = {**os.environ, "CONNECTOROPS_POWERPLATFORM_TOKEN": info.token, "COLUMNS": "250", **env}
     return subprocess.run(
         [CONNECTOROPS, "--repo", str(repo), *args], env=environ, capture_output=True, text=True, timeout=120,
         check=False,
@@ -86,7 +86,7 @@ def test_import_writes_paconn_folders_then_plan_adopts_then_no_changes(
     blackbaud = paconn_properties(BLACKBAUD)
     blackbaud["iconUri"] = powerplatform.upload(png(), "icon.png")
     blackbaud["scriptDefinitionUrl"] = powerplatform.upload(script, "script.csx")
-    blackbaud["backendService"] = {"serviceUrl": "https://api.sky.blackbaud.com/constituent/v1"}
+    blackbaud["backendService"] = {"serviceUrl": "https://api.sky.blackbaud.com/"}  # paconn: scheme://host/basePath
     bb_name = powerplatform.create_api(blackbaud)["name"]
     crm_name = powerplatform.create_api(crm_properties())["name"]
     repo = tmp_path / "repo"
@@ -128,7 +128,7 @@ def test_import_writes_paconn_folders_then_plan_adopts_then_no_changes(
     changes = [a for a in plan["actions"] if a["kind"] != "noop"]
     assert sorted((a["kind"], a["name"]) for a in changes) == sorted([("adopt", bb_name), ("adopt", crm_name)])
 
-    applied = cli(repo, info, "apply", "--yes", **{secret_env: "from-the-pipeline"})
+    applied = cli(repo, info, "apply", "--yes", "--json", **{secret_env: "from-the-pipeline"})
     assert applied.returncode == 0, applied.stderr + applied.stdout
     stored = powerplatform.get_api(bb_name, **{"$expand": "properties.swagger"}).json()
     record = stored["properties"]["swagger"]["x-connectorops"]

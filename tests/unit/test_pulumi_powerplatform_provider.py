@@ -167,3 +167,16 @@ def test_the_provider_pickles_into_the_state_as_a_recipe_not_a_connection(tmp_pa
     restored = dill.loads(base64.b64decode(serialized))
     assert isinstance(restored, ConnectorProvider)
     assert restored._open == EnvironmentTarget(str(tmp_path), "makers")
+
+
+def test_create_adopts_the_unmanaged_connector_import_declared_and_never_another() -> None:
+    target = InMemoryTarget()
+    target.add_custom_api("orders", {"owner": "ops"})  # deployed by hand, imported with the adopt label
+    provider(target).create({**props(), "adopt": True})
+    assert target.custom_apis["orders"]["tags"][tags.MANAGED_BY] == tags.MANAGED_BY_VALUE
+    # without the label the same connector is not ours to write: create-only refuses it
+    other = InMemoryTarget()
+    other.add_custom_api("orders", {"owner": "ops"})
+    with pytest.raises(ConnectorProviderError, match="precondition failed"):
+        provider(other).create(props())
+    assert other.custom_apis["orders"]["tags"] == {"owner": "ops"}

@@ -113,8 +113,13 @@ class ConnectorProvider(dynamic.ResourceProvider):
         name = str(props["connector"])
         body, values = _body_with_secrets(props)
         with self._open() as target:
-            created = _write(lambda: target.create_connector(name, body), values)
-        outs = _outputs(props, created)
+            live = target.get_connector(name) if props.get("adopt") else None
+            if live is not None and not tags.is_managed(resource_tags(live)):
+                # `import` declared it with the adopt label: take the unmanaged connector over, as apply does.
+                written = _write(lambda: target.update_connector(name, body, etag=live.get("etag")), values)
+            else:
+                written = _write(lambda: target.create_connector(name, body), values)
+        outs = _outputs(props, written)
         return dynamic.CreateResult(outs["apiName"], outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:

@@ -82,13 +82,22 @@ def settings_from_config(repo_root: Path) -> StackSettings:
 
 
 def check_stack_matches(settings: StackSettings, name: str, environment: Environment) -> None:
-    """Refuse a stack whose provider config points somewhere else than connectorops.yaml says."""
+    """Refuse a stack whose provider config points somewhere else than connectorops.yaml says.
+
+    Azure environments deploy through azure-native; Power Platform ones (`powerplatform`, or `local` with
+    `platform: powerplatform`) through the dynamic providers of pulumi_stack/powerplatform.py.
+    """
+    from connectorops.targets.connect import is_powerplatform
+
+    if is_powerplatform(environment):
+        return  # no azure-native provider involved: connectorops.yaml alone says where
     if not isinstance(environment, AzureEnvironment):
         raise SpecError(
-            f"environment {name!r} has target: {environment.target}; Pulumi deploys only to Azure",
+            f"environment {name!r} has target: {environment.target}; Pulumi deploys only to Azure and Power Platform",
             file="connectorops.yaml",
             field=f"environments.{name}.target",
-            hint="use `connectorops apply` for the local emulator, or point connectorops:environment at an Azure one",
+            hint="use `connectorops apply` for the local ARM emulator, or point connectorops:environment at an Azure "
+            "or Power Platform one",
         )
     pairs = (
         ("azure-native:subscriptionId", settings.subscription_id, environment.subscriptionId, "subscriptionId"),

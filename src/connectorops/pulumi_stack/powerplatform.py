@@ -34,6 +34,7 @@ from connectorops.engine.observe import belongs_to, resource_tags
 from connectorops.engine.secrets import scrub, set_at_pointer
 from connectorops.engine.target import Target
 from connectorops.errors import ConnectoropsError
+from connectorops.render import DesiredCustomApi
 
 # Opens the environment's target; must pickle (dill) into the stack state: plain data and importable code only.
 TargetOpener = Callable[[], AbstractContextManager[Target]]
@@ -60,6 +61,19 @@ class EnvironmentTarget:
 
 class ConnectorProviderError(Exception):
     """What `pulumi up` shows when a write is refused; it never holds a secret value."""
+
+
+def connector_inputs(api: DesiredCustomApi, environment: str) -> dict[str, Any]:
+    """A PowerPlatformConnector's inputs for one rendered connector, less `secrets` (the caller adds them)."""
+    return {
+        "connector": api.name,
+        "environment": environment,
+        "fingerprint": api.fingerprint,
+        "deletionPolicy": api.deletion_policy,
+        "sourcePath": api.source_path,
+        "adopt": api.adopt,
+        "body": api.body,  # secret references only
+    }
 
 
 def _secret_values(props: Mapping[str, Any]) -> dict[str, str]:

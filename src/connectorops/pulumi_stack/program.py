@@ -51,6 +51,7 @@ from connectorops.pulumi_stack.powerplatform import (
     GrantProvider,
     PowerPlatformConnector,
     PowerPlatformGrant,
+    connector_inputs,
 )
 from connectorops.pulumi_stack.protection import Protection, decide_protection
 from connectorops.pulumi_stack.secrets import properties_with_secrets, secret_values
@@ -354,13 +355,7 @@ def _declare_powerplatform(
         protections[api.name] = protection
         secrets = secret_values(api, environ)
         props = {
-            "connector": api.name,
-            "environment": name,
-            "fingerprint": api.fingerprint,
-            "deletionPolicy": api.deletion_policy,
-            "sourcePath": api.source_path,
-            "adopt": api.adopt,
-            "body": api.body,  # secret references only
+            **connector_inputs(api, name),
             # Stored encrypted in the state's inputs; never an output (ConnectorProvider keeps it out).
             "secrets": pulumi.Output.secret(secrets) if secrets else {},
         }

@@ -114,8 +114,10 @@ class PowerPlatformClient:
                 return client
         return None
 
-    def send(self, request: HttpRequest, action: str, *, ok: tuple[int, ...] = (200,)) -> HttpResponse | None:
-        """Through the authenticated pipeline of the origin the URL names; None on 404."""
+    def send(
+        self, request: HttpRequest, action: str, *, ok: tuple[int, ...] = (200,), missing_ok: bool = True
+    ) -> HttpResponse | None:
+        """Through the authenticated pipeline of the origin the URL names; None on 404 when `missing_ok`."""
         client = self._client_for(request.url)
         if client is None:
             raise GatewayError(
@@ -128,12 +130,14 @@ class PowerPlatformClient:
             raise transport_error(action, error) from None
         if response.status_code in ok:
             return response
-        if response.status_code == 404:
+        if response.status_code == 404 and missing_ok:
             return None
         raise gateway_error(response, action, service=SERVICE, hints=HINTS)
 
-    def _json(self, request: HttpRequest, action: str, *, ok: tuple[int, ...] = (200,)) -> dict[str, Any] | None:
-        response = self.send(request, action, ok=ok)
+    def _json(
+        self, request: HttpRequest, action: str, *, ok: tuple[int, ...] = (200,), missing_ok: bool = True
+    ) -> dict[str, Any] | None:
+        response = self.send(request, action, ok=ok, missing_ok=missing_ok)
         return None if response is None else json_object(response, action)
 
     def _api_url(self, path: str) -> str:
@@ -152,13 +156,12 @@ class PowerPlatformClient:
         return HttpRequest(method, url, params=params, json=body, headers=dict(ORIGIN_HEADER))
 
     def list_pages(self, first: HttpRequest, action: str) -> list[dict[str, Any]]:
-        """Every item of a collection, following nextLink (on the same origin only)."""
+        """Every item of a collection, following nextLink (on the same origin only). A 404 is an error with the
+        service's code (EnvironmentNotFound: connect turns it into a connectorops.yaml error)."""
         items: list[dict[str, Any]] = []
         request = first
         for _ in range(MAX_PAGES):
-            page = self._json(request, action)
-            if page is None:
-                raise self._environment_missing(action)
+            page = self._json(request, action, missing_ok=False) or {}
             value = page.get("value", [])
             if not isinstance(value, list):
                 raise GatewayError(f"{action}: {SERVICE} answered a list without a `value` array", status=200)
@@ -168,14 +171,6 @@ class PowerPlatformClient:
                 return items
             request = HttpRequest("GET", str(next_link), headers=dict(ORIGIN_HEADER))
         raise GatewayError(f"{action}: more than {MAX_PAGES} pages", hint="the endpoint keeps returning nextLink")
-
-    def _environment_missing(self, action: str) -> GatewayError:
-        return GatewayError(
-            f"{action}: environment {self.location.environment_id!r} was not found",
-            status=404,
-            arm_code="EnvironmentNotFound",
-            hint="check environmentId in connectorops.yaml (Power Platform admin center > Environments)",
-        )
 
     # apis (custom connectors) ---------------------------------------------------------------
     def list_apis(self, *, expand: str | None = "permissions,properties.swagger") -> list[dict[str, Any]]:
@@ -188,10 +183,8 @@ class PowerPlatformClient:
         return self._json(request, f"GET apis/{api_name}")
 
     def create_api(self, body: dict[str, Any]) -> dict[str, Any]:
-        result = self._json(self._request("POST", self._api_url("apis"), body=body), "POST apis", ok=(200, 201))
-        if result is None:
-            raise self._environment_missing("POST apis")
-        return result
+        request = self._request("POST", self._api_url("apis"), body=body)
+        return self._json(request, "POST apis", ok=(200, 201), missing_ok=False) or {}
 
     def update_api(self, api_name: str, body: dict[str, Any]) -> dict[str, Any] | None:
         request = self._request("PATCH", self._api_url(f"apis/{segment(api_name)}"), body=body)
@@ -241,7 +234,7 @@ class PowerPlatformClient:
         try:
             return self.list_pages(request, f"list connections of apis/{api_name}")
         except GatewayError as error:
-            if error.arm_code == "EnvironmentNotFound":
+            if error.status == 404 and error.arm_code != "EnvironmentNotFound":
                 return []  # the api itself is gone: it has no connections
             raise
 
@@ -288,7 +281,8 @@ class PowerPlatformClient:
         return sas
 
     def upload_blob(self, sas_url: str, file_name: str, data: bytes, content_type: str) -> str:
-        """PUT `data` as <container>/<file_name> (the SAS authorizes; no bearer token); the blob URL, no SAS."""
+        """PUT `data` as <container>/<file_name> (the SAS authorizes; no bearer token); the blob's URL with the
+        SAS, which is what paconn sends as iconUri / scriptDefinitionUrl (the service reads the blob through it)."""
         parts = urlsplit(sas_url)
         path = f"{parts.path.rstrip('/')}/{segment(file_name)}"
         url = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
@@ -302,7 +296,7 @@ class PowerPlatformClient:
             raise transport_error(action, error) from None
         if response.status_code not in (200, 201):
             raise gateway_error(response, action, service="the blob store")
-        return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+        return url
 
     def download(self, url: str, action: str, limit: int = MAX_SCRIPT_BYTES) -> bytes | None:
         """The bytes at a blob URL the service returned (scriptDefinitionUrl, originalSwaggerUrl); None on 404."""

@@ -95,6 +95,10 @@ def test_import_writes_paconn_folders_then_plan_adopts_then_no_changes(
 
     imported = cli(repo, info, "import")
     assert imported.returncode == 0, imported.stderr + imported.stdout
+    # round trip: the folders render what is deployed; the one note: Blackbaud's generic OAuth ("oauth2") has
+    # no connector.yaml auth, so apiProperties.json carries it and no secret reference can be written
+    warnings = [line for line in imported.stderr.splitlines() if line.startswith("warning")]
+    assert len(warnings) == 1 and "OAuth identity provider 'oauth2'" in warnings[0], imported.stderr
     folder = repo / "connectors" / bb_name
     assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) == [
         "connector.yaml",

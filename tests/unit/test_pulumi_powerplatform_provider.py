@@ -166,7 +166,8 @@ def test_the_provider_pickles_into_the_state_as_a_recipe_not_a_connection(tmp_pa
     serialized = serialize_provider(ConnectorProvider(EnvironmentTarget(str(tmp_path), "makers")))
     restored = dill.loads(base64.b64decode(serialized))
     assert isinstance(restored, ConnectorProvider)
-    assert restored._open == EnvironmentTarget(str(tmp_path), "makers")
+    assert restored._target.open_target == EnvironmentTarget(str(tmp_path), "makers")
+    assert restored._target._target is None  # nothing opened travels in the state
 
 
 def test_create_adopts_the_unmanaged_connector_import_declared_and_never_another() -> None:
@@ -180,3 +181,20 @@ def test_create_adopts_the_unmanaged_connector_import_declared_and_never_another
     with pytest.raises(ConnectorProviderError, match="precondition failed"):
         provider(other).create(props())
     assert other.custom_apis["orders"]["tags"] == {"owner": "ops"}
+
+
+def test_the_target_is_opened_once_per_provider_process() -> None:
+    """Pulumi calls diff for every resource: signing in and building a client per call would not scale."""
+    target = InMemoryTarget()
+    opened: list[int] = []
+
+    def opener() -> Any:
+        opened.append(1)
+        return nullcontext(target)
+
+    made = ConnectorProvider(opener)
+    outs = made.create(props()).outs or {}
+    made.diff("orders", outs, props("fp-2"))
+    made.update("orders", outs, props("fp-2"))
+    made.delete("orders", outs)
+    assert opened == [1] and "orders" not in target.custom_apis

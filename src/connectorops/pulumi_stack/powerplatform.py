@@ -11,9 +11,11 @@ secret, and the inputs holding them are stored encrypted.
 
 from __future__ import annotations
 
+import atexit
 import copy
+import threading
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,33 @@ class EnvironmentTarget:
 
         root = Path(self.repo_root)
         return connect(Inputs(root, load_repository(FileSystemTree(root)), self.environment, None))
+
+
+class TargetSession:
+    """The provider process's one target: opened on first use and kept until the process exits.
+
+    Pulumi's provider process serves every resource of the stack (a diff each, at least), so opening the target
+    per call would sign in and set up a client per connector. Pickles as the recipe alone.
+    """
+
+    def __init__(self, open_target: TargetOpener) -> None:
+        self.open_target = open_target
+        self._target: Target | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Target:
+        with self._lock:
+            if self._target is None:
+                stack = ExitStack()
+                self._target = stack.enter_context(self.open_target())
+                atexit.register(stack.close)  # e.g. the local emulator's server stops with the process
+            return self._target
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"open_target": self.open_target}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["open_target"])  # type: ignore[misc]
 
 
 class ConnectorProviderError(Exception):
@@ -113,7 +142,7 @@ class ConnectorProvider(dynamic.ResourceProvider):
 
     def __init__(self, open_target: TargetOpener) -> None:
         super().__init__()
-        self._open = open_target
+        self._target = TargetSession(open_target)
         self._allow_connection_loss: frozenset[str] = frozenset()
 
     def configure(self, req: dynamic.ConfigureRequest) -> None:
@@ -126,13 +155,13 @@ class ConnectorProvider(dynamic.ResourceProvider):
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         name = str(props["connector"])
         body, values = _body_with_secrets(props)
-        with self._open() as target:
-            live = target.get_connector(name) if props.get("adopt") else None
-            if live is not None and not tags.is_managed(resource_tags(live)):
-                # `import` declared it with the adopt label: take the unmanaged connector over, as apply does.
-                written = _write(lambda: target.update_connector(name, body, etag=live.get("etag")), values)
-            else:
-                written = _write(lambda: target.create_connector(name, body), values)
+        target = self._target()
+        live = target.get_connector(name) if props.get("adopt") else None
+        if live is not None and not tags.is_managed(resource_tags(live)):
+            # `import` declared it with the adopt label: take the unmanaged connector over, as apply does.
+            written = _write(lambda: target.update_connector(name, body, etag=live.get("etag")), values)
+        else:
+            written = _write(lambda: target.create_connector(name, body), values)
         outs = _outputs(props, written)
         return dynamic.CreateResult(outs["apiName"], outs)
 
@@ -141,8 +170,8 @@ class ConnectorProvider(dynamic.ResourceProvider):
         if str(olds.get("connector", "")).lower() != str(news.get("connector", "")).lower():
             return dynamic.DiffResult(changes=True, replaces=["connector"], delete_before_replace=True)
         wanted = news.get("fingerprint")
-        with self._open() as target:
-            live = target.get_connector(str(news["connector"]))
+        target = self._target()
+        live = target.get_connector(str(news["connector"]))
         recorded = resource_tags(live).get(tags.FINGERPRINT) if live is not None else None
         stale_state = olds.get("fingerprint") != wanted or olds.get("deletionPolicy") != news.get("deletionPolicy")
         return dynamic.DiffResult(changes=live is None or recorded != wanted or stale_state)
@@ -150,18 +179,18 @@ class ConnectorProvider(dynamic.ResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         name = str(news["connector"])
         body, values = _body_with_secrets(news)
-        with self._open() as target:
-            live = target.get_connector(name)
-            if live is None:
-                raise ConnectorProviderError(
-                    f"connector {name!r} is gone from the environment; run `pulumi refresh`, then `pulumi up`"
-                )
-            if not belongs_to(live, str(news["environment"])):
-                raise ConnectorProviderError(
-                    f"connector {name!r} is no longer managed by connectorops for environment "
-                    f"{news['environment']!r}; it is never modified"
-                )
-            updated = _write(lambda: target.update_connector(name, body, etag=live.get("etag")), values)
+        target = self._target()
+        live = target.get_connector(name)
+        if live is None:
+            raise ConnectorProviderError(
+                f"connector {name!r} is gone from the environment; run `pulumi refresh`, then `pulumi up`"
+            )
+        if not belongs_to(live, str(news["environment"])):
+            raise ConnectorProviderError(
+                f"connector {name!r} is no longer managed by connectorops for environment "
+                f"{news['environment']!r}; it is never modified"
+            )
+        updated = _write(lambda: target.update_connector(name, body, etag=live.get("etag")), values)
         return dynamic.UpdateResult(_outputs(news, updated))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -172,22 +201,20 @@ class ConnectorProvider(dynamic.ResourceProvider):
         if name.lower() in {n.lower() for n in self._allow_connection_loss}:
             # Pulumi cannot pass on the connections the preview showed: the stack config acknowledges them all.
             policy, origin = ALLOW_CONNECTION_LOSS, CONFIG_ALLOW_CONNECTION_LOSS
-        with self._open() as target:
-            action = Action(
-                kind=ActionKind.DELETE,
-                resource_type=CUSTOM_API,
-                name=name,
-                connector=name,
-                resource_id=target.connector_id(name),
-                deletion_policy=policy,
-                deletion_policy_origin=origin,
-            )
-            refusal = delete_refusal(action, target, str(props["environment"]))
-            if refusal is not None:
-                raise ConnectorProviderError(
-                    refusal.replace("then pass --allow-connection-loss", ACKNOWLEDGE_IN_CONFIG)
-                )
-            _write(lambda: target.delete_connector(name), [])
+        target = self._target()
+        action = Action(
+            kind=ActionKind.DELETE,
+            resource_type=CUSTOM_API,
+            name=name,
+            connector=name,
+            resource_id=target.connector_id(name),
+            deletion_policy=policy,
+            deletion_policy_origin=origin,
+        )
+        refusal = delete_refusal(action, target, str(props["environment"]))
+        if refusal is not None:
+            raise ConnectorProviderError(refusal.replace("then pass --allow-connection-loss", ACKNOWLEDGE_IN_CONFIG))
+        _write(lambda: target.delete_connector(name), [])
 
 
 class GrantProvider(dynamic.ResourceProvider):
@@ -197,11 +224,11 @@ class GrantProvider(dynamic.ResourceProvider):
 
     def __init__(self, open_target: TargetOpener) -> None:
         super().__init__()
-        self._open = open_target
+        self._target = TargetSession(open_target)
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        with self._open() as target:
-            granted = _write(lambda: target.grant(str(props["connector"]), str(props["name"]), dict(props["body"])), [])
+        target = self._target()
+        granted = _write(lambda: target.grant(str(props["connector"]), str(props["name"]), dict(props["body"])), [])
         grant_id = str(granted.get("id") or props["name"])
         return dynamic.CreateResult(grant_id, {**props, "grantId": grant_id})
 
@@ -210,8 +237,8 @@ class GrantProvider(dynamic.ResourceProvider):
         return dynamic.DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=True)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        with self._open() as target:
-            _write(lambda: target.revoke(str(props.get("grantId") or id_)), [])
+        target = self._target()
+        _write(lambda: target.revoke(str(props.get("grantId") or id_)), [])
 
 
 def _write(call: Callable[[], Any], secrets: list[str]) -> Any:

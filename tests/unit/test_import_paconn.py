@@ -236,3 +236,12 @@ def test_the_openapi_layout_is_unchanged_for_arm() -> None:
     imported = connector_folder(Downloaded(api, SWAGGER))
     assert set(imported.files) == {"connector.yaml", "openapi.json"}
     assert document(imported.files).spec.definition.openapi == "openapi.json"
+
+
+def test_a_connector_the_target_names_by_its_record_keeps_that_name() -> None:
+    """An orphaned connector keeps its record's name: the target lists it (and adoption finds it) by that name."""
+    api = connector(name="orders")  # the envelope's name comes from the x-connectorops record
+    api["properties"]["apiName"] = API_NAME
+    imported = connector_folder(downloaded(api))
+    assert document(imported.files).metadata.name == "orders"
+    assert imported.name == "orders"

@@ -106,6 +106,19 @@ def _comparable_parameters(params: Any, wanted: Any = None) -> Any:
     return cleaned
 
 
+def _diff_files(desired_body: dict[str, Any], observed: dict[str, Any], out: list[FieldChange]) -> None:
+    """Uploaded files (Power Platform: icon.png, script.csx) compare by content hash: `files.<name>`."""
+    want = desired_body.get("files") or {}
+    have = observed.get("files") or {}
+    if not isinstance(want, dict) or not isinstance(have, dict):
+        return
+    for name in sorted(set(want) | set(have)):
+        before = (have.get(name) or {}).get("sha256") if isinstance(have.get(name), dict) else None
+        after = (want.get(name) or {}).get("sha256") if isinstance(want.get(name), dict) else None
+        if before != after:
+            out.append(FieldChange(_join("files", str(name)), before, after))
+
+
 def _pop_definition(properties: dict[str, Any]) -> Any:
     """Remove and return the OpenAPI document, under whichever key the body keeps it (render.DEFINITION_KEYS)."""
     found = [properties.pop(key, None) for key in DEFINITION_KEYS]
@@ -148,6 +161,7 @@ def diff_custom_api(
     )
     want["connectionParameters"] = _comparable_parameters(want.get("connectionParameters"))
     diff_values("properties", have, want, changes)
+    _diff_files(desired_body, observed, changes)
     swagger_known = observed_swagger is not None or bool(definition_of(observed))
     # One C-speed comparison of the whole document first: walking a large equal swagger is slow.
     if swagger_known and canonical_json(have_swagger) != canonical_json(want_swagger):

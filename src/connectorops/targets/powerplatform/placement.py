@@ -123,11 +123,11 @@ class PowerPlatformPlacement:
             "iconBrandColor": spec.brandColor or resolved.icon_brand_color or DEFAULT_BRAND_COLOR,
             "policyTemplateInstances": list(resolved.policy_template_instances),
         }
-        parameters = without_secret_refs(resolved.connection_parameters) or {}
+        # One or the other (the service refuses both); a set's OAuth secret is filled in at write time.
         if resolved.connection_parameter_sets is not None:
             properties["connectionParameterSets"] = without_secret_refs(resolved.connection_parameter_sets)
-        if parameters or resolved.connection_parameter_sets is None:
-            properties["connectionParameters"] = parameters
+        else:
+            properties["connectionParameters"] = without_secret_refs(resolved.connection_parameters) or {}
         files: dict[str, dict[str, str]] = {}
         code = resolved.custom_code
         if code is not None:

@@ -112,7 +112,7 @@ class PowerPlatformTarget:
         if (record.get(rec.FILES) or {}).get(ICON_FILE) and "iconUri" in properties:
             properties["uploadedIconUri"] = properties.pop("iconUri")  # ours: compared by content hash
         properties["apiName"] = api_name
-        return {
+        envelope: dict[str, Any] = {
             "name": name,
             "id": self.connector_id(name),
             "type": "Microsoft.PowerApps/apis",
@@ -120,6 +120,10 @@ class PowerPlatformTarget:
             "tags": rec.tags_of(record),
             "properties": properties,
         }
+        hashes = record.get(rec.FILES)
+        if isinstance(hashes, dict) and hashes:  # what was uploaded, as the rendered body's `files` names it
+            envelope[FILES] = {str(f): {"sha256": str(h)} for f, h in sorted(hashes.items())}
+        return envelope
 
     def _remember(self, items: list[dict[str, Any]]) -> None:
         names: dict[str, str] = {}
@@ -273,11 +277,19 @@ class PowerPlatformTarget:
 
     # writes ---------------------------------------------------------------------------------------
     def create_connector(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST; the server names the api. Create-only: a connector whose record names `name` already is 412."""
-        self._list_raw()  # fresh: a same-name connector made since the plan must not get a twin
+        """POST; the server names the api. Create-only: a connector whose record already names `name` is a 412.
+
+        Best effort, like update: the check reads the names of the last list (observe made it right before
+        apply), not a fresh one per create, which would make an apply of N new connectors N full lists.
+        """
+        with self._lock:
+            listed_before = self._listed is not None or bool(self._api_names)
+        if not listed_before:
+            self._list_raw()
         if self._api_name(name, refresh=False) is not None:
             raise GatewayError(
-                f"POST apis: a connector named {name!r} already exists in environment {self.placement.environment_id}",
+                f"POST apis: a connector named {name!r} already exists in environment "
+                f"{self.placement.environment_id}",
                 status=PRECONDITION_FAILED,
                 hint="plan again",
             )
@@ -457,15 +469,18 @@ def _gone(name: str) -> GatewayError:
 
 
 def _secret_into_parameter_sets(properties: dict[str, Any]) -> None:
-    """paconn puts the OAuth clientSecret into every set's token parameter; apply filled it (from its reference)
-    into connectionParameters.token, so with connectionParameterSets it moves there, as paconn does."""
+    """With connectionParameterSets, the OAuth clientSecret apply filled in (from its reference) under
+    connectionParameters.token goes into every set's token parameter, as paconn does, and connectionParameters
+    goes (the service takes one or the other)."""
     sets = properties.get("connectionParameterSets")
-    parameters = properties.get("connectionParameters") or {}
-    secret = (((parameters.get("token") or {}).get("oAuthSettings") or {}).get("clientSecret")) if parameters else None
-    if not isinstance(sets, dict) or not secret:
+    if not isinstance(sets, dict):
+        return
+    parameters = properties.pop("connectionParameters", None) or {}
+    token = parameters.get("token") if isinstance(parameters, dict) else None
+    secret = ((token or {}).get("oAuthSettings") or {}).get("clientSecret") if isinstance(token, dict) else None
+    if not secret:
         return
     for entry in sets.get("values") or []:
-        token = ((entry or {}).get("parameters") or {}).get("token") if isinstance(entry, dict) else None
-        if isinstance(token, dict) and isinstance(token.get("oAuthSettings"), dict):
-            token["oAuthSettings"]["clientSecret"] = secret
-    parameters["token"]["oAuthSettings"].pop("clientSecret", None)
+        set_token = ((entry or {}).get("parameters") or {}).get("token") if isinstance(entry, dict) else None
+        if isinstance(set_token, dict) and isinstance(set_token.get("oAuthSettings"), dict):
+            set_token["oAuthSettings"]["clientSecret"] = secret

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
-from connectorops.engine.diff import FieldChange
+from connectorops.definitions.paconn import ICON, SCRIPT
+from connectorops.definitions.resolve import PNG_SIGNATURE
 from connectorops.engine.pipeline import Inputs
 from connectorops.engine.target import Placement, Target
 from connectorops.errors import ConnectoropsError, Problem, Severity
@@ -182,8 +183,8 @@ def _round_trip(
                 )
             continue
         swagger = dict(download.definition) if download.definition is not None else None
-        diff = diff_custom_api(want.body, dict(download.connector), observed_swagger=swagger)
-        changes = [c for c in diff if not c.path.startswith("tags") and not _same_icon_uploaded(c, want.body, download)]
+        diff = diff_custom_api(want.body, _as_downloaded(download), observed_swagger=swagger)
+        changes = [c for c in diff if not c.path.startswith("tags")]
         if changes:
             paths = ", ".join(c.path for c in changes[:5]) + (" ..." if len(changes) > 5 else "")
             problems.append(
@@ -198,13 +199,21 @@ def _round_trip(
     return problems
 
 
-def _same_icon_uploaded(change: FieldChange, body: Mapping[str, Any], download: Downloaded) -> bool:
-    """iconUri differs only because adoption uploads the very PNG that was downloaded (Power Platform keeps
-    the icon as a file to upload, `files`, and compares it by content from then on)."""
-    if change.path != "properties.iconUri" or download.icon is None:
-        return False
-    entry = (body.get("files") or {}).get("icon.png")
-    return isinstance(entry, Mapping) and entry.get("sha256") == hashlib.sha256(download.icon).hexdigest()
+def _as_downloaded(download: Downloaded) -> dict[str, Any]:
+    """The deployed connector with the files import downloaded as a body's `files` names them (by content hash).
+
+    A target that keeps icon and script as uploaded files (Power Platform) knows their hashes only from its own
+    record, which an unmanaged connector lacks; the bytes just written are what the folder will upload.
+    """
+    observed = dict(download.connector)
+    files = {name: data for name, data in ((ICON, download.icon), (SCRIPT, download.script)) if data}
+    if download.icon is not None and not download.icon.startswith(PNG_SIGNATURE):
+        files.pop(ICON)  # not written: the URL stays in connector.yaml
+    if files:
+        observed["files"] = {name: {"sha256": hashlib.sha256(data).hexdigest()} for name, data in files.items()}
+    if ICON in files:
+        observed["properties"] = {k: v for k, v in (observed.get("properties") or {}).items() if k != "iconUri"}
+    return observed
 
 
 def _names_file(problem: Problem, names: set[str]) -> bool:

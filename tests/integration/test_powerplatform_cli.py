@@ -413,3 +413,19 @@ def test_deleting_a_connector_with_a_connection_is_blocked_naming_it(
     http = PowerPlatformHttp(info)
     assert sorted(apis_by_name(http)) == ["c000"]
     http.close()
+
+
+def test_a_saved_plan_applies_exactly_and_a_stale_one_is_refused(tmp_path: Path) -> None:
+    root = make_repo(tmp_path, LOCAL_CONFIG, {"govee": GOVEE})
+    plan_file, stale = tmp_path / "plan.json", tmp_path / "stale.json"
+    assert cli(root, "plan", "--out", str(plan_file))[0] == 2
+    code, out = cli(root, "apply", "--plan", str(plan_file), "--yes")
+    assert code == 0 and "created" in out, out
+    script = root / "connectors" / "govee" / "paconn" / "script.csx"
+    script.write_bytes(script.read_bytes() + b"\n// v2\n")
+    assert cli(root, "plan", "--out", str(plan_file))[0] == 2
+    stale.write_text(plan_file.read_text())
+    assert json.loads(plan_file.read_text())["target"]["kind"] == "powerplatform"
+    assert cli(root, "apply", "--plan", str(plan_file), "--yes")[0] == 0
+    code, out = cli(root, "apply", "--plan", str(stale), "--yes")
+    assert code == 1 and "stale" in out, out

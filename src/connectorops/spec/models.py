@@ -533,8 +533,10 @@ class PowerPlatformEnvironment(StrictModel):
     caBundle: str | None = None
     """PEM file to trust for both endpoints: relative to the repository, or an absolute path."""
     credential: Literal["default", "token-env"] = "default"
-    """default: DefaultAzureCredential for https://service.powerapps.com/.default; token-env: bearer token from
+    """default: DefaultAzureCredential for tokenScope; token-env: a bearer token from
     $CONNECTOROPS_POWERPLATFORM_TOKEN."""
+    tokenScope: Annotated[str, StringConstraints(pattern=r"^https://")] = "https://service.powerapps.com/.default"
+    """OAuth scope of the token (paconn's `resource` + /.default): sovereign clouds have their own."""
     mode: Literal["engine", "pulumi"] = "engine"
     """Who deploys this environment in CI: engine (connectorops apply) or pulumi (pulumi up)."""
 

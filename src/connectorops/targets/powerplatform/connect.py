@@ -56,6 +56,7 @@ def open_powerplatform(
         flow_endpoint=chosen.flowEndpoint.rstrip("/"),
         credential=build_credential(chosen.credential, variable=POWERPLATFORM_TOKEN_ENV_VAR),
         ca_bundle=ca_bundle_path(repo_root, environment, chosen.caBundle),
+        credential_scope=chosen.tokenScope,
     )
     with _opened(location, settings, environment, field="environmentId") as target:
         yield target

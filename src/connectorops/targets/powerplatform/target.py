@@ -288,8 +288,7 @@ class PowerPlatformTarget:
             self._list_raw()
         if self._api_name(name, refresh=False) is not None:
             raise GatewayError(
-                f"POST apis: a connector named {name!r} already exists in environment "
-                f"{self.placement.environment_id}",
+                f"POST apis: a connector named {name!r} already exists in environment {self.placement.environment_id}",
                 status=PRECONDITION_FAILED,
                 hint="plan again",
             )

@@ -22,6 +22,7 @@ from connectorops.engine.pipeline import Inputs
 from connectorops.engine.target import Placement, Target
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.gitops.importer import PACONN, Downloaded, ImportedConnector, connector_folder, importable
+from connectorops.render import definition_of
 from connectorops.spec.loader import load_repository, select_environment
 from connectorops.spec.source import FileSystemTree
 
@@ -96,8 +97,7 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
 def _download(target: Target, api: Mapping[str, Any]) -> Downloaded:
     """What one connector consists of in this target: the definition, and (Power Platform) its blobs."""
     props = api.get("properties") or {}
-    inline = props.get("swagger")
-    swagger = inline if isinstance(inline, dict) and inline else target.download_definition(dict(api))
+    swagger = definition_of(dict(api)) or target.download_definition(dict(api))
     capabilities = target.capabilities
     if not (capabilities.policy_templates or capabilities.custom_code):
         return Downloaded(api, swagger)

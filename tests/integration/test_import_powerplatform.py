@@ -141,3 +141,40 @@ def test_import_writes_paconn_folders_then_plan_adopts_then_no_changes(
     again = cli(repo, info, "plan", "--json", **{secret_env: "from-the-pipeline"})
     assert again.returncode == 0, again.stdout + again.stderr
     assert cli(repo, info, "import").stdout.count("imported") == 0
+
+
+def test_import_from_the_local_emulators_power_platform_surface(tmp_path: Path) -> None:
+    """`{target: local, platform: powerplatform}`: a connector a maker made in the embedded emulator's state
+    (script.csx included) is imported, adopted by the next apply, and then plans no changes."""
+    from connectorops.azure.connect import EMULATOR_DB_NAME
+
+    repo = tmp_path / "repo"
+    (repo / ".connectorops").mkdir(parents=True)
+    (repo / "connectorops.yaml").write_text(
+        "default: makers-local\nenvironments:\n  makers-local: {target: local, platform: powerplatform}\n"
+    )
+    script = (BLACKBAUD / "script.csx").read_bytes()
+    server = EmulatorServer(repo / ".connectorops" / EMULATOR_DB_NAME)
+    info = server.start()
+    try:
+        http = PowerPlatformHttp(info)
+        properties = crm_properties()
+        properties["scriptDefinitionUrl"] = http.upload(script, "script.csx")
+        properties["scriptOperations"] = ["ListAccounts"]
+        api_name = http.create_api(properties)["name"]
+        http.close()
+    finally:
+        server.stop()
+
+    imported = cli(repo, info, "import")
+    assert imported.returncode == 0, imported.stderr + imported.stdout
+    folder = repo / "connectors" / api_name
+    assert (folder / "paconn" / "script.csx").read_bytes() == script
+    secret_env = yaml.safe_load((folder / "connector.yaml").read_text())["spec"]["auth"]["clientSecret"]["env"]
+    planned = cli(repo, info, "plan", "--json", **{secret_env: "x-secret"})
+    assert planned.returncode == 2, planned.stderr
+    assert [(a["kind"], a["name"]) for a in json.loads(planned.stdout)["actions"]] == [("adopt", api_name)]
+    applied = cli(repo, info, "apply", "--yes", **{secret_env: "x-secret"})
+    assert applied.returncode == 0, applied.stderr + applied.stdout
+    again = cli(repo, info, "plan", **{secret_env: "x-secret"})
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -36,11 +36,12 @@ from connectorops.engine.observe import belongs_to, resource_tags
 from connectorops.engine.secrets import scrub, set_at_pointer
 from connectorops.engine.target import Target
 from connectorops.errors import ConnectoropsError
+from connectorops.pulumi_stack.settings import CONFIG_NAMESPACE, parse_name_list
 from connectorops.render import DesiredCustomApi
 
 # Opens the environment's target; must pickle (dill) into the stack state: plain data and importable code only.
 TargetOpener = Callable[[], AbstractContextManager[Target]]
-CONFIG_ALLOW_CONNECTION_LOSS = "connectorops:allowConnectionLoss"
+CONFIG_ALLOW_CONNECTION_LOSS = f"{CONFIG_NAMESPACE}:allowConnectionLoss"
 ACKNOWLEDGE_IN_CONFIG = f"then acknowledge them: pulumi config set --path '{CONFIG_ALLOW_CONNECTION_LOSS}[0]'"
 
 
@@ -147,8 +148,6 @@ class ConnectorProvider(dynamic.ResourceProvider):
 
     def configure(self, req: dynamic.ConfigureRequest) -> None:
         """The running stack's config: `connectorops:allowConnectionLoss` acknowledges a deletion's connections."""
-        from connectorops.pulumi_stack.settings import parse_name_list
-
         raw = req.config.get(CONFIG_ALLOW_CONNECTION_LOSS)
         self._allow_connection_loss = parse_name_list(raw, "allowConnectionLoss") if raw else frozenset()
 

@@ -30,6 +30,7 @@ from connectorops.pulumi_stack.powerplatform import (
     ConnectorProvider,
     ConnectorProviderError,
     EnvironmentTarget,
+    GrantProvider,
     connector_inputs,
 )
 from connectorops.pulumi_stack.program import DeclaredStack, declare_stack
@@ -288,3 +289,32 @@ def test_the_provider_opens_the_environment_from_connectorops_yaml(
     created = ConnectorProvider(opener).create(inputs(d7sms))
     record = stored(powerplatform, created.id)["properties"]["swagger"]["x-connectorops"]
     assert record["name"] == "d7sms" and record["fingerprint"] == d7sms.fingerprint
+
+
+def test_the_grant_provider_shares_and_revokes_on_the_emulator(
+    tmp_path: Path, emulator: EmulatorServer, target: PowerPlatformTarget, powerplatform: PowerPlatformHttp
+) -> None:
+    assert emulator.info is not None
+    repo = make_repo(tmp_path, emulator.info)
+    desired = desired_state(repo, target)
+    orders = desired.custom_api("orders")
+    assert orders is not None
+    api_name = provider(target).create(inputs(orders)).id
+    (grant,) = desired.role_assignments
+    grants = GrantProvider(lambda: nullcontext(target))
+
+    def shared() -> list[tuple[str, str]]:
+        response = powerplatform.session.get(
+            powerplatform.powerapps(f"apis/{api_name}/permissions"), params=powerplatform.query(version="2017-06-01")
+        )
+        assert response.status_code == 200, response.text
+        return sorted(
+            (p["properties"]["principal"]["id"], p["properties"]["roleName"])
+            for p in response.json()["value"]
+            if p["properties"]["roleName"] != "Owner"
+        )
+
+    created = grants.create({"connector": "orders", "name": grant.name, "body": grant.body()})
+    assert shared() == [(SALES, "CanView")]
+    grants.delete(created.id, created.outs or {})
+    assert shared() == []

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError
 from azure.core.rest import HttpRequest, HttpResponse
@@ -106,7 +107,8 @@ class PowerPlatformClient:
         return f"environment eq '{self.location.environment_id}'"
 
     # transport -------------------------------------------------------------------------------
-    def _client_for(self, url: str) -> Any:
+    def _client_for(self, url: str) -> PipelineClient[HttpRequest, HttpResponse] | None:
+        """The authenticated pipeline of the origin `url` is on; None for any other host (no token goes there)."""
         target = urlsplit(url)
         for endpoint, client in ((self.location.api_endpoint, self._api), (self.location.flow_endpoint, self._flow)):
             base = urlsplit(endpoint)

@@ -11,7 +11,8 @@ import yaml
 
 from connectorops.gitops.importer import (
     ADOPT_LABEL,
-    connector_from_custom_api,
+    Downloaded,
+    connector_folder,
     env_var_prefix,
     importable,
 )
@@ -51,7 +52,7 @@ def load(files: dict[str, bytes]) -> ConnectorDocument:
 
 
 def test_plain_connector_becomes_valid_yaml_labelled_for_adoption() -> None:
-    imported = connector_from_custom_api(api(), SWAGGER)
+    imported = connector_folder(Downloaded(api(), SWAGGER))
     doc = load(imported.files)
     assert doc.metadata.name == "orders"
     assert doc.metadata.labels == {ADOPT_LABEL: "true"}
@@ -65,22 +66,22 @@ def test_plain_connector_becomes_valid_yaml_labelled_for_adoption() -> None:
 
 
 def test_backend_different_from_swagger_host_is_kept() -> None:
-    imported = connector_from_custom_api(api(backendService={"serviceUrl": "https://other.example.com/v2"}), SWAGGER)
+    imported = connector_folder(Downloaded(api(backendService={"serviceUrl": "https://other.example.com/v2"}), SWAGGER))
     backend = load(imported.files).spec.backend
     assert backend is not None and backend.serviceUrl == "https://other.example.com/v2"
 
 
 def test_data_uri_icon_is_decoded_to_icon_png() -> None:
     uri = "data:image/png;base64," + base64.b64encode(PNG).decode()
-    imported = connector_from_custom_api(api(iconUri=uri), SWAGGER)
+    imported = connector_folder(Downloaded(api(iconUri=uri), SWAGGER))
     assert imported.files["icon.png"] == PNG
     assert load(imported.files).spec.icon == "icon.png"
 
 
 def test_https_icon_is_referenced_and_bad_icon_noted() -> None:
-    https = connector_from_custom_api(api(iconUri="https://cdn.example.com/i.png"), SWAGGER)
+    https = connector_folder(Downloaded(api(iconUri="https://cdn.example.com/i.png"), SWAGGER))
     assert load(https.files).spec.icon == "https://cdn.example.com/i.png" and "icon.png" not in https.files
-    bad = connector_from_custom_api(api(iconUri="data:image/png;base64,bm90IGEgcG5n"), SWAGGER)
+    bad = connector_folder(Downloaded(api(iconUri="data:image/png;base64,bm90IGEgcG5n"), SWAGGER))
     assert "icon.png" not in bad.files and any("icon" in n for n in bad.notes)
 
 
@@ -99,7 +100,7 @@ def test_aad_oauth_becomes_auth_with_secret_reference_never_the_value() -> None:
         },
     }
     deployed = api("orders-api", connectionParameters={"token": {"type": "oauthSetting", "oAuthSettings": settings}})
-    imported = connector_from_custom_api(deployed, SWAGGER)
+    imported = connector_folder(Downloaded(deployed, SWAGGER))
     auth = load(imported.files).spec.auth
     assert isinstance(auth, OAuth2Auth)
     assert auth.identityProvider == "aad" and auth.resourceUri == "api://orders"
@@ -112,7 +113,7 @@ def test_aad_oauth_becomes_auth_with_secret_reference_never_the_value() -> None:
 def test_api_key_auth_is_inferred_from_security_definitions() -> None:
     swagger = {**SWAGGER, "securityDefinitions": {"api_key": {"type": "apiKey", "in": "query", "name": "code"}}}
     params = {"api_key": {"type": "securestring", "uiDefinition": {"displayName": "Function key"}}}
-    imported = connector_from_custom_api(api(connectionParameters=params), swagger)
+    imported = connector_folder(Downloaded(api(connectionParameters=params), swagger))
     auth = load(imported.files).spec.auth
     assert isinstance(auth, ApiKeyAuth)
     assert (auth.name, auth.in_, auth.label) == ("code", "query", "Function key")
@@ -120,21 +121,21 @@ def test_api_key_auth_is_inferred_from_security_definitions() -> None:
 
 def test_unsupported_provider_and_brand_color_are_noted_not_guessed() -> None:
     params = {"token": {"type": "oauthSetting", "oAuthSettings": {"identityProvider": "myidp", "clientId": "x"}}}
-    imported = connector_from_custom_api(api(connectionParameters=params, brandColor="blue"), SWAGGER)
+    imported = connector_folder(Downloaded(api(connectionParameters=params, brandColor="blue"), SWAGGER))
     doc = load(imported.files)
     assert doc.spec.auth is None and doc.spec.brandColor is None
     assert len(imported.notes) == 2
 
 
 def test_missing_swagger_gives_a_stub_and_a_note() -> None:
-    imported = connector_from_custom_api(api(), None)
+    imported = connector_folder(Downloaded(api(), None))
     assert json.loads(imported.files["openapi.json"])["swagger"] == "2.0"
     assert any("could not be downloaded" in n for n in imported.notes)
 
 
 def test_invalid_name_is_refused() -> None:
     with pytest.raises(ValueError, match="not a valid connector name"):
-        connector_from_custom_api(api("bad name!"), SWAGGER)
+        connector_folder(Downloaded(api("bad name!"), SWAGGER))
 
 
 def test_importable_skips_declared_managed_and_lease_marker() -> None:

@@ -247,7 +247,7 @@ def test_a_stack_pointing_at_another_subscription_is_refused(tmp_path: Path) -> 
 
 def test_the_local_emulator_environment_is_refused(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    with pytest.raises(pulumi.RunError, match="Pulumi deploys only to Azure"):
+    with pytest.raises(pulumi.RunError, match="Pulumi deploys only to Azure and Power Platform"):
         run(settings_for(repo, environment="local"), pulumi_target())
 
 

@@ -116,3 +116,15 @@ def test_infra_main_runs_the_program_on_the_repository_root(monkeypatch: pytest.
     monkeypatch.setattr(program, "run", roots.append)
     runpy.run_path(str(ROOT / "infra" / "__main__.py"), run_name="__main__")
     assert roots == [ROOT]
+
+
+def test_power_platform_environments_need_no_azure_native_config_and_local_arm_is_refused(tmp_path: Path) -> None:
+    from connectorops.pulumi_stack.settings import check_stack_matches
+    from connectorops.spec.models import LocalEnvironment, PowerPlatformEnvironment
+
+    settings = StackSettings(repo_root=tmp_path, environment="makers", subscription_id="anything", location="x")
+    makers = PowerPlatformEnvironment(target="powerplatform", environmentId="00000000-0000-0000-0000-000000000001")
+    check_stack_matches(settings, "makers", makers)  # azure-native's config is not this stack's business
+    check_stack_matches(settings, "makers-local", LocalEnvironment(target="local", platform="powerplatform"))
+    with pytest.raises(SpecError, match="Pulumi deploys only to Azure and Power Platform"):
+        check_stack_matches(settings, "local", LocalEnvironment(target="local"))

@@ -1,28 +1,41 @@
-"""`connectorops import`: write connector folders for customApis that exist in the target but not in git.
+"""`connectorops import`: write connector folders for connectors that exist in the target but not in git.
 
+ARM customApis become connector.yaml + openapi.json; a target that carries policy templates and custom code
+(Power Platform) gives paconn folders, with the icon and script.csx downloaded from its blob URLs.
 Never overwrites a folder without --force; after writing, renders each imported connector and compares it
 with what is deployed, so the user learns at once if the first plan would be more than an adoption.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
-from connectorops.engine.target import Placement
+from connectorops.definitions.paconn import ICON, SCRIPT
+from connectorops.definitions.resolve import PNG_SIGNATURE
+from connectorops.engine.pipeline import Inputs
+from connectorops.engine.target import Placement, Target
 from connectorops.errors import ConnectoropsError, Problem, Severity
-from connectorops.gitops.importer import ImportedConnector, connector_from_custom_api, importable
+from connectorops.gitops.importer import PACONN, Downloaded, ImportedConnector, connector_folder, importable
+from connectorops.render import definition_of
 from connectorops.spec.loader import load_repository, select_environment
 from connectorops.spec.source import FileSystemTree
-from connectorops.targets.arm.target import ResourceGroupTarget
+
+
+@runtime_checkable
+class BlobDownloads(Protocol):
+    """A target whose connectors keep files behind URLs (Power Platform: iconUri, scriptDefinitionUrl)."""
+
+    def download_blob(self, url: str) -> bytes | None: ...
 
 
 def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
-    from connectorops.azure.connect import open_gateway
+    from connectorops.targets.connect import connect
 
     repo = load_repository(FileSystemTree(ctx.repo))
     env_name, _ = select_environment(repo, ctx.environment)
@@ -32,18 +45,15 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
             f"{into} is a file, not a folder", field="--into", hint="pass a folder such as connectors/"
         )
     problems: list[Problem] = []
-    written: list[tuple[ImportedConnector, Mapping[str, Any], dict[str, Any] | None]] = []
-    with open_gateway(ctx.repo, repo.config, env_name) as gateway:
-        target = ResourceGroupTarget(gateway)
+    written: list[tuple[ImportedConnector, Downloaded]] = []
+    with connect(Inputs(ctx.repo, repo, env_name, None)) as target:
         deployed = target.list_connectors()
         candidates = importable(deployed, [c.name for c in repo.connectors])
         chosen = _select(candidates, select, declared={c.name.lower() for c in repo.connectors})
         for api in chosen:
-            props = api.get("properties") or {}
-            inline = props.get("swagger")
-            swagger = inline if isinstance(inline, dict) and inline else target.download_definition(dict(api))
+            download = _download(target, api)
             try:
-                imported = connector_from_custom_api(api, swagger)
+                imported = connector_folder(download)
             except ValueError as error:
                 problems.append(Problem(str(error), field=str(api.get("name")), hint="import it by hand"))
                 continue
@@ -65,23 +75,40 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
                     field="--into",
                     hint="import into a writable folder (--into)",
                 ) from None
-            written.append((imported, api, swagger))
+            written.append((imported, download))
     if not chosen:
-        ctx.err_console.print(f"nothing to import: every customApi in {env_name!r} is already declared in git")
-    for imported, _, _ in written:
+        ctx.err_console.print(f"nothing to import: every connector in {env_name!r} is already declared in git")
+    for imported, _ in written:
         shown = _rel(target_dir / imported.name, ctx.repo)
         ctx.console.print(f"imported {imported.name} -> {shown}/ ({', '.join(sorted(imported.files))})")
         if imported.secret_env:
             ctx.console.print(f"  set {', '.join(imported.secret_env)} before `connectorops apply`")
         for note in imported.notes:
             problems.append(Problem(note, severity=Severity.WARNING, file=f"{shown}/connector.yaml"))
-    problems += _round_trip(ctx, env_name, target.placement, written)
+    problems += _round_trip(ctx, env_name, target, written)
     for problem in problems:
         label = "error" if problem.severity == Severity.ERROR else "warning"
         ctx.err_console.print(f"{label}: {problem}", markup=False, highlight=False)
     if written:
         ctx.console.print("next: review, commit, then `connectorops plan` (expect only adopt actions)")
     return EXIT_ERROR if any(p.severity == Severity.ERROR for p in problems) else EXIT_OK
+
+
+def _download(target: Target, api: Mapping[str, Any]) -> Downloaded:
+    """What one connector consists of in this target: the definition, and (Power Platform) its blobs."""
+    props = api.get("properties") or {}
+    swagger = definition_of(dict(api)) or target.download_definition(dict(api))
+    capabilities = target.capabilities
+    if not (capabilities.policy_templates or capabilities.custom_code):
+        return Downloaded(api, swagger)
+    # A target that carries policy templates and custom code: only a paconn folder can hold them.
+    blobs = target if isinstance(target, BlobDownloads) else None
+
+    def blob(key: str) -> bytes | None:
+        url = props.get(key)
+        return blobs.download_blob(url) if blobs is not None and isinstance(url, str) and url else None
+
+    return Downloaded(api, swagger, layout=PACONN, icon=blob("iconUri"), script=blob("scriptDefinitionUrl"))
 
 
 def _select(candidates: list[Mapping[str, Any]], select: list[str], *, declared: set[str]) -> list[Mapping[str, Any]]:
@@ -106,6 +133,7 @@ def _write_folder(folder: Path, files: Mapping[str, bytes]) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         for name, data in files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)  # paconn/...
             (staging / name).write_bytes(data)
         if folder.exists():
             shutil.rmtree(folder)
@@ -126,7 +154,7 @@ def _round_trip(
     ctx: CliContext,
     environment: str,
     placement: Placement,
-    written: list[tuple[ImportedConnector, Mapping[str, Any], dict[str, Any] | None]],
+    written: list[tuple[ImportedConnector, Downloaded]],
 ) -> list[Problem]:
     """Render what was written and diff it against the deployed resource: anything but tags is a warning."""
     if not written:
@@ -135,14 +163,14 @@ def _round_trip(
     from connectorops.engine.diff import diff_custom_api
 
     repo = load_repository(FileSystemTree(ctx.repo))
-    names = {imported.name.lower() for imported, _, _ in written}
+    names = {imported.name.lower() for imported, _ in written}
     problems = [p for p in repo.problems if p.severity == Severity.ERROR and _names_file(p, names)]
     try:
         desired = build_desired_state(repo, environment, placement=placement, commit=None)
     except ConnectoropsError as error:
         return problems + error.problems
     problems += [p for p in desired.errors if _names_file(p, names)]
-    for imported, api, swagger in written:
+    for imported, download in written:
         want = desired.custom_api(imported.name)
         if want is None:
             if not (ctx.repo / "connectors" / imported.name).exists():
@@ -154,7 +182,8 @@ def _round_trip(
                     )
                 )
             continue
-        diff = diff_custom_api(want.body, dict(api), observed_swagger=swagger)
+        swagger = dict(download.definition) if download.definition is not None else None
+        diff = diff_custom_api(want.body, _as_downloaded(download), observed_swagger=swagger)
         changes = [c for c in diff if not c.path.startswith("tags")]
         if changes:
             paths = ", ".join(c.path for c in changes[:5]) + (" ..." if len(changes) > 5 else "")
@@ -168,6 +197,23 @@ def _round_trip(
                 )
             )
     return problems
+
+
+def _as_downloaded(download: Downloaded) -> dict[str, Any]:
+    """The deployed connector with the files import downloaded as a body's `files` names them (by content hash).
+
+    A target that keeps icon and script as uploaded files (Power Platform) knows their hashes only from its own
+    record, which an unmanaged connector lacks; the bytes just written are what the folder will upload.
+    """
+    observed = dict(download.connector)
+    files = {name: data for name, data in ((ICON, download.icon), (SCRIPT, download.script)) if data}
+    if download.icon is not None and not download.icon.startswith(PNG_SIGNATURE):
+        files.pop(ICON)  # not written: the URL stays in connector.yaml
+    if files:
+        observed["files"] = {name: {"sha256": hashlib.sha256(data).hexdigest()} for name, data in files.items()}
+    if ICON in files:
+        observed["properties"] = {k: v for k, v in (observed.get("properties") or {}).items() if k != "iconUri"}
+    return observed
 
 
 def _names_file(problem: Problem, names: set[str]) -> bool:

@@ -1,8 +1,10 @@
-"""Turn a deployed customApi into a connector folder (connector.yaml + openapi.json + icon.png).
+"""Turn a deployed connector into a connector folder: connector.yaml + openapi.json + icon.png (ARM customApi),
+or connector.yaml + a paconn folder (Power Platform: apiDefinition.swagger.json, apiProperties.json, icon.png,
+script.csx).
 
-Pure: resource JSON in, file bytes out. The YAML is written so that rendering it gives back the deployed
-body; the connector is labelled for adoption, so the first plan only adds our tags. Secrets become
-`{env: ...}` references, never values.
+Pure: what the target gave (`Downloaded`) in, file bytes out. The YAML is written so that rendering it gives
+back the deployed body; the connector is labelled for adoption, so the first plan only adds our markers.
+Secrets become `{env: ...}` references, never values.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from connectorops import tags
+from connectorops.definitions.paconn import API_DEFINITION, API_PROPERTIES, ICON, SCRIPT
 from connectorops.definitions.resolve import PNG_SIGNATURE
 from connectorops.render import ADOPT_LABEL, PNG_DATA_URI, derived_service_url, png_from_data_uri
 from connectorops.spec.models import ARM_NAME_PATTERN, HEX_COLOR_PATTERN, SERVICE_IDENTITY_PROVIDERS, ConnectorDocument
@@ -26,10 +29,31 @@ from connectorops.tags import is_lease_marker
 KNOWN_PROVIDERS = ("aad", "aadcertificate", "oauth2generic", *SERVICE_IDENTITY_PROVIDERS)
 
 
+OPENAPI, PACONN = "openapi", "paconn"  # folder layouts: connector.yaml + openapi.json, or + a paconn folder
+PACONN_FOLDER = "paconn"
+RECORD_EXTENSION = "x-connectorops"  # the ownership record a Power Platform target keeps in the definition
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """What a target gave for one connector: its inventory entry and the files behind it.
+
+    ARM: the customApi and its swagger (openapi layout). Power Platform: the connector, its definition, the
+    icon and script.csx bytes downloaded from iconUri / scriptDefinitionUrl (paconn layout, which alone
+    carries policy templates, custom code and connectionParameterSets).
+    """
+
+    connector: Mapping[str, Any]
+    definition: Mapping[str, Any] | None
+    layout: str = OPENAPI
+    icon: bytes | None = None
+    script: bytes | None = None
+
+
 @dataclass(frozen=True)
 class ImportedConnector:
     name: str
-    files: dict[str, bytes]  # file name inside the connector folder -> content
+    files: dict[str, bytes]  # path inside the connector folder (paconn/...) -> content
     secret_env: tuple[str, ...] = ()  # environment variables apply will need
     notes: tuple[str, ...] = ()  # what could not be carried over exactly
 
@@ -54,9 +78,11 @@ def env_var_prefix(name: str) -> str:
     return upper if not upper[0].isdigit() else f"C_{upper}"
 
 
-def _icon(icon_uri: str, notes: list[str]) -> tuple[str | None, bytes | None]:
+def _icon(icon_uri: str, downloaded: bytes | None, notes: list[str]) -> tuple[str | None, bytes | None]:
     if not icon_uri:
         return None, None
+    if downloaded is not None and downloaded.startswith(PNG_SIGNATURE):
+        return "icon.png", downloaded  # a blob the target let us download (Power Platform's icon storage)
     if icon_uri.startswith("https://"):
         return icon_uri, None
     if icon_uri.startswith(PNG_DATA_URI):
@@ -152,29 +178,34 @@ def _infer_oauth(
     return auth, [secret_env]
 
 
-def connector_from_custom_api(api: Mapping[str, Any], swagger: Mapping[str, Any] | None) -> ImportedConnector:
-    """The folder contents for one deployed customApi (`swagger` downloaded when not inline)."""
+def connector_folder(download: Downloaded) -> ImportedConnector:
+    """The folder contents for one deployed connector, in the layout its target calls for."""
+    api = download.connector
     name = str(api.get("name", ""))
     if not re.match(ARM_NAME_PATTERN, name):
-        raise ValueError(f"customApi name {name!r} is not a valid connector name")
+        raise ValueError(f"connector name {name!r} is not a valid connector name")
     props: Mapping[str, Any] = api.get("properties") or {}
-    document = dict(swagger or props.get("swagger") or {})
+    document = dict(download.definition or props.get("swagger") or {})
+    document.pop(RECORD_EXTENSION, None)  # another tool's (or an orphaned) ownership record: apply writes ours
     notes: list[str] = []
     if not document:
-        notes.append("the deployed swagger could not be downloaded; openapi.json is a stub to fill in")
+        notes.append("the deployed swagger could not be downloaded; the definition is a stub to fill in")
         document = {"swagger": "2.0", "info": {"title": name, "version": "1.0"}, "paths": {}}
     title = (document.get("info") or {}).get("title")
     spec: dict[str, Any] = {"displayName": str(props.get("displayName") or title or name)}
     spec["description"] = str(props.get("description") or "")
-    icon, png = _icon(str(props.get("iconUri") or ""), notes)
-    if icon:
+    paconn = download.layout == PACONN
+    icon, png = _icon(str(props.get("iconUri") or ""), download.icon, notes)
+    if icon and not (paconn and png is not None):  # a paconn folder's icon.png needs no `icon:`
         spec["icon"] = icon
-    brand = str(props.get("brandColor") or "")
-    if re.match(HEX_COLOR_PATTERN, brand):
+    brand = str(props.get("brandColor") or props.get("iconBrandColor") or "")
+    if not re.match(HEX_COLOR_PATTERN, brand):
+        if brand:
+            notes.append(f"brand colour {brand!r} is not #RRGGBB; left out (the default colour applies)")
+        brand = ""
+    if brand and not paconn:  # paconn: apiProperties.json's iconBrandColor
         spec["brandColor"] = brand
-    elif brand:
-        notes.append(f"brandColor {brand!r} is not #RRGGBB; left out (the default colour applies)")
-    spec["definition"] = {"openapi": "openapi.json"}
+    spec["definition"] = {"paconn": PACONN_FOLDER} if paconn else {"openapi": "openapi.json"}
     backend = props.get("backendService")
     service_url = str(backend.get("serviceUrl") or "") if isinstance(backend, Mapping) else ""
     # Without `backend:` render derives the URL from the swagger; only a different one needs saying.
@@ -183,9 +214,12 @@ def connector_from_custom_api(api: Mapping[str, Any], swagger: Mapping[str, Any]
     parameters = props.get("connectionParameters")
     known_parameters = parameters if isinstance(parameters, Mapping) else {}
     auth, secret_env = infer_auth(document, known_parameters, env_var_prefix(name), notes)
+    if paconn and auth is not None and auth["type"] != "oauth2":
+        # apiProperties.json's parameters are deployed as written; `auth:` is needed only for a secret.
+        auth, secret_env = None, []
     if auth is not None:
         spec["auth"] = auth
-    if props.get("capabilities"):
+    if props.get("capabilities") and not paconn:
         notes.append("capabilities cannot be expressed with an openapi definition; use a paconn folder")
     spec["lifecycle"] = {"deletion": "protect"}
     doc = {
@@ -199,14 +233,65 @@ def connector_from_custom_api(api: Mapping[str, Any], swagger: Mapping[str, Any]
     except ValidationError as error:
         if "auth" not in spec:
             reason = error.errors()[0]["msg"]
-            raise ValueError(f"customApi {name!r} cannot be expressed as connector.yaml: {reason}") from None
+            raise ValueError(f"connector {name!r} cannot be expressed as connector.yaml: {reason}") from None
         spec.pop("auth")
         secret_env = []
         notes.append(f"the inferred auth is not valid connector.yaml ({error.errors()[0]['msg']}); auth left out")
-    files = {"connector.yaml": _yaml(doc, api), "openapi.json": _json(document)}
-    if png is not None:
-        files["icon.png"] = png
+    if paconn:
+        files = paconn_files(props, document, brand, png, download.script, notes)
+    else:
+        files = {"openapi.json": _json(document), **({"icon.png": png} if png is not None else {})}
+    files = {"connector.yaml": _yaml(doc, api), **files}
     return ImportedConnector(name=name, files=files, secret_env=tuple(secret_env), notes=tuple(notes))
+
+
+def paconn_files(
+    props: Mapping[str, Any],
+    swagger: Mapping[str, Any],
+    brand: str,
+    icon: bytes | None,
+    script: bytes | None,
+    notes: list[str],
+) -> dict[str, bytes]:
+    """The files `paconn download` writes, from a Power Platform connector's properties (no secret in them)."""
+    properties: dict[str, Any] = {}
+    sets = props.get("connectionParameterSets")
+    if isinstance(sets, Mapping) and sets.get("values"):
+        properties["connectionParameterSets"] = _without_client_secrets(sets)
+        if "oauthSetting" in json.dumps(sets).replace("oAuthSetting", "oauthSetting"):
+            notes.append(
+                "connectionParameterSets hold OAuth settings whose client secrets the service never returns and "
+                "connector.yaml cannot reference yet; enter them in the maker portal after apply"
+            )
+    else:
+        properties["connectionParameters"] = _without_client_secrets(props.get("connectionParameters") or {})
+    if brand:
+        properties["iconBrandColor"] = brand
+    properties["capabilities"] = list(props.get("capabilities") or [])
+    if props.get("policyTemplateInstances"):
+        properties["policyTemplateInstances"] = props["policyTemplateInstances"]
+    if props.get("scriptOperations") is not None and (script is not None or props["scriptOperations"]):
+        properties["scriptOperations"] = props["scriptOperations"]  # [] with a script: every operation
+    if props.get("scriptDefinitionUrl") and script is None:
+        notes.append("the custom code (script.csx) could not be downloaded; import it by hand")
+    files = {
+        f"{PACONN_FOLDER}/{API_DEFINITION}": _json(swagger),
+        f"{PACONN_FOLDER}/{API_PROPERTIES}": _json({"properties": properties}),
+    }
+    if icon is not None:
+        files[f"{PACONN_FOLDER}/{ICON}"] = icon
+    if script is not None:
+        files[f"{PACONN_FOLDER}/{SCRIPT}"] = script  # byte for byte: the service runs exactly these bytes
+    return files
+
+
+def _without_client_secrets(value: Any) -> Any:
+    """The service never returns a client secret; should one appear anyway, it is not written to git."""
+    if isinstance(value, Mapping):
+        return {k: _without_client_secrets(v) for k, v in value.items() if k != "clientSecret"}
+    if isinstance(value, list):
+        return [_without_client_secrets(v) for v in value]
+    return value
 
 
 def _yaml(doc: dict[str, Any], api: Mapping[str, Any]) -> bytes:

@@ -1,9 +1,11 @@
-"""Declare the engine's desired state of one environment as azure-native resources.
+"""Declare the engine's desired state of one environment as Pulumi resources.
 
-`web.CustomApi` per connector (properties and tags exactly as `render_custom_api` made them, less
+Azure: `web.CustomApi` per connector (properties and tags exactly as `render_custom_api` made them, less
 what azure-native cannot carry, which the stack must allow per connector: see engine/uncarried.py) and
 `authorization.RoleAssignment` per sharing grant (the policy's deterministic names). Errors and
 mandatory policy/certification findings stop the program before any resource is declared.
+Power Platform (no Pulumi provider has its custom connectors): the dynamic resources of
+pulumi_stack/powerplatform.py, whose provider calls the environment's Target.
 
 Pulumi deletes whatever the program stops declaring, and CrossGuard cannot see deletions. So the program
 builds the engine's plan over the same desired state and an observation through its Target, and declares
@@ -34,16 +36,25 @@ from connectorops.engine.actions import CUSTOM_API, Action, ActionKind, PlanOpti
 from connectorops.engine.deletion_policy import ORPHAN, DeletionPolicySource
 from connectorops.engine.desired import DesiredState, connector_of_scope
 from connectorops.engine.guards import connection_loss_guard, exceeds_max_deletions, refuses_empty_desired
-from connectorops.engine.impact import ImpactIndex
+from connectorops.engine.impact import Impact, ImpactIndex
 from connectorops.engine.observe import observe
 from connectorops.engine.plan import Plan, make_plan
 from connectorops.engine.plan import blocked_message as engine_blocked_message
 from connectorops.engine.plan import blocking_problems as engine_blocking_problems
+from connectorops.engine.target import ARM, Target
 from connectorops.engine.uncarried import UNCARRIED_CODE, uncarried_fields, without_uncarried
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.role_assignments import DesiredRoleAssignment
+from connectorops.pulumi_stack.powerplatform import (
+    ConnectorProvider,
+    EnvironmentTarget,
+    GrantProvider,
+    PowerPlatformConnector,
+    PowerPlatformGrant,
+    connector_inputs,
+)
 from connectorops.pulumi_stack.protection import Protection, decide_protection
-from connectorops.pulumi_stack.secrets import properties_with_secrets
+from connectorops.pulumi_stack.secrets import properties_with_secrets, secret_values
 from connectorops.pulumi_stack.settings import StackSettings, check_stack_matches, settings_from_config
 from connectorops.render import DesiredCustomApi
 from connectorops.spec.repository import Repository
@@ -55,11 +66,12 @@ MAX_LISTED_PROBLEMS = 50
 
 @dataclass(frozen=True)
 class DeclaredStack:
-    """What the program declared, for tests and stack outputs."""
+    """What the program declared, for tests and stack outputs (azure-native resources, or Power Platform
+    dynamic ones: connectors under custom_apis, their grants under role_assignments)."""
 
     environment: str
-    custom_apis: dict[str, web.CustomApi]
-    role_assignments: dict[str, authorization.RoleAssignment]
+    custom_apis: dict[str, pulumi.CustomResource]
+    role_assignments: dict[str, pulumi.CustomResource]
     protections: dict[str, Protection]
 
 
@@ -203,7 +215,7 @@ def _declare_role_assignment(
 
 def declare_stack(
     settings: StackSettings,
-    target: ResourceGroupTarget,
+    target: Target,
     *,
     repository: Repository | None = None,
     build: DesiredStateBuilder | None = None,
@@ -225,7 +237,7 @@ def declare_stack(
 
 def _declare(
     settings: StackSettings,
-    target: ResourceGroupTarget,
+    target: Target,
     repository: Repository | None,
     build: DesiredStateBuilder,
     environ: Mapping[str, str],
@@ -274,40 +286,107 @@ def _declare(
     inventory = ImpactIndex(observed.connections, observed.workflows)
     impacts = {a.name.lower(): a.impact for a in plan.actions if a.resource_type == CUSTOM_API and a.impact}
 
+    def impact_of(api: DesiredCustomApi) -> Impact:
+        return impacts.get(api.name.lower()) or inventory.impact(target.connector_id(api.name))
+
+    if target.identity.kind != ARM:
+        opener = EnvironmentTarget(str(settings.repo_root), name)
+        return _declare_powerplatform(name, desired, settings, target, opener, impact_of, environ)
+    if not isinstance(target, ResourceGroupTarget):
+        raise pulumi.RunError(f"connectorops: environment {name!r}: no Pulumi resources for this target")
+    return _declare_azure_native(name, desired, settings, target, impact_of, environ)
+
+
+def _protection(api: DesiredCustomApi, impact: Impact, settings: StackSettings) -> Protection:
+    """The engine's protect rules for one connector, with its warning logged."""
+    protection = decide_protection(
+        api.deletion_policy,
+        impact,
+        allow_connection_loss=api.name.lower() in {n.lower() for n in settings.allow_connection_loss},
+    )
+    warning = protection.warning(api.name)
+    if warning:
+        pulumi.log.warn(f"connectorops: {warning}")
+    return protection
+
+
+def _declare_azure_native(
+    name: str,
+    desired: DesiredState,
+    settings: StackSettings,
+    target: ResourceGroupTarget,
+    impact_of: Callable[[DesiredCustomApi], Impact],
+    environ: Mapping[str, str],
+) -> DeclaredStack:
     carried = _carried_custom_apis(desired.custom_apis, settings.drop_ui_definition)
     protections: dict[str, Protection] = {}
     custom_apis: dict[str, web.CustomApi] = {}
     for api in carried:
-        protection = decide_protection(
-            api.deletion_policy,
-            impacts.get(api.name.lower()) or inventory.impact(target.connector_id(api.name)),
-            allow_connection_loss=api.name.lower() in {n.lower() for n in settings.allow_connection_loss},
-        )
-        protections[api.name] = protection
-        warning = protection.warning(api.name)
-        if warning:
-            pulumi.log.warn(f"connectorops: {warning}")
-        custom_apis[api.name] = _declare_custom_api(api, target, protection, environ)
+        protections[api.name] = _protection(api, impact_of(api), settings)
+        custom_apis[api.name] = _declare_custom_api(api, target, protections[api.name], environ)
 
     by_scope = {target.connector_id(name).rstrip("/").lower(): name for name in custom_apis}
-    role_assignments: dict[str, authorization.RoleAssignment] = {}
+    role_assignments: dict[str, pulumi.CustomResource] = {}
     for grant in desired.role_assignments:
         owner = by_scope.get(grant.scope.rstrip("/").lower())
         if owner is None:  # the engine only shares connectors it rendered; guard against a mismatch anyway
             raise pulumi.RunError(f"connectorops: role assignment {grant.name} targets {grant.scope}, not a connector")
         role_assignments[grant.name] = _declare_role_assignment(grant, custom_apis[owner], protections[owner])
-    return DeclaredStack(name, custom_apis, role_assignments, protections)
+    return DeclaredStack(name, dict(custom_apis), role_assignments, protections)
+
+
+def _declare_powerplatform(
+    name: str,
+    desired: DesiredState,
+    settings: StackSettings,
+    target: Target,
+    opener: EnvironmentTarget,
+    impact_of: Callable[[DesiredCustomApi], Impact],
+    environ: Mapping[str, str],
+) -> DeclaredStack:
+    """One PowerPlatformConnector per connector and one PowerPlatformGrant per grant, deployed by the dynamic
+    providers through the environment's Target (opened in Pulumi's provider process from connectorops.yaml)."""
+    connectors = ConnectorProvider(opener)
+    grants = GrantProvider(opener)
+    protections: dict[str, Protection] = {}
+    declared: dict[str, PowerPlatformConnector] = {}
+    for api in desired.custom_apis:
+        protection = _protection(api, impact_of(api), settings)
+        protections[api.name] = protection
+        secrets = secret_values(api, environ)
+        props = {
+            **connector_inputs(api, name),
+            # Stored encrypted in the state's inputs; never an output (ConnectorProvider keeps it out).
+            "secrets": pulumi.Output.secret(secrets) if secrets else {},
+        }
+        options = pulumi.ResourceOptions(protect=protection.protect, retain_on_delete=protection.retain_on_delete)
+        declared[api.name] = PowerPlatformConnector(api.name, connectors, props, options)
+
+    by_scope = {target.connector_id(n).rstrip("/").lower(): n for n in declared}
+    shares: dict[str, pulumi.CustomResource] = {}
+    for grant in desired.role_assignments:
+        owner = by_scope.get(grant.scope.rstrip("/").lower())
+        if owner is None:
+            raise pulumi.RunError(f"connectorops: grant {grant.name} targets {grant.scope}, not a connector")
+        shares[grant.name] = PowerPlatformGrant(
+            f"{owner}-share-{grant.principal_name}-{grant.role_name}",
+            grants,
+            {"connector": owner, "name": grant.name, "body": grant.body()},
+            pulumi.ResourceOptions(depends_on=[declared[owner]], retain_on_delete=protections[owner].retain_on_delete),
+        )
+    return DeclaredStack(name, dict(declared), shares, protections)
 
 
 @contextmanager
-def _target_for(settings: StackSettings, repo: Repository) -> Iterator[ResourceGroupTarget]:
-    from connectorops.azure.connect import open_gateway
+def _target_for(settings: StackSettings, repo: Repository) -> Iterator[Target]:
+    from connectorops.engine.pipeline import Inputs
     from connectorops.spec.loader import select_environment
+    from connectorops.targets.connect import connect
 
     name, environment = select_environment(repo, settings.environment)
     check_stack_matches(settings, name, environment)
-    with open_gateway(settings.repo_root, repo.config, name) as gateway:
-        yield ResourceGroupTarget(gateway)
+    with connect(Inputs(settings.repo_root, repo, name, None)) as target:
+        yield target
 
 
 def run(repo_root: Path) -> DeclaredStack:

@@ -21,13 +21,20 @@ from connectorops.engine.secrets import resolve_secret, set_at_pointer
 from connectorops.render import DesiredCustomApi
 
 
+def secret_values(api: DesiredCustomApi, environ: Mapping[str, str]) -> dict[str, str]:
+    """JSON pointer (under connectionParameters) -> value of each secret reference, resolved as apply does."""
+    return {
+        pointer: resolve_secret(ref, connector=api.name, pointer=pointer, environ=environ)
+        for pointer, ref in sorted(api.secret_refs.items())
+    }
+
+
 def properties_with_secrets(api: DesiredCustomApi, environ: Mapping[str, str]) -> dict[str, Any]:
     """`api.body["properties"]` with every secret reference filled in as a Pulumi secret Output."""
     properties: dict[str, Any] = copy.deepcopy(api.body.get("properties") or {})
     if not api.secret_refs:
         return properties
     params = properties.setdefault("connectionParameters", {})
-    for pointer, ref in sorted(api.secret_refs.items()):
-        value = resolve_secret(ref, connector=api.name, pointer=pointer, environ=environ)
+    for pointer, value in secret_values(api, environ).items():
         set_at_pointer(params, pointer, pulumi.Output.secret(value))
     return properties

@@ -42,7 +42,7 @@ class StackSettings:
     drop_ui_definition: frozenset[str] = field(default_factory=frozenset)
 
 
-def _string_list(raw: str | None, key: str) -> frozenset[str]:
+def parse_name_list(raw: str | None, key: str) -> frozenset[str]:
     if not raw:
         return frozenset()
     try:
@@ -70,25 +70,34 @@ def settings_from_config(repo_root: Path) -> StackSettings:
     return StackSettings(
         repo_root=repo_root,
         environment=ours.require("environment"),
-        allow_connection_loss=_string_list(ours.get("allowConnectionLoss"), "allowConnectionLoss"),
+        allow_connection_loss=parse_name_list(ours.get("allowConnectionLoss"), "allowConnectionLoss"),
         subscription_id=azure.get("subscriptionId"),
         location=azure.get("location"),
         resource_group=ours.get("resourceGroup"),
         cache_dir=repo_root / cache if cache else None,
         allow_empty=ours.get_bool("allowEmpty") or False,
         max_deletions=_int_or(ours.get_int("maxDeletions"), 3),
-        drop_ui_definition=_string_list(ours.get("dropUiDefinition"), "dropUiDefinition"),
+        drop_ui_definition=parse_name_list(ours.get("dropUiDefinition"), "dropUiDefinition"),
     )
 
 
 def check_stack_matches(settings: StackSettings, name: str, environment: Environment) -> None:
-    """Refuse a stack whose provider config points somewhere else than connectorops.yaml says."""
+    """Refuse a stack whose provider config points somewhere else than connectorops.yaml says.
+
+    Azure environments deploy through azure-native; Power Platform ones (`powerplatform`, or `local` with
+    `platform: powerplatform`) through the dynamic providers of pulumi_stack/powerplatform.py.
+    """
+    from connectorops.targets.connect import is_powerplatform
+
+    if is_powerplatform(environment):
+        return  # no azure-native provider involved: connectorops.yaml alone says where
     if not isinstance(environment, AzureEnvironment):
         raise SpecError(
-            f"environment {name!r} has target: {environment.target}; Pulumi deploys only to Azure",
+            f"environment {name!r} has target: {environment.target}; Pulumi deploys only to Azure and Power Platform",
             file="connectorops.yaml",
             field=f"environments.{name}.target",
-            hint="use `connectorops apply` for the local emulator, or point connectorops:environment at an Azure one",
+            hint="use `connectorops apply` for the local ARM emulator, or point connectorops:environment at an Azure "
+            "or Power Platform one",
         )
     pairs = (
         ("azure-native:subscriptionId", settings.subscription_id, environment.subscriptionId, "subscriptionId"),

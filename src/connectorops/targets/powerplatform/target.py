@@ -259,6 +259,14 @@ class PowerPlatformTarget:
         document = self.client.download_json(str(url), f"download definition of {api_name}") if url else None
         return rec.without_record(document) if document else None
 
+    def download_blob(self, url: str) -> bytes | None:
+        """The bytes behind a URL the service gave a connector (iconUri, scriptDefinitionUrl), for `import`;
+        None when they cannot be fetched (the caller says so). The SAS query never appears in a message."""
+        try:
+            return self.client.download(url, f"download {url.split('?', 1)[0]}")
+        except GatewayError:
+            return None
+
     def connections_of(self, connector_id: str) -> list[dict[str, Any]]:
         """Asked right before a delete: read fresh (the per-api connections GET)."""
         name = connector_id.rstrip("/").rsplit("/", 1)[-1]

@@ -109,6 +109,30 @@ def test_workflows_install_this_release_from_pypi_through_the_action_with_oidc()
     assert {"plan", "apply --yes", "drift", "certify", "validate"} <= commands
 
 
+def test_scaffolded_jobs_log_in_to_azure_or_power_platform_by_the_matrix_target() -> None:
+    files = starter_files(version=__version__, action=default_action(__version__), pulumi=True)
+    logins: dict[str, list[dict[str, object]]] = {}
+    for path, content in files.items():
+        if path.startswith(".github/workflows/"):
+            for name, job in yaml.safe_load(content.decode())["jobs"].items():
+                found = [s for s in job["steps"] if str(s.get("uses", "")).startswith("azure/login@")]
+                if found:
+                    logins[f"{path}:{name}"] = found
+    assert sorted(logins) == [
+        ".github/workflows/deploy.yml:deploy",
+        ".github/workflows/drift.yml:drift",
+        ".github/workflows/pr-plan.yml:plan",
+    ]
+    for where, (azure, powerplatform) in ((w, tuple(s)) for w, s in logins.items()):
+        assert azure["if"] == "matrix.target == 'azure'" and "subscription-id" in azure["with"], where
+        assert powerplatform["if"] == "matrix.target == 'powerplatform'", where
+        assert powerplatform["with"] == {
+            "client-id": "${{ vars.POWERPLATFORM_CLIENT_ID || vars.AZURE_CLIENT_ID }}",
+            "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
+            "allow-no-subscriptions": True,
+        }, where
+
+
 def test_init_action_option_replaces_the_action_reference(tmp_path: Path) -> None:
     assert init(str(tmp_path), "--action", "contoso/connectorops-fork@abc123")[0] == 0
     text = (tmp_path / ".github/workflows/pr-plan.yml").read_text()

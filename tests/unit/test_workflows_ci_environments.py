@@ -38,7 +38,7 @@ def test_only_azure_environments_with_their_mode(tmp_path: Path) -> None:
     assert [(e.name, e.mode) for e in ci_environments(config)] == [("dev", "pulumi"), ("prod", "engine")]
     assert [e.name for e in ci_environments(config, mode="pulumi")] == ["dev"]
     assert github_matrix(ci_environments(config, mode="engine")) == {
-        "include": [{"environment": "prod", "mode": "engine"}]
+        "include": [{"environment": "prod", "mode": "engine", "target": "azure"}]
     }
 
 

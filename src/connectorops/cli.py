@@ -366,7 +366,8 @@ def emulator_serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the ARM emulator over HTTPS. First stdout line: JSON {base_url, token, ca_path, subscription_id}."""
+    """Serve the ARM emulator over HTTPS. First stdout line: JSON {base_url, token, ca_path, subscription_id,
+    powerapps_url, flow_url, environment_id}."""
     _dispatch("emulator", _context(None, None), db=db, port=port, host=host, throttle=throttle, faults=faults)
 
 

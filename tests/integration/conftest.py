@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from powerplatform_support import PowerPlatformHttp
 
 from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.azure.gateway import ArmGateway, ArmTarget
@@ -102,3 +103,12 @@ def emulator(make_emulator: MakeEmulator) -> EmulatorServer:
 @pytest.fixture
 def gateway(emulator: EmulatorServer, make_gateway: MakeGateway) -> ArmGateway:
     return make_gateway(emulator)
+
+
+@pytest.fixture
+def powerplatform(emulator: EmulatorServer) -> Iterator[PowerPlatformHttp]:
+    """A PowerPlatformHttp (plain HTTP on the Power Platform surface) on the `emulator`."""
+    assert emulator.info is not None
+    client = PowerPlatformHttp(emulator.info)
+    yield client
+    client.close()

@@ -1,6 +1,7 @@
 """`connectorops emulator serve`: run the ARM emulator until SIGINT/SIGTERM.
 
-The first stdout line is one JSON object {base_url, token, ca_path, subscription_id} so scripts
+The first stdout line is one JSON object {base_url, token, ca_path, subscription_id, powerapps_url,
+flow_url, environment_id} so scripts
 (and an environment with `credential: token-env`) can connect; nothing else goes to stdout.
 The emulator's principal directory is seeded from the repository's policies/sharing.yaml.
 `--throttle` turns on ARM's default buckets; `--faults RATE[,SEED]` injects seeded faults.

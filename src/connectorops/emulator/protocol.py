@@ -35,10 +35,12 @@ class ArmError(Exception):
 @dataclass
 class ArmResponse:
     status: int
-    body: Any = None  # JSON-serialisable; None -> empty body
+    body: Any = None  # JSON-serialisable, or bytes sent as they are (blobs); None -> empty body
     headers: dict[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
         return b"" if self.body is None else json.dumps(self.body).encode("utf-8")
 
 

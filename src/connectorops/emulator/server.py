@@ -32,9 +32,12 @@ from connectorops.emulator.faults import FaultConfig, FaultInjector
 from connectorops.emulator.paths import request_type, subscription_of
 from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse
 from connectorops.emulator.regions import normalized_location
-from connectorops.emulator.routes import route
+from connectorops.emulator.routes import powerplatform, route
 from connectorops.emulator.routes.context import SWAGGER_ROUTE, RouteContext, method_not_allowed
 from connectorops.emulator.routes.custom_apis import swagger_for
+from connectorops.emulator.routes.powerplatform.common import DEFAULT_PAGE_SIZE as DEFAULT_PP_PAGE_SIZE
+from connectorops.emulator.routes.powerplatform.environments import default_environment, ensure_environment
+from connectorops.emulator.routes.powerplatform.storage import signed_blob_request
 from connectorops.emulator.routes.resource_groups import ensure_group
 from connectorops.emulator.store import EmulatorStore
 from connectorops.emulator.throttle import Throttle, ThrottleConfig, retry_after_header
@@ -56,6 +59,11 @@ class EmulatorInfo:
     token: str
     ca_path: str
     subscription_id: str
+    # The Power Platform surface: origins (no path) clients append /providers/Microsoft.PowerApps/... to,
+    # and an environment that exists. The same server and token as the ARM surface.
+    powerapps_url: str = ""
+    flow_url: str = ""
+    environment_id: str = ""
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -63,6 +71,9 @@ class EmulatorInfo:
             "token": self.token,
             "ca_path": self.ca_path,
             "subscription_id": self.subscription_id,
+            "powerapps_url": self.powerapps_url,
+            "flow_url": self.flow_url,
+            "environment_id": self.environment_id,
         }
 
 
@@ -91,13 +102,14 @@ class EmulatorServer:
         throttle: ThrottleConfig | None = None,
         faults: FaultConfig | None = None,
         page_size: int = 100,
+        pp_page_size: int = DEFAULT_PP_PAGE_SIZE,
         host: str = "127.0.0.1",
         port: int = 0,
         location: str = DEFAULT_LOCATION,
     ) -> None:
         _check_loopback(host)
-        if page_size < 1:
-            raise ValueError("page_size must be positive")
+        if page_size < 1 or pp_page_size < 1:
+            raise ValueError("page sizes must be positive")
         self.db_path = db_path
         self.host = host
         self.port = port
@@ -107,7 +119,11 @@ class EmulatorServer:
         self._token = self.store.token()  # read once: stable for the state file
         self.requests = RequestCounter()
         self.context = RouteContext(
-            store=self.store, page_size=page_size, default_location=location, signing_key=self.store.signing_key()
+            store=self.store,
+            page_size=page_size,
+            default_location=location,
+            signing_key=self.store.signing_key(),
+            pp_page_size=pp_page_size,
         )
         self._temp_dir: tempfile.TemporaryDirectory[str] | None = None
         self._httpd: _HttpsServer | None = None
@@ -149,11 +165,15 @@ class EmulatorServer:
         self._httpd = httpd
         port = httpd.server_address[1]
         host = f"[{self.host}]" if ":" in self.host else self.host
+        origin = f"https://{host}:{port}"
         self.info = EmulatorInfo(
-            base_url=f"https://{host}:{port}",
+            base_url=origin,
             token=self.store.token(),
             ca_path=str(ca_path),
             subscription_id=self.store.subscription_id(),
+            powerapps_url=origin,
+            flow_url=origin,
+            environment_id=default_environment(self.context),
         )
         # A short poll interval: stop() waits for the serve loop to notice the shutdown request.
         self._thread = threading.Thread(
@@ -200,15 +220,10 @@ class EmulatorServer:
         """The response to send, or None to reset the connection (an injected fault)."""
         if request.method == "GET" and request.path in SWAGGER_PATHS:
             return self._swagger(request)
-        expected = self._token
-        authorization = request.headers.get("authorization", "")
-        if not authorization:
-            return _unauthorized(
-                "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
-            )
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), expected.encode()):
-            return _unauthorized("InvalidAuthenticationToken", "The access token is invalid.")
+        if not signed_blob_request(self.context, request):  # a SAS URL needs no bearer token
+            refused = self._unauthenticated(request)
+            if refused is not None:
+                return refused
         if request.path == REQUESTS_PATH:
             return self._request_counts(request)
         self.requests.count(request)
@@ -240,6 +255,22 @@ class EmulatorServer:
                 ).to_response()
             headers[header] = str(verdict.remaining)
         return self._serve(request, headers)
+
+    def _unauthenticated(self, request: ArmRequest) -> ArmResponse | None:
+        """401 unless the request carries the emulator's bearer token."""
+        authorization = request.headers.get("authorization", "")
+        if not authorization:
+            return _unauthorized(
+                "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
+            )
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), self._token.encode()):
+            return _unauthorized("InvalidAuthenticationToken", "The access token is invalid.")
+        return None
+
+    def ensure_powerplatform_environment(self, env: str, display_name: str | None = None) -> bool:
+        """Create a Power Platform environment if it is missing; True when created."""
+        return ensure_environment(self.context, env, display_name or env)
 
     def _serve(self, request: ArmRequest, headers: dict[str, str]) -> ArmResponse:
         try:
@@ -279,7 +310,8 @@ class RequestCounter:
 
     def count(self, request: ArmRequest) -> None:
         with self._lock:
-            self._counts[(request.verb or request.method, request_type(request.path))] += 1
+            kind = powerplatform.request_type(request.path) if powerplatform.handles(request.path) else None
+            self._counts[(request.verb or request.method, kind or request_type(request.path))] += 1
 
     def reset(self) -> None:
         with self._lock:
@@ -419,7 +451,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, response: ArmResponse) -> None:
         payload = response.encode()
         self.send_response(response.status)
-        if payload:
+        if payload and "Content-Type" not in response.headers:
             self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("x-ms-request-id", secrets.token_hex(16))

@@ -1,7 +1,8 @@
 """Route an authenticated ARM request to the handler of its resource type.
 
 One module per resource type; each checks its own api-versions and answers ARM errors.
-Subscription-level paths without a provider (resource groups, /resources, /providers) are
+Power Platform paths (/providers/Microsoft.PowerApps, .../ProcessSimple, /_blobs) go to
+routes/powerplatform. Subscription-level paths without a provider (resource groups, /resources, /providers) are
 matched first; anything inside a resource group needs the group to exist (ARM's 404
 ResourceGroupNotFound).
 """
@@ -15,6 +16,7 @@ from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse
 from connectorops.emulator.routes import (
     connections,
     custom_apis,
+    powerplatform,
     resource_groups,
     resources,
     role_assignments,
@@ -35,6 +37,8 @@ HANDLERS: dict[tuple[str, str], Handler] = {
 
 
 def route(ctx: RouteContext, request: ArmRequest) -> ArmResponse:
+    if powerplatform.handles(request.path):
+        return powerplatform.route(ctx, request)
     answer = _subscription_level(ctx, request)
     if answer is not None:
         return answer

@@ -31,6 +31,7 @@ class RouteContext:
     page_size: int
     default_location: str
     signing_key: str
+    pp_page_size: int = 250  # Power Platform collections (the ARM surface pages by page_size)
 
     def sign(self, key: str, kind: str) -> str:
         return hmac.new(self.signing_key.encode(), f"{key.lower()}|{kind}".encode(), hashlib.sha256).hexdigest()

@@ -48,11 +48,27 @@ class DesiredCustomApi:
     # JSON pointer under properties.connectionParameters -> secret reference, filled at apply time
     secret_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
     adopt: bool = False
+    # change paths the target takes on create only (Power Platform: properties.displayName): a difference
+    # there is shown as a warning, never planned as an update that would silently not happen
+    create_only: tuple[str, ...] = ()
 
     @property
     def swagger(self) -> dict[str, Any]:
-        value = self.body.get("properties", {}).get("swagger")
-        return value if isinstance(value, dict) else {}
+        return definition_of(self.body)
+
+
+# Where a body keeps its OpenAPI document: ARM customApis `swagger`, Power Platform `openApiDefinition`.
+DEFINITION_KEYS = ("swagger", "openApiDefinition")
+
+
+def definition_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document of a rendered or observed body ({} when it has none)."""
+    properties = body.get("properties") or {}
+    for key in DEFINITION_KEYS:
+        value = properties.get(key) if isinstance(properties, dict) else None
+        if isinstance(value, dict) and value:
+            return value
+    return {}
 
 
 def derived_service_url(swagger: dict[str, Any]) -> str:

@@ -1,8 +1,8 @@
 """The target contract: the same tests against every Target implementation.
 
 `harness` is parametrized over the implementations: the in-memory fake the unit tests use, and the ARM
-resource group target over the real emulator (HTTPS + SQLite). A Power Platform environment becomes a third
-parameter: a harness (harnesses.py) that builds its target and seeds a connection, a consumer and a grant.
+resource group target over the real emulator (HTTPS + SQLite), and the Power Platform environment target over
+the emulator's Power Platform surface (harnesses.py seeds a maker's connection and flow, and a grant body).
 """
 
 from __future__ import annotations
@@ -11,18 +11,30 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from harnesses import PRINCIPAL, ArmEmulatorHarness, Harness, InMemoryTarget, MemoryHarness
+from harnesses import PRINCIPAL, ArmEmulatorHarness, Harness, InMemoryTarget, MemoryHarness, PowerPlatformHarness
 
 from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.emulator.server import EmulatorServer
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.powerplatform import PowerPlatformClient, PowerPlatformLocation, PowerPlatformTarget
 
 
-@pytest.fixture(params=["in-memory", "arm-emulator"])
+@pytest.fixture(params=["in-memory", "arm-emulator", "powerplatform-emulator"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     if request.param == "in-memory":
         yield MemoryHarness(InMemoryTarget())
+        return
+    if request.param == "powerplatform-emulator":
+        with EmulatorServer() as server:
+            info = server.info
+            assert info is not None
+            location = PowerPlatformLocation(
+                info.environment_id, info.powerapps_url, info.flow_url, StaticTokenCredential(info.token),
+                ca_bundle=info.ca_path,
+            )  # fmt: skip
+            with PowerPlatformClient(location) as client:
+                yield PowerPlatformHarness(PowerPlatformTarget(client))
         return
     with EmulatorServer() as server:
         info = server.info

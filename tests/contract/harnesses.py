@@ -19,6 +19,7 @@ from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.target import Target
 from connectorops.policy.role_assignments import role_assignment_name
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.powerplatform import PowerPlatformTarget
 
 READER_GUID = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 PRINCIPAL = "22222222-2222-2222-2222-222222222222"
@@ -86,3 +87,33 @@ class ArmEmulatorHarness:
 
     def grant_request(self, connector: str) -> tuple[str, dict[str, Any]]:
         return _arm_grant(self.target, self.gateway.target.subscription_id, connector)
+
+
+@dataclass
+class PowerPlatformHarness:
+    """The Power Platform target over the emulator's Power Platform surface: a maker's connection and flow."""
+
+    target: PowerPlatformTarget
+
+    def add_consumer(self, connector: str, connection: str, consumer: str) -> str:
+        listed = {c["name"]: c for c in self.target.list_connectors()}
+        api_name = listed[connector]["properties"]["apiName"]
+        client = self.target.client
+        client.put_api_connection(api_name, connection, {"properties": {"displayName": connection}})
+        api_id = f"/providers/Microsoft.PowerApps/apis/{api_name}"
+        client.put_flow(
+            consumer,
+            {
+                "properties": {
+                    "displayName": consumer,
+                    "state": "Started",
+                    "connectionReferences": {"orders": {"connectionName": connection, "id": api_id}},
+                    "definition": {"triggers": {}, "actions": {}},
+                }
+            },
+        )
+        return f"{api_id}/connections/{connection}"
+
+    def grant_request(self, connector: str) -> tuple[str, dict[str, Any]]:
+        body = {"properties": {"roleDefinitionId": "CanView", "principalId": PRINCIPAL, "principalType": "Group"}}
+        return role_assignment_name(self.target.connector_id(connector), PRINCIPAL, "CanView"), body

@@ -28,7 +28,7 @@ CORPUS = Path("/work/shared/corpus/powerplatformconnectors")
 STATE_DIR = ".connectorops"
 CONFIG = "default: local\nenvironments:\n  local: {target: local}\n"
 PROPERTIES = "apiProperties.json"
-HINT = "target a Power Platform environment (coming), or strip them explicitly for this environment"
+HINT = "deploy it to a Power Platform environment (target: powerplatform in connectorops.yaml), or strip them"
 # item -> (corpus folder with only that extra, JSON key in apiProperties.json or None: script.csx, strip settings)
 CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "policyTemplates": (

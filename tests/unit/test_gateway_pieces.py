@@ -79,7 +79,7 @@ def test_list_builder_adds_filter_only_when_given() -> None:
 
 
 def test_next_links_spelling_out_the_default_port_are_the_same_endpoint() -> None:
-    from connectorops.azure.gateway import _origin
+    from connectorops.azure.gateway import origin as _origin
 
     assert _origin("https", "Management.Azure.com", None) == _origin("https", "management.azure.com", 443)
     assert _origin("https", "management.azure.com", None) != _origin("https", "management.azure.com", 8443)

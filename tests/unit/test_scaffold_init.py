@@ -139,18 +139,17 @@ def test_init_action_option_replaces_the_action_reference(tmp_path: Path) -> Non
     assert "uses: contoso/connectorops-fork@abc123" in text
 
 
-def test_the_powerplatform_environment_is_commented_out_because_the_target_does_not_exist_yet(tmp_path: Path) -> None:
+def test_the_powerplatform_environment_is_commented_out_and_valid_once_uncommented(tmp_path: Path) -> None:
     assert init(str(tmp_path))[0] == 0
     text = (tmp_path / "connectorops.yaml").read_text()
     config = yaml.safe_load(text)
     assert set(config["environments"]) == {"local", "dev"}
     assert config["environments"]["dev"]["target"] == "azure"
-    assert "#   target: powerplatform" in text and "NOT SUPPORTED YET" in text
-    # The note is true: uncommented, today's loader refuses the block.
+    assert "#   target: powerplatform" in text and "NOT SUPPORTED YET" not in text
+    # Uncommented, the loader accepts the block as it is (only the environment id is to be filled in).
     (tmp_path / "connectorops.yaml").write_text(text.replace("  # makers:", "  makers:").replace("  #   ", "    "))
-    report = validate_repository(FileSystemTree(tmp_path), tmp_path, None)
-    assert not report.ok
-    assert any("makers" in str(p) or "powerplatform" in str(p) for p in report.all_problems())
+    report = validate_repository(FileSystemTree(tmp_path), tmp_path, "makers")
+    assert report.ok, [str(p) for p in report.all_problems()]
 
 
 def test_the_action_is_composite_and_keeps_inputs_out_of_shell_scripts() -> None:

@@ -133,7 +133,7 @@ def test_environment_target_discriminator() -> None:
     config, problems = validate_model(ProjectConfig, data, source_map, "connectorops.yaml")
     assert config is None
     problem = only(problems, "environments.dev.target")
-    assert problem.message == "dev.target must be one of local, azure (got 'azur')"
+    assert problem.message == "dev.target must be one of local, azure, powerplatform (got 'azur')"
     assert problem.line == 4
 
 

@@ -39,12 +39,19 @@ def arm_error_of(response: HttpResponse) -> tuple[str | None, str]:
     return None, (response.reason or "")
 
 
-def gateway_error(response: HttpResponse, action: str) -> GatewayError:
-    """`action` names what we tried, e.g. "PUT Microsoft.Web/customApis/orders"."""
+def gateway_error(
+    response: HttpResponse, action: str, *, service: str = "ARM", hints: dict[int, str] | None = None
+) -> GatewayError:
+    """`action` names what we tried, e.g. "PUT Microsoft.Web/customApis/orders"; `service` who answered
+    (another API with the same error envelope, such as Power Apps, passes its name and its own hints)."""
     code, message = arm_error_of(response)
     status = response.status_code
-    text = f"{action}: ARM answered {status}{f' {code}' if code else ''}" + (f": {message}" if message else "")
-    hint = _HINTS.get(status) or ("the service failed; retry later" if status >= 500 else None)
+    text = f"{action}: {service} answered {status}{f' {code}' if code else ''}" + (f": {message}" if message else "")
+    hint = (
+        (hints or {}).get(status)
+        or _HINTS.get(status)
+        or ("the service failed; retry later" if status >= 500 else None)
+    )
     if status == 401:
         return AuthenticationError(text, status=status, arm_code=code, hint=hint)
     return GatewayError(text, status=status, arm_code=code, hint=hint)

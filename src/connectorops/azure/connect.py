@@ -9,20 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connectorops.azure import builders
 from connectorops.azure.credentials import StaticTokenCredential, build_credential
 from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.azure.pipeline import RetrySettings
 from connectorops.errors import SpecError
-from connectorops.spec.models import AzureEnvironment, LocalEnvironment, ProjectConfig
+from connectorops.spec.models import AzureEnvironment, Environment, LocalEnvironment, ProjectConfig
+
+if TYPE_CHECKING:
+    from connectorops.emulator.server import EmulatorInfo, EmulatorServer
 
 CONFIG_FILE = "connectorops.yaml"
 RESOURCE_GROUPS_API_VERSION = "2021-04-01"
 EMULATOR_DB_NAME = "emulator.db"
 
 
-def _environment(config: ProjectConfig, environment: str) -> LocalEnvironment | AzureEnvironment:
+def environment_config(config: ProjectConfig, environment: str) -> Environment:
+    """The environment `environment` of connectorops.yaml; a SpecError naming the defined ones otherwise."""
     chosen = config.environments.get(environment)
     if chosen is None:
         known = ", ".join(sorted(config.environments)) or "none"
@@ -55,7 +60,16 @@ def open_gateway(
     principals: (object_id, principal_type, display_name) to make known to the emulator's
     directory (ignored for Azure, whose directory is Entra ID).
     """
-    chosen = _environment(config, environment)
+    chosen = environment_config(config, environment)
+    if not isinstance(chosen, LocalEnvironment | AzureEnvironment) or (
+        isinstance(chosen, LocalEnvironment) and chosen.platform != "arm"
+    ):
+        raise SpecError(
+            f"environment {environment!r} is a Power Platform environment, not an ARM resource group",
+            file=CONFIG_FILE,
+            field=f"environments.{environment}.target",
+            hint="this command works on ARM environments (target azure, or local without platform: powerplatform)",
+        )
     if isinstance(chosen, LocalEnvironment):
         with _local_gateway(repo_root, chosen, principals, settings) as gateway:
             yield gateway
@@ -66,7 +80,7 @@ def open_gateway(
         resource_group=chosen.resourceGroup,
         location=chosen.location,
         credential=build_credential(chosen.credential),
-        ca_bundle=_ca_bundle(repo_root, environment, chosen.caBundle),
+        ca_bundle=ca_bundle_path(repo_root, environment, chosen.caBundle),
         # Sovereign clouds and emulators: the token audience is the endpoint itself.
         credential_scope=f"{chosen.armEndpoint.rstrip('/')}/.default",
     )
@@ -98,19 +112,10 @@ def _local_gateway(
     principals: Iterable[tuple[str, str, str]],
     settings: RetrySettings | None,
 ) -> Iterator[ArmGateway]:
-    # Imported here: the emulator (and its TLS setup) is only needed for local runs.
-    from connectorops.emulator.server import EmulatorServer
-
-    db_path = emulator_db_path(repo_root, environment)
-    server = EmulatorServer(db_path, location=environment.location)
-    _ignore_in_git(db_path.parent)
-    try:
-        info = server.start()
+    with local_emulator(repo_root, environment, principals) as (server, info):
         subscription_id = environment.subscriptionId or info.subscription_id
         # Like `az group create` before a first deployment: the local target needs no setup step.
         server.ensure_resource_group(subscription_id, environment.resourceGroup, environment.location)
-        for object_id, principal_type, display_name in principals:
-            server.add_principal(object_id, principal_type, display_name)
         target = ArmTarget(
             base_url=info.base_url,
             subscription_id=subscription_id,
@@ -121,6 +126,24 @@ def _local_gateway(
         )
         with ArmGateway(target, settings=settings) as gateway:
             yield gateway
+
+
+@contextmanager
+def local_emulator(
+    repo_root: Path, environment: LocalEnvironment, principals: Iterable[tuple[str, str, str]] = ()
+) -> Iterator[tuple[EmulatorServer, EmulatorInfo]]:
+    """The embedded emulator on the environment's state folder (both surfaces), stopped on exit."""
+    # Imported here: the emulator (and its TLS setup) is only needed for local runs.
+    from connectorops.emulator.server import EmulatorServer
+
+    db_path = emulator_db_path(repo_root, environment)
+    server = EmulatorServer(db_path, location=environment.location)
+    _ignore_in_git(db_path.parent)
+    try:
+        info = server.start()
+        for object_id, principal_type, display_name in principals:
+            server.add_principal(object_id, principal_type, display_name)
+        yield server, info
     finally:
         server.stop()
 
@@ -138,7 +161,7 @@ def _ignore_in_git(state_dir: Path) -> None:
             marker.write_text("# connectorops: local emulator state, never committed\n*\n", encoding="utf-8")
 
 
-def _ca_bundle(repo_root: Path, environment: str, ca_bundle: str | None) -> str | None:
+def ca_bundle_path(repo_root: Path, environment: str, ca_bundle: str | None) -> str | None:
     if ca_bundle is None:
         return None
     path = Path(ca_bundle)
@@ -148,6 +171,6 @@ def _ca_bundle(repo_root: Path, environment: str, ca_bundle: str | None) -> str 
             f"caBundle {ca_bundle!r} does not exist",
             file=CONFIG_FILE,
             field=f"environments.{environment}.caBundle",
-            hint="a PEM file of the CA that signed the ARM endpoint's certificate, relative to the repository",
+            hint="a PEM file of the CA that signed the endpoint's certificate, relative to the repository",
         )
     return str(path)

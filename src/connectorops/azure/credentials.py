@@ -17,6 +17,7 @@ from azure.core.credentials import AccessToken, TokenCredential
 from connectorops.errors import AuthenticationError
 
 TOKEN_ENV_VAR = "CONNECTOROPS_ARM_TOKEN"  # noqa: S105 - the variable name, not a token
+POWERPLATFORM_TOKEN_ENV_VAR = "CONNECTOROPS_POWERPLATFORM_TOKEN"  # noqa: S105 - a variable name
 # A static token has no expiry of its own; report one an hour ahead so the bearer policy keeps it.
 _STATIC_LIFETIME = 3600
 
@@ -65,6 +66,7 @@ class EnvironmentTokenCredential(_BearerTokenCredential):
             raise AuthenticationError(
                 f"credential token-env: ${self.variable} is not set",
                 hint=f"export {self.variable}=<bearer token>, e.g. from `az account get-access-token` "
+                "(Power Platform: add --resource https://service.powerapps.com/) "
                 "or the `token` field printed by `connectorops emulator serve`",
             )
         return token
@@ -73,10 +75,10 @@ class EnvironmentTokenCredential(_BearerTokenCredential):
         return f"EnvironmentTokenCredential(variable={self.variable!r})"
 
 
-def build_credential(kind: Literal["default", "token-env"]) -> TokenCredential:
-    """The credential an azure environment's `credential:` names."""
+def build_credential(kind: Literal["default", "token-env"], *, variable: str = TOKEN_ENV_VAR) -> TokenCredential:
+    """The credential an environment's `credential:` names (token-env reads `variable`)."""
     if kind == "token-env":
-        return EnvironmentTokenCredential()
+        return EnvironmentTokenCredential(variable)
     from azure.identity import DefaultAzureCredential  # imported late: slow, and unused for local runs
 
     # Without any logging configured, Python's last-resort handler prints azure-identity's

@@ -163,7 +163,7 @@ class ArmGateway:
         try:
             return self._client.send_request(request)
         except AzureError as error:
-            raise _transport_error(f"{request.method} request", error) from None
+            raise transport_error(f"{request.method} request", error) from None
 
     def _send(
         self, request: HttpRequest, action: str, *, ok: tuple[int, ...], attempts: Attempts | None = None
@@ -180,7 +180,7 @@ class ArmGateway:
             options: dict[str, Any] = {ATTEMPTS_OPTION: attempts}
             response = self._client.send_request(request, **options)
         except AzureError as error:
-            raise _transport_error(action, error) from None
+            raise transport_error(action, error) from None
         finally:
             self.requests.add_retries(attempts.count - before - 1)
         if response.status_code in ok:
@@ -195,7 +195,7 @@ class ArmGateway:
         response = self._send(request, action, ok=ok, attempts=attempts)
         if response is None:
             return None
-        return _json_object(response, action)
+        return json_object(response, action)
 
     def _write(self, call: Callable[[], dict[str, Any] | None], action: str) -> dict[str, Any]:
         """A write, retried (bounded) while ARM says another operation on the resource is in progress."""
@@ -273,7 +273,7 @@ class ArmGateway:
 
     def _check_same_endpoint(self, url: str, action: str) -> None:
         link = urlsplit(url)
-        if _origin(link.scheme, link.hostname, link.port) != _origin(
+        if origin(link.scheme, link.hostname, link.port) != origin(
             self._base.scheme, self._base.hostname, self._base.port
         ):
             raise GatewayError(
@@ -343,14 +343,14 @@ class ArmGateway:
         try:
             response = self._download_client.send_request(builders.download(str(url)), stream=True)
         except AzureError as error:
-            raise _transport_error(action, error) from None
+            raise transport_error(action, error) from None
         try:
             if response.status_code == 404:
                 return None
             if response.status_code != 200:
                 response.read()  # streamed: the error body must be read before it can be parsed
                 raise gateway_error(response, action)
-            data = _read_capped(response.iter_bytes(), MAX_SWAGGER_BYTES, action)
+            data = read_capped(response.iter_bytes(), MAX_SWAGGER_BYTES, action)
         finally:
             response.close()
         try:
@@ -422,7 +422,7 @@ def _changed_since_plan(action: str, error: GatewayError) -> GatewayError:
     )
 
 
-def _origin(scheme: str, host: str | None, port: int | None) -> tuple[str, str, int]:
+def origin(scheme: str, host: str | None, port: int | None) -> tuple[str, str, int]:
     """Scheme, host and port with the default port filled in (ARM nextLinks may spell out :443)."""
     return scheme.lower(), (host or "").lower(), port or (443 if scheme.lower() == "https" else 80)
 
@@ -431,7 +431,7 @@ def _scope(scope: str) -> str:
     return "/" + scope.strip("/")
 
 
-def _json_object(response: HttpResponse, action: str) -> dict[str, Any]:
+def json_object(response: HttpResponse, action: str) -> dict[str, Any]:
     text = response.text()
     if not text:
         return {}
@@ -444,7 +444,7 @@ def _json_object(response: HttpResponse, action: str) -> dict[str, Any]:
     return value
 
 
-def _read_capped(chunks: Iterator[bytes], limit: int, action: str) -> bytes:
+def read_capped(chunks: Iterator[bytes], limit: int, action: str) -> bytes:
     data = bytearray()
     for chunk in chunks:
         data.extend(chunk)
@@ -456,7 +456,7 @@ def _read_capped(chunks: Iterator[bytes], limit: int, action: str) -> bytes:
     return bytes(data)
 
 
-def _transport_error(action: str, error: AzureError) -> GatewayError:
+def transport_error(action: str, error: AzureError) -> GatewayError:
     """Connection-level failures after the transport's retries; the message names no secret."""
     if isinstance(error, ClientAuthenticationError):
         # azure-identity's message lists every credential it tried over many lines; the first says it all.

@@ -19,6 +19,7 @@ from azure.core.configuration import Configuration
 from azure.core.credentials import TokenCredential
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import (
+    BearerTokenCredentialPolicy,
     CustomHookPolicy,
     HeadersPolicy,
     NetworkTraceLoggingPolicy,
@@ -193,8 +194,31 @@ def build_arm_client(
     )
 
 
+def build_bearer_client(
+    base_url: str,
+    credential_scope: str,
+    credential: TokenCredential,
+    ca_bundle: str | None,
+    counter: Callable[[str, str], None],
+    settings: RetrySettings,
+) -> PipelineClient[HttpRequest, HttpResponse]:
+    """A plain azure-core pipeline with the same retries (Retry-After), counting and CA bundle as the ARM
+    client, and bearer auth without ARM's resource-provider registration: for non-ARM APIs (Power Platform)."""
+    config = _configuration(settings)
+    config.authentication_policy = BearerTokenCredentialPolicy(credential, credential_scope)
+    return PipelineClient(
+        base_url=base_url,
+        config=config,
+        per_retry_policies=[RequestCountingPolicy(counter), AttemptsPolicy()],
+        transport=_transport(ca_bundle, settings),
+    )
+
+
 def build_download_client(
-    ca_bundle: str | None, counter: Callable[[str, str], None], settings: RetrySettings
+    ca_bundle: str | None,
+    counter: Callable[[str, str], None],
+    settings: RetrySettings,
+    resource_type: str = "Microsoft.Web/customApis/apiDefinitions",
 ) -> PipelineClient[HttpRequest, HttpResponse]:
     """A pipeline WITHOUT authentication, for SAS-style URLs (swagger downloads): our token never goes there."""
     config = _configuration(settings)
@@ -204,6 +228,6 @@ def build_download_client(
     return PipelineClient(
         base_url="https://localhost",  # every request carries an absolute URL
         config=config,
-        per_retry_policies=[RequestCountingPolicy(counter, "Microsoft.Web/customApis/apiDefinitions")],
+        per_retry_policies=[RequestCountingPolicy(counter, resource_type)],
         transport=_transport(ca_bundle, settings),
     )

@@ -37,7 +37,7 @@ from connectorops.report.text import plan_summary_line, render_apply
 from connectorops.targets.connect import connect
 
 if TYPE_CHECKING:
-    from connectorops.targets.arm.target import ResourceGroupTarget
+    from connectorops.engine.target import Target
 
 
 class RichApplyProgress:
@@ -92,7 +92,7 @@ def _sigterm_as_interrupt() -> Iterator[threading.Event]:
 def execute(
     ctx: CliContext,
     plan: Plan,
-    target: ResourceGroupTarget,
+    target: Target,
     *,
     json_output: bool,
     lock_timeout: float,
@@ -164,7 +164,7 @@ def run(
 
 
 def _show_confirm_execute(
-    ctx: CliContext, plan: Plan, target: ResourceGroupTarget, *, yes: bool, json_output: bool, lock_timeout: float
+    ctx: CliContext, plan: Plan, target: Target, *, yes: bool, json_output: bool, lock_timeout: float
 ) -> int:
     """The same steps for a fresh plan and a saved one (a blocked saved plan once exited 1 in silence)."""
     if json_output:

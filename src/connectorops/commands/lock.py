@@ -21,10 +21,10 @@ from connectorops.errors import ConnectoropsError, EnvironmentLocked
 from connectorops.gitops.controller import INTERVAL_UNITS
 from connectorops.gitops.lease import Lease
 from connectorops.gitops.reconcile import GuardedTarget
+from connectorops.targets.arm.target import ResourceGroupTarget
 
 if TYPE_CHECKING:
     from connectorops.engine.target import Target
-    from connectorops.targets.arm.target import ResourceGroupTarget
 
 # Renewed before a write once half spent (GuardedTarget), so a long apply keeps it; a killed one frees it soon.
 CLI_LEASE_TTL = 120.0
@@ -91,14 +91,21 @@ def _locked(lease: Lease, waited: float) -> EnvironmentLocked:
 
 @contextmanager
 def writer_lease(
-    target: ResourceGroupTarget,
+    target: Target,
     environment: str,
     *,
     command: str,
     lock_timeout: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Target]:
-    """The target, guarded so every write checks (and renews) the lease; released at the end, errors included."""
+    """The target, guarded so every write checks (and renews) the lease; released at the end, errors included.
+
+    The lease lives in an ARM resource group (a marker customApi); a Power Platform environment has no place for
+    one yet, so there writers are not serialized (docs/powerplatform.md says so).
+    """
+    if not isinstance(target, ResourceGroupTarget):
+        yield target
+        return
     lease = Lease(target.gateway, environment, holder_name(command), ttl=CLI_LEASE_TTL, abandoned=abandoned)
     started = time.monotonic()
     while not lease.acquire():

@@ -248,6 +248,7 @@ def _for_new_connector(problem: Problem) -> Problem:
         flags = f"--strip {item}" + (" --connection-parameter-set NAME" if item == PARAMETER_SETS else "")
         return replace(
             problem,
-            hint=f"target a Power Platform environment (coming), or pass {flags} (written as spec.strip)",
+            hint=f"deploy it to a Power Platform environment (target: powerplatform), or pass {flags} "
+            "(written as spec.strip)",
         )
     return problem

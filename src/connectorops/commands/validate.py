@@ -38,6 +38,7 @@ from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
 from connectorops.definitions.carry import fit_for_target
 from connectorops.definitions.model import ResolvedDefinition
 from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
+from connectorops.engine.target import Capabilities
 from connectorops.engine.uncarried import is_pulumi_environment, uncarried_problems
 from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
 from connectorops.policy.certification import load_certification_policy
@@ -46,6 +47,8 @@ from connectorops.render import render_custom_api
 from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
 from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
+from connectorops.targets.arm.target import ARM_CAPABILITIES
+from connectorops.targets.connect import capabilities_of
 
 
 @dataclass
@@ -130,10 +133,12 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
         )
     env_name: str | None = None
     target = "local"
+    capabilities = ARM_CAPABILITIES
     cache_dir = environment_cache_dir(repo_root, None)
     try:
         env_name, env = select_environment(repo, environment)
         target = env.target
+        capabilities = capabilities_of(env)
         cache_dir = environment_cache_dir(repo_root, env)
     except ConnectoropsError as error:
         problems.extend(error.problems)
@@ -148,7 +153,7 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
                 check = checks[connector.path]
                 check.name = connector.name
                 _describe(check, connector, env_name)
-                found, definition = _resolve(check, connector, tree, env_name, target, usable_cache)
+                found, definition = _resolve(check, connector, tree, env_name, (target, capabilities), usable_cache)
                 problems.extend(found)
                 if definition is not None:
                     resolved.append((connector, definition))
@@ -188,7 +193,7 @@ def _resolve(
     connector: LoadedConnector,
     tree: SourceTree,
     environment: str,
-    target: str,
+    target: tuple[str, Capabilities],
     cache_dir: Path,
 ) -> tuple[list[Problem], ResolvedDefinition | None]:
     """Resolve the definition; its problems (with what `target` cannot carry) and the definition as it would be
@@ -200,7 +205,7 @@ def _resolve(
     check.operations = resolved.operation_count
     if check.auth is None:
         check.auth = resolved.auth_kind
-    fitted, carried = fit_for_target(connector, resolved, environment, target)
+    fitted, carried = fit_for_target(connector, resolved, environment, *target)
     return [_with_file(p, connector.path) for p in [*resolved.warnings, *carried]], fitted
 
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from connectorops.definitions.model import ResolvedDefinition
+from connectorops.engine.target import Capabilities
 from connectorops.errors import Problem, Severity
 from connectorops.spec.repository import LoadedConnector
 
-ARM_TARGETS = frozenset({"local", "azure"})
 CANNOT_CARRY = "TargetCannotCarry"
 STRIPPED = "StrippedForTarget"
 STRIP_UNUSED = "StripUnused"
@@ -25,6 +25,18 @@ PROPERTY_KEYS = {
     CUSTOM_CODE: "scriptOperations",
     PARAMETER_SETS: "connectionParameterSets",
 }
+
+
+# strip item -> the Capabilities field that says a target carries it
+CARRIED_BY = {
+    POLICY_TEMPLATES: "policy_templates",
+    CUSTOM_CODE: "custom_code",
+    PARAMETER_SETS: "connection_parameter_sets",
+}
+
+
+def carries(capabilities: Capabilities, item: str) -> bool:
+    return bool(getattr(capabilities, CARRIED_BY[item]))
 
 
 @dataclass(frozen=True)
@@ -75,16 +87,21 @@ def _extra(resolved: ResolvedDefinition, item: str, description: str) -> Extra:
 
 
 def fit_for_target(
-    connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, target: str
+    connector: LoadedConnector,
+    resolved: ResolvedDefinition,
+    environment: str,
+    target: str,
+    capabilities: Capabilities,
 ) -> tuple[ResolvedDefinition, list[Problem]]:
-    """The definition `target` gets, and why: an error per extra it cannot carry, a warning for what is stripped.
+    """The definition the target gets, and why: an error per extra it cannot carry, a warning for what is stripped.
 
-    Targets other than ARM get `resolved` unchanged. So do connectors with no extras: their ARM
-    body is byte for byte what it was before this check existed.
+    A target that carries all of them (Power Platform) gets `resolved` unchanged, and `strip` (which is about
+    ARM targets) does not apply to it. So do connectors with no extras: their ARM body is byte for byte what
+    it was before this check existed. `target` names the target kind in messages (local, azure).
     """
-    if target not in ARM_TARGETS:
+    if all(carries(capabilities, item) for item in CARRIED_BY):
         return resolved, []
-    extras = extras_of(resolved)
+    extras = [e for e in extras_of(resolved) if not carries(capabilities, e.item)]
     spec = connector.document.for_environment(environment)
     strip_field = _field(connector, environment, "strip")
     problems = [_unused(connector, item, strip_field) for item in spec.strip if item not in {e.item for e in extras}]
@@ -131,7 +148,8 @@ def _refusal(connector: LoadedConnector, extra: Extra, environment: str, target:
         line=extra.line,
         field=extra.field,
         code=CANNOT_CARRY,
-        hint=f"target a Power Platform environment (coming), or strip them explicitly for this environment: {how}",
+        hint="deploy it to a Power Platform environment (target: powerplatform in connectorops.yaml), or strip "
+        f"them explicitly for this environment: {how}",
     )
 
 

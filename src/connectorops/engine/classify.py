@@ -49,6 +49,8 @@ class ConnectorClass:
     swagger: dict[str, Any] | None = None
     changes: tuple[FieldChange, ...] = ()  # desired body against the deployed one (declared and present only)
     found: dict[str, str] = field(default_factory=dict)  # the deployed resource's tags
+    # differences at paths the target takes on create only (want.create_only): shown, never planned
+    create_only: tuple[FieldChange, ...] = ()
 
     @property
     def fingerprint_differs(self) -> bool:
@@ -67,7 +69,7 @@ def _classify_declared(want: DesiredCustomApi, desired: DesiredState, observed: 
     found = resource_tags(have)
     swagger = observed.swagger_of(want.name)
     # Diffed in every state: adopting an unmanaged connector shows what differs too.
-    changes = diff_custom_api(want.body, have, observed_swagger=swagger)
+    changes, create_only = _split_create_only(diff_custom_api(want.body, have, observed_swagger=swagger), want)
     if not tags.is_managed(found):
         state = ConnectorState.NOT_OURS
     elif not belongs_to(have, desired.environment):
@@ -78,7 +80,17 @@ def _classify_declared(want: DesiredCustomApi, desired: DesiredState, observed: 
         state = ConnectorState.MODIFIED
     else:
         state = ConnectorState.IN_SYNC
-    return ConnectorClass(want.name, state, resource_id, want, have, swagger, changes, found)
+    return ConnectorClass(want.name, state, resource_id, want, have, swagger, changes, found, create_only)
+
+
+def _split_create_only(
+    changes: tuple[FieldChange, ...], want: DesiredCustomApi
+) -> tuple[tuple[FieldChange, ...], tuple[FieldChange, ...]]:
+    """(changes an update makes, differences only a new create would remove)."""
+    if not want.create_only:
+        return changes, ()
+    fixed = tuple(c for c in changes if any(c.path == p or c.path.startswith(p + ".") for p in want.create_only))
+    return tuple(c for c in changes if c not in fixed), fixed
 
 
 def classify_connectors(desired: DesiredState, observed: ObservedState) -> list[ConnectorClass]:

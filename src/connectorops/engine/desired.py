@@ -102,7 +102,7 @@ def build_desired_state(
             findings.append(replace(finding, connector=connector.name))
         violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree)
         problems += violations
-        deployed, carried = fit_for_target(connector, resolved, environment, target)
+        deployed, carried = fit_for_target(connector, resolved, environment, target, placement.capabilities)
         problems += carried
         apis.append(placement.render_connector(connector, deployed, environment, commit=commit))
         # desired_role_assignments keeps only allowed grants: a forbidden request (which blocks the

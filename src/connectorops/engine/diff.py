@@ -12,10 +12,13 @@ from typing import Any
 
 from connectorops import tags
 from connectorops.canonical import canonical_json
+from connectorops.render import DEFINITION_KEYS, definition_of
 
-# properties.* that ARM computes or echoes differently from what was sent.
+# properties.* that the service computes or echoes differently from what was sent (ARM; then Power Apps: the
+# real apiName, where uploads landed, who published and shares it).
 SERVER_PROPERTIES = frozenset(
     {"runtimeUrls", "apiDefinitions", "createdTime", "changedTime", "provisioningState", "metadata"}
+    | {"apiName", "isCustomApi", "scriptDefinitionUrl", "uploadedIconUri", "publisher", "permissions", "createdBy"}
 )
 # Our tags worth comparing; fingerprint and commit describe provenance, not content.
 COMPARED_TAGS = (tags.MANAGED_BY, tags.SOURCE_PATH, tags.DELETION_POLICY, tags.ENVIRONMENT)
@@ -103,6 +106,25 @@ def _comparable_parameters(params: Any, wanted: Any = None) -> Any:
     return cleaned
 
 
+def _diff_files(desired_body: dict[str, Any], observed: dict[str, Any], out: list[FieldChange]) -> None:
+    """Uploaded files (Power Platform: icon.png, script.csx) compare by content hash: `files.<name>`."""
+    want = desired_body.get("files") or {}
+    have = observed.get("files") or {}
+    if not isinstance(want, dict) or not isinstance(have, dict):
+        return
+    for name in sorted(set(want) | set(have)):
+        before = (have.get(name) or {}).get("sha256") if isinstance(have.get(name), dict) else None
+        after = (want.get(name) or {}).get("sha256") if isinstance(want.get(name), dict) else None
+        if before != after:
+            out.append(FieldChange(_join("files", str(name)), before, after))
+
+
+def _pop_definition(properties: dict[str, Any]) -> Any:
+    """Remove and return the OpenAPI document, under whichever key the body keeps it (render.DEFINITION_KEYS)."""
+    found = [properties.pop(key, None) for key in DEFINITION_KEYS]
+    return next((value for value in found if value), None)
+
+
 def _location(value: Any) -> str:
     return str(value or "").replace(" ", "").lower()
 
@@ -130,8 +152,8 @@ def diff_custom_api(
     for name in SERVER_PROPERTIES:
         want.pop(name, None)
         have.pop(name, None)
-    want_swagger = want.pop("swagger", None)
-    have_swagger = have.pop("swagger", None) or observed_swagger
+    want_swagger = _pop_definition(want)
+    have_swagger = _pop_definition(have) or observed_swagger
     if have.get("wsdlDefinition") in ({}, None):
         have.pop("wsdlDefinition", None)
     have["connectionParameters"] = _comparable_parameters(
@@ -139,7 +161,8 @@ def diff_custom_api(
     )
     want["connectionParameters"] = _comparable_parameters(want.get("connectionParameters"))
     diff_values("properties", have, want, changes)
-    swagger_known = observed_swagger is not None or bool(observed.get("properties", {}).get("swagger"))
+    _diff_files(desired_body, observed, changes)
+    swagger_known = observed_swagger is not None or bool(definition_of(observed))
     # One C-speed comparison of the whole document first: walking a large equal swagger is slow.
     if swagger_known and canonical_json(have_swagger) != canonical_json(want_swagger):
         diff_values("properties.swagger", have_swagger, want_swagger, changes)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
+from connectorops.render import definition_of
 
 if TYPE_CHECKING:
     from connectorops.engine.target import Target
@@ -95,11 +96,8 @@ class ObservedState:
         return by_name.get(name.lower())
 
     def swagger_of(self, name: str) -> dict[str, Any] | None:
-        api = self.custom_api(name)
-        inline = (api or {}).get("properties", {}).get("swagger")
-        if isinstance(inline, dict) and inline:
-            return inline
-        return self.swaggers.get(name.lower())
+        inline = definition_of(self.custom_api(name) or {})
+        return inline or self.swaggers.get(name.lower())
 
     def managed_custom_apis(self, environment: str) -> list[dict[str, Any]]:
         """Ours for this environment: managed-by tag set and the environment tag matching."""
@@ -121,8 +119,7 @@ def _needs_swagger(api: dict[str, Any], desired: dict[str, DesiredCustomApi], dr
     want = desired.get(str(api.get("name", "")).lower())
     if not tags.is_managed(found):
         return want is not None and want.adopt  # adoption shows what differs, swagger included
-    inline = (api.get("properties") or {}).get("swagger")
-    if isinstance(inline, dict) and inline:
+    if definition_of(api):
         return False
     if drift:
         return True

@@ -71,6 +71,11 @@ class Placement(Protocol):
     @property
     def identity(self) -> TargetId: ...
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """What it can carry: desired-state building refuses (or strips, as connector.yaml says) the rest."""
+        ...
+
     def scope_id(self) -> str:
         """The container everything lives in (ARM: the resource group id)."""
         ...
@@ -94,9 +99,6 @@ class Placement(Protocol):
 
 class Target(Placement, Protocol):
     """One environment's target. Writes raise GatewayError (with a hint) when the target refuses."""
-
-    @property
-    def capabilities(self) -> Capabilities: ...
 
     # observe: one paged list per collection ----------------------------------------------------
     def list_connectors(self) -> list[dict[str, Any]]:

@@ -138,7 +138,15 @@ class EngineReconciler:
         key = inputs.environment + ":" + config.model_dump_json()
         if key != self._key or self._target is None or self.lease is None:
             self._disconnect()
-            self._target = self._stack.enter_context(connect(inputs))
+            target = self._stack.enter_context(connect(inputs))
+            if not isinstance(target, ResourceGroupTarget):
+                self._stack.close()
+                raise ConnectoropsError(
+                    f"environment {inputs.environment!r}: the controller runs on ARM environments only (its writer "
+                    "lease lives in a resource group)",
+                    hint="run `connectorops plan`/`apply`/`drift` for Power Platform environments",
+                )
+            self._target = target
             self.lease = Lease(self._target.gateway, inputs.environment, self.holder, ttl=self.lease_ttl)
             self._key = key
         return self._target, self.lease

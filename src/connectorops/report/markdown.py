@@ -54,7 +54,7 @@ def _connector_heading(actions: list[Action]) -> str:
 def _connector_section(actions: list[Action]) -> str:
     lines = [f"<details><summary>{_connector_heading(actions)}</summary>", ""]
     for action in actions:
-        if not action.is_change and not action.blocked:
+        if not action.is_change and not action.blocked and not action.warnings:
             continue
         if action.resource_type == ROLE_ASSIGNMENT:
             verb, preposition = sharing_verb(action)
@@ -168,7 +168,7 @@ def plan_markdown(plan: Plan, *, max_bytes: int = MAX_BYTES) -> str:
     sections = [
         _connector_section(actions)
         for actions in by_connector.values()
-        if any(a.is_change or a.blocked for a in actions)
+        if any(a.is_change or a.blocked or a.warnings for a in actions)
     ]
     return _capped(head, sections, max_bytes)
 

@@ -14,6 +14,7 @@ from connectorops.engine.actions import ROLE_ASSIGNMENT, Action, ActionKind
 from connectorops.engine.apply import ApplyReport
 from connectorops.engine.drift import DriftItem, DriftReport
 from connectorops.engine.plan import Plan
+from connectorops.render import definition_of
 from connectorops.report.redact import change_value, short
 from connectorops.report.wording import connection_list, logic_app_names, secret_rotations, sharing_verb
 
@@ -51,7 +52,7 @@ def _what(action: Action) -> str:
         return f"{len(action.changes)} field(s) changed{breaking}" + (f", {rotation}" if rotation else "")
     if action.kind == ActionKind.CREATE and action.body and not action.blocked:
         props = action.body.get("properties") or {}
-        count = operation_count(props.get("swagger") or {})
+        count = operation_count(definition_of(action.body))
         return f"{props.get('displayName', action.name)}: {count} operation(s)"
     if action.kind in (ActionKind.DELETE, ActionKind.ORPHAN) and action.impact is not None:
         return f"{action.impact.connection_count} connection(s), {action.impact.logic_app_count} Logic App(s)"

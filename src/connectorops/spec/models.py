@@ -17,6 +17,8 @@ ARM_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,78}[A-Za-z0-9_-]$|^[A-Za-z0-9]
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 SUBSCRIPTION_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# A Power Platform environment: a GUID, or the tenant's default environment `Default-<tenant GUID>`.
+ENVIRONMENT_ID_PATTERN = r"^(Default-)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # ARM: 1-90 alphanumerics, '_', '-', '.', '(' or ')', not ending in '.'; a '/' would escape the ARM path.
 RESOURCE_GROUP_PATTERN = r"^[-\w.()]{0,89}[-\w()]$"
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
@@ -33,6 +35,11 @@ PATTERN_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     ENV_VAR_PATTERN: ("a valid environment variable name", "letters, digits and '_', not starting with a digit"),
     HEX_COLOR_PATTERN: ("a #RRGGBB colour", "six hex digits after '#', e.g. \"#0F6CBD\" (quoted: # starts a comment)"),
     SUBSCRIPTION_ID_PATTERN: ("a subscription id", "a GUID such as 00000000-0000-0000-0000-000000000000"),
+    ENVIRONMENT_ID_PATTERN: (
+        "a Power Platform environment id",
+        "a GUID such as 00000000-0000-0000-0000-000000000000, or Default-<tenant GUID> "
+        "(the Power Platform admin center shows it under Environments > Details)",
+    ),
     RESOURCE_GROUP_PATTERN: (
         "a valid resource group name",
         "1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'",
@@ -469,10 +476,13 @@ class ConnectorDocument(StrictModel):
 
 
 class LocalEnvironment(StrictModel):
-    """The embedded ARM emulator: state under .connectorops/, no Azure account needed."""
+    """The embedded emulator: state under .connectorops/, no Azure account needed."""
 
     target: Literal["local"]
-    """local: the embedded emulator; azure: a real ARM endpoint."""
+    """local: the embedded emulator; azure: a real ARM endpoint; powerplatform: a Power Platform environment."""
+    platform: Literal["arm", "powerplatform"] = "arm"
+    """arm: the emulator's ARM surface (a resource group, like target azure); powerplatform: its Power Platform
+    surface (the emulator's environment, like target powerplatform). Both share one state folder."""
     stateDir: Annotated[str, StringConstraints(min_length=1)] = ".connectorops"
     """Folder (relative to the repository) for the emulator's state."""
     subscriptionId: str | None = None
@@ -509,7 +519,29 @@ class AzureEnvironment(StrictModel):
     """Who deploys this environment in CI: engine (connectorops apply) or pulumi (pulumi up)."""
 
 
-Environment = Annotated[LocalEnvironment | AzureEnvironment, Field(discriminator="target")]
+class PowerPlatformEnvironment(StrictModel):
+    """A Power Platform environment (Power Automate, Power Apps): custom connectors through the Power Apps API."""
+
+    target: Literal["powerplatform"]
+    """local: the embedded emulator; azure: a real ARM endpoint; powerplatform: a Power Platform environment."""
+    environmentId: Annotated[str, StringConstraints(pattern=ENVIRONMENT_ID_PATTERN)]
+    """Environment id: a GUID, or Default-<tenant GUID> for the tenant's default environment."""
+    apiEndpoint: Annotated[str, StringConstraints(pattern=r"^https://")] = "https://api.powerapps.com"
+    """Power Apps API origin (paconn's powerAppsUrl): sovereign clouds differ."""
+    flowEndpoint: Annotated[str, StringConstraints(pattern=r"^https://")] = "https://api.flow.microsoft.com"
+    """Power Automate API origin (paconn's flowUrl): flows that use the connectors are read there."""
+    caBundle: str | None = None
+    """PEM file to trust for both endpoints: relative to the repository, or an absolute path."""
+    credential: Literal["default", "token-env"] = "default"
+    """default: DefaultAzureCredential for tokenScope; token-env: a bearer token from
+    $CONNECTOROPS_POWERPLATFORM_TOKEN."""
+    tokenScope: Annotated[str, StringConstraints(pattern=r"^https://")] = "https://service.powerapps.com/.default"
+    """OAuth scope of the token (paconn's `resource` + /.default): sovereign clouds have their own."""
+    mode: Literal["engine", "pulumi"] = "engine"
+    """Who deploys this environment in CI: engine (connectorops apply) or pulumi (pulumi up)."""
+
+
+Environment = Annotated[LocalEnvironment | AzureEnvironment | PowerPlatformEnvironment, Field(discriminator="target")]
 
 
 def _default_environments() -> dict[str, Environment]:
@@ -522,7 +554,8 @@ class ProjectConfig(StrictModel):
     default: str = "local"
     """Environment used when -e/--environment is not given."""
     environments: dict[str, Environment] = Field(default_factory=_default_environments)
-    """Named environments: {target: local} or {target: azure, subscriptionId, resourceGroup, location}."""
+    """Named environments: {target: local}, {target: azure, subscriptionId, resourceGroup, location} or
+    {target: powerplatform, environmentId}."""
 
     @model_validator(mode="after")
     def _default_exists(self) -> ProjectConfig:

@@ -156,8 +156,9 @@ def _declared_action(entry: ConnectorClass, env: str, options: PlanOptions, impa
         changes = (FieldChange(f"tags.{tags.FINGERPRINT}", found.get(tags.FINGERPRINT), want.fingerprint),)
     # A rotated value behind an unchanged reference is invisible to any diff: only the operator knows.
     rotated = tuple(sorted(want.secret_refs)) if want.secret_refs and options.rotates(want.name) else ()
+    fixed = tuple(_create_only_warning(c) for c in entry.create_only)
     if not changes and not rotated:
-        return Action(kind=ActionKind.NOOP, **{**common, "body": None, "secret_refs": {}})
+        return Action(kind=ActionKind.NOOP, warnings=fixed, **{**common, "body": None, "secret_refs": {}})
     old_swagger = entry.swagger
     breaking: tuple[BreakingChange, ...] = ()
     if old_swagger is not None and any(
@@ -172,9 +173,9 @@ def _declared_action(entry: ConnectorClass, env: str, options: PlanOptions, impa
             new_connection_parameters=new_params,
             logic_apps={w.name: w.calls for w in impact.logic_apps},
         )
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = fixed
     if old_swagger is None and entry.fingerprint_differs:
-        warnings = ("the deployed swagger could not be read: its differences and breaking changes are unknown",)
+        warnings += ("the deployed swagger could not be read: its differences and breaking changes are unknown",)
     return Action(
         kind=ActionKind.UPDATE,
         changes=changes,
@@ -183,6 +184,14 @@ def _declared_action(entry: ConnectorClass, env: str, options: PlanOptions, impa
         warnings=warnings,
         rotated_secrets=rotated,
         **common,
+    )
+
+
+def _create_only_warning(change: FieldChange) -> str:
+    field = change.path.removeprefix("properties.")
+    return (
+        f"{field} is set only when the connector is created: the deployed {field} {change.before!r} stays, "
+        f"git's {change.after!r} is not applied (delete and re-create the connector to change it)"
     )
 
 

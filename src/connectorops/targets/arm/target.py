@@ -95,6 +95,10 @@ class ArmPlacement:
             ),
         )
 
+    @property
+    def capabilities(self) -> Capabilities:
+        return ARM_CAPABILITIES
+
     def scope_id(self) -> str:
         return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
 

@@ -11,7 +11,16 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from harnesses import PRINCIPAL, ArmEmulatorHarness, Harness, InMemoryTarget, MemoryHarness, PowerPlatformHarness
+from harnesses import (
+    PRINCIPAL,
+    ArmEmulatorHarness,
+    Harness,
+    InMemoryPowerPlatform,
+    InMemoryTarget,
+    MemoryHarness,
+    MemoryPowerPlatformHarness,
+    PowerPlatformHarness,
+)
 
 from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.azure.gateway import ArmGateway, ArmTarget
@@ -20,10 +29,13 @@ from connectorops.targets.arm import ResourceGroupTarget
 from connectorops.targets.powerplatform import PowerPlatformClient, PowerPlatformLocation, PowerPlatformTarget
 
 
-@pytest.fixture(params=["in-memory", "arm-emulator", "powerplatform-emulator"])
+@pytest.fixture(params=["in-memory", "in-memory-powerplatform", "arm-emulator", "powerplatform-emulator"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     if request.param == "in-memory":
         yield MemoryHarness(InMemoryTarget())
+        return
+    if request.param == "in-memory-powerplatform":
+        yield MemoryPowerPlatformHarness(InMemoryPowerPlatform())
         return
     if request.param == "powerplatform-emulator":
         with EmulatorServer() as server:

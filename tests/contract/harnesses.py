@@ -13,7 +13,7 @@ from typing import Any, Protocol
 # The in-memory target lives with the unit tests, which share it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 
-from in_memory_target import InMemoryTarget
+from in_memory_target import InMemoryPowerPlatform, InMemoryTarget
 
 from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.target import Target
@@ -56,6 +56,22 @@ class MemoryHarness:
 
     def grant_request(self, connector: str) -> tuple[str, dict[str, Any]]:
         return _arm_grant(self.target, self.target.target.subscription_id, connector)
+
+
+@dataclass
+class MemoryPowerPlatformHarness:
+    """The unit tests' in-memory Power Platform environment: held to the same contract as the real targets."""
+
+    target: InMemoryPowerPlatform
+
+    def add_consumer(self, connector: str, connection: str, consumer: str) -> str:
+        connection_id = self.target.add_connection(connection, connector)
+        self.target.add_flow(consumer, connector, connection, "ListOrders", name=consumer)
+        return connection_id
+
+    def grant_request(self, connector: str) -> tuple[str, dict[str, Any]]:
+        body = {"properties": {"roleDefinitionId": "CanView", "principalId": PRINCIPAL, "principalType": "Group"}}
+        return role_assignment_name(self.target.connector_id(connector), PRINCIPAL, "CanView"), body
 
 
 @dataclass

@@ -16,9 +16,12 @@ from typing import Any
 
 from connectorops import tags
 from connectorops.azure.gateway import RequestCounter
-from connectorops.engine.impact import connection_api_id
+from connectorops.definitions.model import ResolvedDefinition
+from connectorops.engine.impact import FLOW, connection_api_id
 from connectorops.engine.target import Capabilities, TargetId
 from connectorops.errors import GatewayError
+from connectorops.render import DesiredCustomApi, render_custom_api
+from connectorops.spec.repository import LoadedConnector
 from connectorops.targets.arm import ARM_CAPABILITIES, ArmPlacement
 
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -207,3 +210,271 @@ class InMemoryTarget:
         workflow_id = f"{self.resource_group_id()}/providers/Microsoft.Logic/workflows/{name}"
         self.workflows.append({"id": workflow_id, "name": name,
                                "properties": {"parameters": {"$connections": {"value": value}}}})  # fmt: skip
+
+
+# --- a Power Platform environment --------------------------------------------------------------------------
+
+PP_ENV = "00000000-0000-0000-0000-0000000000e1"
+PP_APIS = "/providers/Microsoft.PowerApps/apis"
+# The creator of every connector (the token's oid): listed by the service as Owner.
+PP_CREATOR = "99999999-9999-9999-9999-999999999999"
+PP_CAPABILITIES = Capabilities(
+    tags=False,
+    policy_templates=True,
+    custom_code=True,
+    connection_parameter_sets=True,
+    server_assigned_names=True,
+    roles=frozenset({"use", "share", "edit"}),
+    consumers=FLOW,
+    one_role_per_principal=True,
+)
+PP_ROLES = frozenset({"CanView", "CanViewWithShare", "CanEdit"})
+
+
+@dataclass(frozen=True)
+class PowerPlatformPlacement:
+    """Logical connector ids (stable before the server names a connector) and permissions as grant roles."""
+
+    environment_id: str = PP_ENV
+
+    @property
+    def identity(self) -> TargetId:
+        return TargetId(kind="powerplatform", fields=(("environmentId", self.environment_id),))
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return PP_CAPABILITIES
+
+    def scope_id(self) -> str:
+        return f"/providers/Microsoft.PowerApps/environments/{self.environment_id}"
+
+    def connector_id(self, name: str) -> str:
+        return f"{self.scope_id()}/customConnectors/{name}"
+
+    def render_connector(
+        self, connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, *, commit: str | None
+    ) -> DesiredCustomApi:
+        return render_custom_api(connector, resolved, environment, location="", commit=commit)
+
+    def role_id(self, role_definition: str) -> str:
+        assert role_definition in PP_ROLES, role_definition
+        return role_definition
+
+
+@dataclass
+class InMemoryPowerPlatform:
+    """A Power Platform environment in memory, behind the Target protocol as the contract maps it
+    (PP_CONTRACT.md): the server names connectors (apiName), permissions become grants (Owner left out),
+    connections point at the logical connector id, flows carry `connectorIds`.
+
+    Permissions, connections and flows are stored in the wire shapes the Power Apps and Flow APIs return,
+    so tests seed them exactly as a maker or the portal would leave them.
+    """
+
+    placement: PowerPlatformPlacement = field(default_factory=PowerPlatformPlacement)
+    connectors: dict[str, dict[str, Any]] = field(default_factory=dict)  # metadata.name -> engine envelope
+    api_names: dict[str, str] = field(default_factory=dict)  # metadata.name -> server-assigned apiName
+    swaggers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    permissions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # apiName -> principal -> wire
+    connections: list[dict[str, Any]] = field(default_factory=list)  # wire shape
+    flows: list[dict[str, Any]] = field(default_factory=list)  # wire shape
+    modify_permissions: list[dict[str, Any]] = field(default_factory=list)  # every modifyPermissions body sent
+    requests: RequestCounter = field(default_factory=RequestCounter)
+    _changed: Counter[str] = field(default_factory=Counter)
+
+    # the Target protocol ------------------------------------------------------------------------
+    @property
+    def identity(self) -> TargetId:
+        return self.placement.identity
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return PP_CAPABILITIES
+
+    def scope_id(self) -> str:
+        return self.placement.scope_id()
+
+    def connector_id(self, name: str) -> str:
+        return self.placement.connector_id(name)
+
+    def render_connector(
+        self, connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, *, commit: str | None
+    ) -> DesiredCustomApi:
+        return self.placement.render_connector(connector, resolved, environment, commit=commit)
+
+    def role_id(self, role_definition: str) -> str:
+        return self.placement.role_id(role_definition)
+
+    def list_connectors(self) -> list[dict[str, Any]]:
+        self._count("GET", "apis")
+        return [copy.deepcopy(c) for c in self.connectors.values()]
+
+    def list_grants(self) -> list[dict[str, Any]]:
+        grants = []
+        for name, api_name in sorted(self.api_names.items()):
+            self._count("GET", "permissions")
+            for principal, wire in sorted(self.permissions.get(api_name, {}).items()):
+                props = wire["properties"]
+                if props["roleName"] == "Owner":
+                    continue  # the creator's: the contract leaves it out
+                grants.append({"id": wire["id"], "name": principal, "properties": {
+                    "scope": self.connector_id(name), "principalId": principal,
+                    "principalType": props["principal"]["type"], "roleDefinitionId": props["roleName"]}})  # fmt: skip
+        return grants
+
+    def list_connections(self) -> list[dict[str, Any]]:
+        self._count("GET", "connections")
+        views = (self._connection_view(c) for c in self.connections)
+        return [v for v in views if v is not None]
+
+    def list_consumers(self) -> list[dict[str, Any]]:
+        self._count("GET", "flows")
+        logical = {f"{PP_APIS}/{api}".lower(): self.connector_id(name) for name, api in self.api_names.items()}
+        views = []
+        for flow in self.flows:
+            view = copy.deepcopy(flow)
+            refs = view["properties"].get("connectionReferences") or {}
+            ids = {logical[r["id"].lower()] for r in refs.values() if r.get("id", "").lower() in logical}
+            view["properties"]["connectorIds"] = sorted(ids)
+            views.append(view)
+        return views
+
+    def get_connector(self, name: str) -> dict[str, Any] | None:
+        self._count("GET", "apis")
+        found = self.connectors.get(name)
+        return copy.deepcopy(found) if found is not None else None
+
+    def download_definition(self, connector: dict[str, Any]) -> dict[str, Any] | None:
+        self._count("GET", "swagger")
+        return copy.deepcopy(self.swaggers.get(str(connector["name"])))
+
+    def connections_of(self, connector_id: str) -> list[dict[str, Any]]:
+        wanted = connector_id.rstrip("/").lower()
+        return [c for c in self.list_connections() if connection_api_id(c).rstrip("/").lower() == wanted]
+
+    def create_connector(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        self._count("POST", "apis")
+        if name in self.connectors:
+            raise GatewayError("a connector of that name exists", status=412, arm_code="PreconditionFailed")
+        api_name = f"shared_{name}-{len(self.api_names) + 1:016x}"
+        self.api_names[name] = api_name
+        self.permissions[api_name] = {PP_CREATOR: self._permission(api_name, PP_CREATOR, "User", "Owner")}
+        return self._store(name, body)
+
+    def update_connector(self, name: str, body: dict[str, Any], *, etag: str | None) -> dict[str, Any]:
+        self._count("PATCH", "apis")
+        current = self.connectors.get(name)
+        if current is None or (etag is not None and current["etag"] != etag):
+            raise GatewayError("precondition failed", status=412, arm_code="PreconditionFailed")
+        return self._store(name, body)
+
+    def write_markers(self, name: str, markers: dict[str, str]) -> dict[str, Any]:
+        self._count("PATCH", "apis")
+        current = self.connectors[name]
+        return self._store(name, {"tags": markers, "properties": {**current["properties"],
+                                                                   "swagger": self.swaggers[name]}})  # fmt: skip
+
+    def delete_connector(self, name: str) -> bool:
+        self._count("DELETE", "apis")
+        if self.connectors.pop(name, None) is None:
+            return False
+        api_name = self.api_names.pop(name)
+        self.permissions.pop(api_name, None)
+        # the service deletes its connections; flows keep dangling references
+        self.connections = [c for c in self.connections if c["properties"]["apiId"] != f"{PP_APIS}/{api_name}"]
+        return True
+
+    def grant(self, connector: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        props = body["properties"]
+        principal = {"id": props["principalId"], "type": props["principalType"]}
+        put = {"properties": {"roleName": props["roleDefinitionId"], "capabilities": [],
+                              "NotifyShareTargetOption": "Notify", "principal": principal}}  # fmt: skip
+        self._modify(self.api_names[connector], {"put": [put], "delete": []})
+        return self.permissions[self.api_names[connector]][props["principalId"]]
+
+    def revoke(self, grant_id: str) -> bool:
+        api_name = grant_id.split(f"{PP_APIS}/", 1)[1].split("/", 1)[0]
+        existed = grant_id.rsplit("/", 1)[-1] in self.permissions.get(api_name, {})
+        self._modify(api_name, {"put": [], "delete": [{"id": grant_id}]})
+        return existed
+
+    # the wire side -------------------------------------------------------------------------------
+    def _count(self, verb: str, kind: str) -> None:
+        self.requests.counts[(verb, kind)] += 1
+
+    def _store(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        props = copy.deepcopy(body.get("properties") or {})
+        self.swaggers[name] = props.pop("swagger", {})
+        for param in (props.get("connectionParameters") or {}).values():
+            (param.get("oAuthSettings") or {}).pop("clientSecret", None)  # never returned
+        self._changed[name] += 1
+        self.connectors[name] = {"name": name, "id": self.connector_id(name), "type": "Microsoft.PowerApps/apis",
+                                 "etag": f"2026-11-29T19:00:{self._changed[name]:02d}Z",
+                                 "tags": dict(body.get("tags") or {}), "properties": props}  # fmt: skip
+        return copy.deepcopy(self.connectors[name])
+
+    def _permission(self, api_name: str, principal: str, kind: str, role: str) -> dict[str, Any]:
+        return {"name": principal, "id": f"{PP_APIS}/{api_name}/permissions/{principal}",
+                "properties": {"roleName": role, "principal": {"id": principal, "type": kind}}}  # fmt: skip
+
+    def _modify(self, api_name: str, body: dict[str, Any]) -> None:
+        """POST apis/{apiName}/modifyPermissions, with the service's rules."""
+        self._count("POST", "modifyPermissions")
+        self.modify_permissions.append(copy.deepcopy(body))
+        held = self.permissions.setdefault(api_name, {})
+        for entry in body["put"]:
+            props = entry["properties"]
+            principal = props["principal"]
+            if principal["type"] == "Tenant" and props["roleName"] != "CanView":
+                raise GatewayError("InvalidTenantPermission", status=400, arm_code="InvalidTenantPermission")
+            held[principal["id"]] = self._permission(api_name, principal["id"], principal["type"], props["roleName"])
+        for entry in body["delete"]:
+            principal = entry["id"].rsplit("/", 1)[-1]
+            if held.get(principal, {}).get("properties", {}).get("roleName") == "Owner":
+                raise AssertionError(f"the creator's Owner permission was revoked: {entry['id']}")
+            held.pop(principal, None)
+
+    def _connection_view(self, wire: dict[str, Any]) -> dict[str, Any] | None:
+        api_name = wire["properties"]["apiId"].rsplit("/", 1)[-1]
+        name = next((n for n, a in self.api_names.items() if a == api_name), None)
+        if name is None:
+            return None
+        view = copy.deepcopy(wire)
+        view["properties"]["api"] = {"id": self.connector_id(name)}
+        return view
+
+    # what a maker does in the portal -------------------------------------------------------------
+    def portal_share(self, connector: str, principal: str, kind: str, role: str) -> None:
+        api_name = self.api_names[connector]
+        self.permissions[api_name][principal] = self._permission(api_name, principal, kind, role)
+
+    def add_connection(self, name: str, connector: str, status: str = "Connected") -> str:
+        api_id = f"{PP_APIS}/{self.api_names[connector]}"
+        self.connections.append({"name": name, "id": f"{api_id}/connections/{name}", "properties": {
+            "apiId": api_id, "displayName": name, "statuses": [{"status": status}]}})  # fmt: skip
+        return f"{api_id}/connections/{name}"
+
+    def add_flow(self, display_name: str, connector: str, connection: str, *operations: str,
+                 summary: bool = True, name: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """A flow whose actions call `operations` through `connection`: as the list returns it (definitionSummary)
+        or as GET returns it (full definition)."""
+        api_id = f"{PP_APIS}/{self.api_names[connector]}"
+        key = f"shared_{connector}"
+        props: dict[str, Any] = {"displayName": display_name, "state": "Started", "connectionReferences": {
+            key: {"connectionName": connection, "id": api_id, "apiName": self.api_names[connector]}}}  # fmt: skip
+        if summary:
+            props["definitionSummary"] = {"actions": [
+                {"type": "OpenApiConnection", "swaggerOperationId": op, "api": {"name": self.api_names[connector],
+                                                                                  "id": api_id}}
+                for op in operations]}  # fmt: skip
+        else:
+            props["definition"] = {"triggers": {}, "actions": {"Scope": {"type": "Scope", "actions": {
+                f"Call{op}": {"type": "OpenApiConnection", "inputs": {"host": {
+                    "connectionName": key, "operationId": op, "apiId": api_id}, "parameters": {}}}
+                for op in operations}}}}  # fmt: skip
+        flow_name = name or f"{len(self.flows) + 1:08d}-0000-0000-0000-000000000000"  # the service names by GUID
+        flow = {"name": flow_name, "type": "Microsoft.ProcessSimple/environments/flows",
+                "id": f"/providers/Microsoft.ProcessSimple/environments/{PP_ENV}/flows/{flow_name}",
+                "properties": props}  # fmt: skip
+        self.flows.append(flow)
+        return flow

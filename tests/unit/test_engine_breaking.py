@@ -7,6 +7,12 @@ import copy
 from engine_support import swagger
 
 from connectorops.engine.breaking import breaking_changes
+from connectorops.engine.impact import ConsumerUse, Impact
+
+
+def _logic_apps(usage: dict[str, frozenset[tuple[str, str]] | None]) -> Impact:
+    """Logic Apps by name -> the (method, path) calls each makes (None: unknown)."""
+    return Impact(consumers=tuple(ConsumerUse(name, f"/la/{name}", ("c",), calls) for name, calls in usage.items()))
 
 
 def _kinds(old: dict, new: dict, **kwargs: object) -> list[str]:
@@ -21,7 +27,7 @@ def test_removed_operation_names_operation_and_logic_apps() -> None:
     old = swagger()
     new = copy.deepcopy(old)
     del new["paths"]["/orders/{id}"]
-    (change,) = breaking_changes(old, new, logic_apps=("la-nightly",))
+    (change,) = breaking_changes(old, new, impact=_logic_apps({"la-nightly": None}))
     assert change.kind == "operation-removed"
     assert change.severity == "high"
     assert change.operations == ("DeleteOrder",)
@@ -99,7 +105,7 @@ def test_operation_change_names_only_logic_apps_calling_it() -> None:
         "la-list": frozenset({("get", "/orders")}),
         "la-unknown": None,
     }
-    (change,) = breaking_changes(old, new, logic_apps=usage)
+    (change,) = breaking_changes(old, new, impact=_logic_apps(usage))
     assert change.endpoints == ("delete /orders/{id}",)
     assert change.logic_apps == ("la-cancel", "la-unknown")
 
@@ -108,5 +114,5 @@ def test_auth_change_names_every_logic_app() -> None:
     old = swagger()
     new = copy.deepcopy(old)
     new["securityDefinitions"] = {"key": {"type": "apiKey", "name": "x", "in": "header"}}
-    (change,) = breaking_changes(old, new, logic_apps={"a": frozenset(), "b": None})
+    (change,) = breaking_changes(old, new, impact=_logic_apps({"a": frozenset(), "b": None}))
     assert change.logic_apps == ("a", "b")

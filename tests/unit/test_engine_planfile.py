@@ -154,3 +154,16 @@ def test_a_plan_file_saved_before_findings_were_typed_loads_unchanged(tmp_path: 
     assert plan.is_blocked and plan.created_at == "2026-11-29T18:00:00Z"
     save_plan(plan, tmp_path / "again.json")
     assert (tmp_path / "again.json").read_text() == old.read_text()
+
+
+def test_a_plan_file_saved_before_flows_loads_with_its_logic_apps_unchanged(tmp_path: Path) -> None:
+    # Written by the code before consumers were generalized to flows: Logic App impact and breaking changes.
+    old = Path(__file__).parents[1] / "fixtures" / "plans" / "plan_with_logic_app_impact_v1.json"
+    plan = load_plan(old)  # the fingerprint check passes: impact and breaking changes serialize as before
+    delete, update = plan.actions
+    assert delete.impact is not None and [w.name for w in delete.impact.logic_apps] == ["la-billing"]
+    assert delete.impact.flows == () and delete.impact.consumer_count() == "1 Logic App(s)"
+    assert update.impact is not None and update.impact.logic_apps[0].calls == frozenset({("delete", "/orders/42")})
+    assert (update.breaking[0].logic_apps, update.breaking[0].flows) == (("la-cancel",), ())
+    save_plan(plan, tmp_path / "again.json")
+    assert (tmp_path / "again.json").read_text() == old.read_text()

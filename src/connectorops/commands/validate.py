@@ -42,7 +42,7 @@ from connectorops.engine.target import Capabilities
 from connectorops.engine.uncarried import is_pulumi_environment, uncarried_problems
 from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
 from connectorops.policy.certification import load_certification_policy
-from connectorops.policy.sharing import check_sharing, load_sharing_policy
+from connectorops.policy.sharing import check_sharing, load_sharing_policy, platform_of
 from connectorops.render import render_custom_api
 from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
 from connectorops.spec.repository import LoadedConnector, Repository
@@ -224,8 +224,9 @@ def _pulumi_problems(
 def _sharing_problems(repo: Repository, environment: str) -> list[Problem]:
     """policies/sharing.yaml and every connector's sharing requests."""
     policy, problems = load_sharing_policy(repo.tree)
+    platform = platform_of(repo.config.environments.get(environment))
     for connector in repo.connectors:
-        problems.extend(check_sharing(connector, environment, policy, tree=repo.tree))
+        problems.extend(check_sharing(connector, environment, policy, tree=repo.tree, platform=platform))
     # policies/certification.yaml too: a misspelt rule id would otherwise be ignored silently
     problems.extend(load_certification_policy(repo.tree)[1])
     return list(problems)

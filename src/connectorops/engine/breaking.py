@@ -1,17 +1,18 @@
 """Breaking changes between the deployed swagger and the new one, for callers of the connector.
 
-Flows built on a connector keep working only if every operation, parameter and response field
+Logic Apps and flows built on a connector keep working only if every operation, parameter and response field
 they use still exists with the same meaning; auth changes force every connection to re-authorize.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from connectorops.definitions.model import HTTP_METHODS
 from connectorops.definitions.refs import follow_local_ref
+from connectorops.engine.impact import FLOW, ConsumerUse, Impact
 
 HIGH = "high"
 MEDIUM = "medium"
@@ -26,9 +27,10 @@ class BreakingChange:
     operations: tuple[str, ...] = ()  # operationIds (or "METHOD /path") affected
     logic_apps: tuple[str, ...] = ()  # Logic Apps calling the affected operations (via the connector's connections)
     endpoints: tuple[str, ...] = ()  # "get /orders/{id}" of the affected operations; empty = the whole connector
+    flows: tuple[str, ...] = ()  # flows whose actions call the affected operations (Power Platform)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "kind": self.kind,
             "severity": self.severity,
             "message": self.message,
@@ -36,6 +38,9 @@ class BreakingChange:
             "logicApps": list(self.logic_apps),
             "endpoints": list(self.endpoints),
         }
+        if self.flows:  # only then: plan files saved before flows keep their fingerprints
+            data["flows"] = list(self.flows)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BreakingChange:
@@ -46,6 +51,7 @@ class BreakingChange:
             operations=tuple(data.get("operations", [])),
             logic_apps=tuple(data.get("logicApps", [])),
             endpoints=tuple(data.get("endpoints", [])),
+            flows=tuple(data.get("flows", [])),
         )
 
 
@@ -196,12 +202,12 @@ def breaking_changes(
     *,
     old_connection_parameters: dict[str, Any] | None = None,
     new_connection_parameters: dict[str, Any] | None = None,
-    logic_apps: tuple[str, ...] | Mapping[str, frozenset[tuple[str, str]] | None] = (),
+    impact: Impact | None = None,
 ) -> tuple[BreakingChange, ...]:
-    """Every change that can break an existing caller, each naming operations and Logic Apps.
+    """Every change that can break an existing caller, each naming operations and the Logic Apps or flows.
 
-    `logic_apps`: names of the Logic Apps using the connector, or name -> the (method, path) calls
-    each makes (None: unknown), so an operation-level change names only the Logic Apps calling it.
+    `impact`: who uses the connector; an operation-level change names only the consumers calling that
+    operation (Logic Apps by method and path, flows by operationId; unknown calls: named to be safe).
     """
     found: list[BreakingChange] = []
     old_ops, new_ops = _operations(old_swagger), _operations(new_swagger)
@@ -240,8 +246,11 @@ def breaking_changes(
                 f"{new_auth[1] or 'none'}: every connection must be re-authorized",
             )
         )
-    usage = dict(logic_apps) if isinstance(logic_apps, Mapping) else dict.fromkeys(logic_apps)
-    return tuple(replace(c, logic_apps=_affected(c, usage)) for c in found)
+    if impact is None or not impact.consumers:
+        return tuple(found)
+    if impact.consumer_kind == FLOW:
+        return tuple(replace(c, flows=_affected(c, impact.consumers)) for c in found)
+    return tuple(replace(c, logic_apps=_affected(c, impact.consumers)) for c in found)
 
 
 def _template_matches(template: str, path: str) -> bool:
@@ -259,17 +268,20 @@ def _template_matches(template: str, path: str) -> bool:
     return all(w == h or (w.startswith("{") and w.endswith("}")) for w, h in zip(want, have, strict=True))
 
 
-def _affected(change: BreakingChange, usage: dict[str, frozenset[tuple[str, str]] | None]) -> tuple[str, ...]:
+def _calls(change: BreakingChange, use: ConsumerUse) -> bool:
+    """Whether `use` may call what `change` affects (a connector-wide change affects every consumer)."""
     if not change.endpoints:
-        return tuple(sorted(usage))
-    names = []
-    for name, calls in usage.items():
-        if calls is None:
-            names.append(name)  # cannot tell which operations it calls: assume it may call this one
-            continue
-        for endpoint in change.endpoints:
-            method, template = endpoint.split(" ", 1)
-            if any(m == method and _template_matches(template, p) for m, p in calls):
-                names.append(name)
-                break
-    return tuple(sorted(names))
+        return True
+    if use.operations is not None:  # flows call operations by operationId
+        return any(op in use.operations for op in change.operations)
+    if use.calls is None:
+        return True  # cannot tell which operations it calls: assume it may call this one
+    for endpoint in change.endpoints:
+        method, template = endpoint.split(" ", 1)
+        if any(m == method and _template_matches(template, p) for m, p in use.calls):
+            return True
+    return False
+
+
+def _affected(change: BreakingChange, consumers: tuple[ConsumerUse, ...]) -> tuple[str, ...]:
+    return tuple(sorted({use.name for use in consumers if _calls(change, use)}))

@@ -1,4 +1,4 @@
-"""The check at the moment of deletion: a customApi goes only if every live connection to it is acknowledged.
+"""The check at the moment of deletion: a connector goes only if every live connection to it is acknowledged.
 
 A plan, a prompt or a saved file may be minutes old, so the connector and its connections are read again
 right before each DELETE. Git's `allow-connection-loss` acknowledges any number; --allow-connection-loss
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from connectorops.engine.actions import Action
 from connectorops.engine.deletion_policy import ALLOW_CONNECTION_LOSS
-from connectorops.engine.impact import ImpactIndex
+from connectorops.engine.impact import NOUNS, ImpactIndex
 from connectorops.engine.observe import belongs_to
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def delete_refusal(action: Action, target: Target, environment: str) -> str | None:
     """Why `action` (a connector delete) must not run now, or None when it may.
 
-    Requests: one GET of the connector, one list of its connections, and the consumers (Logic Apps)
+    Requests: one GET of the connector, one list of its connections, and the consumers (Logic Apps, flows)
     only when something is refused (to name them).
     """
     live = target.get_connector(action.name)
@@ -45,9 +45,11 @@ def delete_refusal(action: Action, target: Target, environment: str) -> str | No
     unacknowledged = [c for c in connections if str(c.get("name", "")).lower() not in acknowledged]
     if not unacknowledged:
         return None
-    impact = ImpactIndex(unacknowledged, target.list_consumers()).impact(resource_id)
+    consumers = ImpactIndex(unacknowledged, target.list_consumers(), consumer_kind=target.capabilities.consumers)
+    impact = consumers.impact(resource_id)
     names = ", ".join(c.name for c in impact.connections)
-    used_by = ", ".join(w.name for w in impact.logic_apps)
+    used_by = impact.consumer_names()
+    noun = NOUNS[impact.consumer_kind][0]
     shown = ", ".join(action.acknowledged_connections) or "none"
     policy = f"{action.deletion_policy or 'protect'} ({action.deletion_policy_origin or 'unknown'})"
     why = (
@@ -58,7 +60,7 @@ def delete_refusal(action: Action, target: Target, environment: str) -> str | No
     )
     return (
         f"not deleted: {len(impact.connections)} live connection(s) to {action.name!r} are not acknowledged: {names}"
-        + (f" (used by Logic App(s): {used_by})" if used_by else "")
+        + (f" (used by {noun}(s): {used_by})" if used_by else "")
         + f"; {why}. The connector was left as it was: run `connectorops plan` to see them, then pass "
         f"--allow-connection-loss {action.name} or merge `lifecycle.deletion: allow-connection-loss` to delete anyway"
     )

@@ -15,6 +15,7 @@ from connectorops.engine.target import Placement
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment, role_guid
+from connectorops.policy.sharing_model import CAN_EDIT, CAN_VIEW, CAN_VIEW_WITH_SHARE, POWER_PLATFORM
 from connectorops.render import DesiredCustomApi
 from connectorops.spec.repository import Repository
 
@@ -76,9 +77,10 @@ def build_desired_state(
     from connectorops.definitions.verdict_cache import verdict_cache_at
     from connectorops.engine.uncarried import uncarried_problems
     from connectorops.policy.certification import certify_connector, load_certification_policy
-    from connectorops.policy.sharing import check_sharing, desired_role_assignments, load_sharing_policy
+    from connectorops.policy.sharing import check_sharing, desired_role_assignments, load_sharing_policy, platform_of
 
     target = getattr(repo.config.environments.get(environment), "target", "local")
+    platform = platform_of(repo.config.environments.get(environment))
     problems: list[Problem] = list(repo.problems)
     sharing_policy, sharing_problems = load_sharing_policy(repo.tree)
     cert_policy, cert_problems = load_certification_policy(repo.tree)
@@ -100,7 +102,7 @@ def build_desired_state(
         # certification sees the full definition; the target gets what it can carry (or an error)
         for finding in certify_connector(connector, resolved, environment, cert_policy, cache=verdicts):
             findings.append(replace(finding, connector=connector.name))
-        violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree)
+        violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree, platform=platform)
         problems += violations
         deployed, carried = fit_for_target(connector, resolved, environment, target, placement.capabilities)
         problems += carried
@@ -110,7 +112,7 @@ def build_desired_state(
         if sharing_policy is not None:
             scope = placement.connector_id(connector.name)
             grants += desired_role_assignments(
-                connector, environment, sharing_policy, scope=scope, role_id=placement.role_id
+                connector, environment, sharing_policy, scope=scope, role_id=placement.role_id, platform=platform
             )
     problems += uncarried_problems(repo, environment, apis)  # `mode: pulumi` would stop or drop them
     return DesiredState(
@@ -122,7 +124,7 @@ def build_desired_state(
         commit=commit,
         declared=frozenset(c.name.lower() for c in repo.connectors),
         principal_names=_principal_names(sharing_policy),
-        role_names=_role_names(sharing_policy),
+        role_names=_role_names(sharing_policy, platform),
         connector_ids={c.name.lower(): placement.connector_id(c.name) for c in repo.connectors},
     )
 
@@ -133,7 +135,10 @@ def _principal_names(policy: Any) -> dict[str, str]:
     return {p.objectId.lower(): name for name, p in sorted(policy.document.principals.items())}
 
 
-def _role_names(policy: Any) -> dict[str, str]:
+def _role_names(policy: Any, platform: str) -> dict[str, str]:
+    if platform == POWER_PLATFORM:
+        # Several names may mean one permission (use and read are CanView): reports name the permission.
+        return {role.lower(): role for role in (CAN_VIEW, CAN_VIEW_WITH_SHARE, CAN_EDIT)}
     if policy is None:
         return {}
     return {role_guid(str(r)): name for name, r in sorted(policy.role_ids.items())}

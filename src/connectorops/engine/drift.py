@@ -112,20 +112,20 @@ class DriftReport:
         }
 
 
-def _connector_item(entry: ConnectorClass) -> DriftItem | None:
-    """The drift item for one connector's classification (None: in sync)."""
+def _connector_item(entry: ConnectorClass, place: str) -> DriftItem | None:
+    """The drift item for one connector's classification (None: in sync); `place` names the target."""
     state, name, found = entry.state, entry.name, entry.found
     if state == ConnectorState.MISSING:
         return DriftItem(
             "deleted", name, entry.resource_id,
-            "declared in git but absent in Azure (deleted out of band, or never applied)",
+            f"declared in git but absent in {place} (deleted out of band, or never applied)",
         )  # fmt: skip
     if state in (ConnectorState.NOT_OURS, ConnectorState.OTHER_ENVIRONMENT):
         other = f"environment {found.get(tags.ENVIRONMENT)}"
         owner = "nobody (unmanaged)" if state == ConnectorState.NOT_OURS else other
         return DriftItem(
             "conflict", name, entry.resource_id,
-            f"git declares it, but the resource in Azure belongs to {owner}; it is never touched",
+            f"git declares it, but the resource in {place} belongs to {owner}; it is never touched",
         )  # fmt: skip
     # Which commit the live connector came from (tag written by apply), so people know what to compare.
     deployed = f" (deployed from commit {found[tags.SOURCE_COMMIT][:12]})" if found.get(tags.SOURCE_COMMIT) else ""
@@ -154,12 +154,14 @@ def _connector_item(entry: ConnectorClass) -> DriftItem | None:
     return None
 
 
-def _custom_api_items(classes: list[ConnectorClass]) -> list[DriftItem]:
-    items = (_connector_item(entry) for entry in classes)
+def _custom_api_items(classes: list[ConnectorClass], place: str) -> list[DriftItem]:
+    items = (_connector_item(entry, place) for entry in classes)
     return [item for item in items if item is not None]
 
 
-def _sharing_items(desired: DesiredState, observed: ObservedState, classes: list[ConnectorClass]) -> list[DriftItem]:
+def _sharing_items(
+    desired: DesiredState, observed: ObservedState, classes: list[ConnectorClass], place: str
+) -> list[DriftItem]:
     result = classify_grants(desired, observed, our_scopes(classes))
     items: list[DriftItem] = []
     for extra in result.out_of_band:
@@ -175,7 +177,7 @@ def _sharing_items(desired: DesiredState, observed: ObservedState, classes: list
         items.append(
             DriftItem(
                 "missing-role-assignment", connector_of_scope(missing.scope), missing.id,
-                "declared in git but not granted in Azure",
+                f"declared in git but not granted in {place}",
                 principal=f"{missing.principal_name} ({missing.principal_type}, {missing.principal_id})",
                 role=missing.role_name,
             )
@@ -203,12 +205,14 @@ def detect_drift(
     Pure: what it compares was fetched by `observe(drift=True)`; `source` only names the report's target.
     """
     classes = classify_connectors(desired, observed)
-    items = _custom_api_items(classes) + _sharing_items(desired, observed, classes)
+    target = source.identity if source is not None else TargetId(ARM)
+    place = "Azure" if target.kind == ARM else "Power Platform"
+    items = _custom_api_items(classes, place) + _sharing_items(desired, observed, classes, place)
     items.sort(key=lambda i: (i.severity != DRIFT, i.connector.lower(), i.kind))
     return DriftReport(
         environment=desired.environment,
         items=tuple(items),
         problems=desired.problems,
         commit=desired.commit,
-        target=source.identity if source is not None else TargetId(ARM),
+        target=target,
     )

@@ -43,9 +43,7 @@ def connection_loss_guard(action: Action, options: PlanOptions) -> Action:
     if impact is None or impact.connection_count == 0:
         return action
     loss = f"deleting {action.name!r} deletes its {impact.connection_count} connection(s)" + (
-        f", breaking {impact.logic_app_count} Logic App(s): " + ", ".join(w.name for w in impact.logic_apps)
-        if impact.logic_apps
-        else ""
+        f", breaking {impact.consumer_count()}: {impact.consumer_names()}" if impact.consumers else ""
     )
     if action.deletion_policy == ALLOW_CONNECTION_LOSS:
         return _warn(action, loss + f" (allowed: lifecycle.deletion is {ALLOW_CONNECTION_LOSS} in {origin})")

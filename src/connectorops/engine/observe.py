@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
+from connectorops.engine.impact import LOGIC_APP
 from connectorops.render import definition_of
 
 if TYPE_CHECKING:
@@ -85,6 +86,10 @@ class ObservedState:
     workflows: tuple[dict[str, Any], ...] = ()
     # customApi name (lower case) -> deployed swagger, for the ones that were downloaded
     swaggers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # what the target is (its Capabilities): what `workflows` holds (Logic Apps or flows), and whether a
+    # principal holds at most one role per connector there (Power Platform)
+    consumer_kind: str = LOGIC_APP
+    one_role_per_principal: bool = False
 
     def __post_init__(self) -> None:
         # Planning looks every desired connector up by name: index once, not a scan per lookup.
@@ -158,4 +163,6 @@ def observe(
         role_assignments=tuple(target.list_grants()),
         workflows=tuple(target.list_consumers()),
         swaggers=swaggers,
+        consumer_kind=target.capabilities.consumers,
+        one_role_per_principal=target.capabilities.one_role_per_principal,
     )

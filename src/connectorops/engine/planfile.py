@@ -1,7 +1,7 @@
 """Saved plans: write/read plan.json, and refuse to apply one that a plan made now would not equal.
 
 A saved plan is never trusted: `apply --plan` re-reads git, re-observes (connections and Logic Apps
-included), plans again with the saved options and compares every change (kind, verdict, body,
+or flows included), plans again with the saved options and compares every change (kind, verdict, body,
 fingerprints, etags, impact, deletion policy, acknowledgement). Only an identical plan is applied, and
 what runs is the fresh one, so an edited file cannot add, unblock or alter anything.
 """
@@ -15,6 +15,7 @@ from typing import Any
 from connectorops.canonical import canonical_json
 from connectorops.definitions.documents import check_json_nesting
 from connectorops.engine.actions import Action, ActionKind
+from connectorops.engine.impact import Impact
 from connectorops.engine.kinds import KINDS, kind_of
 from connectorops.engine.plan import SCHEMA_VERSION, Plan
 from connectorops.errors import PlanError, StalePlanError
@@ -101,10 +102,10 @@ def _too_deep(path: Path, line: int | None = None, column: int | None = None) ->
 def _impact_names(action: Action) -> dict[str, list[str]]:
     impact = action.impact
     if impact is None:
-        return {"connections": [], "logicApps": []}
+        return {"connections": [], "consumers": []}
     return {
         "connections": sorted(c.name.lower() for c in impact.connections),
-        "logicApps": sorted(w.name.lower() for w in impact.logic_apps),
+        "consumers": sorted(w.name.lower() for w in impact.consumers),
     }
 
 
@@ -163,7 +164,8 @@ def _field_differences(saved: Action, fresh: Action) -> list[str]:
                 f"(the plan showed: {', '.join(shown) or 'none'}; now: {', '.join(live) or 'none'})"
             )
         else:
-            reasons.append(f"{what}: the Logic Apps using its connections changed since the plan was made")
+            nouns = (fresh.impact or saved.impact or Impact()).consumer_nouns
+            reasons.append(f"{what}: the {nouns} using its connections changed since the plan was made")
     for key in before:
         if key not in ("observedEtag", "impact") and before[key] != after[key]:
             reasons.append(f"{what}: {key} in the plan file differs from a plan made now")

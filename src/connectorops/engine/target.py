@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from connectorops.engine.impact import LOGIC_APP
+
 if TYPE_CHECKING:
     from connectorops.definitions.model import ResolvedDefinition
     from connectorops.render import DesiredCustomApi
@@ -63,6 +65,9 @@ class Capabilities:
     connection_parameter_sets: bool
     server_assigned_names: bool  # Power Platform: POST, the server names the connector
     roles: frozenset[str]  # the sharing role vocabulary (use/edit/read for ARM; use/share/edit for PP)
+    consumers: str = LOGIC_APP  # what list_consumers returns: Logic Apps (ARM) or flows (Power Platform)
+    # Power Platform keeps one permission per principal and connector: granting another role replaces it
+    one_role_per_principal: bool = False
 
 
 class Placement(Protocol):

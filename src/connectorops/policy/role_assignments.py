@@ -1,4 +1,5 @@
-"""Azure role assignments as values: the ones git asks for, and how observed ones compare.
+"""Grants as values (Azure role assignments; Power Platform permissions in the same shape): the ones git asks
+for, and how observed ones compare.
 
 Pure: the engine observes and applies; this module names, builds and classifies.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from connectorops.policy.sharing_model import OWNER
 
 # Fixed namespace: the same (scope, principal, role) always yields the same assignment name,
 # so apply is idempotent and never creates a duplicate grant.
@@ -156,6 +159,8 @@ def classify_assignments(
     in_sync: list[ObservedAssignment] = []
     for body in observed:
         item = ObservedAssignment.from_arm(body)
+        if item.role_definition_id.lower() == OWNER.lower():
+            continue  # Power Platform: the creator's Owner permission is the service's, never ours to revoke
         scope = item.scope.lower().rstrip("/")
         if scope in managed:
             if item.key in desired_keys:

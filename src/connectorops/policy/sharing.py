@@ -1,7 +1,8 @@
 """Sharing policy: who may hold which role on which connector in which environment.
 
 Default deny, an explicit deny wins. `check_sharing` turns connector.yaml `sharing:` requests
-into Problems; `desired_role_assignments` turns the allowed ones into Azure role assignments.
+into Problems; `desired_role_assignments` turns the allowed ones into grants: Azure role assignments
+on ARM targets, connector permissions (CanView, CanViewWithShare, CanEdit) on Power Platform.
 """
 
 from __future__ import annotations
@@ -28,8 +29,14 @@ from connectorops.policy.role_assignments import (
     role_guid,
 )
 from connectorops.policy.sharing_model import (
+    ARM_PLATFORM,
+    CAN_VIEW,
+    DEFAULT_POWER_PLATFORM_ROLES,
     DEFAULT_ROLE_IDS,
     LABEL_TEMPLATE,
+    PLATFORM_NAMES,
+    PLATFORM_PRINCIPAL_TYPES,
+    POWER_PLATFORM,
     LabelSelector,
     PrincipalEntry,
     SharingPolicyDocument,
@@ -50,6 +57,7 @@ __all__ = [
     "classify_assignments",
     "desired_role_assignments",
     "load_sharing_policy",
+    "platform_of",
 ]
 
 SHARING_POLICY_PATH = "policies/sharing.yaml"
@@ -72,8 +80,24 @@ class SharingPolicy:
 
     @property
     def role_ids(self) -> dict[str, str]:
-        """Role name -> role definition (GUID or full id): the documented defaults, overridden by the file."""
-        return {**DEFAULT_ROLE_IDS, **{n: r.roleDefinitionId for n, r in self.document.roles.items()}}
+        """Role name -> Azure role definition (GUID or full id): the documented defaults, overridden by the file."""
+        given = {n: r.roleDefinitionId for n, r in self.document.roles.items() if r.roleDefinitionId is not None}
+        return {**DEFAULT_ROLE_IDS, **given}
+
+    @property
+    def power_platform_roles(self) -> dict[str, str]:
+        """Role name -> Power Platform permission (CanView, ...): the documented defaults, overridden by the file."""
+        given = {n: r.powerPlatformRole for n, r in self.document.roles.items() if r.powerPlatformRole is not None}
+        return {**DEFAULT_POWER_PLATFORM_ROLES, **given}
+
+    def role_definitions(self, platform: str) -> dict[str, str]:
+        """Role name -> what the role is on `platform` (ARM: a role definition; Power Platform: a permission)."""
+        return self.power_platform_roles if platform == POWER_PLATFORM else self.role_ids
+
+    @property
+    def known_roles(self) -> set[str]:
+        """Every role name that means something on some platform (rules may name any of them)."""
+        return set(self.role_ids) | set(self.power_platform_roles)
 
     def directory_entries(self) -> list[tuple[str, str, str]]:
         """(object_id, principal_type, display_name) for every named principal: seeds the emulator."""
@@ -184,14 +208,14 @@ def _policy_reference_problems(policy: SharingPolicy) -> list[Problem]:
                     )
                 )
         for i, role in enumerate(rule.roles):
-            if role not in policy.role_ids:
+            if role not in policy.known_roles:
                 problems.append(
                     Problem(
                         f"rule {rule.name!r} names unknown role {role!r}",
                         file=policy.file,
                         line=line_of(policy.locate, ("rules", index, "roles", i)),
                         field=f"rules[{index}].roles[{i}]",
-                        hint=_did_you_mean(role, list(policy.role_ids)),
+                        hint=_did_you_mean(role, sorted(policy.known_roles)),
                         code="UnknownRole",
                     )
                 )
@@ -257,18 +281,87 @@ class _At:
         return ".".join(str(p) for p in self.path)
 
 
-def check_sharing(
-    connector: LoadedConnector, environment: str, policy: SharingPolicy | None, *, tree: SourceTree | None = None
-) -> list[Problem]:
-    """ERROR Problems (code SharingPolicyViolation, UnknownPrincipal, UnknownRole) for the connector's requests.
+def platform_of(environment: object) -> str:
+    """The platform an environment of connectorops.yaml shares on: Power Platform for `target: powerplatform`
+    and `{target: local, platform: powerplatform}`, ARM otherwise."""
+    target = getattr(environment, "target", None)
+    platform = getattr(environment, "platform", None)
+    return POWER_PLATFORM if POWER_PLATFORM in (target, platform) else ARM_PLATFORM
 
-    Pass `tree` to get the line of each offending request in connector.yaml.
+
+def _problem(message: str, hint: str, code: str, where: _At) -> Problem:
+    return Problem(message, hint=hint, code=code, file=where.file, line=where.line, field=where.field)
+
+
+def _platform_problem(
+    policy: SharingPolicy, platform: str, entry: PrincipalEntry, principal: str, role: str, where: _At
+) -> Problem | None:
+    """A request the platform cannot carry whatever the rules say: a role it has no meaning for, a principal
+    type it cannot share with."""
+    name = PLATFORM_NAMES[platform]
+    if role not in policy.role_definitions(platform):
+        key = "powerPlatformRole" if platform == POWER_PLATFORM else "roleDefinitionId"
+        usable = ", ".join(sorted(policy.role_definitions(platform)))
+        return _problem(
+            f"role {role!r} has no meaning on {name}: {policy.file} gives roles.{role} no {key}",
+            f"add {key} to roles.{role} in {policy.file}, or use one of: {usable}",
+            "RoleNotOnTarget",
+            where,
+        )
+    if entry.type not in PLATFORM_PRINCIPAL_TYPES[platform]:
+        if platform == POWER_PLATFORM:
+            message = (
+                f"principal {principal!r} is a {entry.type}: Power Platform shares connectors with users, groups "
+                "and the tenant only"
+            )
+        else:
+            message = f"principal {principal!r} is the {entry.type}: only Power Platform shares with a whole tenant"
+        hint = "share with a group instead, or remove the grant for this environment (spec.environments.<env>.sharing)"
+        return _problem(message, hint, "PrincipalTypeNotOnTarget", where)
+    return None
+
+
+def _tenant_problem(
+    connector: LoadedConnector,
+    environment: str,
+    policy: SharingPolicy,
+    request: tuple[str, str],
+    decision: SharingDecision,
+    where: _At,
+) -> Problem:
+    principal, role = request
+    permission = policy.power_platform_roles[role]
+    rule_where = f" ({policy.file}:{decision.rule_line})" if decision.rule_line else ""
+    return _problem(
+        f"role {role!r} ({permission}) for the tenant {principal!r} on connector {connector.name!r} in environment "
+        f"{environment!r} (allowed by rule {decision.rule!r}{rule_where}): Power Platform shares with the whole "
+        f"tenant as {CAN_VIEW} only",
+        f"use a role that is {CAN_VIEW} on Power Platform (use, read), or share with a group; "
+        f"and narrow rule {decision.rule!r}",
+        "InvalidTenantPermission",
+        where,
+    )
+
+
+def check_sharing(
+    connector: LoadedConnector,
+    environment: str,
+    policy: SharingPolicy | None,
+    *,
+    tree: SourceTree | None = None,
+    platform: str = ARM_PLATFORM,
+) -> list[Problem]:
+    """ERROR Problems (code SharingPolicyViolation, UnknownPrincipal, UnknownRole, ...) for the connector's requests.
+
+    Pass `tree` to get the line of each offending request in connector.yaml. `platform` (platform_of) says
+    where the grants land: what a role means, which principal types exist, Power Platform's tenant rule.
     """
     requests = connector.document.for_environment(environment).sharing
     if not requests:
         return []
     locate = _connector_locator(connector, tree)
     problems: list[Problem] = []
+    permissions: dict[str, str] = {}  # Power Platform: principal -> the one permission it may hold
     for index, request in enumerate(requests):
         path = _request_path(connector, environment, index)
         where = _At(connector.path, locate, path)
@@ -286,7 +379,8 @@ def check_sharing(
             )
             continue
         unknown = False
-        if request.principal not in policy.document.principals:
+        entry = policy.document.principals.get(request.principal)
+        if entry is None:
             unknown = True
             problems.append(
                 Problem(
@@ -299,19 +393,24 @@ def check_sharing(
                     field=where.field,
                 )
             )
-        if request.role not in policy.role_ids:
+        if request.role not in policy.known_roles:
             unknown = True
             problems.append(
                 Problem(
                     f"unknown role {request.role!r}",
-                    hint=_did_you_mean(request.role, list(policy.role_ids)) + f"; roles are declared in {policy.file}",
+                    hint=_did_you_mean(request.role, list(policy.role_definitions(platform)))
+                    + f"; roles are declared in {policy.file}",
                     code="UnknownRole",
                     file=where.file,
                     line=where.line,
                     field=where.field,
                 )
             )
-        if unknown:
+        if unknown or entry is None:
+            continue
+        refused = _platform_problem(policy, platform, entry, request.principal, request.role, where)
+        if refused is not None:
+            problems.append(refused)
             continue
         decision = policy.decide(connector, environment, request.principal, request.role)
         if not decision.allowed:
@@ -328,25 +427,57 @@ def check_sharing(
                     field=where.field,
                 )
             )
+            continue
+        if platform != POWER_PLATFORM:
+            continue
+        permission = policy.power_platform_roles[request.role]
+        if entry.type == "Tenant" and permission != CAN_VIEW:
+            problems.append(
+                _tenant_problem(connector, environment, policy, (request.principal, request.role), decision, where)
+            )
+            continue
+        held = permissions.setdefault(request.principal, permission)
+        if held != permission:
+            problems.append(
+                _problem(
+                    f"principal {request.principal!r} is given both {held} and {permission} on connector "
+                    f"{connector.name!r}: Power Platform holds one permission per principal and connector",
+                    "keep one grant for this principal (CanEdit includes CanViewWithShare includes CanView)",
+                    "OnePermissionPerPrincipal",
+                    where,
+                )
+            )
     return problems
 
 
 def desired_role_assignments(
-    connector: LoadedConnector, environment: str, policy: SharingPolicy, *, scope: str, role_id: Callable[[str], str]
+    connector: LoadedConnector,
+    environment: str,
+    policy: SharingPolicy,
+    *,
+    scope: str,
+    role_id: Callable[[str], str],
+    platform: str = ARM_PLATFORM,
 ) -> list[DesiredRoleAssignment]:
-    """The role assignments git declares for the connector at `scope`: only allowed, known grants.
+    """The grants git declares for the connector at `scope`: only allowed, known grants the platform can carry.
 
-    Forbidden or unknown requests are left out here; `check_sharing` reports them and blocks the plan.
+    Forbidden, unknown or uncarriable requests are left out here; `check_sharing` reports them and blocks the
+    plan. The grant name is uuid5(scope, principal, role), the same on every run.
     """
     wanted: dict[str, DesiredRoleAssignment] = {}
+    held: dict[str, str] = {}
     for request in connector.document.for_environment(environment).sharing:
         entry = policy.document.principals.get(request.principal)
-        role = policy.role_ids.get(request.role)
-        if entry is None or role is None:
+        role = policy.role_definitions(platform).get(request.role)
+        if entry is None or role is None or entry.type not in PLATFORM_PRINCIPAL_TYPES[platform]:
             continue
         if not policy.decide(connector, environment, request.principal, request.role).allowed:
             continue
-        definition = role_id(role)  # the target's form (ARM: the full roleDefinitions id)
+        if platform == POWER_PLATFORM and (
+            (entry.type == "Tenant" and role != CAN_VIEW) or held.setdefault(request.principal, role) != role
+        ):
+            continue
+        definition = role_id(role)  # the target's form (ARM: the full roleDefinitions id; Power Platform: CanView..)
         name = role_assignment_name(scope, entry.objectId, definition)
         wanted[name] = DesiredRoleAssignment(
             name=name,

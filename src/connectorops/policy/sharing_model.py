@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 GUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 ROLE_DEFINITION_PATTERN = rf"^(?:{GUID_PATTERN}|(?:/subscriptions/{GUID_PATTERN})?/providers/Microsoft\.Authorization/roleDefinitions/{GUID_PATTERN})$"  # noqa: E501
@@ -21,7 +21,29 @@ LOGIC_APP_CONTRIBUTOR = "87a39d53-fc1b-424a-814c-f7e04687dc9e"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 DEFAULT_ROLE_IDS: dict[str, str] = {"use": LOGIC_APP_OPERATOR, "edit": LOGIC_APP_CONTRIBUTOR, "read": READER}
 
-PrincipalType = Literal["User", "Group", "ServicePrincipal"]
+# Where a grant lands decides what a role name means: an Azure role assignment (ARM targets) or a
+# Power Platform connector permission. The names match the TargetId kinds of the two targets.
+ARM_PLATFORM = "arm"
+POWER_PLATFORM = "powerplatform"
+
+# Power Platform connector permissions (Power Apps API roleName). The creator's Owner permission is the
+# service's own: never declared, never revoked.
+CAN_VIEW = "CanView"
+CAN_VIEW_WITH_SHARE = "CanViewWithShare"
+CAN_EDIT = "CanEdit"
+OWNER = "Owner"
+PowerPlatformRole = Literal["CanView", "CanViewWithShare", "CanEdit"]
+DEFAULT_POWER_PLATFORM_ROLES: dict[str, str] = {"use": CAN_VIEW, "share": CAN_VIEW_WITH_SHARE, "edit": CAN_EDIT,
+                                                "read": CAN_VIEW}  # fmt: skip
+
+# Tenant: everyone in the tenant (Power Platform only, CanView only); its objectId is the tenant id.
+PrincipalType = Literal["User", "Group", "ServicePrincipal", "Tenant"]
+# The principal types each platform can share with.
+PLATFORM_PRINCIPAL_TYPES: dict[str, frozenset[str]] = {
+    ARM_PLATFORM: frozenset({"User", "Group", "ServicePrincipal"}),
+    POWER_PLATFORM: frozenset({"User", "Group", "Tenant"}),
+}
+PLATFORM_NAMES = {ARM_PLATFORM: "Azure (role assignments)", POWER_PLATFORM: "Power Platform"}
 
 # `{label:team}` inside a rule's principal name is replaced by the connector's label value,
 # so one rule can say "the owning team's group" for every team.
@@ -39,8 +61,17 @@ class PrincipalEntry(_Strict):
 
 
 class RoleEntry(_Strict):
-    roleDefinitionId: Annotated[str, StringConstraints(pattern=ROLE_DEFINITION_PATTERN)]
+    """What one role name means on each platform; a platform it does not name keeps the default (if any)."""
+
+    roleDefinitionId: Annotated[str, StringConstraints(pattern=ROLE_DEFINITION_PATTERN)] | None = None
+    powerPlatformRole: PowerPlatformRole | None = None
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _names_a_role(self) -> RoleEntry:
+        if self.roleDefinitionId is None and self.powerPlatformRole is None:
+            raise ValueError("give roleDefinitionId (Azure), powerPlatformRole (Power Platform), or both")
+        return self
 
 
 class LabelSelector(_Strict):

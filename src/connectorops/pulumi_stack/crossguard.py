@@ -30,7 +30,7 @@ from connectorops.policy.certification import (
     certify_connector,
     load_certification_policy,
 )
-from connectorops.policy.sharing import SharingPolicy, check_sharing, load_sharing_policy
+from connectorops.policy.sharing import SharingPolicy, check_sharing, load_sharing_policy, platform_of
 from connectorops.render import png_from_data_uri
 from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import SourceTree
@@ -161,7 +161,9 @@ class RepositoryRules:
         if found is None:
             return
         connector, _, environment = found
-        for problem in check_sharing(connector, environment, self.inputs.sharing, tree=self.inputs.repository.tree):
+        platform = platform_of(self.inputs.repository.config.environments.get(environment))
+        tree = self.inputs.repository.tree
+        for problem in check_sharing(connector, environment, self.inputs.sharing, tree=tree, platform=platform):
             report(str(problem), None)
 
     def certification_validator(self, enforcement: str) -> Callable[[ResourceValidationArgs, ReportViolation], None]:

@@ -25,7 +25,7 @@ class Protection:
             return None
         usage = (
             f"connector {connector!r} has {self.impact.connection_count} connection(s) "
-            f"used by {self.impact.logic_app_count} Logic App(s)"
+            f"used by {self.impact.consumer_count()}"
         )
         return f"{usage}: {self.reason}"
 

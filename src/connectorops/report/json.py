@@ -5,7 +5,9 @@ Schema (stable; fields are only ever added):
   fingerprint, exitCode, summary{create,update,delete,orphan,adopt,noop,blocked}, options, problems[Problem],
   findings[Finding], unmanaged[name], actions[{kind, resourceType, name, connector, resourceId, verdict,
   reasons[], warnings[], changes[{path,kind,before,after}], impact{connectionCount,logicAppCount,connections[],
-  logicApps[]}, breakingChanges[{kind,severity,message,operations[],logicApps[]}], body, secretRefs,
+  logicApps[]} (Power Platform: impact{connectionCount,connections[],consumerKind: "flow",flowCount,
+  flows[{name,id,connections[],operations[]}]}), breakingChanges[{kind,severity,message,operations[],logicApps[],
+  flows[] (only when flows are affected)}], body, secretRefs,
   desiredFingerprint, observedEtag, observedFingerprint, observedCommit, observedDeletionPolicy, deletionPolicy,
   deletionPolicyOrigin, acknowledgedConnections[], sourcePath, scope, principal, role, touched,
   rotatedSecrets[pointer]}]}; options{..., rotateSecrets[name]}

@@ -14,7 +14,14 @@ from connectorops.engine.plan import Plan
 from connectorops.policy.certification.findings import Finding
 from connectorops.report.redact import change_value
 from connectorops.report.text import plan_summary_line
-from connectorops.report.wording import connection_list, logic_app_names, secret_rotations, sharing_verb
+from connectorops.report.wording import (
+    breaking_consumer_counts,
+    breaking_consumers,
+    connection_list,
+    consumer_names,
+    secret_rotations,
+    sharing_verb,
+)
 
 MAX_BYTES = 60_000
 MAX_CHANGES_SHOWN = 40
@@ -69,14 +76,15 @@ def _connector_section(actions: list[Action]) -> str:
             origin = action.deletion_policy_origin
             lines.append(f"  - deletion policy: {_code(action.deletion_policy)} (from {origin})")
         for breaking in action.breaking:
-            apps = f" — Logic Apps affected: {', '.join(breaking.logic_apps)}" if breaking.logic_apps else ""
+            affected = breaking_consumers(breaking, " affected")
+            apps = f" — {affected}" if affected else ""
             lines.append(f"  - 💥 **breaking ({breaking.severity})**: {breaking.message}{apps}")
         if action.impact is not None and not action.impact.is_empty:
             conns = connection_list(action.impact)
-            apps = logic_app_names(action.impact) or "none"
+            apps = consumer_names(action.impact) or "none"
             lines.append(
                 f"  - impact: {action.impact.connection_count} connection(s): {conns}; "
-                f"{action.impact.logic_app_count} Logic App(s): {apps}"
+                f"{action.impact.consumer_count()}: {apps}"
             )
         if action.changes and action.kind in (ActionKind.UPDATE, ActionKind.ADOPT):
             lines += ["", "  | field | before | after |", "  |---|---|---|"]
@@ -119,17 +127,16 @@ def _headline(plan: Plan) -> list[str]:
     if breaking or losses:
         lines.append("### ⚠️ Impact")
         for action, change in breaking:
-            apps = (
-                f" — {len(change.logic_apps)} Logic App(s): {', '.join(change.logic_apps)}" if change.logic_apps else ""
-            )
+            counted = breaking_consumer_counts(change)
+            apps = f" — {counted}" if counted else ""
             lines.append(f"- {_code(action.connector)}: {change.message}{apps}")
         for action in losses:
             impact = action.impact
             assert impact is not None
-            apps = logic_app_names(impact) or "none"
+            apps = consumer_names(impact) or "none"
             lines.append(
                 f"- {_code(action.connector)}: deleting it deletes {impact.connection_count} connection(s); "
-                f"Logic Apps using them: {apps}"
+                f"{impact.consumer_nouns} using them: {apps}"
             )
         lines.append("")
     problems = sorted(plan.problems, key=lambda p: p.severity != "error")

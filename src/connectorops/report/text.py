@@ -16,7 +16,13 @@ from connectorops.engine.drift import DriftItem, DriftReport
 from connectorops.engine.plan import Plan
 from connectorops.render import definition_of
 from connectorops.report.redact import change_value, short
-from connectorops.report.wording import connection_list, logic_app_names, secret_rotations, sharing_verb
+from connectorops.report.wording import (
+    breaking_consumers,
+    connection_list,
+    consumer_names,
+    secret_rotations,
+    sharing_verb,
+)
 
 KIND_STYLE = {
     ActionKind.CREATE: "green",
@@ -55,7 +61,7 @@ def _what(action: Action) -> str:
         count = operation_count(definition_of(action.body))
         return f"{props.get('displayName', action.name)}: {count} operation(s)"
     if action.kind in (ActionKind.DELETE, ActionKind.ORPHAN) and action.impact is not None:
-        return f"{action.impact.connection_count} connection(s), {action.impact.logic_app_count} Logic App(s)"
+        return f"{action.impact.connection_count} connection(s), {action.impact.consumer_count()}"
     return ""
 
 
@@ -118,7 +124,8 @@ def _render_action_details(action: Action, console: Console) -> None:
     for warning in action.warnings:
         lines.append(f"  warning: {warning}")
     for breaking in action.breaking:
-        apps = f" — Logic Apps: {', '.join(breaking.logic_apps)}" if breaking.logic_apps else ""
+        affected = breaking_consumers(breaking)
+        apps = f" — {affected}" if affected else ""
         lines.append(f"  BREAKING ({breaking.severity}): {breaking.message}{apps}")
     if action.kind == ActionKind.UPDATE or (action.kind == ActionKind.ADOPT and action.changes):
         for change in action.changes[:MAX_CHANGES_SHOWN]:
@@ -132,8 +139,8 @@ def _render_action_details(action: Action, console: Console) -> None:
     if action.impact is not None and not action.impact.is_empty and action.kind != ActionKind.NOOP:
         conns = connection_list(action.impact)
         lines.append(f"  impact: {action.impact.connection_count} connection(s): {conns}")
-        if action.impact.logic_apps:
-            lines.append(f"  impact: Logic Apps using them: {logic_app_names(action.impact)}")
+        if action.impact.consumers:
+            lines.append(f"  impact: {action.impact.consumer_nouns} using them: {consumer_names(action.impact)}")
     if action.kind == ActionKind.DELETE and action.deletion_policy:
         lines.append(f"  deletion policy: {action.deletion_policy} (from {action.deletion_policy_origin})")
     # Once per action: for every change, and for a noop that has something else to say.

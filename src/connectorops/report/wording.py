@@ -6,7 +6,8 @@ Each format adds its own markup around them; the words stay the same in the term
 from __future__ import annotations
 
 from connectorops.engine.actions import Action, ActionKind
-from connectorops.engine.impact import Impact
+from connectorops.engine.breaking import BreakingChange
+from connectorops.engine.impact import FLOW, LOGIC_APP, NOUNS, Impact
 
 
 def sharing_verb(action: Action) -> tuple[str, str]:
@@ -19,9 +20,23 @@ def connection_list(impact: Impact) -> str:
     return ", ".join(f"{c.name} ({c.status})" for c in impact.connections)
 
 
-def logic_app_names(impact: Impact) -> str:
-    """The Logic Apps using the connections, comma-separated ('' when none)."""
-    return ", ".join(w.name for w in impact.logic_apps)
+def _affected(change: BreakingChange) -> list[tuple[tuple[str, str], tuple[str, ...]]]:
+    return [(NOUNS[LOGIC_APP], change.logic_apps), (NOUNS[FLOW], change.flows)]
+
+
+def breaking_consumers(change: BreakingChange, label: str = "") -> str:
+    """'Logic Apps{label}: a, b' or 'flows{label}: f' for the consumers a breaking change hits ('' when none)."""
+    return "; ".join(f"{plural}{label}: {', '.join(names)}" for (_, plural), names in _affected(change) if names)
+
+
+def breaking_consumer_counts(change: BreakingChange) -> str:
+    """'2 Logic App(s): a, b' or '1 flow(s): f' ('' when none)."""
+    return "; ".join(f"{len(names)} {one}(s): {', '.join(names)}" for (one, _), names in _affected(change) if names)
+
+
+def consumer_names(impact: Impact) -> str:
+    """The Logic Apps or flows using the connections, comma-separated ('' when none)."""
+    return impact.consumer_names()
 
 
 def secret_rotations(action: Action) -> list[str]:

@@ -91,7 +91,7 @@ def _plan(
 ) -> list[Action]:
     """Actions from the one classification of each connector (engine/classify.py)."""
     actions: list[Action] = []
-    impacts = ImpactIndex(observed.connections, observed.workflows)
+    impacts = ImpactIndex(observed.connections, observed.workflows, consumer_kind=observed.consumer_kind)
     env = desired.environment
     for entry in classify_connectors(desired, observed):
         if entry.want is not None:
@@ -171,7 +171,7 @@ def _declared_action(entry: ConnectorClass, env: str, options: PlanOptions, impa
             want.swagger,
             old_connection_parameters=old_params,
             new_connection_parameters=new_params,
-            logic_apps={w.name: w.calls for w in impact.logic_apps},
+            impact=impact,
         )
     warnings: tuple[str, ...] = fixed
     if old_swagger is None and entry.fingerprint_differs:

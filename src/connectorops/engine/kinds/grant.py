@@ -1,7 +1,9 @@
-"""The grant kind (roleAssignment): its plan (share what git declares, revoke the rest), execution and wording."""
+"""The grant kind (roleAssignment; Power Platform: a connector permission): its plan (share what git declares,
+revoke the rest), execution and wording."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from connectorops.engine.actions import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, PlanOptions, Verdict
@@ -11,9 +13,12 @@ from connectorops.engine.desired import DesiredState, connector_of_scope
 from connectorops.engine.kinds.base import PHASE_GRANT, PHASE_REVOKE, ResourceKind
 from connectorops.engine.observe import ObservedState
 from connectorops.policy.role_assignments import DesiredRoleAssignment, ObservedAssignment
+from connectorops.policy.sharing_model import DEFAULT_POWER_PLATFORM_ROLES
 
 if TYPE_CHECKING:
     from connectorops.engine.target import Target
+
+PERMISSIONS = frozenset(DEFAULT_POWER_PLATFORM_ROLES.values())  # Power Platform's grant roles
 
 
 def _phase(action: Action) -> int:
@@ -39,6 +44,12 @@ def _describe_principal(grant: DesiredRoleAssignment) -> str:
     return f"{grant.principal_name} ({grant.principal_type})"
 
 
+def _describe_role(grant: DesiredRoleAssignment) -> str:
+    """The role's name in sharing.yaml; on Power Platform with the permission it means: `edit (CanEdit)`."""
+    permission = grant.role_definition_id
+    return f"{grant.role_name} ({permission})" if permission in PERMISSIONS else grant.role_name
+
+
 def _plan(
     desired: DesiredState,
     observed: ObservedState,
@@ -61,12 +72,14 @@ def _plan(
     sharing = classify_grants(desired, observed, set(owners))
     existing_keys = {ObservedAssignment.from_arm(ra).key for ra in observed.role_assignments}
     actions: list[Action] = []
+    granted: dict[tuple[str, str], int] = {}  # (scope, principal) -> index of its create action
     for grant in sorted(sharing.missing, key=lambda g: (g.scope.lower(), g.name)):
         if grant.key in existing_keys:
             continue  # granted already at a connector we do not write (not ours yet): creating it would collide
         connector = connector_of_scope(grant.scope)
         owner = by_connector.get(connector.lower())
         blocked = owner is not None and owner.blocked
+        granted[_holder(grant.scope, grant.principal_id)] = len(actions)
         actions.append(
             Action(
                 kind=ActionKind.CREATE,
@@ -79,7 +92,7 @@ def _plan(
                 body=grant.body(),
                 scope=grant.scope,
                 principal=_describe_principal(grant),
-                role=grant.role_name,
+                role=_describe_role(grant),
             )
         )
     for ra in sorted(sharing.out_of_band, key=lambda r: r.id):
@@ -88,6 +101,16 @@ def _plan(
             continue
         if owner.kind == ActionKind.ADOPT and not desired_grants_for(desired, owner.connector):
             continue  # an adopted connector's sharing is taken over only once git declares some
+        replacing = granted.get(_holder(ra.scope, ra.principal_id)) if observed.one_role_per_principal else None
+        if replacing is not None:
+            # One permission per principal (Power Platform): the grant replaces this one; revoking it after
+            # the grant would take the new permission away.
+            role = desired.describe_role(ra.role_definition_id)
+            actions[replacing] = replace(
+                actions[replacing],
+                warnings=(f"replaces the {role} permission held now (one permission per principal and connector)",),
+            )
+            continue
         actions.append(
             Action(
                 kind=ActionKind.DELETE,
@@ -102,6 +125,10 @@ def _plan(
             )
         )
     return actions
+
+
+def _holder(scope: str, principal_id: str) -> tuple[str, str]:
+    return scope.lower().rstrip("/"), principal_id.lower()
 
 
 def desired_grants_for(desired: DesiredState, connector: str) -> list[DesiredRoleAssignment]:

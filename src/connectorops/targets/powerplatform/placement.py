@@ -22,6 +22,7 @@ from typing import Any
 from connectorops import tags
 from connectorops.canonical import body_fingerprint, canonical_json
 from connectorops.definitions.model import ResolvedDefinition
+from connectorops.engine.impact import FLOW
 from connectorops.engine.target import Capabilities, TargetId
 from connectorops.policy.sharing_model import LOGIC_APP_CONTRIBUTOR, LOGIC_APP_OPERATOR, READER
 from connectorops.render import ADOPT_LABEL, DEFAULT_BRAND_COLOR, DesiredCustomApi, derived_service_url
@@ -44,6 +45,8 @@ POWERPLATFORM_CAPABILITIES = Capabilities(
     connection_parameter_sets=True,
     server_assigned_names=True,
     roles=frozenset({"use", "share", "edit", "read"}),
+    consumers=FLOW,
+    one_role_per_principal=True,
 )
 
 CAN_VIEW, CAN_VIEW_WITH_SHARE, CAN_EDIT = "CanView", "CanViewWithShare", "CanEdit"

@@ -23,7 +23,11 @@ CORPUS = Path("/work/shared/corpus/powerplatformconnectors")
 SUBJECT = CORPUS / "certified-connectors/Blackbaud Raiser's Edge NXT Constituents"
 PROPERTIES = "connectors/bb/paconn/apiProperties.json"
 SCRIPT = "connectors/bb/paconn/script.csx"
-CONFIG = "default: local\nenvironments:\n  local: {target: local}\n"
+CONFIG = """default: local
+environments:
+  local: {target: local}
+  makers-local: {target: local, platform: powerplatform}
+"""
 CONNECTOR = {
     "apiVersion": "connectorops/v1",
     "kind": "Connector",
@@ -66,18 +70,28 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 def deployed(root: Path) -> list[str]:
+    """Connectors in the emulator's state: ARM customApis and Power Platform apis."""
     database = root / ".connectorops/emulator.db"
     if not database.exists():
         return []
     with sqlite3.connect(database) as connection:
         # the local target creates its resource group on connect; no connector may be there
-        rows = connection.execute("SELECT key FROM resources WHERE rtype = 'microsoft.web/customapis'")
-        return [key for (key,) in rows]
+        rows = connection.execute("SELECT key, rtype FROM resources")
+        return [
+            key
+            for key, rtype in rows
+            if rtype == "microsoft.web/customapis" or "/apis/" in key.lower() or key.startswith("/pp/blobs")
+        ]
 
 
-def test_the_unbroken_copy_validates(tmp_path: Path) -> None:
-    code, text = run(make_repo(tmp_path), "validate")
+@pytest.mark.parametrize("environment", ["local", "makers-local"])
+def test_the_unbroken_copy_validates_and_applies(tmp_path: Path, environment: str) -> None:
+    root = make_repo(tmp_path)
+    code, text = run(root, "validate", "-e", environment)
     assert code == 0, text
+    code, text = run(root, "apply", "--yes", "-e", environment)
+    assert code == 0, text
+    assert deployed(root)  # what the refusals below must not leave behind
 
 
 def unknown_template_operation(root: Path) -> tuple[str, list[str]]:
@@ -123,13 +137,16 @@ BREAKERS: dict[str, Callable[[Path], tuple[str, list[str]]]] = {
 }
 
 
+@pytest.mark.parametrize("environment", ["local", "makers-local"])  # ARM, and the Power Platform surface
 @pytest.mark.parametrize("command", ["validate", "plan"])
 @pytest.mark.parametrize("case", sorted(BREAKERS))
-def test_broken_reference_is_refused_naming_file_line_and_fix(tmp_path: Path, case: str, command: str) -> None:
+def test_broken_reference_is_refused_naming_file_line_and_fix(
+    tmp_path: Path, case: str, command: str, environment: str
+) -> None:
     root = make_repo(tmp_path)
     where, says = BREAKERS[case](root)
     before = snapshot(root)
-    code, text = run(root, command)
+    code, text = run(root, command, "-e", environment)
     assert code == 1, text
     assert where in text, text
     for words in says:

@@ -1,7 +1,8 @@
 """`make demo`: the connectorops story on the embedded local target, no Azure account needed.
 
 Copies the repository's connectors and policies into a scratch git workspace, then runs the real
-CLI step by step (validate, plan, apply, breaking change, blocked deletion, drift), narrating each.
+CLI step by step (validate, plan, apply, breaking change, blocked deletion, drift), narrating each: first
+on the emulator's ARM surface (Logic Apps), then on its Power Platform surface (Power Automate).
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def main(argv: Sequence[str] = sys.argv[1:]) -> int:
     story.title("connectorops demo: custom connectors the GitOps way, on a laptop, no Azure account")
     story.say(
         f"Workspace: [bold]{workspace.root}[/] (a git copy of connectorops.yaml, connectors/ and policies/; "
-        "your checkout is never touched). Target: the embedded local ARM emulator, state in its .connectorops/."
+        "your checkout is never touched). Targets: the embedded local emulator, first its ARM surface (Logic Apps, "
+        "environment local), then its Power Platform surface (Power Automate, environment makers-local); "
+        "state in the workspace's .connectorops/."
     )
     story.say(
         f"Secrets: {', '.join(names) or 'none'} set to throwaway values for the CLI processes only; "

@@ -1,4 +1,4 @@
-"""The demo's story in acts: deploy, a simulated user, a breaking change, a blocked deletion, drift.
+"""The demo's story in acts: deploy, a simulated user, a breaking change, a blocked deletion, drift, Power Automate.
 
 Each act narrates, changes the workspace or (as a simulated user) the target, and runs the real CLI.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from demo_portal import LogicAppCall, create_connection, create_logic_app, edit_description, grant_role, portal
+from demo_story_powerplatform import POWER_AUTOMATE_ACTS
 from demo_terminal import Narrator
 from demo_workspace import DemoWorkspace, remove_operation
 from rich.markup import escape
@@ -166,6 +167,7 @@ ACTS: tuple[Callable[[Narrator, DemoWorkspace], None], ...] = (
     breaking_change,
     blocked_deletion,
     out_of_band_drift,
+    *POWER_AUTOMATE_ACTS,  # the same guards on the emulator's Power Platform surface
 )
 
 

@@ -5,6 +5,7 @@ The demo edits, commits and deletes only here, never in the user's checkout.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -111,3 +112,17 @@ def remove_operation(openapi_file: Path, operation_id: str) -> None:
     while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent):
         end += 1
     openapi_file.write_text("".join(lines[:start] + lines[end:]), encoding="utf-8")
+
+
+def remove_json_operation(definition: Path, operation_id: str) -> None:
+    """Delete one operation (and a path left without any) from a JSON OpenAPI file; 2-space indent kept."""
+    swagger = json.loads(definition.read_text(encoding="utf-8"))
+    for path, item in list(swagger.get("paths", {}).items()):
+        for method, operation in list(item.items()):
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                del item[method]
+                if not any(isinstance(v, dict) and "operationId" in v for v in item.values()):
+                    del swagger["paths"][path]
+                definition.write_text(json.dumps(swagger, indent=2) + "\n", encoding="utf-8")
+                return
+    raise WorkspaceError(f"{definition} has no operation {operation_id!r}")

@@ -6,6 +6,7 @@ from a copy of the repository's connectors, so the checkout is never touched her
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from demo_workspace import MARKER, DemoWorkspace, WorkspaceError, remove_operation  # noqa: E402
+from demo_workspace import MARKER, DemoWorkspace, WorkspaceError, remove_json_operation, remove_operation  # noqa: E402
 
 SECRET = "demo-test-Secret-4b1d9e77"
 SOURCE_FILES = ("connectorops.yaml", "connectors", "policies")
@@ -79,6 +80,9 @@ def test_demo_exits_zero_and_tells_every_chapter(demo: DemoRun) -> None:
     assert shown == [
         "validate", "plan", "apply --yes", "plan", "plan", "plan --markdown", "plan",
         "plan --allow-connection-loss orders", "plan", "drift", "drift --fix", "drift",
+        "validate -e makers-local", "plan -e makers-local", "apply -e makers-local --yes", "plan -e makers-local",
+        "plan -e makers-local", "plan -e makers-local", "plan -e makers-local",
+        "drift -e makers-local", "drift -e makers-local --fix", "drift -e makers-local",
     ]  # fmt: skip
     assert "This step is NOT connectorops" in result.stdout  # the simulated user is said to be simulated
 
@@ -117,6 +121,29 @@ def test_drift_finds_the_description_and_the_grant_and_fix_clears_them(
     assert "extra-role-assignment" in found
     (fixed,) = outputs_of(blocks, "drift --fix")
     assert "revoke use from alice (User)" in fixed and "exit code 0" in fixed
+    assert "Drift: 0 item(s)" in after and "exit code 0" in after
+
+
+def test_power_automate_part_deploys_template_and_script_and_keeps_the_guards(demo: DemoRun) -> None:
+    result = demo[0]
+    blocks = command_outputs(result.stdout)
+    applied = outputs_of(blocks, "apply -e makers-local --yes")[0]
+    assert "helpdesk" in applied and "exit code 0" in applied
+    # read back from the environment through the service's GET and the script's download URL
+    assert "policy template setheader, scriptOperations GetTicket, script.csx" in " ".join(result.stdout.split())
+    assert "identical to git's" in result.stdout
+    assert "This step is NOT connectorops: the demo plays a maker" in " ".join(result.stdout.split())
+    _, _, breaking, blocked, restored = outputs_of(blocks, "plan -e makers-local")
+    lines = [line for line in breaking.splitlines() if "BREAKING" in line]
+    assert len(lines) == 1 and "CloseTicket" in lines[0] and "close-resolved-tickets" in lines[0]
+    assert "exit code 2" in breaking
+    assert "BLOCKED" in blocked and "exit code 1" in blocked
+    assert "helpdesk-support" in blocked and "close-resolved-tickets" in blocked
+    assert "exit code 0" in restored
+    found, after = outputs_of(blocks, "drift -e makers-local")
+    assert "exit code 2" in found and "alice (User)" in found and "CanEdit" in found
+    (fixed,) = outputs_of(blocks, "drift -e makers-local --fix")
+    assert "revoke CanEdit from alice (User)" in fixed and "exit code 0" in fixed
     assert "Drift: 0 item(s)" in after and "exit code 0" in after
 
 
@@ -170,3 +197,15 @@ def test_remove_operation_drops_exactly_that_operation(tmp_path: Path) -> None:
     assert after == before  # everything else, shared path parameters included, is unchanged
     with pytest.raises(WorkspaceError, match="no operation 'CancelOrder'"):
         remove_operation(openapi, "CancelOrder")
+
+
+def test_remove_json_operation_drops_exactly_that_operation(tmp_path: Path) -> None:
+    definition = tmp_path / "apiDefinition.swagger.json"
+    shutil.copy2(REPO / "scripts" / "demo_powerplatform" / "helpdesk" / "paconn" / definition.name, definition)
+    before = json.loads(definition.read_text())
+    remove_json_operation(definition, "CloseTicket")
+    after = json.loads(definition.read_text())
+    del before["paths"]["/tickets/{ticketId}/close"]  # its only operation: the path goes too
+    assert after == before
+    with pytest.raises(WorkspaceError, match="no operation 'CloseTicket'"):
+        remove_json_operation(definition, "CloseTicket")

@@ -9,6 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from connectorops import __version__
+from connectorops.ci.environments import ci_environments, read_project_config
 from connectorops.cli import app
 from connectorops.commands.validate import validate_repository
 from connectorops.scaffold.files import default_action, starter_files
@@ -109,23 +110,51 @@ def test_workflows_install_this_release_from_pypi_through_the_action_with_oidc()
     assert {"plan", "apply --yes", "drift", "certify", "validate"} <= commands
 
 
+def test_scaffolded_jobs_log_in_to_azure_or_power_platform_by_the_matrix_target() -> None:
+    files = starter_files(version=__version__, action=default_action(__version__), pulumi=True)
+    logins: dict[str, list[dict[str, object]]] = {}
+    for path, content in files.items():
+        if path.startswith(".github/workflows/"):
+            for name, job in yaml.safe_load(content.decode())["jobs"].items():
+                found = [s for s in job["steps"] if str(s.get("uses", "")).startswith("azure/login@")]
+                if found:
+                    logins[f"{path}:{name}"] = found
+    assert sorted(logins) == [
+        ".github/workflows/deploy.yml:deploy",
+        ".github/workflows/drift.yml:drift",
+        ".github/workflows/pr-plan.yml:plan",
+    ]
+    for where, (azure, powerplatform) in ((w, tuple(s)) for w, s in logins.items()):
+        assert azure["if"] == "matrix.target == 'azure'" and "subscription-id" in azure["with"], where
+        assert powerplatform["if"] == "matrix.target == 'powerplatform'", where
+        assert powerplatform["with"] == {
+            "client-id": "${{ vars.POWERPLATFORM_CLIENT_ID || vars.AZURE_CLIENT_ID }}",
+            "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
+            "allow-no-subscriptions": True,
+        }, where
+
+
 def test_init_action_option_replaces_the_action_reference(tmp_path: Path) -> None:
     assert init(str(tmp_path), "--action", "contoso/connectorops-fork@abc123")[0] == 0
     text = (tmp_path / ".github/workflows/pr-plan.yml").read_text()
     assert "uses: contoso/connectorops-fork@abc123" in text
 
 
-def test_the_powerplatform_environment_is_commented_out_and_valid_once_uncommented(tmp_path: Path) -> None:
+def test_the_powerplatform_environment_is_offered_commented_out_and_validates_uncommented(tmp_path: Path) -> None:
     assert init(str(tmp_path))[0] == 0
     text = (tmp_path / "connectorops.yaml").read_text()
     config = yaml.safe_load(text)
-    assert set(config["environments"]) == {"local", "dev"}
+    assert set(config["environments"]) == {"local", "dev"}  # opt-in: no CI job for a tenant nobody filled in
     assert config["environments"]["dev"]["target"] == "azure"
-    assert "#   target: powerplatform" in text and "NOT SUPPORTED YET" not in text
-    # Uncommented, the loader accepts the block as it is (only the environment id is to be filled in).
-    (tmp_path / "connectorops.yaml").write_text(text.replace("  # makers:", "  makers:").replace("  #   ", "    "))
+    assert "#   target: powerplatform" in text and "NOT SUPPORTED" not in text
+    uncommented = text.replace("  # makers:", "  makers:").replace("  #   ", "    ")
+    (tmp_path / "connectorops.yaml").write_text(uncommented)
     report = validate_repository(FileSystemTree(tmp_path), tmp_path, "makers")
     assert report.ok, [str(p) for p in report.all_problems()]
+    config = yaml.safe_load(uncommented)
+    assert config["environments"]["makers"]["target"] == "powerplatform"
+    matrix = ci_environments(read_project_config(tmp_path))
+    assert [(e.name, e.target) for e in matrix] == [("dev", "azure"), ("makers", "powerplatform")]
 
 
 def test_the_action_is_composite_and_keeps_inputs_out_of_shell_scripts() -> None:

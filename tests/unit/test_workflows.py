@@ -254,11 +254,27 @@ def test_azure_login_is_oidc_with_ids_from_variables() -> None:
         for step in steps(job)
         if str(step.get("uses", "")).startswith("azure/login@")
     ]
-    assert len(logins) >= 3  # plan, deploy, drift
+    assert len(logins) >= 6  # plan, deploy, drift: an Azure and a Power Platform login each
     for name, step in logins:
-        assert set(step["with"]) == {"client-id", "tenant-id", "subscription-id"}, name
+        if step["if"] == "matrix.target == 'azure'":
+            assert set(step["with"]) == {"client-id", "tenant-id", "subscription-id"}, name
+        else:
+            # Power Platform has no subscription: a tenant login, from which DefaultAzureCredential gets the
+            # https://service.powerapps.com/.default token
+            assert step["if"] == "matrix.target == 'powerplatform'", name
+            assert set(step["with"]) == {"client-id", "tenant-id", "allow-no-subscriptions"}, name
+            assert step["with"].pop("allow-no-subscriptions") is True, name
         for value in step["with"].values():
             assert value.startswith("${{ vars."), name
+
+
+def test_every_job_that_runs_connectorops_against_a_target_logs_in_for_both_targets() -> None:
+    for path in WORKFLOW_FILES:
+        for job_name, job in load(path)["jobs"].items():
+            conditions = [s.get("if") for s in steps(job) if str(s.get("uses", "")).startswith("azure/login@")]
+            if conditions:
+                assert conditions == ["matrix.target == 'azure'", "matrix.target == 'powerplatform'"], job_name
+                assert "fromJSON(needs.environments.outputs.matrix)" in str(job["strategy"]["matrix"]), job_name
 
 
 def test_untrusted_pull_request_text_never_reaches_a_shell() -> None:

@@ -38,8 +38,26 @@ def test_only_azure_environments_with_their_mode(tmp_path: Path) -> None:
     assert [(e.name, e.mode) for e in ci_environments(config)] == [("dev", "pulumi"), ("prod", "engine")]
     assert [e.name for e in ci_environments(config, mode="pulumi")] == ["dev"]
     assert github_matrix(ci_environments(config, mode="engine")) == {
-        "include": [{"environment": "prod", "mode": "engine"}]
+        "include": [{"environment": "prod", "mode": "engine", "target": "azure"}]
     }
+
+
+def test_power_platform_environments_are_in_the_matrix_with_their_target(tmp_path: Path) -> None:
+    text = CONFIG + """  makers:
+    target: powerplatform
+    environmentId: Default-00000000-0000-0000-0000-000000000003
+    mode: pulumi
+  makers-local: {target: local, platform: powerplatform}
+"""
+    config = read_project_config(write_config(tmp_path, text))
+    assert github_matrix(ci_environments(config)) == {
+        "include": [
+            {"environment": "dev", "mode": "pulumi", "target": "azure"},
+            {"environment": "prod", "mode": "engine", "target": "azure"},
+            {"environment": "makers", "mode": "pulumi", "target": "powerplatform"},
+        ]
+    }  # the emulator's Power Platform surface (target local) is the laptop's, never CI's
+    assert [e.name for e in ci_environments(config, mode="pulumi")] == ["dev", "makers"]
 
 
 def test_main_prints_github_output_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

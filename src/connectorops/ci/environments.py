@@ -1,7 +1,8 @@
 """The environments of connectorops.yaml that CI deploys, as a GitHub Actions matrix.
 
-Only `target: azure` environments are deployed from CI (`local` is the laptop emulator); each
-entry says whether `pulumi up` (mode pulumi) or `connectorops apply` (mode engine) deploys it.
+`target: azure` and `target: powerplatform` environments are deployed from CI (`local` is the
+laptop emulator); each entry names its target (which OIDC login the job does) and whether
+`pulumi up` (mode pulumi) or `connectorops apply` (mode engine) deploys it.
 """
 
 from __future__ import annotations
@@ -14,17 +15,21 @@ from pathlib import Path
 
 from connectorops.errors import Problem, Severity, SpecError
 from connectorops.spec.loader import CONFIG_FILE, load_document
-from connectorops.spec.models import AzureEnvironment, ProjectConfig
+from connectorops.spec.models import ProjectConfig
 from connectorops.spec.source import FileSystemTree
+
+# Targets a CI runner reaches with an OIDC login: azure (a subscription) and powerplatform (a tenant).
+CI_TARGETS = ("azure", "powerplatform")
 
 
 @dataclass(frozen=True)
 class CiEnvironment:
     name: str
     mode: str  # "engine" | "pulumi"
+    target: str = "azure"  # one of CI_TARGETS
 
     def to_dict(self) -> dict[str, str]:
-        return {"environment": self.name, "mode": self.mode}
+        return {"environment": self.name, "mode": self.mode, "target": self.target}
 
 
 def read_project_config(repo_root: Path) -> ProjectConfig:
@@ -49,9 +54,11 @@ def read_project_config(repo_root: Path) -> ProjectConfig:
 
 
 def ci_environments(config: ProjectConfig, *, mode: str | None = None) -> list[CiEnvironment]:
-    """Azure environments in file order, optionally only those deployed in `mode`."""
+    """Azure and Power Platform environments in file order, optionally only those deployed in `mode`."""
     found = [
-        CiEnvironment(name, env.mode) for name, env in config.environments.items() if isinstance(env, AzureEnvironment)
+        CiEnvironment(name, str(getattr(env, "mode", "engine")), env.target)
+        for name, env in config.environments.items()
+        if env.target in CI_TARGETS
     ]
     return [env for env in found if mode is None or env.mode == mode]
 

@@ -22,7 +22,8 @@ from typing import Any
 
 from connectorops.definitions.documents import check_size, parse_json
 from connectorops.definitions.model import CustomCode
-from connectorops.errors import DefinitionError, Problem, Severity
+from connectorops.definitions.paconn_checks import script_size_problem
+from connectorops.errors import DefinitionError, Problem, Severity, ValidationFailed
 from connectorops.spec.source import SourceTree
 
 API_DEFINITION = "apiDefinition.swagger.json"
@@ -43,6 +44,7 @@ class PaconnFolder:
     policy_template_instances: list[dict[str, Any]] = field(default_factory=list)
     custom_code: CustomCode | None = None
     property_lines: dict[str, int] = field(default_factory=dict)
+    properties_data: bytes = b""  # apiProperties.json as read, to name the line of a value in errors
     icon_brand_color: str | None = None
     icon_png: bytes | None = None
     source_files: tuple[str, ...] = ()
@@ -72,6 +74,7 @@ def load_paconn_folder(tree: SourceTree, folder: str) -> PaconnFolder:
     parameters: dict[str, Any] | None = None
     properties: dict[str, Any] = {}
     lines: dict[str, int] = {}
+    data = b""
     if properties_file is not None:
         check_size(tree.size(properties_file), properties_file)
         data = tree.read_bytes(properties_file)
@@ -108,6 +111,7 @@ def load_paconn_folder(tree: SourceTree, folder: str) -> PaconnFolder:
         policy_template_instances=[p for p in properties.get("policyTemplateInstances") or [] if isinstance(p, dict)],
         custom_code=custom_code,
         property_lines=lines,
+        properties_data=data if properties_file is not None else b"",
         icon_brand_color=color if isinstance(color, str) else None,
         icon_png=icon_png,
         source_files=tuple(sources),
@@ -132,7 +136,9 @@ def _custom_code(
         return None
     script = None
     if script_file is not None:
-        check_size(tree.size(script_file), script_file)
+        too_large = script_size_problem(tree.size(script_file), script_file)
+        if too_large is not None:  # refused before reading it; names script.csx, not connector.yaml
+            raise ValidationFailed([too_large], summary=f"{script_file} is too large")
         script = tree.read_bytes(script_file)
     return CustomCode(script=script, file=script_file, operations=None if operations is None else list(operations))
 

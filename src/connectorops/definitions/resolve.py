@@ -20,6 +20,7 @@ from connectorops.definitions.documents import check_size, parse_document, parse
 from connectorops.definitions.model import ResolvedDefinition, SourceKind
 from connectorops.definitions.openapi import validate_openapi
 from connectorops.definitions.paconn import PaconnFolder, load_paconn_folder
+from connectorops.definitions.paconn_checks import paconn_reference_problems
 from connectorops.definitions.refs import bundle_refs
 from connectorops.definitions.verdict_cache import DEFAULT_STATE_DIR, VerdictCache, verdict_cache_at, verdict_key
 from connectorops.errors import ConnectoropsError, DefinitionError, Problem, Severity, ValidationFailed
@@ -68,6 +69,7 @@ def resolve_definition(
     read = _reader(tree, verdicts)
     swagger = bundle_refs(loaded.swagger, file=loaded.file, folder=_ref_folder(connector, loaded), read=read)
     problems.extend(cached_validate_openapi(swagger, loaded.file, verdicts))
+    problems.extend(_paconn_problems(swagger, loaded.paconn))
     if any(p.severity == Severity.ERROR for p in problems):
         raise ValidationFailed(problems, summary=f"definition of {connector.name} is invalid")
 
@@ -134,6 +136,20 @@ def cached_validate_openapi(swagger: dict[str, Any], file: str, cache: VerdictCa
     problems = validate_openapi(swagger, file)
     cache.put(key, [p.to_dict() for p in problems])
     return problems
+
+
+def _paconn_problems(swagger: dict[str, Any], paconn: PaconnFolder | None) -> list[Problem]:
+    """Template ids and the operationIds templates and scriptOperations name, against the bundled definition."""
+    if paconn is None or paconn.properties_file is None:
+        return []
+    code = paconn.custom_code
+    return paconn_reference_problems(
+        swagger,
+        templates=paconn.policy_template_instances,
+        script_operations=code.operations if code is not None else None,
+        properties_file=paconn.properties_file,
+        properties_data=paconn.properties_data,
+    )
 
 
 def _apply_backend(

@@ -17,6 +17,7 @@ import secrets
 from typing import Any
 
 from connectorops.definitions.openapi import check_structure
+from connectorops.definitions.paconn_checks import KNOWN_TEMPLATE_IDS, MAX_SCRIPT_BYTES, OPERATION_NAMES, operation_ids
 from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, now_iso
 from connectorops.emulator.routes.context import RouteContext, method_not_allowed
 from connectorops.emulator.routes.custom_apis import write_only_digest
@@ -52,15 +53,8 @@ KEPT = (
     "scriptOperations",
     "publisher",
 )
-POLICY_TEMPLATES = frozenset(
-    (
-        "convertarraytoobject", "convertobjecttoarray", "dynamichosturl", "encodepropertyvalue", "pollingtrigger",
-        "routerequesttoendpoint", "setheader", "setproperty", "setqueryparameter", "setvaluefromurl",
-        "stringreplace", "stringtoarray", "updatenextlink",
-    )
-)  # fmt: skip
-MAX_SCRIPT_BYTES = 1024 * 1024
-OPERATION_NAMES = "x-ms-apimTemplate-operationName"
+# Known template ids, the script limit and operationIds: validate's own (one copy, definitions/paconn_checks.py).
+POLICY_TEMPLATES = KNOWN_TEMPLATE_IDS
 
 
 def collection(ctx: RouteContext, request: ArmRequest) -> ArmResponse:
@@ -222,7 +216,7 @@ def _check_policy_templates(instances: Any, swagger: dict[str, Any]) -> None:
         return
     if not isinstance(instances, list):
         raise _invalid("properties.policyTemplateInstances must be a list.")
-    operations = _operation_ids(swagger)
+    operations = set(operation_ids(swagger))
     for index, instance in enumerate(instances):
         where = f"properties.policyTemplateInstances[{index}]"
         template = instance.get("templateId") if isinstance(instance, dict) else None
@@ -233,16 +227,6 @@ def _check_policy_templates(instances: Any, swagger: dict[str, Any]) -> None:
         for operation in named if isinstance(named, list) else [named]:
             if operation not in operations:
                 raise _invalid(f"{where}.parameters.{OPERATION_NAMES} names '{operation}', not an operation.")
-
-
-def _operation_ids(swagger: dict[str, Any]) -> set[str]:
-    found: set[str] = set()
-    for path_item in (swagger.get("paths") or {}).values():
-        if isinstance(path_item, dict):
-            for operation in path_item.values():
-                if isinstance(operation, dict) and isinstance(operation.get("operationId"), str):
-                    found.add(operation["operationId"])
-    return found
 
 
 def _kept(

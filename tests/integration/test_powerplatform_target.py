@@ -86,3 +86,9 @@ def test_the_token_is_asked_for_the_environment_s_scope(
     with PowerPlatformClient(replace(location, credential=recording), settings=FAST_RETRIES) as client:
         assert PowerPlatformTarget(client).list_connectors() == []
     assert set(recording.scopes) == {location.credential_scope}
+    # flows are read from the Power Automate API, whose token has its own audience (the connectors' list
+    # that maps their references to our connectors still asks for the Power Apps one)
+    flows = _RecordingCredential(info.token)
+    with PowerPlatformClient(replace(location, credential=flows), settings=FAST_RETRIES) as client:
+        assert PowerPlatformTarget(client).list_consumers() == []
+    assert set(flows.scopes) == {location.credential_scope, "https://service.flow.microsoft.com/.default"}

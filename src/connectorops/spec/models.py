@@ -536,7 +536,11 @@ class PowerPlatformEnvironment(StrictModel):
     """default: DefaultAzureCredential for tokenScope; token-env: a bearer token from
     $CONNECTOROPS_POWERPLATFORM_TOKEN."""
     tokenScope: Annotated[str, StringConstraints(pattern=r"^https://")] = "https://service.powerapps.com/.default"
-    """OAuth scope of the token (paconn's `resource` + /.default): sovereign clouds have their own."""
+    """OAuth scope of the Power Apps API's token (paconn's `resource` + /.default): sovereign clouds have their own."""
+    flowTokenScope: Annotated[str, StringConstraints(pattern=r"^https://")] = (
+        "https://service.flow.microsoft.com/.default"
+    )
+    """OAuth scope of the Power Automate API's token (flows are read there): sovereign clouds have their own."""
     mode: Literal["engine", "pulumi"] = "engine"
     """Who deploys this environment in CI: engine (connectorops apply) or pulumi (pulumi up)."""
 

@@ -33,6 +33,8 @@ POWERAPPS = "/providers/Microsoft.PowerApps"
 PROCESS_SIMPLE = "/providers/Microsoft.ProcessSimple"
 SERVICE = "Power Apps"
 TOKEN_SCOPE = "https://service.powerapps.com/.default"  # noqa: S105 - an OAuth scope, not a secret
+# The Power Automate management API has its own audience (Microsoft's docs for api.flow.microsoft.com).
+FLOW_TOKEN_SCOPE = "https://service.flow.microsoft.com/.default"  # noqa: S105 - an OAuth scope, not a secret
 # paconn sends it on every call; the service may log it.
 ORIGIN_HEADER = {"x-ms-origin": "connectorops", "Accept": "application/json"}
 MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # what we read back; the service's own limit is 1 MB
@@ -57,6 +59,7 @@ class PowerPlatformLocation:
     credential: TokenCredential
     ca_bundle: str | None = None
     credential_scope: str = TOKEN_SCOPE
+    flow_credential_scope: str = FLOW_TOKEN_SCOPE
 
 
 def segment(name: str) -> str:
@@ -82,7 +85,7 @@ class PowerPlatformClient:
             location.ca_bundle, sink, self.settings,
         )  # fmt: skip
         self._flow = build_bearer_client(
-            location.flow_endpoint.rstrip("/"), location.credential_scope, location.credential,
+            location.flow_endpoint.rstrip("/"), location.flow_credential_scope, location.credential,
             location.ca_bundle, sink, self.settings,
         )  # fmt: skip
         self._anonymous = build_download_client(location.ca_bundle, sink, self.settings, "Microsoft.PowerApps/blobs")
@@ -110,7 +113,10 @@ class PowerPlatformClient:
     def _client_for(self, url: str) -> PipelineClient[HttpRequest, HttpResponse] | None:
         """The authenticated pipeline of the origin `url` is on; None for any other host (no token goes there)."""
         target = urlsplit(url)
-        for endpoint, client in ((self.location.api_endpoint, self._api), (self.location.flow_endpoint, self._flow)):
+        candidates = [(self.location.api_endpoint, self._api), (self.location.flow_endpoint, self._flow)]
+        if target.path.startswith(PROCESS_SIMPLE):  # the flows API's own token, even where both share an origin
+            candidates.reverse()
+        for endpoint, client in candidates:
             base = urlsplit(endpoint)
             if origin(target.scheme, target.hostname, target.port) == origin(base.scheme, base.hostname, base.port):
                 return client

@@ -57,6 +57,7 @@ def open_powerplatform(
         credential=build_credential(chosen.credential, variable=POWERPLATFORM_TOKEN_ENV_VAR),
         ca_bundle=ca_bundle_path(repo_root, environment, chosen.caBundle),
         credential_scope=chosen.tokenScope,
+        flow_credential_scope=chosen.flowTokenScope,
     )
     with _opened(location, settings, environment, field="environmentId") as target:
         yield target

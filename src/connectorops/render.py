@@ -23,9 +23,8 @@ from typing import Any
 from connectorops import tags
 from connectorops.canonical import body_fingerprint, canonical_json
 from connectorops.definitions.auth import GLOBAL_REDIRECT_URL
-from connectorops.definitions.model import ResolvedDefinition
+from connectorops.definitions.model import ResolvedConnector
 from connectorops.secret_refs import without_secret_refs
-from connectorops.spec.repository import LoadedConnector
 
 # The Logic Apps designer's own default brand colour for custom connectors.
 DEFAULT_BRAND_COLOR = "#007ee5"
@@ -96,15 +95,10 @@ def png_from_data_uri(icon_uri: object) -> bytes | None:
         return None
 
 
-def render_custom_api(
-    connector: LoadedConnector,
-    resolved: ResolvedDefinition,
-    environment: str,
-    *,
-    location: str,
-    commit: str | None,
-) -> DesiredCustomApi:
-    spec = connector.document.for_environment(environment)
+def render_custom_api(resolved_connector: ResolvedConnector, *, location: str, commit: str | None) -> DesiredCustomApi:
+    """The body of the definition the target carries (`fitted`), with the environment's spec merged once."""
+    connector, spec, resolved = resolved_connector.connector, resolved_connector.spec, resolved_connector.fitted
+    environment = resolved_connector.environment or ""
     swagger = resolved.swagger
     raw_info = swagger.get("info")
     info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}

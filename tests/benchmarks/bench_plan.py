@@ -12,7 +12,7 @@ from typing import Any
 
 from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.azure.gateway import ArmGateway, ArmTarget
-from connectorops.definitions.model import ResolvedDefinition
+from connectorops.definitions.model import ResolvedConnector, ResolvedDefinition
 from connectorops.emulator.server import EmulatorServer
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.desired import DesiredState
@@ -51,7 +51,11 @@ def _desired(count: int, operations: int = 20) -> list[DesiredCustomApi]:
                                                      "spec": {"definition": {"openapi": "openapi.json"}}})  # fmt: skip
         connector = LoadedConnector(name, f"connectors/{name}", f"connectors/{name}/connector.yaml", document)
         resolved = ResolvedDefinition("openapi", _swagger(operations), {})
-        result.append(render_custom_api(connector, resolved, "bench", location="westeurope", commit="c"))
+        result.append(
+            render_custom_api(
+                ResolvedConnector.from_definition(connector, "bench", resolved), location="westeurope", commit="c"
+            )
+        )
     return result
 
 

@@ -24,6 +24,7 @@ from connectorops.policy.certification.report import (
     certification_markdown,
 )
 from connectorops.spec.loader import load_repository, select_environment
+from connectorops.spec.repository import ConnectorInEnvironment
 from connectorops.spec.source import FileSystemTree
 
 
@@ -56,7 +57,8 @@ def certify_repository(repo_root: Path, environment: str | None, names: list[str
         except ConnectoropsError as error:
             results.append(ConnectorCertification(connector.name, connector.path, problems=tuple(error.problems)))
             continue
-        findings = certify_connector(connector, resolved, environment, policy, cache=verdict_cache_at(cache_dir))
+        view = ConnectorInEnvironment.of(connector, environment)  # no --environment: the base spec
+        findings = certify_connector(view, resolved, policy, cache=verdict_cache_at(cache_dir))
         results.append(ConnectorCertification(connector.name, connector.path, findings=tuple(findings)))
     return CertificationReport(environment, tuple(results), problems=tuple(blocking + policy_problems))
 

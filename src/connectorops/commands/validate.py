@@ -35,16 +35,15 @@ from rich.table import Table
 from rich.text import Text
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
-from connectorops.definitions.carry import fit_for_target
-from connectorops.definitions.model import ResolvedDefinition
-from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
+from connectorops.definitions.model import ResolvedConnector
+from connectorops.definitions.resolve import environment_cache_dir, resolve_connector
 from connectorops.engine.uncarried import is_pulumi_environment, uncarried_problems
 from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
 from connectorops.policy.certification import load_certification_policy
 from connectorops.policy.sharing import check_sharing, load_sharing_policy
 from connectorops.render import render_custom_api
 from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
-from connectorops.spec.repository import LoadedConnector, Repository
+from connectorops.spec.repository import ConnectorInEnvironment, Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
 
 
@@ -140,18 +139,20 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
 
     checks = {path: ConnectorCheck(name=path.rsplit("/", 2)[-2], path=path) for path in repo.connector_files}
     if env_name is not None:
-        sharing_problems = _sharing_problems(repo, env_name)
+        views = [ConnectorInEnvironment.of(connector, env_name) for connector in repo.connectors]
+        sharing_problems = _sharing_problems(repo, views)
         problems.extend(sharing_problems)
-        resolved: list[tuple[LoadedConnector, ResolvedDefinition]] = []
+        resolved: list[ResolvedConnector] = []
         with _cache_for(cache_dir, broken=bool(repo.errors)) as usable_cache:
-            for connector in repo.connectors:
+            for view in views:
+                connector = view.connector
                 check = checks[connector.path]
                 check.name = connector.name
-                _describe(check, connector, env_name)
-                found, definition = _resolve(check, connector, tree, env_name, target, usable_cache)
+                _describe(check, view)
+                found, definition = _resolve(check, view, tree, target, usable_cache)
                 problems.extend(found)
                 if definition is not None:
-                    resolved.append((connector, definition))
+                    resolved.append(definition)
         problems.extend(_pulumi_problems(repo, env_name, resolved))
 
     ordered = sorted(checks.values(), key=lambda c: c.path)
@@ -175,8 +176,8 @@ def _cache_for(cache_dir: Path, *, broken: bool) -> Iterator[Path]:
         yield Path(scratch)
 
 
-def _describe(check: ConnectorCheck, connector: LoadedConnector, environment: str) -> None:
-    spec = connector.document.for_environment(environment)
+def _describe(check: ConnectorCheck, view: ConnectorInEnvironment) -> None:
+    spec = view.spec
     check.source = spec.definition.kind
     if spec.auth is not None:
         provider = getattr(spec.auth, "identityProvider", None)
@@ -184,43 +185,36 @@ def _describe(check: ConnectorCheck, connector: LoadedConnector, environment: st
 
 
 def _resolve(
-    check: ConnectorCheck,
-    connector: LoadedConnector,
-    tree: SourceTree,
-    environment: str,
-    target: str,
-    cache_dir: Path,
-) -> tuple[list[Problem], ResolvedDefinition | None]:
-    """Resolve the definition; its problems (with what `target` cannot carry) and the definition as it would be
+    check: ConnectorCheck, view: ConnectorInEnvironment, tree: SourceTree, target: str, cache_dir: Path
+) -> tuple[list[Problem], ResolvedConnector | None]:
+    """Resolve the connector; its problems (with what `target` cannot carry) and the connector as it would be
     deployed (None when it does not resolve); operations/auth into `check`."""
     try:
-        resolved = resolve_definition(connector, tree, environment, cache_dir=cache_dir)
+        resolved = resolve_connector(view, tree, target=target, cache_dir=cache_dir)
     except ConnectoropsError as error:
-        return [_with_file(p, connector.path) for p in error.problems], None
-    check.operations = resolved.operation_count
+        return [_with_file(p, view.path) for p in error.problems], None
+    check.operations = resolved.definition.operation_count
     if check.auth is None:
-        check.auth = resolved.auth_kind
-    fitted, carried = fit_for_target(connector, resolved, environment, target)
-    return [_with_file(p, connector.path) for p in [*resolved.warnings, *carried]], fitted
+        check.auth = resolved.definition.auth_kind
+    found = [*resolved.definition.warnings, *resolved.carried]
+    return [_with_file(p, view.path) for p in found], resolved
 
 
-def _pulumi_problems(
-    repo: Repository, environment: str, resolved: list[tuple[LoadedConnector, ResolvedDefinition]]
-) -> list[Problem]:
+def _pulumi_problems(repo: Repository, environment: str, resolved: list[ResolvedConnector]) -> list[Problem]:
     """What `pulumi up` cannot carry, as plan reports it: only `mode: pulumi` environments render here."""
     if not is_pulumi_environment(repo, environment):
         return []
     env = repo.config.environments[environment]
     location = str(getattr(env, "location", ""))
-    apis = [render_custom_api(c, r, environment, location=location, commit=None) for c, r in resolved]
+    apis = [render_custom_api(r, location=location, commit=None) for r in resolved]
     return uncarried_problems(repo, environment, apis)
 
 
-def _sharing_problems(repo: Repository, environment: str) -> list[Problem]:
+def _sharing_problems(repo: Repository, views: list[ConnectorInEnvironment]) -> list[Problem]:
     """policies/sharing.yaml and every connector's sharing requests."""
     policy, problems = load_sharing_policy(repo.tree)
-    for connector in repo.connectors:
-        problems.extend(check_sharing(connector, environment, policy, tree=repo.tree))
+    for view in views:
+        problems.extend(check_sharing(view, policy, tree=repo.tree))
     # policies/certification.yaml too: a misspelt rule id would otherwise be ignored silently
     problems.extend(load_certification_policy(repo.tree)[1])
     return list(problems)

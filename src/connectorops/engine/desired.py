@@ -10,13 +10,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from connectorops.definitions.carry import fit_for_target
 from connectorops.engine.target import Placement
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment, role_guid
 from connectorops.render import DesiredCustomApi
-from connectorops.spec.repository import Repository
+from connectorops.spec.repository import ConnectorInEnvironment, Repository
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def build_desired_state(
     allow_private_urls: bool = False,
 ) -> DesiredState:
     """Resolve, certify, check sharing and render every connector; collect every problem."""
-    from connectorops.definitions.resolve import default_cache_dir, resolve_definition
+    from connectorops.definitions.resolve import default_cache_dir, resolve_connector
     from connectorops.definitions.verdict_cache import verdict_cache_at
     from connectorops.engine.uncarried import uncarried_problems
     from connectorops.policy.certification import certify_connector, load_certification_policy
@@ -90,28 +89,29 @@ def build_desired_state(
     verdicts = verdict_cache_at(cache_dir or default_cache_dir(repo.tree))
     for connector in repo.connectors:
         try:
-            resolved = resolve_definition(
-                connector, repo.tree, environment, cache_dir=cache_dir, allow_private_urls=allow_private_urls
+            # once per connector: the merged spec, the definition, and what the target can carry of it
+            resolved = resolve_connector(
+                ConnectorInEnvironment.of(connector, environment),
+                repo.tree,
+                target=target,
+                cache_dir=cache_dir,
+                allow_private_urls=allow_private_urls,
             )
         except ConnectoropsError as error:
             problems += error.problems
             continue
-        problems += list(resolved.warnings)
+        problems += list(resolved.definition.warnings)
         # certification sees the full definition; the target gets what it can carry (or an error)
-        for finding in certify_connector(connector, resolved, environment, cert_policy, cache=verdicts):
+        for finding in certify_connector(resolved, resolved.definition, cert_policy, cache=verdicts):
             findings.append(replace(finding, connector=connector.name))
-        violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree)
-        problems += violations
-        deployed, carried = fit_for_target(connector, resolved, environment, target)
-        problems += carried
-        apis.append(placement.render_connector(connector, deployed, environment, commit=commit))
+        problems += check_sharing(resolved, sharing_policy, tree=repo.tree)
+        problems += resolved.carried
+        apis.append(placement.render_connector(resolved, commit=commit))
         # desired_role_assignments keeps only allowed grants: a forbidden request (which blocks the
         # plan anyway) must not make the plan show the connector's allowed grants as deletions.
         if sharing_policy is not None:
             scope = placement.connector_id(connector.name)
-            grants += desired_role_assignments(
-                connector, environment, sharing_policy, scope=scope, role_id=placement.role_id
-            )
+            grants += desired_role_assignments(resolved, sharing_policy, scope=scope, role_id=placement.role_id)
     problems += uncarried_problems(repo, environment, apis)  # `mode: pulumi` would stop or drop them
     return DesiredState(
         environment=environment,

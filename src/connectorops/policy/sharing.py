@@ -36,7 +36,7 @@ from connectorops.policy.sharing_model import (
     SharingRule,
 )
 from connectorops.spec.loader import load_yaml
-from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
 from connectorops.spec.source import SourceTree
 
 __all__ = [
@@ -258,13 +258,14 @@ class _At:
 
 
 def check_sharing(
-    connector: LoadedConnector, environment: str, policy: SharingPolicy | None, *, tree: SourceTree | None = None
+    view: ConnectorInEnvironment, policy: SharingPolicy | None, *, tree: SourceTree | None = None
 ) -> list[Problem]:
-    """ERROR Problems (code SharingPolicyViolation, UnknownPrincipal, UnknownRole) for the connector's requests.
+    """ERROR Problems (code SharingPolicyViolation, UnknownPrincipal, UnknownRole) for the connector's requests
+    in its environment (the merged spec of `view`).
 
     Pass `tree` to get the line of each offending request in connector.yaml.
     """
-    requests = connector.document.for_environment(environment).sharing
+    connector, environment, requests = view.connector, view.environment or "", view.spec.sharing
     if not requests:
         return []
     locate = _connector_locator(connector, tree)
@@ -332,14 +333,15 @@ def check_sharing(
 
 
 def desired_role_assignments(
-    connector: LoadedConnector, environment: str, policy: SharingPolicy, *, scope: str, role_id: Callable[[str], str]
+    view: ConnectorInEnvironment, policy: SharingPolicy, *, scope: str, role_id: Callable[[str], str]
 ) -> list[DesiredRoleAssignment]:
     """The role assignments git declares for the connector at `scope`: only allowed, known grants.
 
     Forbidden or unknown requests are left out here; `check_sharing` reports them and blocks the plan.
     """
+    connector, environment = view.connector, view.environment or ""
     wanted: dict[str, DesiredRoleAssignment] = {}
-    for request in connector.document.for_environment(environment).sharing:
+    for request in view.spec.sharing:
         entry = policy.document.principals.get(request.principal)
         role = policy.role_ids.get(request.role)
         if entry is None or role is None:

@@ -32,7 +32,7 @@ from connectorops.policy.certification import (
 )
 from connectorops.policy.sharing import SharingPolicy, check_sharing, load_sharing_policy
 from connectorops.render import png_from_data_uri
-from connectorops.spec.repository import LoadedConnector, Repository
+from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector, Repository
 from connectorops.spec.source import SourceTree
 
 CUSTOM_API = "azure-native:web:CustomApi"
@@ -124,7 +124,7 @@ class RepositoryRules:
 
     def _custom_api_connector(
         self, args: ResourceValidationArgs, report: ReportViolation
-    ) -> tuple[LoadedConnector, dict[str, Any], str] | None:
+    ) -> tuple[ConnectorInEnvironment, dict[str, Any]] | None:
         props = _plain(args.props)
         resource_tags = props.get("tags") or {}
         source = resource_tags.get(tags.SOURCE_PATH)
@@ -137,7 +137,7 @@ class RepositoryRules:
                 None,
             )
             return None
-        return connector, props, self.environment(resource_tags)
+        return ConnectorInEnvironment.of(connector, self.environment(resource_tags)), props
 
     # --- azure-native:web:CustomApi ------------------------------------------------------------
 
@@ -160,8 +160,8 @@ class RepositoryRules:
         found = self._custom_api_connector(args, report)
         if found is None:
             return
-        connector, _, environment = found
-        for problem in check_sharing(connector, environment, self.inputs.sharing, tree=self.inputs.repository.tree):
+        view, _ = found
+        for problem in check_sharing(view, self.inputs.sharing, tree=self.inputs.repository.tree):
             report(str(problem), None)
 
     def certification_validator(self, enforcement: str) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
@@ -173,9 +173,9 @@ class RepositoryRules:
             found = self._custom_api_connector(args, report)
             if found is None:
                 return
-            connector, props, environment = found
-            resolved = deployed_definition(connector, props.get("properties") or {}, self.inputs.repository.tree)
-            for finding in certify_connector(connector, resolved, environment, self.inputs.certification):
+            view, props = found
+            resolved = deployed_definition(view.connector, props.get("properties") or {}, self.inputs.repository.tree)
+            for finding in certify_connector(view, resolved, self.inputs.certification):
                 if finding.enforcement == enforcement:
                     report(_finding_text(finding), None)
 

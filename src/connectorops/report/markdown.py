@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from connectorops.engine.actions import ROLE_ASSIGNMENT, Action, ActionKind
+from connectorops.engine.actions import Action, ActionKind
 from connectorops.engine.drift import DriftReport
+from connectorops.engine.kinds import kind_of
 from connectorops.engine.plan import Plan
 from connectorops.policy.certification.findings import Finding
 from connectorops.report.redact import change_value
 from connectorops.report.text import plan_summary_line
-from connectorops.report.wording import connection_list, logic_app_names, secret_rotations, sharing_verb
+from connectorops.report.wording import connection_list, logic_app_names, secret_rotations
 
 MAX_BYTES = 60_000
 MAX_CHANGES_SHOWN = 40
@@ -56,11 +57,7 @@ def _connector_section(actions: list[Action]) -> str:
     for action in actions:
         if not action.is_change and not action.blocked:
             continue
-        if action.resource_type == ROLE_ASSIGNMENT:
-            verb, preposition = sharing_verb(action)
-            lines.append(f"- **{verb}** role {_code(str(action.role))} {preposition} {_code(str(action.principal))}")
-        else:
-            lines.append(f"- **{action.kind}** customApi {_code(action.name)}")
+        lines.append(f"- {kind_of(action).markdown_line(action, _code)}")  # in the words of its kind
         for reason in action.reasons:
             lines.append(f"  - ⛔ {reason}")
         for warning in action.warnings:

@@ -18,10 +18,11 @@ from connectorops.engine.apply import apply_plan
 from connectorops.engine.desired import DesiredState
 from connectorops.engine.observe import ObservedState, observe
 from connectorops.engine.plan import make_plan
-from connectorops.render import DesiredCustomApi, render_custom_api
+from connectorops.render import DesiredCustomApi
 from connectorops.spec.models import ConnectorDocument
 from connectorops.spec.repository import LoadedConnector
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.render import render_custom_api
 
 RG = "/subscriptions/s/resourceGroups/rg"
 

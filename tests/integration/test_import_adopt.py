@@ -19,8 +19,8 @@ from connectorops import tags
 from connectorops.azure.gateway import ArmGateway
 from connectorops.definitions.auth import apply_auth
 from connectorops.emulator.server import EmulatorServer
-from connectorops.render import regional_redirects
 from connectorops.spec.models import OAuth2Auth
+from connectorops.targets.arm.render import regional_redirects
 
 pytestmark = [pytest.mark.integration]
 CLIENT_SECRET = "portal-typed-secret-value"

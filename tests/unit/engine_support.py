@@ -14,10 +14,11 @@ from in_memory_target import InMemoryTarget as InMemoryTarget  # re-exported: th
 from connectorops.definitions.model import ResolvedConnector, ResolvedDefinition
 from connectorops.engine.desired import DesiredState
 from connectorops.policy.role_assignments import DesiredRoleAssignment, role_assignment_name
-from connectorops.render import DesiredCustomApi, render_custom_api
+from connectorops.render import DesiredCustomApi
 from connectorops.spec.models import ConnectorDocument
 from connectorops.spec.repository import LoadedConnector
 from connectorops.targets.arm import ArmPlacement
+from connectorops.targets.arm.render import render_custom_api
 
 PLACEMENT = ArmPlacement(SUB, RG, "westeurope")
 READER = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"

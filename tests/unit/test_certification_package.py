@@ -24,10 +24,10 @@ from connectorops.definitions.model import ResolvedConnector
 from connectorops.definitions.resolve import resolve_definition
 from connectorops.policy.certification import certify_connector, load_certification_policy
 from connectorops.policy.certification.package import README_SECTIONS
-from connectorops.render import render_custom_api
 from connectorops.spec.loader import load_repository
 from connectorops.spec.repository import ConnectorInEnvironment
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm.render import render_custom_api
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "tests" / "fixtures" / "powerplatformconnectors-schemas"

@@ -20,10 +20,10 @@ from connectorops.definitions.documents import parse_json
 from connectorops.definitions.model import ResolvedConnector, ResolvedDefinition
 from connectorops.definitions.resolve import resolve_definition
 from connectorops.errors import ConnectoropsError, Severity
-from connectorops.render import render_custom_api
 from connectorops.spec.models import ConnectorDocument
 from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm.render import render_custom_api
 
 CORPUS = Path("/work/shared/corpus/powerplatformconnectors")
 FOLDERS = (

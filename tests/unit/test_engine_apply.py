@@ -11,7 +11,7 @@ from connectorops.engine.observe import observe
 from connectorops.engine.plan import PlanOptions, make_plan
 from connectorops.engine.secrets import SecretError
 from connectorops.errors import PlanBlocked
-from connectorops.render import render_custom_api
+from connectorops.targets.arm.render import render_custom_api
 
 
 def test_applies_in_safe_order_and_second_run_writes_nothing() -> None:

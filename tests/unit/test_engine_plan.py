@@ -254,7 +254,7 @@ def test_update_warns_when_the_deployed_swagger_cannot_be_read() -> None:
 def _with_secret(ref: dict[str, object], name: str = "orders") -> object:
     from engine_support import connector, resolved
 
-    from connectorops.render import render_custom_api
+    from connectorops.targets.arm.render import render_custom_api
 
     params = {"token": {"type": "oauthSetting", "oAuthSettings": {"identityProvider": "aad", "clientId": "app"}}}
     definition = resolved(connection_parameters=params, secret_refs={"/token/oAuthSettings/clientSecret": ref})

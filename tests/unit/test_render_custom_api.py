@@ -10,7 +10,8 @@ from engine_support import connector, desired_api, resolved, swagger
 from connectorops import tags
 from connectorops.canonical import body_fingerprint
 from connectorops.definitions.model import ResolvedConnector
-from connectorops.render import DEFAULT_BRAND_COLOR, DesiredCustomApi, render_custom_api
+from connectorops.render import DEFAULT_BRAND_COLOR, DesiredCustomApi
+from connectorops.targets.arm.render import render_custom_api
 
 
 def test_body_has_arm_shape_with_defaults_from_swagger_info() -> None:

@@ -7,10 +7,11 @@ from typing import Any
 
 from policy_support import ALICE, OPS, SALES, connector
 
-from connectorops.policy.role_assignments import ROLE_ASSIGNMENT_NAMESPACE, DesiredRoleAssignment, role_definition_id
+from connectorops.policy.role_assignments import ROLE_ASSIGNMENT_NAMESPACE, DesiredRoleAssignment
 from connectorops.policy.sharing import SharingPolicy, classify_assignments, desired_role_assignments
 from connectorops.policy.sharing_model import SharingPolicyDocument
 from connectorops.spec.repository import ConnectorInEnvironment
+from connectorops.targets.arm.render import role_definition_id
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
 

@@ -41,10 +41,10 @@ from connectorops.engine.uncarried import is_pulumi_environment, uncarried_probl
 from connectorops.errors import ConnectoropsError, Problem, Severity, SpecError
 from connectorops.policy.certification import load_certification_policy
 from connectorops.policy.sharing import check_sharing, load_sharing_policy
-from connectorops.render import render_custom_api
 from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
 from connectorops.spec.repository import ConnectorInEnvironment, Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
+from connectorops.targets.arm.render import render_custom_api
 
 
 @dataclass

@@ -31,9 +31,9 @@ from connectorops.policy.certification import (
     load_certification_policy,
 )
 from connectorops.policy.sharing import SharingPolicy, check_sharing, load_sharing_policy
-from connectorops.render import png_from_data_uri
 from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector, Repository
 from connectorops.spec.source import SourceTree
+from connectorops.targets.arm.render import png_from_data_uri
 
 CUSTOM_API = "azure-native:web:CustomApi"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -152,7 +152,7 @@ class RepositoryRules:
             )
         for key in (tags.SOURCE_PATH, tags.ENVIRONMENT, tags.FINGERPRINT):
             if not resource_tags.get(key):
-                report(f"customApi {args.name!r} lacks tag {key}: render it with connectorops.render", None)
+                report(f"customApi {args.name!r} lacks tag {key}: render it with connectorops.targets.arm.render", None)
 
     def validate_sharing_requests(self, args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type != CUSTOM_API:

@@ -14,8 +14,8 @@ from connectorops import tags
 from connectorops.definitions.model import ResolvedConnector
 from connectorops.engine.impact import connection_api_id
 from connectorops.engine.target import ARM, Capabilities, TargetId
-from connectorops.policy.role_assignments import role_definition_id
-from connectorops.render import DesiredCustomApi, render_custom_api
+from connectorops.render import DesiredCustomApi
+from connectorops.targets.arm.render import render_custom_api, role_definition_id
 
 CUSTOM_APIS = "Microsoft.Web/customApis"
 

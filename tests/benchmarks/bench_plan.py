@@ -10,8 +10,6 @@ import copy
 import time
 from typing import Any
 
-from connectorops.azure.credentials import StaticTokenCredential
-from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.definitions.model import ResolvedConnector, ResolvedDefinition
 from connectorops.emulator.server import EmulatorServer
 from connectorops.engine.apply import apply_plan
@@ -22,7 +20,9 @@ from connectorops.render import DesiredCustomApi
 from connectorops.spec.models import ConnectorDocument
 from connectorops.spec.repository import LoadedConnector
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway, ArmTarget
 from connectorops.targets.arm.render import render_custom_api
+from connectorops.targets.transport.credentials import StaticTokenCredential
 
 RG = "/subscriptions/s/resourceGroups/rg"
 

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import pytest
 from harnesses import PRINCIPAL, ArmEmulatorHarness, Harness, InMemoryTarget, MemoryHarness
 
-from connectorops.azure.credentials import StaticTokenCredential
-from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.emulator.server import EmulatorServer
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway, ArmTarget
+from connectorops.targets.transport.credentials import StaticTokenCredential
 
 
 @pytest.fixture(params=["in-memory", "arm-emulator"])

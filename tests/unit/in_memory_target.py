@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectorops import tags
-from connectorops.azure.gateway import RequestCounter
 from connectorops.engine.impact import connection_api_id
 from connectorops.engine.target import Capabilities, TargetId
 from connectorops.errors import GatewayError
 from connectorops.targets.arm import ARM_CAPABILITIES, ArmPlacement
+from connectorops.targets.arm.gateway import RequestCounter
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = "rg-test"

@@ -16,10 +16,10 @@ from in_memory_target import FakeLocation, InMemoryTarget
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.pulumi_stack.program import DeclaredStack, declare_stack
 from connectorops.pulumi_stack.settings import StackSettings
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"

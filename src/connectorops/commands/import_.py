@@ -22,7 +22,7 @@ from connectorops.targets.arm.target import ResourceGroupTarget
 
 
 def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
-    from connectorops.azure.connect import open_gateway
+    from connectorops.targets.arm.connect import open_gateway
 
     repo = load_repository(FileSystemTree(ctx.repo))
     env_name, _ = select_environment(repo, ctx.environment)

@@ -303,8 +303,8 @@ def _declare(
 
 @contextmanager
 def _target_for(settings: StackSettings, repo: Repository) -> Iterator[ResourceGroupTarget]:
-    from connectorops.azure.connect import open_gateway
     from connectorops.spec.loader import select_environment
+    from connectorops.targets.arm.connect import open_gateway
 
     name, environment = select_environment(repo, settings.environment)
     check_stack_matches(settings, name, environment)

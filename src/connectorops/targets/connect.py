@@ -16,7 +16,7 @@ from connectorops.targets.arm.target import ResourceGroupTarget
 @contextmanager
 def connect(inputs: Inputs) -> Iterator[ResourceGroupTarget]:
     """The environment's target (the embedded emulator for `target: local`), closed on exit."""
-    from connectorops.azure.connect import open_gateway
+    from connectorops.targets.arm.connect import open_gateway
 
     with open_gateway(
         inputs.repo_root, inputs.repo.config, inputs.environment, principals=directory_entries(inputs.repo)

@@ -10,12 +10,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from connectorops.azure import builders
-from connectorops.azure.credentials import StaticTokenCredential, build_credential
-from connectorops.azure.gateway import ArmGateway, ArmTarget
-from connectorops.azure.pipeline import RetrySettings
 from connectorops.errors import SpecError
 from connectorops.spec.models import AzureEnvironment, LocalEnvironment, ProjectConfig
+from connectorops.targets.arm import builders
+from connectorops.targets.arm.gateway import ArmGateway, ArmTarget
+from connectorops.targets.transport.credentials import StaticTokenCredential, build_credential
+from connectorops.targets.transport.pipeline import RetrySettings
 
 CONFIG_FILE = "connectorops.yaml"
 RESOURCE_GROUPS_API_VERSION = "2021-04-01"

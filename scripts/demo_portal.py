@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectorops.azure.connect import open_gateway
-from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.pipeline import directory_entries
 from connectorops.errors import ConnectoropsError
-from connectorops.policy.role_assignments import role_definition_id
 from connectorops.policy.sharing import load_sharing_policy
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm.connect import open_gateway
+from connectorops.targets.arm.gateway import ArmGateway
+from connectorops.targets.arm.render import role_definition_id
 
 WORKFLOW_SCHEMA = (
     "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#"

@@ -1,36 +1,23 @@
-"""Spec + resolved definition + environment -> the customApi ARM PUT body we want deployed.
+"""What any target renders from a resolved connector, without the target's own shapes.
 
-Pure: no I/O. The body is canonical (defaults explicit) so equal inputs give equal bytes and the
-fingerprint tag can tell later runs whether anything changed since the last apply.
-
-Two values follow what Azure does for Logic Apps (checked against public sources, issue 14):
-- oAuthSettings.redirectUrl: Logic Apps' consent service is regional,
-  https://logic-apis-<location>.consent.azure-apim.net/redirect (what ARM returns for managed APIs
-  and what connections' listConsentLinks use); the global Power Platform URL that `auth:` writes
-  is replaced by it. A URL written in apiProperties.json that is not the global one is kept.
-- iconUri: ARM stores any string (its own example sends "/testIcon.svg") and paconn/templates use
-  https URLs, which connector.yaml `icon: https://...` passes through. A committed icon.png has no
-  URL until someone hosts it, so it goes in as a PNG data URI rather than being dropped.
+`DesiredCustomApi` is one connector as git wants it in one environment (the target's body, its fingerprint
+and what plan needs around it); the helpers are the values every target derives the same way (names,
+service URL, brand colour, ownership markers). Each target builds its body in its own package: ARM's
+customApi body is targets/arm/render.py.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from connectorops import tags
 from connectorops.canonical import body_fingerprint, canonical_json
-from connectorops.definitions.auth import GLOBAL_REDIRECT_URL
-from connectorops.definitions.model import ResolvedDefinition
-from connectorops.secret_refs import without_secret_refs
-from connectorops.spec.repository import LoadedConnector
+from connectorops.definitions.model import ResolvedConnector
 
 # The Logic Apps designer's own default brand colour for custom connectors.
 DEFAULT_BRAND_COLOR = "#007ee5"
-API_TYPE = "Rest"
-PNG_DATA_URI = "data:image/png;base64,"  # how iconUri carries a committed icon.png
 # metadata.labels[ADOPT_LABEL] == "true": take over a same-name unmanaged customApi (set by `import`).
 ADOPT_LABEL = "connectorops/adopt"
 
@@ -79,75 +66,50 @@ def derived_service_url(swagger: dict[str, Any]) -> str:
     return f"{schemes[0]}://{host}{base}" if host else ""
 
 
-def logic_apps_redirect_url(location: str) -> str:
-    return f"https://logic-apis-{location.replace(' ', '').lower()}.consent.azure-apim.net/redirect"
+def _info(connector: ResolvedConnector) -> dict[str, Any]:
+    raw_info = connector.fitted.swagger.get("info")
+    return raw_info if isinstance(raw_info, dict) else {}
 
 
-def regional_redirects(parameters: dict[str, Any], location: str) -> dict[str, Any]:
-    """connectionParameters with the global consent redirect URL replaced by the region's Logic Apps one."""
-    result: dict[str, Any] = {}
-    for name, parameter in parameters.items():
-        settings = parameter.get("oAuthSettings") if isinstance(parameter, dict) else None
-        if isinstance(settings, dict) and settings.get("redirectUrl") == GLOBAL_REDIRECT_URL:
-            parameter = {**parameter, "oAuthSettings": {**settings, "redirectUrl": logic_apps_redirect_url(location)}}
-        result[name] = parameter
-    return result
+def display_name(connector: ResolvedConnector) -> str:
+    """connector.yaml's displayName, else the definition's title, else the connector's name."""
+    return connector.spec.displayName or str(_info(connector).get("title") or connector.name)
 
 
-def _icon_uri(icon: str | None, png: bytes | None) -> str | None:
-    if icon and icon.startswith("https://"):
-        return icon
-    if png:
-        return PNG_DATA_URI + base64.b64encode(png).decode("ascii")
-    return None
+def description(connector: ResolvedConnector) -> str:
+    spec = connector.spec
+    return spec.description if spec.description is not None else str(_info(connector).get("description") or "")
 
 
-def png_from_data_uri(icon_uri: object) -> bytes | None:
-    """The bytes of an iconUri written as a base64 PNG data URI (as above); None for anything else."""
-    if not isinstance(icon_uri, str) or not icon_uri.startswith(PNG_DATA_URI):
-        return None
-    try:
-        return base64.b64decode(icon_uri[len(PNG_DATA_URI) :], validate=True)
-    except ValueError:  # binascii.Error included
-        return None
+def service_url(connector: ResolvedConnector) -> str:
+    backend = connector.spec.backend
+    return backend.serviceUrl if backend else derived_service_url(connector.fitted.swagger)
 
 
-def render_custom_api(
-    connector: LoadedConnector,
-    resolved: ResolvedDefinition,
-    environment: str,
-    *,
-    location: str,
-    commit: str | None,
-) -> DesiredCustomApi:
-    spec = connector.document.for_environment(environment)
-    swagger = resolved.swagger
-    raw_info = swagger.get("info")
-    info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
-    display_name = spec.displayName or str(info.get("title") or connector.name)
-    description = spec.description if spec.description is not None else str(info.get("description") or "")
-    service_url = spec.backend.serviceUrl if spec.backend else derived_service_url(swagger)
-    properties: dict[str, Any] = {
-        "apiType": API_TYPE,
-        "backendService": {"serviceUrl": service_url},
-        "brandColor": spec.brandColor or resolved.icon_brand_color or DEFAULT_BRAND_COLOR,
-        "capabilities": list(resolved.capabilities),
-        "connectionParameters": regional_redirects(without_secret_refs(resolved.connection_parameters) or {}, location),
-        "description": description,
-        "displayName": display_name,
-        "swagger": swagger,
-    }
-    icon = _icon_uri(spec.icon, resolved.icon_png)
-    if icon is not None:
-        properties["iconUri"] = icon
-    body_tags = {
+def brand_color(connector: ResolvedConnector) -> str:
+    return connector.spec.brandColor or connector.fitted.icon_brand_color or DEFAULT_BRAND_COLOR
+
+
+def ownership_markers(connector: ResolvedConnector) -> dict[str, str]:
+    """The markers a target keeps with a connector (the fingerprint and commit are added once rendered)."""
+    return {
         tags.MANAGED_BY: tags.MANAGED_BY_VALUE,
         tags.SOURCE_PATH: connector.path,
-        tags.DELETION_POLICY: spec.lifecycle.deletion,
-        tags.ENVIRONMENT: environment,
+        tags.DELETION_POLICY: connector.spec.lifecycle.deletion,
+        tags.ENVIRONMENT: connector.environment or "",
     }
-    body: dict[str, Any] = {"location": location, "properties": properties, "tags": body_tags}
-    secret_refs = {pointer: dict(ref) for pointer, ref in sorted(resolved.secret_refs.items())}
+
+
+def wants_adoption(connector: ResolvedConnector) -> bool:
+    """`import` labelled it: take over the same-name connector that is not ours yet."""
+    return connector.connector.document.metadata.labels.get(ADOPT_LABEL, "").lower() == "true"
+
+
+def sealed(
+    body: dict[str, Any], secret_refs: dict[str, dict[str, Any]], commit: str | None
+) -> tuple[dict[str, Any], str]:
+    """`body` (its markers under `tags`) as canonical plain JSON with its fingerprint and commit markers added,
+    and that fingerprint: what every target's render ends with, so equal inputs give equal bytes."""
     # Canonical JSON once: the fingerprint's material, and (read back) plain dicts/lists in a stable key order.
     text = canonical_json(body)
     fingerprint = body_fingerprint(body, secret_refs, canonical_text=text)
@@ -156,13 +118,4 @@ def render_custom_api(
     if commit:
         body_tags[tags.SOURCE_COMMIT] = commit
     canonical_body["tags"] = dict(sorted(body_tags.items()))  # as canonical_json orders them
-    return DesiredCustomApi(
-        name=connector.name,
-        body=canonical_body,
-        fingerprint=fingerprint,
-        source_path=connector.path,
-        environment=environment,
-        deletion_policy=spec.lifecycle.deletion,
-        secret_refs=secret_refs,
-        adopt=connector.document.metadata.labels.get(ADOPT_LABEL, "").lower() == "true",
-    )
+    return canonical_body, fingerprint

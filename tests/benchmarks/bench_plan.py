@@ -10,18 +10,19 @@ import copy
 import time
 from typing import Any
 
-from connectorops.azure.credentials import StaticTokenCredential
-from connectorops.azure.gateway import ArmGateway, ArmTarget
-from connectorops.definitions.model import ResolvedDefinition
+from connectorops.definitions.model import ResolvedConnector, ResolvedDefinition
 from connectorops.emulator.server import EmulatorServer
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.desired import DesiredState
 from connectorops.engine.observe import ObservedState, observe
 from connectorops.engine.plan import make_plan
-from connectorops.render import DesiredCustomApi, render_custom_api
+from connectorops.render import DesiredCustomApi
 from connectorops.spec.models import ConnectorDocument
 from connectorops.spec.repository import LoadedConnector
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway, ArmTarget
+from connectorops.targets.arm.render import render_custom_api
+from connectorops.targets.transport.credentials import StaticTokenCredential
 
 RG = "/subscriptions/s/resourceGroups/rg"
 
@@ -51,7 +52,11 @@ def _desired(count: int, operations: int = 20) -> list[DesiredCustomApi]:
                                                      "spec": {"definition": {"openapi": "openapi.json"}}})  # fmt: skip
         connector = LoadedConnector(name, f"connectors/{name}", f"connectors/{name}/connector.yaml", document)
         resolved = ResolvedDefinition("openapi", _swagger(operations), {})
-        result.append(render_custom_api(connector, resolved, "bench", location="westeurope", commit="c"))
+        result.append(
+            render_custom_api(
+                ResolvedConnector.from_definition(connector, "bench", resolved), location="westeurope", commit="c"
+            )
+        )
     return result
 
 

@@ -12,7 +12,7 @@ from connectorops.policy.certification import certify_document
 from connectorops.policy.sharing import SharingPolicy, desired_role_assignments
 from connectorops.policy.sharing_model import SharingPolicyDocument
 from connectorops.spec.models import ConnectorDocument
-from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
 
 CORPUS = Path("/work/shared/corpus/powerplatformconnectors")
 
@@ -79,7 +79,9 @@ def test_sharing_decisions_for_many_connectors() -> None:
     grants = [
         g
         for c in connectors
-        for g in desired_role_assignments(c, "prod", policy, scope=f"/x/{c.name}", role_id=lambda role: role)
+        for g in desired_role_assignments(
+            ConnectorInEnvironment.of(c, "prod"), policy, scope=f"/x/{c.name}", role_id=str
+        )
     ]
     elapsed = time.perf_counter() - started
     print(f"\nsharing: {len(connectors)} connectors, {len(grants)} grants decided in {elapsed * 1000:.0f} ms")

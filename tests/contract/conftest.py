@@ -22,11 +22,11 @@ from harnesses import (
     PowerPlatformHarness,
 )
 
-from connectorops.azure.credentials import StaticTokenCredential
-from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.emulator.server import EmulatorServer
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway, ArmTarget
 from connectorops.targets.powerplatform import PowerPlatformClient, PowerPlatformLocation, PowerPlatformTarget
+from connectorops.targets.transport.credentials import StaticTokenCredential
 
 
 @pytest.fixture(params=["in-memory", "in-memory-powerplatform", "arm-emulator", "powerplatform-emulator"])

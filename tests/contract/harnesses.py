@@ -15,10 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 
 from in_memory_target import InMemoryPowerPlatform, InMemoryTarget
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.target import Target
 from connectorops.policy.role_assignments import role_assignment_name
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway
 from connectorops.targets.powerplatform import PowerPlatformTarget
 
 READER_GUID = "acdd72a7-3385-48ef-bd42-f606fba81ae7"

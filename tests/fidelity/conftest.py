@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.emulator.server import EmulatorServer
+from connectorops.targets.transport.credentials import StaticTokenCredential
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ import pytest
 from emulator_support import FAST_RETRIES, TEST_LOCATION, TEST_RESOURCE_GROUP, MakeEmulator, MakeGateway
 from powerplatform_support import PowerPlatformHttp
 
-from connectorops.azure.credentials import StaticTokenCredential
-from connectorops.azure.gateway import ArmGateway, ArmTarget
-from connectorops.azure.pipeline import RetrySettings
 from connectorops.emulator.server import EmulatorInfo, EmulatorServer
+from connectorops.targets.arm.gateway import ArmGateway, ArmTarget
+from connectorops.targets.transport.credentials import StaticTokenCredential
+from connectorops.targets.transport.pipeline import RetrySettings
 
 # Support modules of tests/unit (e.g. minimal_repo) serve integration tests too: one copy of each.
 UNIT_TESTS = str(Path(__file__).resolve().parents[1] / "unit")

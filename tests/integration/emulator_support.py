@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from connectorops.azure.gateway import ArmGateway
-from connectorops.azure.pipeline import RetrySettings
 from connectorops.emulator.server import EmulatorServer
+from connectorops.targets.arm.gateway import ArmGateway
+from connectorops.targets.transport.pipeline import RetrySettings
 
 TEST_RESOURCE_GROUP = "rg-test"
 TEST_LOCATION = "westeurope"

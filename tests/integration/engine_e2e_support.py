@@ -13,7 +13,6 @@ from typing import Any
 
 import git
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.deletion_policy import DeletionPolicySource, no_git_history
 from connectorops.engine.desired import DesiredState, build_desired_state
 from connectorops.engine.observe import ObservedState, observe
@@ -21,6 +20,7 @@ from connectorops.engine.plan import Plan, PlanOptions, make_plan
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway
 
 OPENAPI: dict[str, Any] = {
     "swagger": "2.0",

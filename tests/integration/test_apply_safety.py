@@ -21,8 +21,6 @@ from engine_e2e_support import commit_all, connect_logic_app, make_repo, remove_
 from typer.testing import CliRunner
 
 from connectorops import tags
-from connectorops.azure.connect import open_gateway
-from connectorops.azure.gateway import ArmGateway
 from connectorops.cli import app
 from connectorops.engine.plan import Plan
 from connectorops.gitops.lease import Lease
@@ -32,6 +30,8 @@ from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 from connectorops.tags import is_lease_marker
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.connect import open_gateway
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = pytest.mark.integration
 

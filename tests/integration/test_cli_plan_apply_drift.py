@@ -16,11 +16,11 @@ import pytest
 from engine_e2e_support import connect_logic_app, make_repo, remove_connector, write_connector
 from typer.testing import CliRunner
 
-from connectorops.azure.connect import open_gateway
 from connectorops.cli import app
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 from connectorops.tags import is_lease_marker
+from connectorops.targets.arm.connect import open_gateway
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import pytest
 from gitops_support import RESOURCE_GROUP, connector_files, make_remote, start_controller, wait_for
 
 from connectorops import tags
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -11,9 +11,9 @@ import pytest
 from gitops_support import RESOURCE_GROUP, connector_files, make_remote, start_controller, wait_for
 
 from connectorops import tags
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.faults import FaultConfig, VerbFaults
 from connectorops.gitops.lease import HOLDER_TAG, lease_name
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 NAMES = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot")

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from azure.core.rest import HttpRequest
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = pytest.mark.integration
 

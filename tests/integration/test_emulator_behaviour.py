@@ -9,9 +9,9 @@ import pytest
 import requests
 from azure.core.rest import HttpRequest
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
 from connectorops.errors import AuthenticationError, GatewayError
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = pytest.mark.integration
 

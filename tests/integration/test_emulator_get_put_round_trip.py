@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
 from connectorops.errors import GatewayError
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = pytest.mark.integration
 

@@ -8,9 +8,9 @@ import uuid
 import pytest
 from azure.core.rest import HttpRequest
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
 from connectorops.errors import GatewayError
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,6 @@ from engine_e2e_support import (
 )
 
 from connectorops import tags
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.faults import FaultConfig, VerbFaults
 from connectorops.emulator.server import EmulatorServer
 from connectorops.engine.apply import apply_plan
@@ -30,6 +29,7 @@ from connectorops.engine.planfile import verify_saved_plan
 from connectorops.errors import PlanBlocked, StalePlanError
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = pytest.mark.integration
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from connectorops import tags
-from connectorops.azure.gateway import ArmGateway
 from connectorops.engine.observe import SwaggerCache, observe
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway
 
 DOWNLOADS = ("GET", "Microsoft.Web/customApis/apiDefinitions")
 

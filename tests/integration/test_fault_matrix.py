@@ -21,14 +21,15 @@ import pytest
 from engine_e2e_support import openapi, reconcile, remove_connector, write_config, write_connector
 
 from connectorops import tags
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.faults import FaultConfig, FaultInjector, VerbFaults
 from connectorops.emulator.server import EmulatorServer
+from connectorops.engine.actions import CUSTOM_API
 from connectorops.engine.apply import FAILED, ApplyReport, apply_plan
-from connectorops.engine.plan import CUSTOM_API, ActionKind, Plan, PlanOptions
+from connectorops.engine.plan import ActionKind, Plan, PlanOptions
 from connectorops.policy.sharing import load_sharing_policy
 from connectorops.spec.source import FileSystemTree
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -261,10 +261,10 @@ def test_url_source_resolves_end_to_end(servers: tuple[Server, Server], pki: Pki
 
 def test_gateway_swagger_download_follows_no_redirect(servers: tuple[Server, Server], pki: Pki) -> None:
     """originalSwaggerUrl comes from ARM's answer: a redirect (to a private host, to http) is not followed."""
-    from connectorops.azure.credentials import StaticTokenCredential
-    from connectorops.azure.gateway import ArmGateway, ArmTarget
-    from connectorops.azure.pipeline import RetrySettings
     from connectorops.errors import GatewayError
+    from connectorops.targets.arm.gateway import ArmGateway, ArmTarget
+    from connectorops.targets.transport.credentials import StaticTokenCredential
+    from connectorops.targets.transport.pipeline import RetrySettings
 
     public, private = servers
     target = ArmTarget(

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from azure.core.rest import HttpRequest
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
+from connectorops.targets.arm.gateway import ArmGateway
 
 # A copy of shared/corpus/azure-rest-api-specs/*/examples (MIT), so CI needs nothing outside the repo.
 CORPUS = Path(__file__).resolve().parent / "gateway_contract_examples"

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import requests
 
-from connectorops.azure.connect import emulator_db_path, open_gateway
 from connectorops.errors import AuthenticationError, SpecError
 from connectorops.spec.models import AzureEnvironment, LocalEnvironment, ProjectConfig
+from connectorops.targets.arm.connect import emulator_db_path, open_gateway
 
 pytestmark = pytest.mark.integration
 

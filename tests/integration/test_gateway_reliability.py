@@ -8,10 +8,10 @@ import uuid
 import pytest
 from azure.core.rest import HttpRequest
 
-from connectorops.azure.gateway import ArmGateway
-from connectorops.azure.pipeline import RetrySettings
 from connectorops.emulator.faults import FaultConfig, VerbFaults
 from connectorops.emulator.throttle import BucketSpec, ThrottleConfig
+from connectorops.targets.arm.gateway import ArmGateway
+from connectorops.targets.transport.pipeline import RetrySettings
 
 pytestmark = pytest.mark.integration
 

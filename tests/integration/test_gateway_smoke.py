@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
+from connectorops.targets.arm.gateway import ArmGateway
 
 SWAGGER = {"swagger": "2.0", "info": {"title": "Orders", "version": "1.0"}, "paths": {}}
 

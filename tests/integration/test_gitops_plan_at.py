@@ -11,9 +11,9 @@ import git
 import pytest
 from gitops_support import CONNECTOROPS, RESOURCE_GROUP, config_text, connector_files
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
 from connectorops.gitops.lease import Lease
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = [pytest.mark.integration]
 

@@ -16,11 +16,11 @@ from gitops_support import CONNECTOROPS, RESOURCE_GROUP, config_text, openapi
 from PIL import Image
 
 from connectorops import tags
-from connectorops.azure.gateway import ArmGateway
 from connectorops.definitions.auth import apply_auth
 from connectorops.emulator.server import EmulatorServer
-from connectorops.render import regional_redirects
 from connectorops.spec.models import OAuth2Auth
+from connectorops.targets.arm.gateway import ArmGateway
+from connectorops.targets.arm.render import regional_redirects
 
 pytestmark = [pytest.mark.integration]
 CLIENT_SECRET = "portal-typed-secret-value"

@@ -146,7 +146,7 @@ def test_import_writes_paconn_folders_then_plan_adopts_then_no_changes(
 def test_import_from_the_local_emulators_power_platform_surface(tmp_path: Path) -> None:
     """`{target: local, platform: powerplatform}`: a connector a maker made in the embedded emulator's state
     (script.csx included) is imported, adopted by the next apply, and then plans no changes."""
-    from connectorops.azure.connect import EMULATOR_DB_NAME
+    from connectorops.targets.arm.connect import EMULATOR_DB_NAME
 
     repo = tmp_path / "repo"
     (repo / ".connectorops").mkdir(parents=True)

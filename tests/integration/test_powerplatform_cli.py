@@ -22,11 +22,11 @@ from emulator_support import MakeEmulator
 from powerplatform_support import CORPUS, PowerPlatformHttp, openapi
 from typer.testing import CliRunner
 
-from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.cli import app
 from connectorops.emulator.routes.custom_apis import write_only_digest
 from connectorops.emulator.server import EmulatorInfo, EmulatorServer
 from connectorops.targets.powerplatform import PowerPlatformClient, PowerPlatformLocation, PowerPlatformTarget
+from connectorops.targets.transport.credentials import StaticTokenCredential
 
 pytestmark = [
     pytest.mark.integration,

@@ -10,7 +10,6 @@ import pytest
 from azure.core.credentials import AccessToken
 from emulator_support import FAST_RETRIES, MakeEmulator
 
-from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.emulator.server import EmulatorInfo
 from connectorops.emulator.throttle import BucketSpec, ThrottleConfig
 from connectorops.errors import AuthenticationError
@@ -18,6 +17,7 @@ from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 from connectorops.targets.powerplatform import PowerPlatformClient, PowerPlatformLocation, PowerPlatformTarget
 from connectorops.targets.powerplatform.connect import open_powerplatform
+from connectorops.targets.transport.credentials import StaticTokenCredential
 
 pytestmark = pytest.mark.integration
 

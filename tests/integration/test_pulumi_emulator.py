@@ -13,10 +13,10 @@ from typing import Any
 import pulumi
 import pytest
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
 from connectorops.pulumi_stack.program import run
 from connectorops.pulumi_stack.settings import StackSettings
+from connectorops.targets.arm.gateway import ArmGateway
 
 # The Pulumi test helpers live beside the unit tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))

@@ -22,7 +22,6 @@ from pulumi.dynamic.config import Config
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from connectorops.azure.credentials import StaticTokenCredential
 from connectorops.emulator.server import EmulatorInfo, EmulatorServer
 from connectorops.engine.deletion_policy import no_git_history
 from connectorops.engine.desired import DesiredState, build_desired_state
@@ -41,6 +40,7 @@ from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 from connectorops.targets.powerplatform.client import PowerPlatformClient, PowerPlatformLocation
 from connectorops.targets.powerplatform.target import PowerPlatformTarget
+from connectorops.targets.transport.credentials import StaticTokenCredential
 
 pytestmark = [pytest.mark.integration]
 ROOT = Path(__file__).resolve().parents[2]

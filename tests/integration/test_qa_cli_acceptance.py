@@ -13,13 +13,13 @@ import pytest
 from engine_e2e_support import connect_logic_app, make_repo, remove_connector, write_connector
 from typer.testing import CliRunner
 
-from connectorops.azure.connect import open_gateway
-from connectorops.azure.credentials import StaticTokenCredential
-from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.cli import app
 from connectorops.emulator.server import EmulatorServer
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm.connect import open_gateway
+from connectorops.targets.arm.gateway import ArmGateway, ArmTarget
+from connectorops.targets.transport.credentials import StaticTokenCredential
 
 pytestmark = pytest.mark.integration
 

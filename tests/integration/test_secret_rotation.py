@@ -121,7 +121,7 @@ def test_rotate_secrets_naming_no_secret_is_a_warning(tmp_path: Path, monkeypatc
 
 
 def test_emulator_never_returns_the_write_only_secret_or_its_digest(emulator: object, gateway: object) -> None:
-    from connectorops.azure.gateway import ArmGateway
+    from connectorops.targets.arm.gateway import ArmGateway
 
     assert isinstance(gateway, ArmGateway)
     params = {

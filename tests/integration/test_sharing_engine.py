@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.desired import DesiredState, build_desired_state
@@ -24,6 +23,7 @@ from connectorops.policy.sharing import load_sharing_policy
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = pytest.mark.integration
 

@@ -13,13 +13,13 @@ import pytest
 from engine_e2e_support import make_repo, openapi, reconcile, remove_connector, write_connector
 
 from connectorops import tags
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.faults import FaultConfig, FaultInjector, FaultKind
 from connectorops.emulator.server import EmulatorServer
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.plan import ActionKind
 from connectorops.errors import GatewayError
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = pytest.mark.integration
 

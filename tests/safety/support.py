@@ -23,10 +23,10 @@ from pulumi_support import SALES_GROUP, SHARING
 from test_cli_plan_apply_drift import cli
 
 from connectorops import tags
-from connectorops.azure.gateway import CONNECTIONS_API_VERSION, ArmGateway
 from connectorops.emulator.protocol import ArmRequest, ArmResponse
 from connectorops.emulator.server import EmulatorServer
 from connectorops.engine.plan import Plan
+from connectorops.targets.arm.gateway import CONNECTIONS_API_VERSION, ArmGateway
 
 ENV = "dev"
 SHARED = "  sharing: [{principal: sales-team, role: use}]\n"

@@ -14,8 +14,8 @@ import pytest
 from support import ConnectionTrap, World, deployed_world
 
 from connectorops import tags
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = [pytest.mark.safety, pytest.mark.integration]
 

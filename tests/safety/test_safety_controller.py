@@ -15,8 +15,8 @@ from gitops_support import RESOURCE_GROUP, connector_files, make_remote, start_c
 from support import ConnectionTrap
 
 from connectorops import tags
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = [pytest.mark.safety, pytest.mark.integration, pytest.mark.slow]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from support import ConnectionTrap, World, deployed_world, managed
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = [pytest.mark.safety, pytest.mark.integration]
 

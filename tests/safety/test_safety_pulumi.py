@@ -16,9 +16,9 @@ import pytest
 from pulumi_support import SALES_GROUP, install_mocks, make_repo, run_program
 from test_cli_plan_apply_drift import cli
 
-from connectorops.azure.gateway import ArmGateway
 from connectorops.emulator.server import EmulatorServer
 from connectorops.pulumi_stack.settings import StackSettings
+from connectorops.targets.arm.gateway import ArmGateway
 
 pytestmark = [pytest.mark.safety, pytest.mark.integration]
 SECRET = {"ORDERS_DEV_CLIENT_SECRET": "safety-secret"}

@@ -11,13 +11,14 @@ from in_memory_target import RG, SUB
 from in_memory_target import RG_ID as RG_ID
 from in_memory_target import InMemoryTarget as InMemoryTarget  # re-exported: the unit tests' target
 
-from connectorops.definitions.model import ResolvedDefinition
+from connectorops.definitions.model import ResolvedConnector, ResolvedDefinition
 from connectorops.engine.desired import DesiredState
 from connectorops.policy.role_assignments import DesiredRoleAssignment, role_assignment_name
-from connectorops.render import DesiredCustomApi, render_custom_api
+from connectorops.render import DesiredCustomApi
 from connectorops.spec.models import ConnectorDocument
 from connectorops.spec.repository import LoadedConnector
 from connectorops.targets.arm import ArmPlacement
+from connectorops.targets.arm.render import render_custom_api
 
 PLACEMENT = ArmPlacement(SUB, RG, "westeurope")
 READER = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
@@ -87,7 +88,11 @@ def desired_api(
     doc: dict[str, Any] | None = None,
     **spec: Any,
 ) -> DesiredCustomApi:
-    return render_custom_api(connector(name, **spec), resolved(doc), env, location="westeurope", commit=commit)
+    return render_custom_api(
+        ResolvedConnector.from_definition(connector(name, **spec), env, resolved(doc)),
+        location="westeurope",
+        commit=commit,
+    )
 
 
 def grant(name: str = "orders", principal_id: str = "11111111-1111-1111-1111-111111111111") -> DesiredRoleAssignment:

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectorops import tags
-from connectorops.azure.gateway import RequestCounter
-from connectorops.definitions.model import ResolvedDefinition
+from connectorops.definitions.model import ResolvedConnector
 from connectorops.engine.impact import FLOW, connection_api_id
 from connectorops.engine.target import Capabilities, TargetId
 from connectorops.errors import GatewayError
-from connectorops.render import DesiredCustomApi, render_custom_api
-from connectorops.spec.repository import LoadedConnector
+from connectorops.render import DesiredCustomApi
 from connectorops.targets.arm import ARM_CAPABILITIES, ArmPlacement
+from connectorops.targets.arm.gateway import RequestCounter
+from connectorops.targets.arm.render import render_custom_api
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = "rg-test"
@@ -251,10 +251,8 @@ class PowerPlatformPlacement:
     def connector_id(self, name: str) -> str:
         return f"{self.scope_id()}/customConnectors/{name}"
 
-    def render_connector(
-        self, connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, *, commit: str | None
-    ) -> DesiredCustomApi:
-        return render_custom_api(connector, resolved, environment, location="", commit=commit)
+    def render_connector(self, connector: ResolvedConnector, *, commit: str | None) -> DesiredCustomApi:
+        return render_custom_api(connector, location="", commit=commit)
 
     def role_id(self, role_definition: str) -> str:
         assert role_definition in PP_ROLES, role_definition
@@ -297,10 +295,8 @@ class InMemoryPowerPlatform:
     def connector_id(self, name: str) -> str:
         return self.placement.connector_id(name)
 
-    def render_connector(
-        self, connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, *, commit: str | None
-    ) -> DesiredCustomApi:
-        return self.placement.render_connector(connector, resolved, environment, commit=commit)
+    def render_connector(self, connector: ResolvedConnector, *, commit: str | None) -> DesiredCustomApi:
+        return self.placement.render_connector(connector, commit=commit)
 
     def role_id(self, role_definition: str) -> str:
         return self.placement.role_id(role_definition)

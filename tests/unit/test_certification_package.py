@@ -20,12 +20,14 @@ from typer.testing import CliRunner
 
 from connectorops.cli import app
 from connectorops.definitions.documents import parse_json
+from connectorops.definitions.model import ResolvedConnector
 from connectorops.definitions.resolve import resolve_definition
 from connectorops.policy.certification import certify_connector, load_certification_policy
 from connectorops.policy.certification.package import README_SECTIONS
-from connectorops.render import render_custom_api
 from connectorops.spec.loader import load_repository
+from connectorops.spec.repository import ConnectorInEnvironment
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm.render import render_custom_api
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "tests" / "fixtures" / "powerplatformconnectors-schemas"
@@ -103,14 +105,18 @@ def rendered_body(root: Path) -> dict[str, Any]:
     tree = FileSystemTree(root)
     connector = load_repository(tree).connectors[0]
     resolved = resolve_definition(connector, tree, "local", cache_dir=root / ".cache")
-    return render_custom_api(connector, resolved, "local", location="westeurope", commit=None).body
+    return render_custom_api(
+        ResolvedConnector.from_definition(connector, "local", resolved), location="westeurope", commit=None
+    ).body
 
 
 def mandatory_rules(root: Path) -> list[str]:
     tree = FileSystemTree(root)
     connector = load_repository(tree).connectors[0]
     resolved = resolve_definition(connector, tree, "", cache_dir=root / ".cache")
-    findings = certify_connector(connector, resolved, None, load_certification_policy(tree)[0])
+    findings = certify_connector(
+        ConnectorInEnvironment.of(connector, None), resolved, load_certification_policy(tree)[0]
+    )
     return sorted({f.rule_id for f in findings if f.blocking})
 
 

@@ -17,14 +17,14 @@ from pydantic import ValidationError
 from connectorops.canonical import canonical_json
 from connectorops.definitions.carry import CANNOT_CARRY, STRIPPED, fit_for_target
 from connectorops.definitions.documents import parse_json
-from connectorops.definitions.model import ResolvedDefinition
+from connectorops.definitions.model import ResolvedConnector, ResolvedDefinition
 from connectorops.definitions.resolve import resolve_definition
 from connectorops.errors import ConnectoropsError, Severity
-from connectorops.render import render_custom_api
 from connectorops.spec.models import ConnectorDocument
-from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
 from connectorops.spec.source import FileSystemTree
 from connectorops.targets.arm import ARM_CAPABILITIES
+from connectorops.targets.arm.render import render_custom_api
 from connectorops.targets.powerplatform import POWERPLATFORM_CAPABILITIES
 
 CORPUS = Path("/work/shared/corpus/powerplatformconnectors")
@@ -61,7 +61,11 @@ def raw_properties(folder: str) -> dict[str, Any]:
 
 
 def body_bytes(loaded: LoadedConnector, resolved: ResolvedDefinition) -> str:
-    return canonical_json(render_custom_api(loaded, resolved, "local", location="westeurope", commit="c0ffee").body)
+    return canonical_json(
+        render_custom_api(
+            ResolvedConnector.from_definition(loaded, "local", resolved), location="westeurope", commit="c0ffee"
+        ).body
+    )
 
 
 def test_resolved_definition_keeps_policy_templates_custom_code_and_parameter_sets() -> None:
@@ -86,13 +90,15 @@ def test_resolved_definition_keeps_policy_templates_custom_code_and_parameter_se
 def test_a_target_that_carries_everything_gets_everything_and_strip_is_for_arm_only() -> None:
     loaded = connector("certified-connectors/3E Events", {"strip": ["policyTemplates"]})
     resolved = resolve(loaded)
-    assert fit_for_target(loaded, resolved, "local", "powerplatform", POWERPLATFORM_CAPABILITIES) == (resolved, [])
+    assert fit_for_target(
+        ConnectorInEnvironment.of(loaded, "local"), resolved, "powerplatform", POWERPLATFORM_CAPABILITIES
+    ) == (resolved, [])
 
 
 def test_arm_refuses_each_extra_as_an_error() -> None:
     loaded = connector("certified-connectors/ForceManager CRM")
     resolved = resolve(loaded)
-    fitted, problems = fit_for_target(loaded, resolved, "local", "azure", ARM_CAPABILITIES)
+    fitted, problems = fit_for_target(ConnectorInEnvironment.of(loaded, "local"), resolved, "azure", ARM_CAPABILITIES)
     assert fitted is resolved
     assert [(p.severity, p.code) for p in problems] == [(Severity.ERROR, CANNOT_CARRY)] * 2
     templates, code = problems
@@ -111,7 +117,7 @@ def test_strip_removes_only_what_it_names_and_says_so_once() -> None:
     loaded = connector(folder, {"strip": ["policyTemplates", "connectionParameterSets"],
                                 "connectionParameterSet": "aadNonprod"})  # fmt: skip
     resolved = resolve(loaded)
-    fitted, problems = fit_for_target(loaded, resolved, "local", "local", ARM_CAPABILITIES)
+    fitted, problems = fit_for_target(ConnectorInEnvironment.of(loaded, "local"), resolved, "local", ARM_CAPABILITIES)
     assert [(p.severity, p.code, p.field) for p in problems] == [(Severity.WARNING, STRIPPED, "spec.strip")]
     assert "dynamichosturl" in problems[0].message and "set 'aadNonprod'" in problems[0].message
     assert fitted.policy_template_instances == [] and fitted.connection_parameter_sets is None
@@ -128,7 +134,7 @@ def test_an_environment_override_replaces_spec_strip() -> None:
         "independent-publisher-connectors/Govee",
         {"strip": ["customCode"], "environments": {"local": {"strip": []}}},
     )
-    _, problems = fit_for_target(loaded, resolve(loaded), "local", "local", ARM_CAPABILITIES)
+    _, problems = fit_for_target(ConnectorInEnvironment.of(loaded, "local"), resolve(loaded), "local", ARM_CAPABILITIES)
     assert [(p.code, p.severity) for p in problems] == [(CANNOT_CARRY, Severity.ERROR)]
     assert "spec.environments.local.strip: [customCode]" in (problems[0].hint or "")
 
@@ -151,7 +157,9 @@ def test_connectors_without_extras_reach_render_untouched() -> None:
             resolved = resolve(loaded)
         except ConnectoropsError:
             continue  # shipped broken; test_corpus_paconn names them
-        fitted, problems = fit_for_target(loaded, resolved, "local", "local", ARM_CAPABILITIES)
+        fitted, problems = fit_for_target(
+            ConnectorInEnvironment.of(loaded, "local"), resolved, "local", ARM_CAPABILITIES
+        )
         if any(p.code == CANNOT_CARRY for p in problems):
             continue
         assert problems == [] and fitted is resolved, folder

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from engine_support import InMemoryTarget, connector, desired_api, desired_state, grant, resolved
 
+from connectorops.definitions.model import ResolvedConnector
 from connectorops.engine.apply import apply_plan, phases
 from connectorops.engine.observe import observe
 from connectorops.engine.plan import PlanOptions, make_plan
 from connectorops.engine.secrets import SecretError
 from connectorops.errors import PlanBlocked
-from connectorops.render import render_custom_api
+from connectorops.targets.arm.render import render_custom_api
 
 
 def test_applies_in_safe_order_and_second_run_writes_nothing() -> None:
@@ -59,7 +60,9 @@ def test_secret_is_sent_but_never_in_plan_or_report() -> None:
     params = {"token": {"type": "oauthSetting", "oAuthSettings": {"identityProvider": "aad", "clientId": "app"}}}
     definition = resolved(connection_parameters=params,
                           secret_refs={"/token/oAuthSettings/clientSecret": {"env": "ORDERS_SECRET"}})  # fmt: skip
-    api = render_custom_api(connector(), definition, "dev", location="westeurope", commit=None)
+    api = render_custom_api(
+        ResolvedConnector.from_definition(connector(), "dev", definition), location="westeurope", commit=None
+    )
     gw = InMemoryTarget(fail_on={"orders"})
     plan = make_plan(desired_state(api), observe(gw))
     with pytest.raises(SecretError, match="ORDERS_SECRET"):

@@ -12,6 +12,7 @@ from engine_support import PLACEMENT as ARM
 from engine_support import connector, resolved
 from rich.console import Console
 
+from connectorops.definitions.model import ResolvedConnector
 from connectorops.engine.actions import ActionKind
 from connectorops.engine.desired import DesiredState
 from connectorops.engine.observe import ObservedState
@@ -25,7 +26,9 @@ PLACEMENT = PowerPlatformPlacement("11111111-2222-3333-4444-555555555555")
 
 
 def _desired(display_name: str) -> DesiredCustomApi:
-    return PLACEMENT.render_connector(connector(displayName=display_name), resolved(), "makers", commit=None)
+    return PLACEMENT.render_connector(
+        ResolvedConnector.from_definition(connector(displayName=display_name), "makers", resolved()), commit=None
+    )
 
 
 def _deployed(want: DesiredCustomApi, **changes: Any) -> dict[str, Any]:
@@ -77,5 +80,7 @@ def test_a_new_display_name_is_a_warning_on_a_noop_not_an_update() -> None:
 
 
 def test_an_arm_connector_has_no_create_only_field() -> None:
-    want = ARM.render_connector(connector(displayName="Orders"), resolved(), "local", commit=None)
+    want = ARM.render_connector(
+        ResolvedConnector.from_definition(connector(displayName="Orders"), "local", resolved()), commit=None
+    )
     assert want.create_only == ()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from engine_support import RG_ID, InMemoryTarget, desired_api, desired_state, grant, swagger
 
 from connectorops import tags
+from connectorops.definitions.model import ResolvedConnector
 from connectorops.engine.actions import ActionKind, PlanOptions, Verdict
 from connectorops.engine.deletion_policy import DeletionPolicy, DeletionPolicySource
 from connectorops.engine.observe import observe
@@ -253,11 +254,13 @@ def test_update_warns_when_the_deployed_swagger_cannot_be_read() -> None:
 def _with_secret(ref: dict[str, object], name: str = "orders") -> object:
     from engine_support import connector, resolved
 
-    from connectorops.render import render_custom_api
+    from connectorops.targets.arm.render import render_custom_api
 
     params = {"token": {"type": "oauthSetting", "oAuthSettings": {"identityProvider": "aad", "clientId": "app"}}}
     definition = resolved(connection_parameters=params, secret_refs={"/token/oAuthSettings/clientSecret": ref})
-    return render_custom_api(connector(name), definition, "dev", location="westeurope", commit="c0ffee")
+    return render_custom_api(
+        ResolvedConnector.from_definition(connector(name), "dev", definition), location="westeurope", commit="c0ffee"
+    )
 
 
 def test_rotate_secrets_turns_a_noop_into_an_update_that_resends_the_secret() -> None:

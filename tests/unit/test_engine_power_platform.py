@@ -13,6 +13,7 @@ from engine_support import InMemoryTarget, connector, desired_api, resolved, swa
 from in_memory_target import PP_CREATOR, InMemoryPowerPlatform, PowerPlatformPlacement
 from rich.console import Console
 
+from connectorops.definitions.model import ResolvedConnector
 from connectorops.engine.actions import ROLE_ASSIGNMENT, ActionKind, PlanOptions
 from connectorops.engine.apply import apply_plan
 from connectorops.engine.desired import DesiredState
@@ -57,7 +58,7 @@ def _desired(*apis: DesiredCustomApi, grants: tuple[DesiredRoleAssignment, ...] 
 
 
 def _api(name: str = "orders", doc: dict | None = None) -> DesiredCustomApi:  # type: ignore[type-arg]
-    return PP.render_connector(connector(name), resolved(doc), ENV, commit="c0ffee")
+    return PP.render_connector(ResolvedConnector.from_definition(connector(name), ENV, resolved(doc)), commit="c0ffee")
 
 
 def _plan(pp: InMemoryPowerPlatform, desired: DesiredState, options: PlanOptions | None = None) -> Plan:

@@ -7,10 +7,10 @@ import json
 import pytest
 from azure.core.rest import HttpRequest
 
-from connectorops.azure import builders
-from connectorops.azure.credentials import EnvironmentTokenCredential, StaticTokenCredential
-from connectorops.azure.pipeline import resource_type_of
 from connectorops.errors import AuthenticationError
+from connectorops.targets.arm import builders
+from connectorops.targets.transport.credentials import EnvironmentTokenCredential, StaticTokenCredential
+from connectorops.targets.transport.pipeline import resource_type_of
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000001"
 
@@ -79,7 +79,7 @@ def test_list_builder_adds_filter_only_when_given() -> None:
 
 
 def test_next_links_spelling_out_the_default_port_are_the_same_endpoint() -> None:
-    from connectorops.azure.gateway import origin as _origin
+    from connectorops.targets.arm.gateway import origin as _origin
 
     assert _origin("https", "Management.Azure.com", None) == _origin("https", "management.azure.com", 443)
     assert _origin("https", "management.azure.com", None) != _origin("https", "management.azure.com", 8443)
@@ -119,7 +119,7 @@ class FakeResponse:
 def test_arm_errors_keep_status_code_message_and_get_a_hint(
     status: int, body: str, code: str | None, error_type: str
 ) -> None:
-    from connectorops.azure.arm_errors import gateway_error
+    from connectorops.targets.transport.arm_errors import gateway_error
 
     error = gateway_error(FakeResponse(status, body), "PUT Microsoft.Web/customApis/orders")  # type: ignore[arg-type]
     assert type(error).__name__ == f"{error_type}Error"

@@ -7,8 +7,8 @@ from typing import Any
 from azure.core.pipeline.policies import RetryPolicy
 
 from connectorops import tags
-from connectorops.azure.pipeline import ArmRetryPolicy
-from connectorops.azure.readback import custom_api_as_sent
+from connectorops.targets.arm.readback import custom_api_as_sent
+from connectorops.targets.transport.pipeline import ArmRetryPolicy
 
 SENT: dict[str, Any] = {
     "location": "westeurope",

@@ -154,8 +154,8 @@ def test_no_new_import_cycle() -> None:
     assert KNOWN_CYCLES - found == set(), "a listed cycle is gone: remove it from KNOWN_CYCLES"
 
 
-# Target implementations (and the ARM client under one) sit behind engine/target.py: the core never names them.
-TARGETS = ("targets", "azure")
+# Target implementations (and the transport under them) sit behind engine/target.py: the core never names them.
+TARGETS = ("targets",)
 
 
 def test_the_core_imports_no_target_implementation() -> None:

@@ -13,14 +13,14 @@ import pytest
 
 from connectorops import tags
 from connectorops.canonical import body_fingerprint
-from connectorops.definitions.model import ResolvedDefinition
+from connectorops.definitions.model import ResolvedConnector, ResolvedDefinition
 from connectorops.definitions.resolve import resolve_definition
 from connectorops.engine.desired import connector_of_scope
 from connectorops.engine.target import TargetId
-from connectorops.render import render_custom_api
 from connectorops.spec.models import ConnectorDocument
 from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import FileSystemTree
+from connectorops.targets.arm.render import render_custom_api
 from connectorops.targets.powerplatform import PowerPlatformPlacement, permission_role
 from connectorops.targets.powerplatform import record as rec
 
@@ -59,8 +59,8 @@ def raw_properties(folder: str) -> dict[str, Any]:
 def test_the_body_is_what_paconn_sends_built_from_the_resolved_definition_the_arm_body_uses() -> None:
     loaded = connector(BLACKBAUD)
     resolved = resolve(loaded)
-    desired = PLACEMENT.render_connector(loaded, resolved, "local", commit="c0ffee")
-    arm = render_custom_api(loaded, resolved, "local", location="westeurope", commit="c0ffee")
+    desired = PLACEMENT.render_connector(_at_local(loaded, resolved), commit="c0ffee")
+    arm = render_custom_api(_at_local(loaded, resolved), location="westeurope", commit="c0ffee")
     properties = desired.body["properties"]
     raw = raw_properties(BLACKBAUD)
     assert properties["openApiDefinition"] == arm.body["properties"]["swagger"] == desired.swagger
@@ -85,25 +85,34 @@ def test_the_body_is_what_paconn_sends_built_from_the_resolved_definition_the_ar
 def test_the_fingerprint_covers_the_script_but_not_the_commit() -> None:
     loaded = connector(BLACKBAUD)
     resolved = resolve(loaded)
-    first = PLACEMENT.render_connector(loaded, resolved, "local", commit="a")
-    assert PLACEMENT.render_connector(loaded, resolved, "local", commit="b").fingerprint == first.fingerprint
+    first = PLACEMENT.render_connector(_at_local(loaded, resolved), commit="a")
+    assert PLACEMENT.render_connector(_at_local(loaded, resolved), commit="b").fingerprint == first.fingerprint
     assert resolved.custom_code is not None
     edited = ResolvedDefinition(
         **{**resolved.__dict__, "custom_code": type(resolved.custom_code)(b"// changed", resolved.custom_code.file)}
     )
-    assert PLACEMENT.render_connector(loaded, edited, "local", commit="a").fingerprint != first.fingerprint
+    assert PLACEMENT.render_connector(_at_local(loaded, edited), commit="a").fingerprint != first.fingerprint
 
 
 def test_connection_parameter_sets_are_sent_as_given_without_connection_parameters() -> None:
     loaded = connector(SETS)
     resolved = resolve(loaded)
-    properties = PLACEMENT.render_connector(loaded, resolved, "local", commit=None).body["properties"]
+    properties = PLACEMENT.render_connector(_at_local(loaded, resolved), commit=None).body["properties"]
     raw_sets = raw_properties(SETS)["connectionParameterSets"]
     assert properties["connectionParameterSets"] == resolved.connection_parameter_sets
     assert [s["name"] for s in properties["connectionParameterSets"]["values"]] == [
         s["name"] for s in raw_sets["values"]
     ]
     assert "connectionParameters" not in properties
+
+
+def _at_local(loaded: LoadedConnector, resolved: ResolvedDefinition) -> ResolvedConnector:
+    return ResolvedConnector.from_definition(loaded, "local", resolved)
+
+
+def _rendered(tmp_path: Path, secret: str) -> ResolvedConnector:
+    loaded, resolved = _openapi_connector(tmp_path, secret)
+    return _at_local(loaded, resolved)
 
 
 def _openapi_connector(tmp_path: Path, secret: str) -> tuple[LoadedConnector, ResolvedDefinition]:
@@ -138,13 +147,13 @@ def _openapi_connector(tmp_path: Path, secret: str) -> tuple[LoadedConnector, Re
 
 
 def test_a_client_secret_is_a_reference_in_the_plan_never_a_value(tmp_path: Path) -> None:
-    desired = PLACEMENT.render_connector(*_openapi_connector(tmp_path, "ORDERS_SECRET"), "local", commit=None)
+    desired = PLACEMENT.render_connector(_rendered(tmp_path, "ORDERS_SECRET"), commit=None)
     assert desired.secret_refs == {"/token/oAuthSettings/clientSecret": {"env": "ORDERS_SECRET"}}
     assert "clientSecret" not in json.dumps(desired.body)
     token = desired.body["properties"]["connectionParameters"]["token"]
     # Power Platform keeps the global consent redirect (the regional one is Logic Apps')
     assert token["oAuthSettings"]["redirectUrl"] == "https://global.consent.azure-apim.net/redirect"
-    other = PLACEMENT.render_connector(*_openapi_connector(tmp_path, "OTHER"), "local", commit=None)
+    other = PLACEMENT.render_connector(_rendered(tmp_path, "OTHER"), commit=None)
     assert other.fingerprint != desired.fingerprint
 
 

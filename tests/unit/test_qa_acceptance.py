@@ -23,7 +23,6 @@ from engine_support import InMemoryTarget, desired_api, desired_state
 from rich.console import Console
 from typer.testing import CliRunner
 
-from connectorops.azure.gateway import ArmGateway, ArmTarget
 from connectorops.cli import app
 from connectorops.commands.apply import execute
 from connectorops.commands.context import CliContext
@@ -41,6 +40,7 @@ from connectorops.report.text import render_plan
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 from connectorops.targets.arm import ResourceGroupTarget
+from connectorops.targets.arm.gateway import ArmGateway, ArmTarget
 
 AZURE_ENV = (
     "default: local\n"
@@ -89,7 +89,7 @@ def test_missing_azure_login_is_an_authentication_error_with_what_to_do() -> Non
 def test_default_credential_warnings_do_not_reach_stderr_without_logging_configured() -> None:
     script = (
         "import logging\n"
-        "from connectorops.azure.credentials import build_credential\n"
+        "from connectorops.targets.transport.credentials import build_credential\n"
         "build_credential('default')\n"
         "logging.getLogger('azure.identity._credentials.chained').warning('DefaultAzureCredential failed')\n"
     )

@@ -9,7 +9,9 @@ from engine_support import connector, desired_api, resolved, swagger
 
 from connectorops import tags
 from connectorops.canonical import body_fingerprint
-from connectorops.render import DEFAULT_BRAND_COLOR, DesiredCustomApi, render_custom_api
+from connectorops.definitions.model import ResolvedConnector
+from connectorops.render import DEFAULT_BRAND_COLOR, DesiredCustomApi
+from connectorops.targets.arm.render import render_custom_api
 
 
 def test_body_has_arm_shape_with_defaults_from_swagger_info() -> None:
@@ -63,18 +65,28 @@ def test_fingerprint_ignores_commit_but_not_content() -> None:
 def test_equal_inputs_give_equal_bytes_whatever_the_key_order() -> None:
     doc = swagger()
     reordered = json.loads(json.dumps(dict(reversed(list(doc.items())))))
-    one = render_custom_api(connector(), resolved(doc), "dev", location="westeurope", commit=None)
-    two = render_custom_api(connector(), resolved(reordered), "dev", location="westeurope", commit=None)
+    one = render_custom_api(
+        ResolvedConnector.from_definition(connector(), "dev", resolved(doc)), location="westeurope", commit=None
+    )
+    two = render_custom_api(
+        ResolvedConnector.from_definition(connector(), "dev", resolved(reordered)), location="westeurope", commit=None
+    )
     assert json.dumps(one.body) == json.dumps(two.body)
     assert list(one.body["properties"]) == sorted(one.body["properties"])
 
 
 def test_icon_png_becomes_data_uri_and_https_icon_is_kept() -> None:
     png = b"\x89PNG\r\n\x1a\nfake"
-    local = render_custom_api(connector(), resolved(icon_png=png), "dev", location="westeurope", commit=None)
+    local = render_custom_api(
+        ResolvedConnector.from_definition(connector(), "dev", resolved(icon_png=png)),
+        location="westeurope",
+        commit=None,
+    )
     assert local.body["properties"]["iconUri"] == "data:image/png;base64," + base64.b64encode(png).decode()
     remote = render_custom_api(
-        connector(icon="https://cdn.contoso.com/icon.png"), resolved(), "dev", location="westeurope", commit=None
+        ResolvedConnector.from_definition(connector(icon="https://cdn.contoso.com/icon.png"), "dev", resolved()),
+        location="westeurope",
+        commit=None,
     )
     assert remote.body["properties"]["iconUri"] == "https://cdn.contoso.com/icon.png"
 
@@ -86,7 +98,9 @@ def test_secret_reference_stays_out_of_body_but_changes_fingerprint() -> None:
 
     def render(variable: str) -> DesiredCustomApi:
         definition = resolved(connection_parameters=params, secret_refs={pointer: {"env": variable}})
-        return render_custom_api(connector(), definition, "dev", location="westeurope", commit=None)
+        return render_custom_api(
+            ResolvedConnector.from_definition(connector(), "dev", definition), location="westeurope", commit=None
+        )
 
     one, two = render("ORDERS_SECRET"), render("OTHER_SECRET")
     settings = one.body["properties"]["connectionParameters"]["token"]["oAuthSettings"]
@@ -114,7 +128,9 @@ def test_oauth_redirect_is_the_regional_logic_apps_consent_url() -> None:
         "other": {"type": "oauthSetting", "oAuthSettings": written},
     }
     body = render_custom_api(
-        connector(), resolved(connection_parameters=params), "dev", location="North Europe", commit=None
+        ResolvedConnector.from_definition(connector(), "dev", resolved(connection_parameters=params)),
+        location="North Europe",
+        commit=None,
     ).body
     parameters = body["properties"]["connectionParameters"]
     assert parameters["token"]["oAuthSettings"]["redirectUrl"] == (

@@ -7,9 +7,11 @@ from typing import Any
 
 from policy_support import ALICE, OPS, SALES, connector
 
-from connectorops.policy.role_assignments import ROLE_ASSIGNMENT_NAMESPACE, DesiredRoleAssignment, role_definition_id
+from connectorops.policy.role_assignments import ROLE_ASSIGNMENT_NAMESPACE, DesiredRoleAssignment
 from connectorops.policy.sharing import SharingPolicy, classify_assignments, desired_role_assignments
 from connectorops.policy.sharing_model import SharingPolicyDocument
+from connectorops.spec.repository import ConnectorInEnvironment
+from connectorops.targets.arm.render import role_definition_id
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
 
@@ -57,7 +59,7 @@ def observed(scope: str, principal: str, role: str, name: str = "x", **props: An
 
 def desired_for_orders() -> list[DesiredRoleAssignment]:
     c = connector(sharing=[{"principal": "sales-team", "role": "use"}, {"principal": "ops-team", "role": "use"}])
-    return desired_role_assignments(c, "dev", POLICY, scope=SCOPE, role_id=arm_role_id)
+    return desired_role_assignments(ConnectorInEnvironment.of(c, "dev"), POLICY, scope=SCOPE, role_id=arm_role_id)
 
 
 def test_names_are_uuid5_of_scope_principal_role_lowercased() -> None:
@@ -73,8 +75,7 @@ def test_names_are_uuid5_of_scope_principal_role_lowercased() -> None:
     }
     # case of the scope does not change the name: ARM ids are case-insensitive
     again = desired_role_assignments(
-        connector(sharing=[{"principal": "sales-team", "role": "use"}]),
-        "dev",
+        ConnectorInEnvironment.of(connector(sharing=[{"principal": "sales-team", "role": "use"}]), "dev"),
         POLICY,
         scope=SCOPE.upper(),
         role_id=arm_role_id,
@@ -85,7 +86,14 @@ def test_names_are_uuid5_of_scope_principal_role_lowercased() -> None:
 def test_same_input_same_assignments_and_duplicates_collapse() -> None:
     assert desired_for_orders() == desired_for_orders()
     doubled = connector(sharing=[{"principal": "ops-team", "role": "use"}, {"principal": "ops-team", "role": "use"}])
-    assert len(desired_role_assignments(doubled, "dev", POLICY, scope=SCOPE, role_id=arm_role_id)) == 1
+    assert (
+        len(
+            desired_role_assignments(
+                ConnectorInEnvironment.of(doubled, "dev"), POLICY, scope=SCOPE, role_id=arm_role_id
+            )
+        )
+        == 1
+    )
 
 
 def test_forbidden_and_unknown_requests_are_not_desired() -> None:
@@ -97,7 +105,7 @@ def test_forbidden_and_unknown_requests_are_not_desired() -> None:
             {"principal": "ops-team", "role": "use"},
         ]
     )
-    result = desired_role_assignments(c, "dev", POLICY, scope=SCOPE, role_id=arm_role_id)
+    result = desired_role_assignments(ConnectorInEnvironment.of(c, "dev"), POLICY, scope=SCOPE, role_id=arm_role_id)
     assert [(a.principal_name, a.role_name) for a in result] == [("ops-team", "use")]
 
 

@@ -7,6 +7,7 @@ from policy_support import ALICE, OPS, ROBOT, SALES, DictTree, connector
 
 from connectorops.policy.sharing import SharingPolicy, check_sharing, load_sharing_policy
 from connectorops.policy.sharing_model import SharingPolicyDocument
+from connectorops.spec.repository import ConnectorInEnvironment
 
 POLICY_YAML = f"""
 principals:
@@ -50,13 +51,13 @@ def test_absent_policy_file_is_none_without_problems() -> None:
 
 def test_allowed_use_grant_has_no_problems(policy: SharingPolicy) -> None:
     c = connector(sharing=[{"principal": "ops-team", "role": "use"}])
-    assert check_sharing(c, "prod", policy) == []
+    assert check_sharing(ConnectorInEnvironment.of(c, "prod"), policy) == []
 
 
 def test_users_are_denied_in_prod_even_though_anyone_may_use(policy: SharingPolicy) -> None:
     c = connector(sharing=[{"principal": "alice", "role": "use"}])
-    assert check_sharing(c, "dev", policy) == []
-    [problem] = check_sharing(c, "prod", policy)
+    assert check_sharing(ConnectorInEnvironment.of(c, "dev"), policy) == []
+    [problem] = check_sharing(ConnectorInEnvironment.of(c, "prod"), policy)
     assert problem.code == "SharingPolicyViolation"
     assert "'no-users-in-prod'" in problem.message
     assert "'alice'" in problem.message and "'orders'" in problem.message
@@ -67,17 +68,19 @@ def test_users_are_denied_in_prod_even_though_anyone_may_use(policy: SharingPoli
 
 def test_edit_only_for_the_owning_teams_group(policy: SharingPolicy) -> None:
     sales_connector = connector(labels={"team": "sales"}, sharing=[{"principal": "sales-team", "role": "edit"}])
-    assert check_sharing(sales_connector, "prod", policy) == []
+    assert check_sharing(ConnectorInEnvironment.of(sales_connector, "prod"), policy) == []
     other = connector(labels={"team": "sales"}, sharing=[{"principal": "ops-team", "role": "edit"}])
-    [problem] = check_sharing(other, "prod", policy)
+    [problem] = check_sharing(ConnectorInEnvironment.of(other, "prod"), policy)
     assert "default deny" in problem.message
     unlabeled = connector(sharing=[{"principal": "sales-team", "role": "edit"}])
-    assert [p.code for p in check_sharing(unlabeled, "dev", policy)] == ["SharingPolicyViolation"]
+    assert [p.code for p in check_sharing(ConnectorInEnvironment.of(unlabeled, "dev"), policy)] == [
+        "SharingPolicyViolation"
+    ]
 
 
 def test_explicit_deny_beats_a_later_allow(policy: SharingPolicy) -> None:
     c = connector(sharing=[{"principal": "deploy-bot", "role": "edit"}, {"principal": "deploy-bot", "role": "use"}])
-    problems = check_sharing(c, "dev", policy)
+    problems = check_sharing(ConnectorInEnvironment.of(c, "dev"), policy)
     assert len(problems) == 1
     assert "'no-service-principal-edits'" in problems[0].message
     assert problems[0].field == "spec.sharing.0"
@@ -85,7 +88,7 @@ def test_explicit_deny_beats_a_later_allow(policy: SharingPolicy) -> None:
 
 def test_unknown_principal_and_role_get_did_you_mean(policy: SharingPolicy) -> None:
     c = connector(sharing=[{"principal": "sales-tema", "role": "edti"}])
-    problems = check_sharing(c, "dev", policy)
+    problems = check_sharing(ConnectorInEnvironment.of(c, "dev"), policy)
     assert {p.code for p in problems} == {"UnknownPrincipal", "UnknownRole"}
     hints = " ".join(p.hint or "" for p in problems)
     assert "did you mean 'sales-team'" in hints
@@ -97,14 +100,14 @@ def test_environment_override_is_checked_with_its_own_path(policy: SharingPolicy
         sharing=[{"principal": "ops-team", "role": "use"}],
         environments={"prod": {"sharing": [{"principal": "alice", "role": "read"}]}},
     )
-    assert check_sharing(c, "dev", policy) == []
-    [problem] = check_sharing(c, "prod", policy)
+    assert check_sharing(ConnectorInEnvironment.of(c, "dev"), policy) == []
+    [problem] = check_sharing(ConnectorInEnvironment.of(c, "prod"), policy)
     assert problem.field == "spec.environments.prod.sharing.0"
 
 
 def test_no_policy_file_means_every_request_is_denied() -> None:
     c = connector(sharing=[{"principal": "ops-team", "role": "use"}])
-    [problem] = check_sharing(c, "dev", None)
+    [problem] = check_sharing(ConnectorInEnvironment.of(c, "dev"), None)
     assert problem.code == "SharingPolicyViolation"
     assert "policies/sharing.yaml" in problem.message
 
@@ -181,7 +184,7 @@ spec:
 """
     tree = DictTree({"connectors/orders/connector.yaml": connector_yaml, "policies/sharing.yaml": POLICY_YAML})
     c = connector(sharing=[{"principal": "ops-team", "role": "use"}, {"principal": "alice", "role": "use"}])
-    [problem] = check_sharing(c, "prod", policy, tree=tree)
+    [problem] = check_sharing(ConnectorInEnvironment.of(c, "prod"), policy, tree=tree)
     assert problem.line == 8
     rule_line = POLICY_YAML.splitlines().index("  - name: no-users-in-prod") + 1
     assert f"(policies/sharing.yaml:{rule_line})" in problem.message
@@ -230,8 +233,8 @@ spec:
 def test_connector_yaml_is_read_again_only_to_name_the_line_of_a_problem(policy: SharingPolicy) -> None:
     c = connector(sharing=[{"principal": "ops-team", "role": "use"}, {"principal": "alice", "role": "use"}])
     tree = _CountingTree({c.path: CONNECTOR_YAML})
-    assert check_sharing(c, "dev", policy, tree=tree) == []
+    assert check_sharing(ConnectorInEnvironment.of(c, "dev"), policy, tree=tree) == []
     assert tree.reads == []  # allowed grants: no second parse of connector.yaml
-    [problem] = check_sharing(c, "prod", policy, tree=tree)
+    [problem] = check_sharing(ConnectorInEnvironment.of(c, "prod"), policy, tree=tree)
     assert (problem.line, problem.field) == (8, "spec.sharing.1")
     assert tree.reads == [c.path]

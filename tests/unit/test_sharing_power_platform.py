@@ -16,6 +16,7 @@ from connectorops.policy.sharing import (
 )
 from connectorops.policy.sharing_model import ARM_PLATFORM, POWER_PLATFORM
 from connectorops.spec.models import AzureEnvironment, LocalEnvironment, PowerPlatformEnvironment
+from connectorops.spec.repository import ConnectorInEnvironment
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 SCOPE = "/providers/Microsoft.PowerApps/environments/env-1/customConnectors/orders"
@@ -58,7 +59,9 @@ def policy() -> SharingPolicy:
 
 def _grants(policy: SharingPolicy, *requests: tuple[str, str], platform: str = POWER_PLATFORM) -> list[tuple[str, str]]:
     c = connector(sharing=[{"principal": p, "role": r} for p, r in requests])
-    found = desired_role_assignments(c, "makers", policy, scope=SCOPE, role_id=lambda r: r, platform=platform)
+    found = desired_role_assignments(
+        ConnectorInEnvironment.of(c, "makers"), policy, scope=SCOPE, role_id=lambda r: r, platform=platform
+    )
     return [(g.principal_name, g.role_definition_id) for g in found]
 
 
@@ -76,8 +79,12 @@ def test_default_roles_map_to_permissions_and_a_role_entry_overrides_per_platfor
 
 def test_grant_names_are_deterministic_per_scope_principal_and_permission(policy: SharingPolicy) -> None:
     c = connector(sharing=[{"principal": "sales-team", "role": "edit"}])
-    first = desired_role_assignments(c, "makers", policy, scope=SCOPE, role_id=lambda r: r, platform=POWER_PLATFORM)
-    again = desired_role_assignments(c, "makers", policy, scope=SCOPE, role_id=lambda r: r, platform=POWER_PLATFORM)
+    first = desired_role_assignments(
+        ConnectorInEnvironment.of(c, "makers"), policy, scope=SCOPE, role_id=lambda r: r, platform=POWER_PLATFORM
+    )
+    again = desired_role_assignments(
+        ConnectorInEnvironment.of(c, "makers"), policy, scope=SCOPE, role_id=lambda r: r, platform=POWER_PLATFORM
+    )
     assert [g.name for g in first] == [g.name for g in again] == [role_assignment_name(SCOPE, SALES, "CanEdit")]
     assert first[0].name != role_assignment_name(SCOPE, SALES, "CanView")
     assert first[0].principal_type == "Group"
@@ -86,13 +93,13 @@ def test_grant_names_are_deterministic_per_scope_principal_and_permission(policy
 def test_use_and_read_both_mean_canview_and_give_one_grant(policy: SharingPolicy) -> None:
     assert _grants(policy, ("alice", "read"), ("alice", "view")) == [("alice", "CanView")]
     c = connector(sharing=[{"principal": "alice", "role": "read"}, {"principal": "alice", "role": "view"}])
-    assert check_sharing(c, "makers", policy, platform=POWER_PLATFORM) == []
+    assert check_sharing(ConnectorInEnvironment.of(c, "makers"), policy, platform=POWER_PLATFORM) == []
 
 
 def test_tenant_with_more_than_canview_is_refused_at_the_request_line_naming_the_rule(policy: SharingPolicy) -> None:
     tree = DictTree({"connectors/orders/connector.yaml": CONNECTOR_YAML, "policies/sharing.yaml": POLICY_YAML})
     c = connector(sharing=[{"principal": "sales-team", "role": "edit"}, {"principal": "everyone", "role": "edit"}])
-    [problem] = check_sharing(c, "makers", policy, tree=tree, platform=POWER_PLATFORM)
+    [problem] = check_sharing(ConnectorInEnvironment.of(c, "makers"), policy, tree=tree, platform=POWER_PLATFORM)
     assert problem.code == "InvalidTenantPermission"
     assert (problem.file, problem.line, problem.field) == ("connectors/orders/connector.yaml", 8, "spec.sharing.1")
     assert f"rule 'everything-for-everyone' (policies/sharing.yaml:{RULE_LINE})" in problem.message
@@ -103,47 +110,51 @@ def test_tenant_with_more_than_canview_is_refused_at_the_request_line_naming_the
 
 def test_tenant_may_view(policy: SharingPolicy) -> None:
     c = connector(sharing=[{"principal": "everyone", "role": "read"}])
-    assert check_sharing(c, "makers", policy, platform=POWER_PLATFORM) == []
+    assert check_sharing(ConnectorInEnvironment.of(c, "makers"), policy, platform=POWER_PLATFORM) == []
     assert _grants(policy, ("everyone", "read")) == [("everyone", "CanView")]
 
 
 @pytest.mark.parametrize("role", ["share", "edit", "use"])
 def test_every_role_above_canview_for_the_tenant_is_refused(policy: SharingPolicy, role: str) -> None:
     c = connector(sharing=[{"principal": "everyone", "role": role}])
-    [problem] = check_sharing(c, "makers", policy, platform=POWER_PLATFORM)
+    [problem] = check_sharing(ConnectorInEnvironment.of(c, "makers"), policy, platform=POWER_PLATFORM)
     assert problem.code == "InvalidTenantPermission"
 
 
 def test_service_principals_are_refused_on_power_platform(policy: SharingPolicy) -> None:
     c = connector(sharing=[{"principal": "deploy-bot", "role": "read"}])
-    [problem] = check_sharing(c, "makers", policy, platform=POWER_PLATFORM)
+    [problem] = check_sharing(ConnectorInEnvironment.of(c, "makers"), policy, platform=POWER_PLATFORM)
     assert problem.code == "PrincipalTypeNotOnTarget"
     assert "users, groups and the tenant only" in problem.message and "'deploy-bot'" in problem.message
     assert _grants(policy, ("deploy-bot", "read")) == []
-    assert check_sharing(c, "dev", policy) == []  # a role assignment on ARM
+    assert check_sharing(ConnectorInEnvironment.of(c, "dev"), policy) == []  # a role assignment on ARM
 
 
 def test_the_tenant_is_refused_on_arm(policy: SharingPolicy) -> None:
     c = connector(sharing=[{"principal": "everyone", "role": "read"}])
-    [problem] = check_sharing(c, "dev", policy, platform=ARM_PLATFORM)
+    [problem] = check_sharing(ConnectorInEnvironment.of(c, "dev"), policy, platform=ARM_PLATFORM)
     assert problem.code == "PrincipalTypeNotOnTarget"
     assert _grants(policy, ("everyone", "read"), platform=ARM_PLATFORM) == []
 
 
 def test_a_role_without_meaning_on_the_platform_says_which_field_to_add(policy: SharingPolicy) -> None:
-    on_pp = check_sharing(connector(sharing=[{"principal": "alice", "role": "operate"}]), "m", policy,
-                          platform=POWER_PLATFORM)  # fmt: skip
-    on_arm = check_sharing(connector(sharing=[{"principal": "alice", "role": "share"}]), "d", policy)
+    operate = connector(sharing=[{"principal": "alice", "role": "operate"}])
+    on_pp = check_sharing(ConnectorInEnvironment.of(operate, "m"), policy, platform=POWER_PLATFORM)
+    on_arm = check_sharing(
+        ConnectorInEnvironment.of(connector(sharing=[{"principal": "alice", "role": "share"}]), "d"), policy
+    )
     assert [(p.code, "powerPlatformRole" in (p.hint or "")) for p in on_pp] == [("RoleNotOnTarget", True)]
     assert [(p.code, "roleDefinitionId" in (p.hint or "")) for p in on_arm] == [("RoleNotOnTarget", True)]
 
 
 def test_two_permissions_for_one_principal_are_refused(policy: SharingPolicy) -> None:
     c = connector(sharing=[{"principal": "alice", "role": "read"}, {"principal": "alice", "role": "edit"}])
-    [problem] = check_sharing(c, "makers", policy, platform=POWER_PLATFORM)
+    [problem] = check_sharing(ConnectorInEnvironment.of(c, "makers"), policy, platform=POWER_PLATFORM)
     assert problem.code == "OnePermissionPerPrincipal" and problem.field == "spec.sharing.1"
     assert _grants(policy, ("alice", "read"), ("alice", "edit")) == [("alice", "CanView")]
-    assert check_sharing(c, "dev", policy) == []  # ARM holds several role assignments per principal
+    assert (
+        check_sharing(ConnectorInEnvironment.of(c, "dev"), policy) == []
+    )  # ARM holds several role assignments per principal
 
 
 def test_a_role_entry_must_name_a_role_on_some_platform() -> None:

@@ -43,12 +43,15 @@ def test_only_azure_environments_with_their_mode(tmp_path: Path) -> None:
 
 
 def test_power_platform_environments_are_in_the_matrix_with_their_target(tmp_path: Path) -> None:
-    text = CONFIG + """  makers:
+    text = (
+        CONFIG
+        + """  makers:
     target: powerplatform
     environmentId: Default-00000000-0000-0000-0000-000000000003
     mode: pulumi
   makers-local: {target: local, platform: powerplatform}
 """
+    )
     config = read_project_config(write_config(tmp_path, text))
     assert github_matrix(ci_environments(config)) == {
         "include": [

@@ -25,7 +25,7 @@ from connectorops.policy.certification.report import (
     certification_markdown,
 )
 from connectorops.spec.loader import load_repository, select_environment
-from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
 from connectorops.spec.source import FileSystemTree, SourceTree
 
 
@@ -73,7 +73,8 @@ def _judged(
             resolved = resolve_definition(connector, recording, env_name, cache_dir=cache_dir)
         except ConnectoropsError as error:
             return list(error.problems), []
-        return [], located_findings(connector, resolved, environment, cache=verdicts)
+        view = ConnectorInEnvironment.of(connector, environment)  # no --environment: the base spec
+        return [], located_findings(view, resolved, cache=verdicts)
 
     if connector.document.spec.definition.kind == "url":  # a fetch, not the tree, supplies the document
         return compute(tree)

@@ -17,6 +17,7 @@ from connectorops.policy.certification.package import (
     submission_package,
 )
 from connectorops.spec.loader import load_repository, select_environment
+from connectorops.spec.repository import ConnectorInEnvironment
 from connectorops.spec.source import FileSystemTree
 
 
@@ -34,7 +35,7 @@ def write_package(ctx: CliContext, names: list[str], package: Path) -> int:
     policy, policy_problems = load_certification_policy(tree)
     if policy_problems:
         raise ValidationFailed(policy_problems, summary="policies/certification.yaml is invalid")
-    findings = certify_connector(connector, resolved, None, policy)
+    findings = certify_connector(ConnectorInEnvironment.of(connector, None), resolved, policy)
     files = submission_package(
         connector,
         resolved,

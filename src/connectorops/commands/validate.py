@@ -42,9 +42,9 @@ from connectorops.spec.source import FileSystemTree, SourceTree
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from connectorops.definitions.model import ResolvedDefinition
+    from connectorops.definitions.model import ResolvedConnector
     from connectorops.engine.target import Capabilities
-    from connectorops.spec.repository import LoadedConnector, Repository
+    from connectorops.spec.repository import ConnectorInEnvironment, Repository
 
 
 @dataclass
@@ -166,6 +166,7 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
                 code="spec.empty_repository",
             )
         )
+    from connectorops.spec.repository import ConnectorInEnvironment
     from connectorops.targets.arm.target import ARM_CAPABILITIES
     from connectorops.targets.connect import capabilities_of
 
@@ -183,23 +184,25 @@ def validate_repository(tree: SourceTree, repo_root: Path, environment: str | No
 
     checks = {path: ConnectorCheck(name=path.rsplit("/", 2)[-2], path=path) for path in repo.connector_files}
     if env_name is not None:
-        sharing_problems = _sharing_problems(repo, env_name)
+        views = [ConnectorInEnvironment.of(connector, env_name) for connector in repo.connectors]
+        sharing_problems = _sharing_problems(repo, env_name, views)
         problems.extend(sharing_problems)
-        resolved: list[tuple[LoadedConnector, ResolvedDefinition]] = []
+        resolved: list[ResolvedConnector] = []
         pulumi = _is_pulumi(repo, env_name)  # needs every definition, not only its verdict
         fit = (target, capabilities)  # what the environment's target can carry
         with _cache_for(cache_dir, broken=bool(repo.errors)) as usable_cache:
-            for connector in repo.connectors:
+            for view in views:
+                connector = view.connector
                 check = checks[connector.path]
                 check.name = connector.name
-                _describe(check, connector, env_name)
+                _describe(check, view)
                 if pulumi or connector.document.spec.definition.kind == "url":
-                    found, definition = _resolve(check, connector, tree, env_name, fit, usable_cache)
+                    found, definition = _resolve(check, view, tree, fit, usable_cache)
                 else:  # the verdict alone, remembered with the files it read
-                    found, definition = _remembered(check, connector, tree, env_name, fit, usable_cache), None
+                    found, definition = _remembered(check, view, tree, fit, usable_cache), None
                 problems.extend(found)
                 if definition is not None:
-                    resolved.append((connector, definition))
+                    resolved.append(definition)
         problems.extend(_pulumi_problems(repo, env_name, resolved))
 
     ordered = sorted(checks.values(), key=lambda c: c.path)
@@ -234,8 +237,8 @@ def _cache_for(cache_dir: Path, *, broken: bool) -> Iterator[Path]:
         yield Path(scratch)
 
 
-def _describe(check: ConnectorCheck, connector: LoadedConnector, environment: str) -> None:
-    spec = connector.document.for_environment(environment)
+def _describe(check: ConnectorCheck, view: ConnectorInEnvironment) -> None:
+    spec = view.spec
     check.source = spec.definition.kind
     if spec.auth is not None:
         provider = getattr(spec.auth, "identityProvider", None)
@@ -244,33 +247,30 @@ def _describe(check: ConnectorCheck, connector: LoadedConnector, environment: st
 
 def _resolve(
     check: ConnectorCheck,
-    connector: LoadedConnector,
+    view: ConnectorInEnvironment,
     tree: SourceTree,
-    environment: str,
     target: tuple[str, Capabilities],
     cache_dir: Path,
-) -> tuple[list[Problem], ResolvedDefinition | None]:
-    """Resolve the definition; its problems (with what `target` cannot carry) and the definition as it would be
+) -> tuple[list[Problem], ResolvedConnector | None]:
+    """Resolve the connector; its problems (with what `target` cannot carry) and the connector as it would be
     deployed (None when it does not resolve); operations/auth into `check`."""
-    from connectorops.definitions.carry import fit_for_target
-    from connectorops.definitions.resolve import resolve_definition
+    from connectorops.definitions.resolve import resolve_connector
 
     try:
-        resolved = resolve_definition(connector, tree, environment, cache_dir=cache_dir)
+        resolved = resolve_connector(view, tree, target=target, cache_dir=cache_dir)
     except ConnectoropsError as error:
-        return [_with_file(p, connector.path) for p in error.problems], None
-    check.operations = resolved.operation_count
+        return [_with_file(p, view.path) for p in error.problems], None
+    check.operations = resolved.definition.operation_count
     if check.auth is None:
-        check.auth = resolved.auth_kind
-    fitted, carried = fit_for_target(connector, resolved, environment, *target)
-    return [_with_file(p, connector.path) for p in [*resolved.warnings, *carried]], fitted
+        check.auth = resolved.definition.auth_kind
+    found = [*resolved.definition.warnings, *resolved.carried]
+    return [_with_file(p, view.path) for p in found], resolved
 
 
 def _remembered(
     check: ConnectorCheck,
-    connector: LoadedConnector,
+    view: ConnectorInEnvironment,
     tree: SourceTree,
-    environment: str,
     target: tuple[str, Capabilities],
     cache_dir: Path,
 ) -> list[Problem]:
@@ -279,13 +279,13 @@ def _remembered(
 
     def compute(recording: SourceTree) -> tuple[list[Problem], int | None, str | None]:
         check.operations, check.auth = None, auth
-        found = _resolve(check, connector, recording, environment, target, cache_dir)[0]
+        found = _resolve(check, view, recording, target, cache_dir)[0]
         return found, check.operations, check.auth
 
     found, check.operations, check.auth = memoized(
         verdict_cache_at(cache_dir),
         "validate-connector",
-        (*connector_inputs(connector), environment, target[0], _capabilities_key(target[1])),
+        (*connector_inputs(view.connector), view.environment, target[0], _capabilities_key(target[1])),
         tree,
         compute,
         encode=lambda v: {"problems": [p.to_dict() for p in v[0]], "operations": v[1], "auth": v[2]},
@@ -306,30 +306,28 @@ def _is_pulumi(repo: Repository, environment: str) -> bool:
     return is_pulumi_environment(repo, environment)
 
 
-def _pulumi_problems(
-    repo: Repository, environment: str, resolved: list[tuple[LoadedConnector, ResolvedDefinition]]
-) -> list[Problem]:
+def _pulumi_problems(repo: Repository, environment: str, resolved: list[ResolvedConnector]) -> list[Problem]:
     """What `pulumi up` cannot carry, as plan reports it: only `mode: pulumi` environments render here."""
     from connectorops.engine.uncarried import is_pulumi_environment, uncarried_problems
-    from connectorops.render import render_custom_api
+    from connectorops.targets.arm.render import render_custom_api
 
     if not is_pulumi_environment(repo, environment):
         return []
     env = repo.config.environments[environment]
     location = str(getattr(env, "location", ""))
-    apis = [render_custom_api(c, r, environment, location=location, commit=None) for c, r in resolved]
+    apis = [render_custom_api(r, location=location, commit=None) for r in resolved]
     return uncarried_problems(repo, environment, apis)
 
 
-def _sharing_problems(repo: Repository, environment: str) -> list[Problem]:
+def _sharing_problems(repo: Repository, environment: str, views: list[ConnectorInEnvironment]) -> list[Problem]:
     """policies/sharing.yaml and every connector's sharing requests."""
     from connectorops.policy.certification import load_certification_policy
     from connectorops.policy.sharing import check_sharing, load_sharing_policy, platform_of
 
     policy, problems = load_sharing_policy(repo.tree)
     platform = platform_of(repo.config.environments.get(environment))
-    for connector in repo.connectors:
-        problems.extend(check_sharing(connector, environment, policy, tree=repo.tree, platform=platform))
+    for view in views:
+        problems.extend(check_sharing(view, policy, tree=repo.tree, platform=platform))
     # policies/certification.yaml too: a misspelt rule id would otherwise be ignored silently
     problems.extend(load_certification_policy(repo.tree)[1])
     return list(problems)

@@ -13,7 +13,7 @@ from typing import Any
 from connectorops.definitions.model import ResolvedDefinition
 from connectorops.engine.target import Capabilities
 from connectorops.errors import Problem, Severity
-from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
 
 CANNOT_CARRY = "TargetCannotCarry"
 STRIPPED = "StrippedForTarget"
@@ -87,11 +87,7 @@ def _extra(resolved: ResolvedDefinition, item: str, description: str) -> Extra:
 
 
 def fit_for_target(
-    connector: LoadedConnector,
-    resolved: ResolvedDefinition,
-    environment: str,
-    target: str,
-    capabilities: Capabilities,
+    view: ConnectorInEnvironment, resolved: ResolvedDefinition, target: str, capabilities: Capabilities
 ) -> tuple[ResolvedDefinition, list[Problem]]:
     """The definition the target gets, and why: an error per extra it cannot carry, a warning for what is stripped.
 
@@ -102,7 +98,7 @@ def fit_for_target(
     if all(carries(capabilities, item) for item in CARRIED_BY):
         return resolved, []
     extras = [e for e in extras_of(resolved) if not carries(capabilities, e.item)]
-    spec = connector.document.for_environment(environment)
+    connector, environment, spec = view.connector, view.environment or "", view.spec
     strip_field = _field(connector, environment, "strip")
     problems = [_unused(connector, item, strip_field) for item in spec.strip if item not in {e.item for e in extras}]
     refused = [_refusal(connector, e, environment, target) for e in extras if e.item not in spec.strip]
@@ -116,7 +112,7 @@ def fit_for_target(
     )
     notes = [e.description for e in stripped]
     if any(e.item == PARAMETER_SETS for e in stripped):
-        chosen, problem = _chosen_set(connector, resolved, environment, strip_field)
+        chosen, problem = _chosen_set(view, resolved, strip_field)
         if problem is not None:
             return resolved, [*problems, problem]
         fitted = replace(fitted, connection_parameter_sets=None)
@@ -154,10 +150,10 @@ def _refusal(connector: LoadedConnector, extra: Extra, environment: str, target:
 
 
 def _chosen_set(
-    connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, strip_field: str
+    view: ConnectorInEnvironment, resolved: ResolvedDefinition, strip_field: str
 ) -> tuple[dict[str, Any], Problem | None]:
     """The parameters of the set connector.yaml chose; ARM has room for exactly one set."""
-    name = connector.document.for_environment(environment).connectionParameterSet
+    connector, environment, name = view.connector, view.environment or "", view.spec.connectionParameterSet
     names = parameter_set_names(resolved)
     sets = (resolved.connection_parameter_sets or {}).get("values") or []
     chosen = next((s for s in sets if isinstance(s, dict) and s.get("name") == name), None)

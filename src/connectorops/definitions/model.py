@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from connectorops.errors import Problem
+from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
 
 SourceKind = Literal["openapi", "url", "postman", "paconn"]
 # Path-item keys that are operations (OpenAPI 2.0); breaking-change reports follow this order.
@@ -72,3 +73,23 @@ class ResolvedDefinition:
             return "none"
         first = next(iter(defs.values()))
         return str(first.get("type", "none")) if isinstance(first, dict) else "none"
+
+
+@dataclass(frozen=True)
+class ResolvedConnector(ConnectorInEnvironment):
+    """One connector resolved once for one environment (definitions.resolve.resolve_connector).
+
+    Render, certification and sharing read this value instead of merging overrides or resolving again.
+    """
+
+    definition: ResolvedDefinition  # everything the source says: certification judges this
+    fitted: ResolvedDefinition  # what the environment's target can carry: render deploys this
+    carried: tuple[Problem, ...] = ()  # why `fitted` differs (definitions.carry): refusals and strip warnings
+
+    @classmethod
+    def from_definition(
+        cls, connector: LoadedConnector, environment: str | None, definition: ResolvedDefinition
+    ) -> ResolvedConnector:
+        """A connector whose definition was resolved (or read back) elsewhere, deployed as it is."""
+        view = ConnectorInEnvironment.of(connector, environment)
+        return cls(connector, environment, view.spec, definition=definition, fitted=definition)

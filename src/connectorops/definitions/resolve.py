@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from connectorops.definitions.auth import apply_auth
 from connectorops.definitions.backend import apply_service_url
+from connectorops.definitions.carry import fit_for_target
 from connectorops.definitions.documents import check_size, parse_document, parse_json, parse_yaml
-from connectorops.definitions.model import ResolvedDefinition, SourceKind
+from connectorops.definitions.model import ResolvedConnector, ResolvedDefinition, SourceKind
 from connectorops.definitions.openapi import validate_openapi
 from connectorops.definitions.paconn import PaconnFolder, load_paconn_folder
 from connectorops.definitions.paconn_checks import paconn_reference_problems
@@ -25,11 +26,12 @@ from connectorops.definitions.refs import bundle_refs
 from connectorops.definitions.verdict_cache import DEFAULT_STATE_DIR, VerdictCache, verdict_cache_at, verdict_key
 from connectorops.errors import ConnectoropsError, DefinitionError, Problem, Severity, ValidationFailed
 from connectorops.spec.models import Environment, LocalEnvironment
-from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
 from connectorops.spec.source import SourceTree, normalize_relative
 
 if TYPE_CHECKING:  # url fetching and Postman conversion are imported by the connectors that use them
     from connectorops.definitions.fetch import FetchOptions
+    from connectorops.engine.target import Capabilities
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_ICON = "icon.png"
@@ -43,6 +45,37 @@ class _Loaded:
     source_files: list[str]
     warnings: list[Problem] = field(default_factory=list)
     paconn: PaconnFolder | None = None
+
+
+def resolve_connector(
+    view: ConnectorInEnvironment,
+    tree: SourceTree,
+    *,
+    target: tuple[str, Capabilities] | None = None,
+    cache_dir: Path | None = None,
+    allow_private_urls: bool = False,
+    fetch_options: FetchOptions | None = None,
+) -> ResolvedConnector:
+    """The connector resolved once for its environment: its merged spec, its definition, and what `target` (the
+    environment's `target:` and what that target carries; None: no target) gets of it. Raises like
+    `resolve_definition`."""
+    definition = _resolve(view, tree, cache_dir, allow_private_urls, fetch_options)
+    return fitted_connector(view, definition, target)
+
+
+def fitted_connector(
+    view: ConnectorInEnvironment, definition: ResolvedDefinition, target: tuple[str, Capabilities] | None
+) -> ResolvedConnector:
+    """`definition` (resolved now or remembered) with what `target` gets of it."""
+    fitted, carried = fit_for_target(view, definition, *target) if target is not None else (definition, [])
+    return ResolvedConnector(
+        connector=view.connector,
+        environment=view.environment,
+        spec=view.spec,
+        definition=definition,
+        fitted=fitted,
+        carried=tuple(carried),
+    )
 
 
 def resolve_definition(
@@ -59,9 +92,20 @@ def resolve_definition(
     `fetch_options` (tests, corporate CAs) replaces the URL-fetch defaults; `allow_private_urls`
     lifts only the private-address check for `url:` sources.
     """
-    spec = connector.document.for_environment(environment)
+    view = ConnectorInEnvironment.of(connector, environment)
+    return _resolve(view, tree, cache_dir, allow_private_urls, fetch_options)
+
+
+def _resolve(
+    view: ConnectorInEnvironment,
+    tree: SourceTree,
+    cache_dir: Path | None,
+    allow_private_urls: bool,
+    fetch_options: FetchOptions | None,
+) -> ResolvedDefinition:
+    connector, spec = view.connector, view.spec
     cache_dir = cache_dir or default_cache_dir(tree)
-    loaded = _load_source(connector, tree, environment, cache_dir, fetch_options, allow_private_urls)
+    loaded = _load_source(view, tree, cache_dir, fetch_options, allow_private_urls)
     problems = list(loaded.warnings)
     if not isinstance(loaded.swagger, dict):
         raise DefinitionError("the definition must be a mapping (an OpenAPI 2.0 document)", file=loaded.file, field="/")
@@ -73,7 +117,7 @@ def resolve_definition(
     if any(p.severity == Severity.ERROR for p in problems):
         raise ValidationFailed(problems, summary=f"definition of {connector.name} is invalid")
 
-    swagger = _apply_backend(swagger, connector, environment, problems)
+    swagger = _apply_backend(swagger, view, problems)
     existing = loaded.paconn.connection_parameters if loaded.paconn else None
     if spec.auth is None and existing is None and _declares_oauth(swagger):
         problems.append(_missing_oauth_settings(connector))
@@ -152,12 +196,10 @@ def _paconn_problems(swagger: dict[str, Any], paconn: PaconnFolder | None) -> li
     )
 
 
-def _apply_backend(
-    swagger: dict[str, Any], connector: LoadedConnector, environment: str, problems: list[Problem]
-) -> dict[str, Any]:
-    backend = connector.document.for_environment(environment).backend
+def _apply_backend(swagger: dict[str, Any], view: ConnectorInEnvironment, problems: list[Problem]) -> dict[str, Any]:
+    connector, backend = view.connector, view.spec.backend
     if backend is not None:
-        field_name = _backend_field(connector, environment)
+        field_name = _backend_field(connector, view.environment)
         return apply_service_url(swagger, backend.serviceUrl, file=connector.path, field=field_name)
     if not swagger.get("host"):
         missing = Problem(
@@ -202,13 +244,13 @@ def definition_json(swagger: dict[str, Any]) -> str:
 
 
 def _load_source(
-    connector: LoadedConnector,
+    view: ConnectorInEnvironment,
     tree: SourceTree,
-    environment: str,
     cache_dir: Path,
     fetch_options: FetchOptions | None,
     allow_private_urls: bool,
 ) -> _Loaded:
+    connector = view.connector
     definition = connector.document.spec.definition
     kind = definition.kind
     if kind == "url":
@@ -250,7 +292,7 @@ def _load_source(
         from connectorops.definitions.postman import convert_collection
 
         collection, warnings = parse_json(data, path, lenient=True)
-        backend = connector.document.for_environment(environment).backend
+        backend = view.spec.backend
         swagger, conversion_warnings = convert_collection(
             collection,
             file=path,
@@ -354,8 +396,8 @@ def _declares_oauth(swagger: dict[str, Any]) -> bool:
     )
 
 
-def _backend_field(connector: LoadedConnector, environment: str) -> str:
-    override = connector.document.spec.environments.get(environment)
+def _backend_field(connector: LoadedConnector, environment: str | None) -> str:
+    override = connector.document.spec.environments.get(environment) if environment else None
     if override is not None and override.backend is not None:
         return f"spec.environments.{environment}.backend.serviceUrl"
     return "spec.backend.serviceUrl"

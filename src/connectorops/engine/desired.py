@@ -10,14 +10,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from connectorops.definitions.carry import fit_for_target
 from connectorops.engine.target import Placement
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment, role_guid
 from connectorops.policy.sharing_model import CAN_EDIT, CAN_VIEW, CAN_VIEW_WITH_SHARE, POWER_PLATFORM
 from connectorops.render import DesiredCustomApi
-from connectorops.spec.repository import Repository
+from connectorops.spec.repository import ConnectorInEnvironment, Repository
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def build_desired_state(
 ) -> DesiredState:
     """Resolve, certify, check sharing and render every connector; collect every problem."""
     from connectorops.definitions.input_memo import RecordingTree
-    from connectorops.definitions.resolve import default_cache_dir, resolve_definition
+    from connectorops.definitions.resolve import default_cache_dir, fitted_connector, resolve_connector
     from connectorops.definitions.verdict_cache import verdict_cache_at
     from connectorops.engine.resolution_cache import CONNECTORS_DIR, ResolutionCache, entry_key
     from connectorops.engine.uncarried import uncarried_problems
@@ -96,37 +95,38 @@ def build_desired_state(
     resolutions = ResolutionCache(folder / CONNECTORS_DIR)
     policy_dump = cert_policy.document.model_dump(), cert_policy.file
     for connector in repo.connectors:
+        view = ConnectorInEnvironment.of(connector, environment)  # the one merge of its overrides
         key = entry_key(connector, environment, allow_private_urls, policy_dump)
         cached = resolutions.get(key, repo.tree) if key is not None else None
         if cached is not None:
-            resolved, certified = cached
+            definition, certified = cached
         else:
             recording = RecordingTree(repo.tree)
             try:
-                resolved = resolve_definition(
-                    connector, recording, environment, cache_dir=cache_dir, allow_private_urls=allow_private_urls
-                )
+                definition = resolve_connector(
+                    view, recording, cache_dir=cache_dir, allow_private_urls=allow_private_urls
+                ).definition
             except ConnectoropsError as error:
                 problems += error.problems
                 continue
             # certification sees the full definition; the target gets what it can carry (or an error)
-            found = certify_connector(connector, resolved, environment, cert_policy, cache=verdicts)
+            found = certify_connector(view, definition, cert_policy, cache=verdicts)
             certified = [replace(finding, connector=connector.name) for finding in found]
             if key is not None:
-                resolutions.put(key, recording.reads, resolved, certified)
-        problems += list(resolved.warnings)
+                resolutions.put(key, recording.reads, definition, certified)
+        # once per connector: the merged spec, the definition, and what the target can carry of it
+        resolved = fitted_connector(view, definition, (target, placement.capabilities))
+        problems += list(definition.warnings)
         findings += certified
-        violations = check_sharing(connector, environment, sharing_policy, tree=repo.tree, platform=platform)
-        problems += violations
-        deployed, carried = fit_for_target(connector, resolved, environment, target, placement.capabilities)
-        problems += carried
-        apis.append(placement.render_connector(connector, deployed, environment, commit=commit))
+        problems += check_sharing(resolved, sharing_policy, tree=repo.tree, platform=platform)
+        problems += resolved.carried
+        apis.append(placement.render_connector(resolved, commit=commit))
         # desired_role_assignments keeps only allowed grants: a forbidden request (which blocks the
         # plan anyway) must not make the plan show the connector's allowed grants as deletions.
         if sharing_policy is not None:
             scope = placement.connector_id(connector.name)
             grants += desired_role_assignments(
-                connector, environment, sharing_policy, scope=scope, role_id=placement.role_id, platform=platform
+                resolved, sharing_policy, scope=scope, role_id=placement.role_id, platform=platform
             )
     problems += uncarried_problems(repo, environment, apis)  # `mode: pulumi` would stop or drop them
     return DesiredState(

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from connectorops.engine.actions import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, PlanOptions, Verdict
+from connectorops.engine.actions import Action, ActionKind, PlanOptions, Verdict
 from connectorops.engine.deletion_policy import ALLOW_CONNECTION_LOSS
 from connectorops.engine.desired import DesiredState
+from connectorops.engine.kinds import kind_of
 
 
 def _block(action: Action, *reasons: str) -> Action:
@@ -26,8 +27,9 @@ def connection_loss_guard(action: Action, options: PlanOptions) -> Action:
 
     Git allows any number (lifecycle.deletion read from git, never from the tag); --allow-connection-loss
     acknowledges exactly the connections shown here, which apply checks again just before the DELETE.
+    Applies to the kinds whose deletion loses connections (`ResourceKind.loses_connections`).
     """
-    if action.kind != ActionKind.DELETE or action.resource_type != CUSTOM_API:
+    if action.kind != ActionKind.DELETE or not kind_of(action).loses_connections:
         return action
     origin = action.deletion_policy_origin or "unknown"
     if action.observed_deletion_policy == ALLOW_CONNECTION_LOSS and action.deletion_policy != ALLOW_CONNECTION_LOSS:
@@ -59,6 +61,11 @@ def connection_loss_guard(action: Action, options: PlanOptions) -> Action:
     )
 
 
+def counts_as_deletion(action: Action) -> bool:
+    """A deletion --max-deletions and the empty-desired refusal count (`ResourceKind.counts_deletions`)."""
+    return action.kind == ActionKind.DELETE and kind_of(action).counts_deletions
+
+
 def refuses_empty_desired(deletions: int, *, declares_any: bool, allow_empty: bool) -> bool:
     """Git declares no connector while managed ones would go: a broken checkout looks exactly like this.
 
@@ -75,7 +82,7 @@ def exceeds_max_deletions(deletions: int, max_deletions: int) -> bool:
 def apply_guards(actions: list[Action], desired: DesiredState, options: PlanOptions) -> list[Action]:
     """Connection loss per delete, then the plan-wide guards: empty desired state and max deletions."""
     guarded = [connection_loss_guard(action, options) for action in actions]
-    deletes = [a for a in guarded if a.kind == ActionKind.DELETE and a.resource_type == CUSTOM_API]
+    deletes = [a for a in guarded if counts_as_deletion(a)]
     declares_any = bool(desired.custom_apis or desired.declared)
     if refuses_empty_desired(len(deletes), declares_any=declares_any, allow_empty=options.allow_empty):
         reason = (
@@ -90,15 +97,13 @@ def apply_guards(actions: list[Action], desired: DesiredState, options: PlanOpti
         )
         deletes_now = {a.key for a in deletes}
         guarded = [_block(a, reason) if a.key in deletes_now else a for a in guarded]
-    # Role assignments of a connector whose deletion is blocked stay: they go with the connector.
+    # What hangs off a connector whose deletion is blocked stays: it goes with the connector.
     blocked_deletes = {
-        a.connector.lower()
-        for a in guarded
-        if a.blocked and a.kind == ActionKind.DELETE and a.resource_type == CUSTOM_API
+        a.connector.lower() for a in guarded if a.blocked and a.kind == ActionKind.DELETE and kind_of(a).is_connector
     }
     return [
         _block(a, f"the deletion of connector {a.connector!r} is blocked")
-        if a.resource_type == ROLE_ASSIGNMENT
+        if not kind_of(a).is_connector
         and a.kind == ActionKind.DELETE
         and a.connector.lower() in blocked_deletes
         and not a.blocked

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
 from connectorops.engine.impact import LOGIC_APP
+from connectorops.engine.target import ARM
 from connectorops.render import definition_of
 
 if TYPE_CHECKING:
@@ -96,6 +97,8 @@ class ObservedState:
     # principal holds at most one role per connector there (Power Platform)
     consumer_kind: str = LOGIC_APP
     one_role_per_principal: bool = False
+    # what reports call the target the inventory came from ("absent in Azure", "granted in Power Platform")
+    place: str = "Azure"
     # the same, as JSON text, for the ones a SwaggerCache answered: parsed on first use, so an idle
     # controller interval whose plan is reused (engine/plan_memo.py) parses none of them
     swagger_texts: dict[str, str] = field(default_factory=dict)
@@ -183,6 +186,7 @@ def observe(
         workflows=tuple(target.list_consumers()),
         swaggers=swaggers,
         consumer_kind=target.capabilities.consumers,
+        place="Azure" if target.identity.kind == ARM else "Power Platform",
         one_role_per_principal=target.capabilities.one_role_per_principal,
         swagger_texts=texts,
     )

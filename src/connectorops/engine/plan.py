@@ -13,17 +13,11 @@ from typing import Any
 
 from connectorops import tags
 from connectorops.canonical import canonical_json, sha256_hex
-from connectorops.engine.actions import (
-    CUSTOM_API,
-    ROTATE_ALL,
-    Action,
-    ActionKind,
-    PlanOptions,
-)
+from connectorops.engine.actions import ROTATE_ALL, Action, ActionKind, PlanOptions
 from connectorops.engine.deletion_policy import DeletionPolicySource, no_git_history
 from connectorops.engine.desired import DesiredState
 from connectorops.engine.guards import apply_guards
-from connectorops.engine.kinds import KINDS
+from connectorops.engine.kinds import KINDS, kind_of, kind_order
 from connectorops.engine.observe import ObservedState, resource_tags
 from connectorops.engine.target import ARM, TargetId
 from connectorops.errors import Problem, Severity
@@ -171,7 +165,7 @@ def blocked_message(
 
 def _unused_allowances(actions: list[Action], options: PlanOptions) -> tuple[Problem, ...]:
     """--allow-connection-loss NAME that names no deletion: most likely a typo, so say so."""
-    deleted = {a.name.lower() for a in actions if a.kind == ActionKind.DELETE and a.resource_type == CUSTOM_API}
+    deleted = {a.name.lower() for a in actions if a.kind == ActionKind.DELETE and kind_of(a).loses_connections}
     return tuple(
         Problem(
             f"--allow-connection-loss {name}: this plan deletes no connector of that name, so it allows nothing",
@@ -223,8 +217,9 @@ def make_plan(
     if opts.touched is not None:
         touched = {t.lower() for t in opts.touched}
         actions = [replace(a, touched=a.connector.lower() in touched) for a in actions]
-    actions.sort(key=lambda a: (not a.touched, a.connector.lower(), a.resource_type != CUSTOM_API, a.name))
-    declared_or_managed = {a.name.lower() for a in actions if a.resource_type == CUSTOM_API}
+    # per connector: the connector first, then what hangs off it, in registry order
+    actions.sort(key=lambda a: (not a.touched, a.connector.lower(), kind_order(a.resource_type), a.name))
+    declared_or_managed = {a.name.lower() for a in actions if kind_of(a).is_connector}
     unmanaged = sorted(
         str(c.get("name", ""))
         for c in observed.custom_apis

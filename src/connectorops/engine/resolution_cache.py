@@ -26,6 +26,7 @@ from connectorops.spec.source import SourceTree
 CONNECTORS_DIR = "connectors"  # beside verdicts/ under the definitions cache folder
 MAX_ENTRIES = 8192  # one per connector and environment (entries are a few kB; at most 1 MiB)
 
+
 def entry_key(connector: LoadedConnector, environment: str, *context: Any) -> str | None:
     """The key of a connector's entry: its document and place, the environment, and `context` (policies, flags)."""
     document = connector.document.model_dump()

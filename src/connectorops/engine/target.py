@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from connectorops.engine.impact import LOGIC_APP
 
 if TYPE_CHECKING:
-    from connectorops.definitions.model import ResolvedDefinition
+    from connectorops.definitions.model import ResolvedConnector
     from connectorops.render import DesiredCustomApi
-    from connectorops.spec.repository import LoadedConnector
 
 
 @dataclass(frozen=True)
@@ -90,11 +89,10 @@ class Placement(Protocol):
         (Power Platform) the planned id is provisional, so writes name connectors, never ids."""
         ...
 
-    def render_connector(
-        self, connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, *, commit: str | None
-    ) -> DesiredCustomApi:
-        """The body this target stores for one resolved connector, with its ownership markers under `tags`
-        and its fingerprint (what plan compares against what the target reports)."""
+    def render_connector(self, connector: ResolvedConnector, *, commit: str | None) -> DesiredCustomApi:
+        """The body this target stores for one resolved connector (its `fitted` definition and merged `spec`),
+        with its ownership markers under `tags` and its fingerprint (what plan compares against what the
+        target reports)."""
         ...
 
     def role_id(self, role_definition: str) -> str:

@@ -22,9 +22,10 @@ from pydantic import ValidationError
 from connectorops import tags
 from connectorops.definitions.paconn import API_DEFINITION, API_PROPERTIES, ICON, SCRIPT
 from connectorops.definitions.resolve import PNG_SIGNATURE
-from connectorops.render import ADOPT_LABEL, PNG_DATA_URI, derived_service_url, png_from_data_uri
+from connectorops.render import ADOPT_LABEL, derived_service_url
 from connectorops.spec.models import ARM_NAME_PATTERN, HEX_COLOR_PATTERN, SERVICE_IDENTITY_PROVIDERS, ConnectorDocument
 from connectorops.tags import is_lease_marker
+from connectorops.targets.arm.render import PNG_DATA_URI, png_from_data_uri
 
 KNOWN_PROVIDERS = ("aad", "aadcertificate", "oauth2generic", *SERVICE_IDENTITY_PROVIDERS)
 

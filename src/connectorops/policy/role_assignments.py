@@ -23,13 +23,6 @@ def role_assignment_name(scope: str, principal_id: str, role_definition_id: str)
     return str(uuid.uuid5(ROLE_ASSIGNMENT_NAMESPACE, key))
 
 
-def role_definition_id(role: str, subscription_id: str) -> str:
-    """A role GUID becomes the full subscription-level id ARM expects; full ids pass through."""
-    if role.startswith("/"):
-        return role
-    return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
-
-
 def role_guid(role_definition: str) -> str:
     """The role's GUID (lower case): the last segment of a roleDefinitions id, or the GUID itself."""
     return role_definition.rstrip("/").rsplit("/", 1)[-1].lower()

@@ -43,7 +43,7 @@ from connectorops.policy.sharing_model import (
     SharingRule,
 )
 from connectorops.spec.loader import load_yaml
-from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
 from connectorops.spec.source import SourceTree
 
 __all__ = [
@@ -344,19 +344,19 @@ def _tenant_problem(
 
 
 def check_sharing(
-    connector: LoadedConnector,
-    environment: str,
+    view: ConnectorInEnvironment,
     policy: SharingPolicy | None,
     *,
     tree: SourceTree | None = None,
     platform: str = ARM_PLATFORM,
 ) -> list[Problem]:
-    """ERROR Problems (code SharingPolicyViolation, UnknownPrincipal, UnknownRole, ...) for the connector's requests.
+    """ERROR Problems (code SharingPolicyViolation, UnknownPrincipal, UnknownRole, ...) for the connector's requests
+    in its environment (the merged spec of `view`).
 
     Pass `tree` to get the line of each offending request in connector.yaml. `platform` (platform_of) says
     where the grants land: what a role means, which principal types exist, Power Platform's tenant rule.
     """
-    requests = connector.document.for_environment(environment).sharing
+    connector, environment, requests = view.connector, view.environment or "", view.spec.sharing
     if not requests:
         return []
     locate = _connector_locator(connector, tree)
@@ -451,8 +451,7 @@ def check_sharing(
 
 
 def desired_role_assignments(
-    connector: LoadedConnector,
-    environment: str,
+    view: ConnectorInEnvironment,
     policy: SharingPolicy,
     *,
     scope: str,
@@ -464,9 +463,10 @@ def desired_role_assignments(
     Forbidden, unknown or uncarriable requests are left out here; `check_sharing` reports them and blocks the
     plan. The grant name is uuid5(scope, principal, role), the same on every run.
     """
+    connector, environment = view.connector, view.environment or ""
     wanted: dict[str, DesiredRoleAssignment] = {}
     held: dict[str, str] = {}
-    for request in connector.document.for_environment(environment).sharing:
+    for request in view.spec.sharing:
         entry = policy.document.principals.get(request.principal)
         role = policy.role_definitions(platform).get(request.role)
         if entry is None or role is None or entry.type not in PLATFORM_PRINCIPAL_TYPES[platform]:

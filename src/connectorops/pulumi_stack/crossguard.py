@@ -31,9 +31,9 @@ from connectorops.policy.certification import (
     load_certification_policy,
 )
 from connectorops.policy.sharing import SharingPolicy, check_sharing, load_sharing_policy, platform_of
-from connectorops.render import png_from_data_uri
-from connectorops.spec.repository import LoadedConnector, Repository
+from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector, Repository
 from connectorops.spec.source import SourceTree
+from connectorops.targets.arm.render import png_from_data_uri
 
 CUSTOM_API = "azure-native:web:CustomApi"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -124,7 +124,7 @@ class RepositoryRules:
 
     def _custom_api_connector(
         self, args: ResourceValidationArgs, report: ReportViolation
-    ) -> tuple[LoadedConnector, dict[str, Any], str] | None:
+    ) -> tuple[ConnectorInEnvironment, dict[str, Any]] | None:
         props = _plain(args.props)
         resource_tags = props.get("tags") or {}
         source = resource_tags.get(tags.SOURCE_PATH)
@@ -137,7 +137,7 @@ class RepositoryRules:
                 None,
             )
             return None
-        return connector, props, self.environment(resource_tags)
+        return ConnectorInEnvironment.of(connector, self.environment(resource_tags)), props
 
     # --- azure-native:web:CustomApi ------------------------------------------------------------
 
@@ -152,7 +152,7 @@ class RepositoryRules:
             )
         for key in (tags.SOURCE_PATH, tags.ENVIRONMENT, tags.FINGERPRINT):
             if not resource_tags.get(key):
-                report(f"customApi {args.name!r} lacks tag {key}: render it with connectorops.render", None)
+                report(f"customApi {args.name!r} lacks tag {key}: render it with connectorops.targets.arm.render", None)
 
     def validate_sharing_requests(self, args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type != CUSTOM_API:
@@ -160,10 +160,10 @@ class RepositoryRules:
         found = self._custom_api_connector(args, report)
         if found is None:
             return
-        connector, _, environment = found
-        platform = platform_of(self.inputs.repository.config.environments.get(environment))
+        view, _ = found
+        platform = platform_of(self.inputs.repository.config.environments.get(view.environment or ""))
         tree = self.inputs.repository.tree
-        for problem in check_sharing(connector, environment, self.inputs.sharing, tree=tree, platform=platform):
+        for problem in check_sharing(view, self.inputs.sharing, tree=tree, platform=platform):
             report(str(problem), None)
 
     def certification_validator(self, enforcement: str) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
@@ -175,9 +175,9 @@ class RepositoryRules:
             found = self._custom_api_connector(args, report)
             if found is None:
                 return
-            connector, props, environment = found
-            resolved = deployed_definition(connector, props.get("properties") or {}, self.inputs.repository.tree)
-            for finding in certify_connector(connector, resolved, environment, self.inputs.certification):
+            view, props = found
+            resolved = deployed_definition(view.connector, props.get("properties") or {}, self.inputs.repository.tree)
+            for finding in certify_connector(view, resolved, self.inputs.certification):
                 if finding.enforcement == enforcement:
                     report(_finding_text(finding), None)
 

@@ -32,11 +32,17 @@ try:
 except ImportError as missing:
     raise PulumiExtraMissing("the Pulumi program (infra/)", missing) from None
 
-from connectorops.engine.actions import CUSTOM_API, Action, ActionKind, PlanOptions
+from connectorops.engine.actions import Action, ActionKind, PlanOptions
 from connectorops.engine.deletion_policy import ORPHAN, DeletionPolicySource
 from connectorops.engine.desired import DesiredState, connector_of_scope
-from connectorops.engine.guards import connection_loss_guard, exceeds_max_deletions, refuses_empty_desired
+from connectorops.engine.guards import (
+    connection_loss_guard,
+    counts_as_deletion,
+    exceeds_max_deletions,
+    refuses_empty_desired,
+)
 from connectorops.engine.impact import Impact, ImpactIndex
+from connectorops.engine.kinds import kind_of
 from connectorops.engine.observe import observe
 from connectorops.engine.plan import Plan, make_plan
 from connectorops.engine.plan import blocked_message as engine_blocked_message
@@ -119,10 +125,6 @@ def _git_deletion_policies(repo_root: Path) -> DeletionPolicySource:
     return GitDeletionPolicies.at(repo_root)
 
 
-def _deletes_connector(action: Action) -> bool:
-    return action.kind == ActionKind.DELETE and action.resource_type == CUSTOM_API
-
-
 def _as_pulumi_runs_it(action: Action, options: PlanOptions) -> Action:
     """The plan's action as `pulumi up` carries it out.
 
@@ -130,14 +132,14 @@ def _as_pulumi_runs_it(action: Action, options: PlanOptions) -> Action:
     Pulumi keeps one only if git said orphan when it was declared (retain_on_delete); a tag edited in the
     portal does not reach Pulumi's state, so Pulumi deletes it: the engine's connection-loss guard applies.
     """
-    if action.kind != ActionKind.ORPHAN or action.resource_type != CUSTOM_API or action.deletion_policy == ORPHAN:
+    if action.kind != ActionKind.ORPHAN or not kind_of(action).is_connector or action.deletion_policy == ORPHAN:
         return action
     return connection_loss_guard(replace(action, kind=ActionKind.DELETE, body=None), options)
 
 
 def _stack_config_hint(plan: Plan, desired: DesiredState) -> str:
     """How to acknowledge in the stack's config what the engine's guards refused (its hints name CLI flags)."""
-    deletes = [a for a in plan.actions if _deletes_connector(a)]
+    deletes = [a for a in plan.actions if counts_as_deletion(a)]
     options = plan.options
     lines: list[str] = []
     for action in deletes:
@@ -279,12 +281,12 @@ def _declare(
     if plan.blocked_actions:
         reasons = plan.blocked_reasons()
         raise pulumi.RunError(blocked_message(name, reasons) + _stack_config_hint(plan, desired))
-    deleting = [a.name for a in plan.actions if _deletes_connector(a)]
+    deleting = [a.name for a in plan.actions if counts_as_deletion(a)]
     if deleting:
         pulumi.log.warn(f"connectorops: git no longer declares {', '.join(deleting)}: this update deletes them")
     # A connector the plan creates has no impact of its own yet, but connections may already name its id.
     inventory = ImpactIndex(observed.connections, observed.workflows)
-    impacts = {a.name.lower(): a.impact for a in plan.actions if a.resource_type == CUSTOM_API and a.impact}
+    impacts = {a.name.lower(): a.impact for a in plan.actions if kind_of(a).is_connector and a.impact}
 
     def impact_of(api: DesiredCustomApi) -> Impact:
         return impacts.get(api.name.lower()) or inventory.impact(target.connector_id(api.name))

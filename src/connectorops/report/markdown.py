@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from connectorops.engine.actions import ROLE_ASSIGNMENT, Action, ActionKind
+from connectorops.engine.actions import Action, ActionKind
 from connectorops.engine.drift import DriftReport
+from connectorops.engine.kinds import kind_of
 from connectorops.engine.plan import Plan
 from connectorops.policy.certification.findings import Finding
 from connectorops.report.redact import change_value
@@ -20,7 +21,6 @@ from connectorops.report.wording import (
     connection_list,
     consumer_names,
     secret_rotations,
-    sharing_verb,
 )
 
 MAX_BYTES = 60_000
@@ -63,11 +63,7 @@ def _connector_section(actions: list[Action]) -> str:
     for action in actions:
         if not action.is_change and not action.blocked and not action.warnings:
             continue
-        if action.resource_type == ROLE_ASSIGNMENT:
-            verb, preposition = sharing_verb(action)
-            lines.append(f"- **{verb}** role {_code(str(action.role))} {preposition} {_code(str(action.principal))}")
-        else:
-            lines.append(f"- **{action.kind}** customApi {_code(action.name)}")
+        lines.append(f"- {kind_of(action).markdown_line(action, _code)}")  # in the words of its kind
         for reason in action.reasons:
             lines.append(f"  - ⛔ {reason}")
         for warning in action.warnings:

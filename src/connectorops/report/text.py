@@ -9,20 +9,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from connectorops.definitions.model import operation_count
-from connectorops.engine.actions import ROLE_ASSIGNMENT, Action, ActionKind
+from connectorops.engine.actions import Action, ActionKind
 from connectorops.engine.apply import ApplyReport
 from connectorops.engine.drift import DriftItem, DriftReport
+from connectorops.engine.kinds import kind_of
 from connectorops.engine.plan import Plan
-from connectorops.render import definition_of
 from connectorops.report.redact import change_value, short
-from connectorops.report.wording import (
-    breaking_consumers,
-    connection_list,
-    consumer_names,
-    secret_rotations,
-    sharing_verb,
-)
+from connectorops.report.wording import breaking_consumers, connection_list, consumer_names, secret_rotations
 
 KIND_STYLE = {
     ActionKind.CREATE: "green",
@@ -46,23 +39,8 @@ def plan_summary_line(plan: Plan) -> str:
 
 
 def _what(action: Action) -> str:
-    if action.resource_type == ROLE_ASSIGNMENT:
-        verb, preposition = sharing_verb(action)
-        return f"{verb} {action.role} {preposition} {action.principal}"
-    if action.kind == ActionKind.UPDATE:
-        breaking = f", {len(action.breaking)} breaking" if action.breaking else ""
-        count = len(action.rotated_secrets)
-        rotation = f"secret rotation ({count} secret(s) re-sent)" if count else ""
-        if rotation and not action.changes:
-            return rotation
-        return f"{len(action.changes)} field(s) changed{breaking}" + (f", {rotation}" if rotation else "")
-    if action.kind == ActionKind.CREATE and action.body and not action.blocked:
-        props = action.body.get("properties") or {}
-        count = operation_count(definition_of(action.body))
-        return f"{props.get('displayName', action.name)}: {count} operation(s)"
-    if action.kind in (ActionKind.DELETE, ActionKind.ORPHAN) and action.impact is not None:
-        return f"{action.impact.connection_count} connection(s), {action.impact.consumer_count()}"
-    return ""
+    """The details column, in the words of the action's kind (engine/kinds/)."""
+    return kind_of(action).summary(action)
 
 
 def render_plan(plan: Plan, console: Console) -> None:

@@ -1,18 +1,14 @@
-"""Phrases the text and Markdown reports share: how a sharing action and an impact are worded.
+"""Phrases the text and Markdown reports share: how an impact and a secret rotation are worded.
 
 Each format adds its own markup around them; the words stay the same in the terminal and on the PR.
+How each resource kind's actions are worded is the kind's (engine/kinds/: summary, markdown_line).
 """
 
 from __future__ import annotations
 
-from connectorops.engine.actions import Action, ActionKind
+from connectorops.engine.actions import Action
 from connectorops.engine.breaking import BreakingChange
 from connectorops.engine.impact import FLOW, LOGIC_APP, NOUNS, Impact
-
-
-def sharing_verb(action: Action) -> tuple[str, str]:
-    """("grant", "to") for a new role assignment, ("revoke", "from") for a removed one."""
-    return ("grant", "to") if action.kind == ActionKind.CREATE else ("revoke", "from")
 
 
 def connection_list(impact: Impact) -> str:

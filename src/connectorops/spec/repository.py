@@ -2,6 +2,8 @@
 
 - `LoadedConnector`: one connectors/<name>/connector.yaml, parsed and validated.
 - `Repository`: connectorops.yaml + every connector + every problem found while loading.
+- `ConnectorInEnvironment`: one connector with its environment's overrides merged, once; what
+  definitions, policy and render read (definitions.model.ResolvedConnector adds the definition).
 - `load_repository(tree)` (in connectorops.spec.loader): collect every problem (never stop at
   the first) and return them.
 """
@@ -12,7 +14,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from connectorops.errors import Problem, Severity, SpecError
-from connectorops.spec.models import ConnectorDocument, ProjectConfig
+from connectorops.spec.models import ConnectorDocument, ConnectorSpecBody, ProjectConfig
 from connectorops.spec.source import SourceTree
 
 
@@ -22,6 +24,33 @@ class LoadedConnector:
     folder: str  # repo-relative POSIX path, e.g. "connectors/orders"
     path: str  # repo-relative path of connector.yaml
     document: ConnectorDocument
+
+
+@dataclass(frozen=True)
+class ConnectorInEnvironment:
+    """A connector as one environment sees it: the spec with that environment's overrides merged in.
+
+    Made once per connector and environment (`of`), so sharing, certification, the definition's backend
+    and auth, and render all read the same merge. `environment` None: the base spec (certify, no environment).
+    """
+
+    connector: LoadedConnector
+    environment: str | None
+    spec: ConnectorSpecBody
+
+    @classmethod
+    def of(cls, connector: LoadedConnector, environment: str | None) -> ConnectorInEnvironment:
+        document = connector.document
+        spec = document.for_environment(environment) if environment else document.spec
+        return cls(connector=connector, environment=environment, spec=spec)
+
+    @property
+    def name(self) -> str:
+        return self.connector.name
+
+    @property
+    def path(self) -> str:
+        return self.connector.path
 
 
 @dataclass(frozen=True)

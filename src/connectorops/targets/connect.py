@@ -32,7 +32,7 @@ def capabilities_of(environment: object) -> Capabilities:
 @contextmanager
 def connect(inputs: Inputs) -> Iterator[Target]:
     """The environment's target (the embedded emulator for `target: local`), closed on exit."""
-    from connectorops.azure.connect import environment_config, open_gateway
+    from connectorops.targets.arm.connect import environment_config, open_gateway
 
     chosen = environment_config(inputs.repo.config, inputs.environment)
     if is_powerplatform(chosen):

@@ -1,10 +1,12 @@
-"""The connector kind (customApi): its plan (create, update, adopt, orphan, delete), execution and wording."""
+"""The connector kind (customApi): its plan (create, update, adopt, orphan, delete), execution, drift items,
+guard hooks and wording."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
+from connectorops.definitions.model import operation_count
 from connectorops.engine.actions import CUSTOM_API, Action, ActionKind, PlanOptions, Verdict
 from connectorops.engine.breaking import BreakingChange, breaking_changes
 from connectorops.engine.classify import ConnectorClass, ConnectorState, classify_connectors
@@ -12,10 +14,12 @@ from connectorops.engine.delete_check import delete_refusal
 from connectorops.engine.deletion_policy import ORPHAN, DeletionPolicySource
 from connectorops.engine.desired import DesiredState
 from connectorops.engine.diff import FieldChange
+from connectorops.engine.drift_items import INFO, DriftItem
 from connectorops.engine.impact import ImpactIndex
 from connectorops.engine.kinds.base import PHASE_DELETE_CONNECTORS, PHASE_WRITE_CONNECTORS, Refused, ResourceKind
 from connectorops.engine.observe import ObservedState
 from connectorops.errors import GatewayError
+from connectorops.render import definition_of
 
 if TYPE_CHECKING:
     from connectorops.engine.target import Target
@@ -65,6 +69,74 @@ def _execute(action: Action, body: dict[str, Any] | None, target: Target, enviro
 
 def _describe(action: Action) -> str:
     return f"customApi {action.name!r}"
+
+
+def _summary(action: Action) -> str:
+    """The text report's details: fields changed, operations created, connections at stake."""
+    if action.kind == ActionKind.UPDATE:
+        breaking = f", {len(action.breaking)} breaking" if action.breaking else ""
+        count = len(action.rotated_secrets)
+        rotation = f"secret rotation ({count} secret(s) re-sent)" if count else ""
+        if rotation and not action.changes:
+            return rotation
+        return f"{len(action.changes)} field(s) changed{breaking}" + (f", {rotation}" if rotation else "")
+    if action.kind == ActionKind.CREATE and action.body and not action.blocked:
+        props = action.body.get("properties") or {}
+        count = operation_count(definition_of(action.body))
+        return f"{props.get('displayName', action.name)}: {count} operation(s)"
+    if action.kind in (ActionKind.DELETE, ActionKind.ORPHAN) and action.impact is not None:
+        return f"{action.impact.connection_count} connection(s), {action.impact.consumer_count()}"
+    return ""
+
+
+# --- drift: the same classification as report items --------------------------------------------
+
+
+def _connector_item(entry: ConnectorClass, place: str) -> DriftItem | None:
+    """The drift item for one connector's classification (None: in sync); `place` names the target."""
+    state, name, found = entry.state, entry.name, entry.found
+    if state == ConnectorState.MISSING:
+        return DriftItem(
+            "deleted", name, entry.resource_id,
+            f"declared in git but absent in {place} (deleted out of band, or never applied)",
+        )  # fmt: skip
+    if state in (ConnectorState.NOT_OURS, ConnectorState.OTHER_ENVIRONMENT):
+        other = f"environment {found.get(tags.ENVIRONMENT)}"
+        owner = "nobody (unmanaged)" if state == ConnectorState.NOT_OURS else other
+        return DriftItem(
+            "conflict", name, entry.resource_id,
+            f"git declares it, but the resource in {place} belongs to {owner}; it is never touched",
+        )  # fmt: skip
+    # Which commit the live connector came from (tag written by apply), so people know what to compare.
+    deployed = f" (deployed from commit {found[tags.SOURCE_COMMIT][:12]})" if found.get(tags.SOURCE_COMMIT) else ""
+    if state == ConnectorState.PENDING:
+        return DriftItem(
+            "pending", name, entry.resource_id,
+            "git changed since the last apply (run `connectorops apply`)" + deployed, changes=entry.changes,
+        )  # fmt: skip
+    if state == ConnectorState.MODIFIED:
+        return DriftItem(
+            "modified", name, entry.resource_id,
+            f"modified out of band: {len(entry.changes)} field(s) differ from the last apply{deployed}",
+            changes=entry.changes,
+        )  # fmt: skip
+    if state == ConnectorState.UNMANAGED:
+        return DriftItem("unmanaged", name, entry.resource_id, "not managed by connectorops: never touched", INFO)
+    if state == ConnectorState.UNDECLARED:
+        policy = found.get(tags.DELETION_POLICY, "protect")
+        return DriftItem(
+            "undeclared", name, entry.resource_id,
+            f"managed by connectorops but no longer in git (connectorops-deletion tag {policy}; `apply` "
+            "reads the policy from git at the connectorops-commit tag): `apply` would "
+            + ("orphan" if policy == "orphan" else "delete") + " it",
+            commit=found.get(tags.SOURCE_COMMIT),
+        )  # fmt: skip
+    return None
+
+
+def _drift(desired: DesiredState, observed: ObservedState, classes: list[ConnectorClass]) -> list[DriftItem]:
+    items = (_connector_item(entry, observed.place) for entry in classes)
+    return [item for item in items if item is not None]
 
 
 # --- planning --------------------------------------------------------------------------------
@@ -226,5 +298,15 @@ def _undeclared_action(
 
 
 CONNECTOR = ResourceKind(
-    name=CUSTOM_API, is_connector=True, plan=_plan, phase=_phase, execute=_execute, describe=_describe
+    name=CUSTOM_API,
+    is_connector=True,
+    plan=_plan,
+    phase=_phase,
+    execute=_execute,
+    describe=_describe,
+    noun="customApi",
+    counts_deletions=True,
+    loses_connections=True,
+    drift=_drift,
+    summary=_summary,
 )

@@ -1,5 +1,5 @@
 """The grant kind (roleAssignment; Power Platform: a connector permission): its plan (share what git declares,
-revoke the rest), execution and wording."""
+revoke the rest), execution, drift items and wording."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from connectorops.engine.actions import CUSTOM_API, ROLE_ASSIGNMENT, Action, ActionKind, PlanOptions, Verdict
-from connectorops.engine.classify import classify_grants
+from connectorops.engine.classify import ConnectorClass, classify_grants, our_scopes
 from connectorops.engine.deletion_policy import DeletionPolicySource
 from connectorops.engine.desired import DesiredState, connector_of_scope
-from connectorops.engine.kinds.base import PHASE_GRANT, PHASE_REVOKE, ResourceKind
+from connectorops.engine.drift_items import INFO, DriftItem
+from connectorops.engine.kinds.base import PHASE_GRANT, PHASE_REVOKE, CodeSpan, ResourceKind
 from connectorops.engine.observe import ObservedState
 from connectorops.policy.role_assignments import DesiredRoleAssignment, ObservedAssignment
 from connectorops.policy.sharing_model import DEFAULT_POWER_PLATFORM_ROLES
@@ -35,6 +36,21 @@ def _execute(action: Action, body: dict[str, Any] | None, target: Target, enviro
 
 def _describe(action: Action) -> str:
     return f"role assignment {action.name} on {action.connector!r}"
+
+
+def sharing_verb(action: Action) -> tuple[str, str]:
+    """("grant", "to") for a new role assignment, ("revoke", "from") for a removed one."""
+    return ("grant", "to") if action.kind == ActionKind.CREATE else ("revoke", "from")
+
+
+def _summary(action: Action) -> str:
+    verb, preposition = sharing_verb(action)
+    return f"{verb} {action.role} {preposition} {action.principal}"
+
+
+def _bullet(action: Action, code: CodeSpan) -> str:
+    verb, preposition = sharing_verb(action)
+    return f"**{verb}** role {code(str(action.role))} {preposition} {code(str(action.principal))}"
 
 
 # --- planning --------------------------------------------------------------------------------
@@ -135,6 +151,52 @@ def desired_grants_for(desired: DesiredState, connector: str) -> list[DesiredRol
     return [g for g in desired.role_assignments if connector_of_scope(g.scope).lower() == connector.lower()]
 
 
+# --- drift: the same comparison as report items -------------------------------------------------
+
+
+def _drift(desired: DesiredState, observed: ObservedState, classes: list[ConnectorClass]) -> list[DriftItem]:
+    result = classify_grants(desired, observed, our_scopes(classes))
+    items: list[DriftItem] = []
+    for extra in result.out_of_band:
+        items.append(
+            DriftItem(
+                "extra-role-assignment", connector_of_scope(extra.scope), extra.id,
+                "out-of-band sharing: granted on a managed connector, not declared in git (`drift --fix` revokes it)",
+                principal=desired.describe_principal(extra.principal_id, extra.principal_type),
+                role=desired.describe_role(extra.role_definition_id), since=extra.created_on,
+            )
+        )  # fmt: skip
+    for missing in result.missing:
+        items.append(
+            DriftItem(
+                "missing-role-assignment", connector_of_scope(missing.scope), missing.id,
+                f"declared in git but not granted in {observed.place}",
+                principal=f"{missing.principal_name} ({missing.principal_type}, {missing.principal_id})",
+                role=missing.role_name,
+            )
+        )  # fmt: skip
+    for inherited in result.inherited:
+        items.append(
+            DriftItem(
+                "inherited-role-assignment", "*", inherited.id,
+                f"inherited from {inherited.scope or 'a parent scope'}: information only, never touched",
+                INFO,
+                principal=desired.describe_principal(inherited.principal_id, inherited.principal_type),
+                role=desired.describe_role(inherited.role_definition_id), since=inherited.created_on,
+            )
+        )  # fmt: skip
+    return items
+
+
 GRANT = ResourceKind(
-    name=ROLE_ASSIGNMENT, is_connector=False, plan=_plan, phase=_phase, execute=_execute, describe=_describe
+    name=ROLE_ASSIGNMENT,
+    is_connector=False,
+    plan=_plan,
+    phase=_phase,
+    execute=_execute,
+    describe=_describe,
+    noun="role assignment",
+    drift=_drift,
+    summary=_summary,
+    bullet=_bullet,
 )

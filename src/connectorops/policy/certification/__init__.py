@@ -18,7 +18,7 @@ from connectorops.policy.certification.policy import (
     load_certification_policy,
 )
 from connectorops.policy.certification.rules import RULES, certify_document
-from connectorops.spec.repository import LoadedConnector
+from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
 
 __all__ = [
     "CERTIFICATION_POLICY_PATH",
@@ -47,30 +47,26 @@ def definition_file(connector: LoadedConnector, resolved: ResolvedDefinition | N
 
 
 def certify_connector(
-    connector: LoadedConnector,
+    view: ConnectorInEnvironment,
     resolved: ResolvedDefinition,
-    environment: str | None,
     policy: CertificationPolicy,
     *,
     cache: VerdictCache | None = None,
 ) -> list[Finding]:
-    """Findings for what would be deployed to `environment` (None: the base spec), enforcement applied.
+    """Findings for what would be deployed to `view.environment` (None: the base spec), enforcement applied.
 
-    Pointers of swagger findings refer to the deployed (normalized) document; findings about the
-    connector as a whole (icon, brand colour) point at connector.yaml.
+    `resolved` is the whole definition (a `ResolvedConnector`'s `definition`: certification sees what a
+    target may strip). Pointers of swagger findings refer to the deployed (normalized) document; findings
+    about the connector as a whole (icon, brand colour) point at connector.yaml.
     """
-    return policy.apply(located_findings(connector, resolved, environment, cache=cache), environment)
+    return policy.apply(located_findings(view, resolved, cache=cache), view.environment)
 
 
 def located_findings(
-    connector: LoadedConnector,
-    resolved: ResolvedDefinition,
-    environment: str | None,
-    *,
-    cache: VerdictCache | None = None,
+    view: ConnectorInEnvironment, resolved: ResolvedDefinition, *, cache: VerdictCache | None = None
 ) -> list[Finding]:
     """certify_connector's findings before policies/certification.yaml is applied."""
-    spec = connector.document.for_environment(environment) if environment else connector.document.spec
+    connector, spec = view.connector, view.spec
     inputs = {
         "display_name": spec.displayName,
         "description": spec.description,

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from connectorops import tags
-from connectorops.definitions.model import ResolvedDefinition
+from connectorops.definitions.model import ResolvedConnector
 from connectorops.engine.impact import connection_api_id
 from connectorops.engine.target import ARM, Capabilities, TargetId
-from connectorops.policy.role_assignments import role_definition_id
-from connectorops.render import DesiredCustomApi, render_custom_api
-from connectorops.spec.repository import LoadedConnector
+from connectorops.render import DesiredCustomApi
+from connectorops.targets.arm.render import render_custom_api, role_definition_id
 
 CUSTOM_APIS = "Microsoft.Web/customApis"
 
@@ -105,10 +104,8 @@ class ArmPlacement:
     def connector_id(self, name: str) -> str:
         return f"{self.scope_id()}/providers/{CUSTOM_APIS}/{name}"
 
-    def render_connector(
-        self, connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, *, commit: str | None
-    ) -> DesiredCustomApi:
-        return render_custom_api(connector, resolved, environment, location=self.location, commit=commit)
+    def render_connector(self, connector: ResolvedConnector, *, commit: str | None) -> DesiredCustomApi:
+        return render_custom_api(connector, location=self.location, commit=commit)
 
     def role_id(self, role_definition: str) -> str:
         return role_definition_id(role_definition, self.subscription_id)
@@ -142,10 +139,8 @@ class ResourceGroupTarget:
     def connector_id(self, name: str) -> str:
         return self.placement.connector_id(name)
 
-    def render_connector(
-        self, connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, *, commit: str | None
-    ) -> DesiredCustomApi:
-        return self.placement.render_connector(connector, resolved, environment, commit=commit)
+    def render_connector(self, connector: ResolvedConnector, *, commit: str | None) -> DesiredCustomApi:
+        return self.placement.render_connector(connector, commit=commit)
 
     def role_id(self, role_definition: str) -> str:
         return self.placement.role_id(role_definition)

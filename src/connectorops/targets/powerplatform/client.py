@@ -22,10 +22,22 @@ from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError
 from azure.core.rest import HttpRequest, HttpResponse
 
-from connectorops.azure.arm_errors import gateway_error
-from connectorops.azure.gateway import MAX_PAGES, RequestCounter, json_object, origin, read_capped, transport_error
-from connectorops.azure.pipeline import CounterSink, RetrySettings, build_bearer_client, build_download_client
 from connectorops.errors import GatewayError
+from connectorops.targets.arm.gateway import (
+    MAX_PAGES,
+    RequestCounter,
+    json_object,
+    origin,
+    read_capped,
+    transport_error,
+)
+from connectorops.targets.transport.arm_errors import gateway_error
+from connectorops.targets.transport.pipeline import (
+    CounterSink,
+    RetrySettings,
+    build_bearer_client,
+    build_download_client,
+)
 
 API_VERSION = "2016-11-01"
 PERMISSIONS_API_VERSION = "2017-06-01"

@@ -10,13 +10,17 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from connectorops.azure.connect import CONFIG_FILE, ca_bundle_path, environment_config, local_emulator
-from connectorops.azure.credentials import POWERPLATFORM_TOKEN_ENV_VAR, StaticTokenCredential, build_credential
-from connectorops.azure.pipeline import RetrySettings
 from connectorops.errors import GatewayError, SpecError
 from connectorops.spec.models import LocalEnvironment, PowerPlatformEnvironment, ProjectConfig
+from connectorops.targets.arm.connect import CONFIG_FILE, ca_bundle_path, environment_config, local_emulator
 from connectorops.targets.powerplatform.client import PowerPlatformClient, PowerPlatformLocation
 from connectorops.targets.powerplatform.target import PowerPlatformTarget
+from connectorops.targets.transport.credentials import (
+    POWERPLATFORM_TOKEN_ENV_VAR,
+    StaticTokenCredential,
+    build_credential,
+)
+from connectorops.targets.transport.pipeline import RetrySettings
 
 ENVIRONMENT_NOT_FOUND = "EnvironmentNotFound"
 

@@ -15,19 +15,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from connectorops import tags
-from connectorops.canonical import body_fingerprint, canonical_json
-from connectorops.definitions.model import ResolvedDefinition
+from connectorops.definitions.model import ResolvedConnector
 from connectorops.engine.impact import FLOW
 from connectorops.engine.target import Capabilities, TargetId
 from connectorops.policy.sharing_model import LOGIC_APP_CONTRIBUTOR, LOGIC_APP_OPERATOR, READER
-from connectorops.render import ADOPT_LABEL, DEFAULT_BRAND_COLOR, DesiredCustomApi, derived_service_url
+from connectorops.render import (
+    DesiredCustomApi,
+    brand_color,
+    description,
+    display_name,
+    ownership_markers,
+    sealed,
+    service_url,
+    wants_adoption,
+)
 from connectorops.secret_refs import without_secret_refs
-from connectorops.spec.repository import LoadedConnector
 
 POWERPLATFORM = "powerplatform"
 DEFAULT_API_ENDPOINT = "https://api.powerapps.com"
@@ -109,21 +114,17 @@ class PowerPlatformPlacement:
     def role_id(self, role_definition: str) -> str:
         return permission_role(role_definition)
 
-    def render_connector(
-        self, connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, *, commit: str | None
-    ) -> DesiredCustomApi:
-        spec = connector.document.for_environment(environment)
-        swagger = resolved.swagger
-        raw_info = swagger.get("info")
-        info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
+    def render_connector(self, connector: ResolvedConnector, *, commit: str | None) -> DesiredCustomApi:
+        """paconn's body of the definition this target carries (`fitted`: all of it), markers under `tags`."""
+        spec, resolved = connector.spec, connector.fitted
         properties: dict[str, Any] = {
-            "openApiDefinition": swagger,
-            "backendService": {"serviceUrl": spec.backend.serviceUrl if spec.backend else derived_service_url(swagger)},
+            "openApiDefinition": resolved.swagger,
+            "backendService": {"serviceUrl": service_url(connector)},
             "capabilities": list(resolved.capabilities),
-            "description": spec.description if spec.description is not None else str(info.get("description") or ""),
-            "displayName": spec.displayName or str(info.get("title") or connector.name),
+            "description": description(connector),
+            "displayName": display_name(connector),
             "environment": {"name": self.environment_id},
-            "iconBrandColor": spec.brandColor or resolved.icon_brand_color or DEFAULT_BRAND_COLOR,
+            "iconBrandColor": brand_color(connector),
             "policyTemplateInstances": list(resolved.policy_template_instances),
         }
         # One or the other (the service refuses both); a set's OAuth secret is filled in at write time.
@@ -142,29 +143,19 @@ class PowerPlatformPlacement:
             properties["iconUri"] = spec.icon
         elif resolved.icon_png:
             files[ICON_FILE] = file_entry(ICON_FILE, resolved.icon_png)
-        body_tags = {
-            tags.MANAGED_BY: tags.MANAGED_BY_VALUE,
-            tags.SOURCE_PATH: connector.path,
-            tags.DELETION_POLICY: spec.lifecycle.deletion,
-            tags.ENVIRONMENT: environment,
-        }
-        body: dict[str, Any] = {"properties": properties, "tags": body_tags}
+        body: dict[str, Any] = {"properties": properties, "tags": ownership_markers(connector)}
         if files:
             body[FILES] = files
         secret_refs = {pointer: dict(ref) for pointer, ref in sorted(resolved.secret_refs.items())}
-        fingerprint = body_fingerprint(body, secret_refs)  # as render.py: volatile tags left out
-        body_tags[tags.FINGERPRINT] = fingerprint
-        if commit:
-            body_tags[tags.SOURCE_COMMIT] = commit
-        canonical_body: dict[str, Any] = json.loads(canonical_json(body))
+        canonical_body, fingerprint = sealed(body, secret_refs, commit)
         return DesiredCustomApi(
             name=connector.name,
             body=canonical_body,
             fingerprint=fingerprint,
             source_path=connector.path,
-            environment=environment,
+            environment=connector.environment or "",
             deletion_policy=spec.lifecycle.deletion,
             secret_refs=secret_refs,
-            adopt=connector.document.metadata.labels.get(ADOPT_LABEL, "").lower() == "true",
+            adopt=wants_adoption(connector),
             create_only=CREATE_ONLY,
         )

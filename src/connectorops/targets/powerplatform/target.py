@@ -17,11 +17,10 @@ import copy
 import threading
 from typing import Any
 
-from connectorops.definitions.model import ResolvedDefinition
+from connectorops.definitions.model import ResolvedConnector
 from connectorops.engine.target import Capabilities, TargetId
 from connectorops.errors import GatewayError
 from connectorops.render import DesiredCustomApi, definition_of
-from connectorops.spec.repository import LoadedConnector
 from connectorops.targets.powerplatform import record as rec
 from connectorops.targets.powerplatform.client import PowerPlatformClient, token_object_id
 from connectorops.targets.powerplatform.placement import (
@@ -87,10 +86,8 @@ class PowerPlatformTarget:
     def connector_id(self, name: str) -> str:
         return self.placement.connector_id(name)
 
-    def render_connector(
-        self, connector: LoadedConnector, resolved: ResolvedDefinition, environment: str, *, commit: str | None
-    ) -> DesiredCustomApi:
-        return self.placement.render_connector(connector, resolved, environment, commit=commit)
+    def render_connector(self, connector: ResolvedConnector, *, commit: str | None) -> DesiredCustomApi:
+        return self.placement.render_connector(connector, commit=commit)
 
     def role_id(self, role_definition: str) -> str:
         return self.placement.role_id(role_definition)

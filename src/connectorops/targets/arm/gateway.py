@@ -26,10 +26,12 @@ from azure.core.exceptions import (
 )
 from azure.core.rest import HttpRequest, HttpResponse
 
-from connectorops.azure import builders
-from connectorops.azure.arm_errors import gateway_error
-from connectorops.azure.credentials import TOKEN_ENV_VAR
-from connectorops.azure.pipeline import (
+from connectorops.errors import AuthenticationError, GatewayError
+from connectorops.targets.arm import builders
+from connectorops.targets.arm.readback import custom_api_as_sent
+from connectorops.targets.transport.arm_errors import gateway_error
+from connectorops.targets.transport.credentials import TOKEN_ENV_VAR
+from connectorops.targets.transport.pipeline import (
     ATTEMPTS_OPTION,
     Attempts,
     CounterSink,
@@ -37,9 +39,7 @@ from connectorops.azure.pipeline import (
     build_arm_client,
     build_download_client,
 )
-from connectorops.azure.readback import custom_api_as_sent
-from connectorops.azure.retry import is_operation_in_progress, is_principal_not_found, with_retries
-from connectorops.errors import AuthenticationError, GatewayError
+from connectorops.targets.transport.retry import is_operation_in_progress, is_principal_not_found, with_retries
 
 CUSTOM_APIS_API_VERSION = "2016-06-01"
 CONNECTIONS_API_VERSION = "2016-06-01"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from connectorops.azure.pipeline import RetrySettings
 from connectorops.errors import GatewayError
+from connectorops.targets.transport.pipeline import RetrySettings
 
 T = TypeVar("T")
 

@@ -11,12 +11,12 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from connectorops.azure import builders
-from connectorops.azure.credentials import StaticTokenCredential, build_credential
-from connectorops.azure.gateway import ArmGateway, ArmTarget
-from connectorops.azure.pipeline import RetrySettings
 from connectorops.errors import SpecError
 from connectorops.spec.models import AzureEnvironment, Environment, LocalEnvironment, ProjectConfig
+from connectorops.targets.arm import builders
+from connectorops.targets.arm.gateway import ArmGateway, ArmTarget
+from connectorops.targets.transport.credentials import StaticTokenCredential, build_credential
+from connectorops.targets.transport.pipeline import RetrySettings
 
 if TYPE_CHECKING:
     from connectorops.emulator.server import EmulatorInfo, EmulatorServer

@@ -88,6 +88,16 @@ def existing(ctx: RouteContext, resource_id: str, resource_type: str, name: str,
     return stored
 
 
+def delete_returning_body(ctx: RouteContext, key: str) -> ArmResponse:
+    """DELETE as Microsoft.Authorization answers it: 200 with the deleted body, 204 when nothing was there."""
+    with ctx.store.transaction():
+        stored = ctx.store.get(key)
+        if stored is None:
+            return ArmResponse(204)
+        ctx.store.delete(key)
+    return ArmResponse(200, stored.body)
+
+
 def envelope(
     resource_id: str,
     resource_type: str,

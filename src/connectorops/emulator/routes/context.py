@@ -73,9 +73,12 @@ def list_response(
     resource_type: str,
     scope: str,
     shape: Callable[[StoredResource], dict[str, Any]] = _as_stored,
+    *,
+    default_size: int | None = None,
 ) -> ArmResponse:
-    """One page of `resource_type` under `scope`, with a nextLink when more follow."""
-    limit = page_size(request, ctx.page_size)
+    """One page of `resource_type` under `scope` (`default_size` rows, else ctx.page_size, unless
+    the request asks for fewer), with a nextLink when more follow."""
+    limit = page_size(request, ctx.page_size if default_size is None else default_size)
     rows = ctx.store.list_page(resource_type, scope, after=skip_token(request), limit=limit + 1)
     return ArmResponse(200, list_page(request, rows, limit, shape))
 

@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, list_page, now_iso, page_size, skip_token
-from connectorops.emulator.routes.context import RouteContext, method_not_allowed
+from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, now_iso
+from connectorops.emulator.routes.context import RouteContext, list_response, method_not_allowed
 from connectorops.emulator.store import StoredResource
 
 APIS_VERSION = "2016-11-01"
@@ -95,9 +95,7 @@ def paged(
     render: Callable[[StoredResource], dict[str, Any]],
 ) -> ArmResponse:
     """{"value": [...], "nextLink"} over `rtype` below `scope`, pages of ctx.pp_page_size."""
-    limit = page_size(request, ctx.pp_page_size)
-    rows = ctx.store.list_page(rtype, scope, after=skip_token(request), limit=limit + 1)
-    return ArmResponse(200, list_page(request, rows, limit, render))
+    return list_response(ctx, request, rtype, scope, render, default_size=ctx.pp_page_size)
 
 
 def creator_id(ctx: RouteContext) -> str:

@@ -21,7 +21,6 @@ from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, ne
 from connectorops.emulator.regions import checked_location, normalized_location
 from connectorops.emulator.routes.context import (
     COLLECTION_METHODS,
-    RESOURCE_METHODS,
     RouteContext,
     check_tags,
     envelope,
@@ -33,6 +32,7 @@ from connectorops.emulator.routes.context import (
     require_resource_group,
     resource_id_in,
     retagged,
+    stored_resource,
 )
 
 RESOURCE_TYPE = "Microsoft.Web/connections"
@@ -60,16 +60,18 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
         if request.method != "GET":
             raise method_not_allowed(request.method, "the connections collection", COLLECTION_METHODS)
         return list_response(ctx, request, RESOURCE_TYPE, parent)
-    resource_id = resource_id_in(path, resource_group, RESOURCE_TYPE)
-    if request.method == "GET":
-        return ArmResponse(200, existing(ctx, resource_id, RESOURCE_TYPE, path.name, resource_group).body)
-    if request.method == "PUT":
-        return _put(ctx, request, path.name, parent, resource_id)
-    if request.method == "PATCH":
-        return _patch(ctx, request, path.name, resource_group, resource_id)
-    if request.method == "DELETE":
-        return ArmResponse(200 if ctx.store.delete(resource_id) else 204)
-    raise method_not_allowed(request.method, "a connection", RESOURCE_METHODS)
+    name, resource_id = path.name, resource_id_in(path, resource_group, RESOURCE_TYPE)
+    return stored_resource(
+        ctx,
+        request,
+        resource_id,
+        RESOURCE_TYPE,
+        name,
+        resource_group,
+        what="a connection",
+        put=lambda: _put(ctx, request, name, parent, resource_id),
+        patch=lambda: _patch(ctx, request, name, resource_group, resource_id),
+    )
 
 
 def _expanded_api(ctx: RouteContext, api_id: str) -> tuple[dict[str, Any], str | None, dict[str, Any] | None]:

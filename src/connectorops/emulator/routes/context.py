@@ -91,6 +91,30 @@ def existing(ctx: RouteContext, resource_id: str, resource_type: str, name: str,
     return stored
 
 
+def stored_resource(
+    ctx: RouteContext,
+    request: ArmRequest,
+    resource_id: str,
+    resource_type: str,
+    name: str,
+    resource_group: str,
+    *,
+    what: str,
+    put: Callable[[], ArmResponse],
+    patch: Callable[[], ArmResponse],
+) -> ArmResponse:
+    """GET, PUT, PATCH and DELETE (200, or 204 when absent) of a resource stored as its body."""
+    if request.method == "GET":
+        return ArmResponse(200, existing(ctx, resource_id, resource_type, name, resource_group).body)
+    if request.method == "PUT":
+        return put()
+    if request.method == "PATCH":
+        return patch()
+    if request.method == "DELETE":
+        return ArmResponse(200 if ctx.store.delete(resource_id) else 204)
+    raise method_not_allowed(request.method, what, RESOURCE_METHODS)
+
+
 def delete_returning_body(ctx: RouteContext, key: str) -> ArmResponse:
     """DELETE as Microsoft.Authorization answers it: 200 with the deleted body, 204 when nothing was there."""
     with ctx.store.transaction():

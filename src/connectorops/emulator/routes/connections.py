@@ -30,7 +30,6 @@ from connectorops.emulator.routes.context import (
     object_field,
     reject_action,
     require_resource_group,
-    resource_id_in,
     retagged,
     stored_resource,
 )
@@ -60,17 +59,8 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
         if request.method != "GET":
             raise method_not_allowed(request.method, "the connections collection", COLLECTION_METHODS)
         return list_response(ctx, request, RESOURCE_TYPE, parent)
-    name, resource_id = path.name, resource_id_in(path, resource_group, RESOURCE_TYPE)
     return stored_resource(
-        ctx,
-        request,
-        resource_id,
-        RESOURCE_TYPE,
-        name,
-        resource_group,
-        what="a connection",
-        put=lambda: _put(ctx, request, name, parent, resource_id),
-        patch=lambda: _patch(ctx, request, name, resource_group, resource_id),
+        ctx, request, path, resource_group, RESOURCE_TYPE, what="a connection", put=_put, patch=_patch
     )
 
 

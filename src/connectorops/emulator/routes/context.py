@@ -91,25 +91,31 @@ def existing(ctx: RouteContext, resource_id: str, resource_type: str, name: str,
     return stored
 
 
+# A route's PUT or PATCH: (ctx, request, name, parent or resource group, resource id) -> response.
+ResourceWrite = Callable[[RouteContext, ArmRequest, str, str, str], ArmResponse]
+
+
 def stored_resource(
     ctx: RouteContext,
     request: ArmRequest,
-    resource_id: str,
-    resource_type: str,
-    name: str,
+    path: ArmPath,
     resource_group: str,
+    resource_type: str,
     *,
     what: str,
-    put: Callable[[], ArmResponse],
-    patch: Callable[[], ArmResponse],
+    put: ResourceWrite,
+    patch: ResourceWrite,
 ) -> ArmResponse:
-    """GET, PUT, PATCH and DELETE (200, or 204 when absent) of a resource stored as its body."""
+    """GET, PUT (given the parent id), PATCH (given the resource group) and DELETE (200, or 204 when
+    absent) of the named resource in `resource_group`, stored as its body."""
+    assert path.name is not None
+    name, resource_id = path.name, resource_id_in(path, resource_group, resource_type)
     if request.method == "GET":
         return ArmResponse(200, existing(ctx, resource_id, resource_type, name, resource_group).body)
     if request.method == "PUT":
-        return put()
+        return put(ctx, request, name, resource_group_id(path.subscription, resource_group), resource_id)
     if request.method == "PATCH":
-        return patch()
+        return patch(ctx, request, name, resource_group, resource_id)
     if request.method == "DELETE":
         return ArmResponse(200 if ctx.store.delete(resource_id) else 204)
     raise method_not_allowed(request.method, what, RESOURCE_METHODS)

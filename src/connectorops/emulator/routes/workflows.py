@@ -45,19 +45,7 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
         scope = resource_group_id(path.subscription, path.resource_group) if path.resource_group else path.scope
         return list_response(ctx, request, RESOURCE_TYPE, scope)
     resource_group = require_resource_group(path)
-    name, resource_id = path.name, resource_id_in(path, resource_group, RESOURCE_TYPE)
-    parent = resource_group_id(path.subscription, resource_group)
-    return stored_resource(
-        ctx,
-        request,
-        resource_id,
-        RESOURCE_TYPE,
-        name,
-        resource_group,
-        what="a workflow",
-        put=lambda: _put(ctx, request, name, parent, resource_id),
-        patch=lambda: _patch(ctx, request, name, resource_group, resource_id),
-    )
+    return stored_resource(ctx, request, path, resource_group, RESOURCE_TYPE, what="a workflow", put=_put, patch=_patch)
 
 
 def _put(ctx: RouteContext, request: ArmRequest, name: str, parent: str, resource_id: str) -> ArmResponse:

@@ -21,7 +21,6 @@ from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, ne
 from connectorops.emulator.regions import checked_location, normalized_location
 from connectorops.emulator.routes.context import (
     COLLECTION_METHODS,
-    RESOURCE_METHODS,
     RouteContext,
     check_tags,
     envelope,
@@ -31,8 +30,8 @@ from connectorops.emulator.routes.context import (
     object_field,
     reject_action,
     require_resource_group,
-    resource_id_in,
     retagged,
+    stored_resource,
 )
 
 RESOURCE_TYPE = "Microsoft.Web/connections"
@@ -60,16 +59,9 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
         if request.method != "GET":
             raise method_not_allowed(request.method, "the connections collection", COLLECTION_METHODS)
         return list_response(ctx, request, RESOURCE_TYPE, parent)
-    resource_id = resource_id_in(path, resource_group, RESOURCE_TYPE)
-    if request.method == "GET":
-        return ArmResponse(200, existing(ctx, resource_id, RESOURCE_TYPE, path.name, resource_group).body)
-    if request.method == "PUT":
-        return _put(ctx, request, path.name, parent, resource_id)
-    if request.method == "PATCH":
-        return _patch(ctx, request, path.name, resource_group, resource_id)
-    if request.method == "DELETE":
-        return ArmResponse(200 if ctx.store.delete(resource_id) else 204)
-    raise method_not_allowed(request.method, "a connection", RESOURCE_METHODS)
+    return stored_resource(
+        ctx, request, path, resource_group, RESOURCE_TYPE, what="a connection", put=_put, patch=_patch
+    )
 
 
 def _expanded_api(ctx: RouteContext, api_id: str) -> tuple[dict[str, Any], str | None, dict[str, Any] | None]:

@@ -73,9 +73,12 @@ def list_response(
     resource_type: str,
     scope: str,
     shape: Callable[[StoredResource], dict[str, Any]] = _as_stored,
+    *,
+    default_size: int | None = None,
 ) -> ArmResponse:
-    """One page of `resource_type` under `scope`, with a nextLink when more follow."""
-    limit = page_size(request, ctx.page_size)
+    """One page of `resource_type` under `scope` (`default_size` rows, else ctx.page_size, unless
+    the request asks for fewer), with a nextLink when more follow."""
+    limit = page_size(request, ctx.page_size if default_size is None else default_size)
     rows = ctx.store.list_page(resource_type, scope, after=skip_token(request), limit=limit + 1)
     return ArmResponse(200, list_page(request, rows, limit, shape))
 
@@ -86,6 +89,46 @@ def existing(ctx: RouteContext, resource_id: str, resource_type: str, name: str,
     if stored is None:
         raise not_found(resource_type, name, resource_group)
     return stored
+
+
+# A route's PUT or PATCH: (ctx, request, name, parent or resource group, resource id) -> response.
+ResourceWrite = Callable[[RouteContext, ArmRequest, str, str, str], ArmResponse]
+
+
+def stored_resource(
+    ctx: RouteContext,
+    request: ArmRequest,
+    path: ArmPath,
+    resource_group: str,
+    resource_type: str,
+    *,
+    what: str,
+    put: ResourceWrite,
+    patch: ResourceWrite,
+) -> ArmResponse:
+    """GET, PUT (given the parent id), PATCH (given the resource group) and DELETE (200, or 204 when
+    absent) of the named resource in `resource_group`, stored as its body."""
+    assert path.name is not None
+    name, resource_id = path.name, resource_id_in(path, resource_group, resource_type)
+    if request.method == "GET":
+        return ArmResponse(200, existing(ctx, resource_id, resource_type, name, resource_group).body)
+    if request.method == "PUT":
+        return put(ctx, request, name, resource_group_id(path.subscription, resource_group), resource_id)
+    if request.method == "PATCH":
+        return patch(ctx, request, name, resource_group, resource_id)
+    if request.method == "DELETE":
+        return ArmResponse(200 if ctx.store.delete(resource_id) else 204)
+    raise method_not_allowed(request.method, what, RESOURCE_METHODS)
+
+
+def delete_returning_body(ctx: RouteContext, key: str) -> ArmResponse:
+    """DELETE as Microsoft.Authorization answers it: 200 with the deleted body, 204 when nothing was there."""
+    with ctx.store.transaction():
+        stored = ctx.store.get(key)
+        if stored is None:
+            return ArmResponse(204)
+        ctx.store.delete(key)
+    return ArmResponse(200, stored.body)
 
 
 def envelope(

@@ -23,7 +23,13 @@ from connectorops.emulator.protocol import (
     require_api_version,
     skip_token,
 )
-from connectorops.emulator.routes.context import COLLECTION_METHODS, RouteContext, method_not_allowed, not_found
+from connectorops.emulator.routes.context import (
+    COLLECTION_METHODS,
+    RouteContext,
+    delete_returning_body,
+    method_not_allowed,
+    not_found,
+)
 from connectorops.emulator.routes.role_definitions import role_exists
 from connectorops.emulator.store import StoredResource
 
@@ -67,12 +73,7 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
     if request.method == "PUT":
         return _put(ctx, request, path, assignment_id)
     if request.method == "DELETE":
-        with ctx.store.transaction():
-            stored = ctx.store.get(assignment_id)
-            if stored is None:
-                return ArmResponse(204)
-            ctx.store.delete(assignment_id)
-        return ArmResponse(200, stored.body)
+        return delete_returning_body(ctx, assignment_id)
     raise method_not_allowed(request.method, "a role assignment", ("GET", "HEAD", "PUT", "DELETE"))
 
 

@@ -11,7 +11,12 @@ from typing import Any
 
 from connectorops.emulator.paths import GUID, ArmPath
 from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, now_iso, require_api_version
-from connectorops.emulator.routes.context import COLLECTION_METHODS, RouteContext, method_not_allowed
+from connectorops.emulator.routes.context import (
+    COLLECTION_METHODS,
+    RouteContext,
+    delete_returning_body,
+    method_not_allowed,
+)
 from connectorops.emulator.store import StoredResource
 
 RESOURCE_TYPE = "Microsoft.Authorization/roleDefinitions"
@@ -75,13 +80,7 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
     if request.method == "DELETE":
         if guid in BUILT_IN_ROLES:
             raise ArmError(403, "AuthorizationFailed", "Built-in role definitions cannot be deleted.")
-        key = definition_id(path.subscription, guid)
-        with ctx.store.transaction():
-            stored = ctx.store.get(key)
-            if stored is None:
-                return ArmResponse(204)
-            ctx.store.delete(key)
-        return ArmResponse(200, stored.body)
+        return delete_returning_body(ctx, definition_id(path.subscription, guid))
     raise method_not_allowed(request.method, "a role definition", ("GET", "HEAD", "PUT", "DELETE"))
 
 

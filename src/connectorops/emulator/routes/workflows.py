@@ -16,7 +16,6 @@ from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, ne
 from connectorops.emulator.regions import checked_location, normalized_location
 from connectorops.emulator.routes.context import (
     COLLECTION_METHODS,
-    RESOURCE_METHODS,
     RouteContext,
     check_tags,
     envelope,
@@ -27,6 +26,7 @@ from connectorops.emulator.routes.context import (
     reject_action,
     require_resource_group,
     resource_id_in,
+    stored_resource,
 )
 
 RESOURCE_TYPE = "Microsoft.Logic/workflows"
@@ -45,16 +45,7 @@ def handle(ctx: RouteContext, request: ArmRequest, path: ArmPath) -> ArmResponse
         scope = resource_group_id(path.subscription, path.resource_group) if path.resource_group else path.scope
         return list_response(ctx, request, RESOURCE_TYPE, scope)
     resource_group = require_resource_group(path)
-    resource_id = resource_id_in(path, resource_group, RESOURCE_TYPE)
-    if request.method == "GET":
-        return ArmResponse(200, existing(ctx, resource_id, RESOURCE_TYPE, path.name, resource_group).body)
-    if request.method == "PUT":
-        return _put(ctx, request, path.name, resource_group_id(path.subscription, resource_group), resource_id)
-    if request.method == "PATCH":
-        return _patch(ctx, request, path.name, resource_group, resource_id)
-    if request.method == "DELETE":
-        return ArmResponse(200 if ctx.store.delete(resource_id) else 204)
-    raise method_not_allowed(request.method, "a workflow", RESOURCE_METHODS)
+    return stored_resource(ctx, request, path, resource_group, RESOURCE_TYPE, what="a workflow", put=_put, patch=_patch)
 
 
 def _put(ctx: RouteContext, request: ArmRequest, name: str, parent: str, resource_id: str) -> ArmResponse:

@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, list_page, page_size, skip_token
-from connectorops.emulator.routes.context import RouteContext
+from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, now_iso
+from connectorops.emulator.routes.context import RouteContext, list_response, method_not_allowed
 from connectorops.emulator.store import StoredResource
 
 APIS_VERSION = "2016-11-01"
@@ -95,9 +95,7 @@ def paged(
     render: Callable[[StoredResource], dict[str, Any]],
 ) -> ArmResponse:
     """{"value": [...], "nextLink"} over `rtype` below `scope`, pages of ctx.pp_page_size."""
-    limit = page_size(request, ctx.pp_page_size)
-    rows = ctx.store.list_page(rtype, scope, after=skip_token(request), limit=limit + 1)
-    return ArmResponse(200, list_page(request, rows, limit, render))
+    return list_response(ctx, request, rtype, scope, render, default_size=ctx.pp_page_size)
 
 
 def creator_id(ctx: RouteContext) -> str:
@@ -123,7 +121,60 @@ def environment_of(ctx: RouteContext, request: ArmRequest, env_in_path: str | No
 
 
 def require_api(ctx: RouteContext, env: str, api_name: str) -> StoredResource:
-    stored = ctx.store.get(api_key(env, api_name))
+    missing = ArmError(404, "ApiNotFound", f"The API '{api_name}' could not be found in the environment '{env}'.")
+    return _required(ctx, api_key(env, api_name), missing)
+
+
+def stored_item(
+    ctx: RouteContext,
+    request: ArmRequest,
+    key: str,
+    *,
+    what: str,
+    missing: ArmError,
+    render: Callable[[StoredResource], dict[str, Any]],
+    put: Callable[[], ArmResponse],
+) -> ArmResponse:
+    """GET, DELETE (200, no body) and PUT of one resource stored at `key`; `missing` is its 404."""
+    if request.method == "GET":
+        return ArmResponse(200, render(_required(ctx, key, missing)))
+    if request.method == "DELETE":
+        with ctx.store.transaction():
+            _required(ctx, key, missing)
+            ctx.store.delete(key)
+        return ArmResponse(200)
+    if request.method == "PUT":
+        return put()
+    raise method_not_allowed(request.method, what, ("GET", "PUT", "DELETE"))
+
+
+def _required(ctx: RouteContext, key: str, missing: ArmError) -> StoredResource:
+    stored = ctx.store.get(key)
     if stored is None:
-        raise ArmError(404, "ApiNotFound", f"The API '{api_name}' could not be found in the environment '{env}'.")
+        raise missing
     return stored
+
+
+def put_body(
+    name: str,
+    resource_id: str,
+    resource_type: str,
+    properties: dict[str, Any],
+    current: StoredResource | None,
+    env: str,
+    provider: str,
+) -> dict[str, Any]:
+    """The body a PUT of an environment's resource stores: `properties`, then createdTime (kept
+    from `current`), lastModifiedTime and the environment as `provider` names it, in that order."""
+    now = now_iso()
+    return {
+        "name": name,
+        "id": resource_id,
+        "type": resource_type,
+        "properties": {
+            **properties,
+            "createdTime": current.body["properties"]["createdTime"] if current else now,
+            "lastModifiedTime": now,
+            "environment": {"name": env, "id": f"{provider}/environments/{env}"},
+        },
+    }

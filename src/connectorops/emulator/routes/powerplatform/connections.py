@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, now_iso
+from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse
 from connectorops.emulator.routes.context import RouteContext, method_not_allowed
 from connectorops.emulator.routes.custom_apis import write_only_digest
 from connectorops.emulator.routes.powerplatform.common import (
     APIS_VERSION,
     CONNECTION_TYPE,
+    POWERAPPS,
     api_id,
     check_name,
     creator_id,
@@ -22,8 +23,10 @@ from connectorops.emulator.routes.powerplatform.common import (
     environment_of,
     object_or_empty,
     paged,
+    put_body,
     require_api,
     require_version,
+    stored_item,
     tenant_id,
 )
 from connectorops.emulator.store import StoredResource
@@ -51,24 +54,15 @@ def item(ctx: RouteContext, request: ArmRequest, api_name: str, name: str) -> Ar
     require_version(request, APIS_VERSION)
     env = environment_of(ctx, request, None)
     api = require_api(ctx, env, api_name)
-    key = f"{api.key}/connections/{name}"
-    if request.method == "GET":
-        return ArmResponse(200, _render(_existing(ctx, key, name)))
-    if request.method == "DELETE":
-        with ctx.store.transaction():
-            _existing(ctx, key, name)
-            ctx.store.delete(key)
-        return ArmResponse(200)
-    if request.method == "PUT":
-        return _put(ctx, request, env, api, name)
-    raise method_not_allowed(request.method, "a connection", ("GET", "PUT", "DELETE"))
-
-
-def _existing(ctx: RouteContext, key: str, name: str) -> StoredResource:
-    stored = ctx.store.get(key)
-    if stored is None:
-        raise ArmError(404, "ConnectionNotFound", f"The connection '{name}' could not be found.")
-    return stored
+    return stored_item(
+        ctx,
+        request,
+        f"{api.key}/connections/{name}",
+        what="a connection",
+        missing=ArmError(404, "ConnectionNotFound", f"The connection '{name}' could not be found."),
+        render=_render,
+        put=lambda: _put(ctx, request, env, api, name),
+    )
 
 
 def _put(ctx: RouteContext, request: ArmRequest, env: str, api: StoredResource, name: str) -> ArmResponse:
@@ -82,21 +76,21 @@ def _put(ctx: RouteContext, request: ArmRequest, env: str, api: StoredResource, 
     api_name = api.body["name"]
     with ctx.store.transaction():
         current = ctx.store.get(key)
-        now = now_iso()
-        body = {
-            "name": name,
-            "id": f"{api_id(api_name)}/connections/{name}",
-            "type": "Microsoft.PowerApps/apis/connections",
-            "properties": {
-                "apiId": api_id(api_name),
-                "displayName": properties_in.get("displayName") or name,
-                "statuses": [{"status": "Connected"}],
-                "createdBy": {"id": creator_id(ctx), "type": "User", "tenantId": tenant_id(ctx)},
-                "createdTime": current.body["properties"]["createdTime"] if current else now,
-                "lastModifiedTime": now,
-                "environment": {"name": env, "id": f"/providers/Microsoft.PowerApps/environments/{env}"},
-            },
+        properties = {
+            "apiId": api_id(api_name),
+            "displayName": properties_in.get("displayName") or name,
+            "statuses": [{"status": "Connected"}],
+            "createdBy": {"id": creator_id(ctx), "type": "User", "tenantId": tenant_id(ctx)},
         }
+        body = put_body(
+            name,
+            f"{api_id(api_name)}/connections/{name}",
+            "Microsoft.PowerApps/apis/connections",
+            properties,
+            current,
+            env,
+            POWERAPPS,
+        )
         ctx.store.put(key, CONNECTION_TYPE, api.key, body, ref=api.key, extra={"writeOnlyDigests": digests})
     return ArmResponse(200 if current else 201, body)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse, now_iso
+from connectorops.emulator.protocol import ArmError, ArmRequest, ArmResponse
 from connectorops.emulator.routes.context import RouteContext, method_not_allowed
 from connectorops.emulator.routes.powerplatform.common import (
     APIS_VERSION,
@@ -19,8 +19,10 @@ from connectorops.emulator.routes.powerplatform.common import (
     environment_key,
     object_or_empty,
     paged,
+    put_body,
     require_environment,
     require_version,
+    stored_item,
 )
 from connectorops.emulator.store import StoredResource
 
@@ -40,23 +42,15 @@ def item(ctx: RouteContext, request: ArmRequest, env: str, name: str) -> ArmResp
     require_version(request, APIS_VERSION)
     require_environment(ctx, env)
     key = f"{environment_key(env)}/flows/{name}"
-    if request.method == "GET":
-        return ArmResponse(200, _render(_existing(ctx, key, name), definition=True))
-    if request.method == "DELETE":
-        with ctx.store.transaction():
-            _existing(ctx, key, name)
-            ctx.store.delete(key)
-        return ArmResponse(200)
-    if request.method == "PUT":
-        return _put(ctx, request, env, name, key)
-    raise method_not_allowed(request.method, "a flow", ("GET", "PUT", "DELETE"))
-
-
-def _existing(ctx: RouteContext, key: str, name: str) -> StoredResource:
-    stored = ctx.store.get(key)
-    if stored is None:
-        raise ArmError(404, "FlowNotFound", f"The flow '{name}' could not be found.")
-    return stored
+    return stored_item(
+        ctx,
+        request,
+        key,
+        what="a flow",
+        missing=ArmError(404, "FlowNotFound", f"The flow '{name}' could not be found."),
+        render=lambda row: _render(row, definition=True),
+        put=lambda: _put(ctx, request, env, name, key),
+    )
 
 
 def _put(ctx: RouteContext, request: ArmRequest, env: str, name: str, key: str) -> ArmResponse:
@@ -77,21 +71,21 @@ def _put(ctx: RouteContext, request: ArmRequest, env: str, name: str, key: str) 
         raise ArmError(400, "InvalidRequestContent", f"properties.state must be one of {', '.join(STATES)}.")
     with ctx.store.transaction():
         current = ctx.store.get(key)
-        now = now_iso()
-        body = {
-            "name": name,
-            "id": f"{PROCESS_SIMPLE}/environments/{env}/flows/{name}",
-            "type": "Microsoft.ProcessSimple/environments/flows",
-            "properties": {
-                "displayName": properties_in.get("displayName") or name,
-                "state": state,
-                "connectionReferences": references,
-                "definitionSummary": definition_summary(definition, references),
-                "createdTime": current.body["properties"]["createdTime"] if current else now,
-                "lastModifiedTime": now,
-                "environment": {"name": env, "id": f"{PROCESS_SIMPLE}/environments/{env}"},
-            },
+        properties = {
+            "displayName": properties_in.get("displayName") or name,
+            "state": state,
+            "connectionReferences": references,
+            "definitionSummary": definition_summary(definition, references),
         }
+        body = put_body(
+            name,
+            f"{PROCESS_SIMPLE}/environments/{env}/flows/{name}",
+            "Microsoft.ProcessSimple/environments/flows",
+            properties,
+            current,
+            env,
+            PROCESS_SIMPLE,
+        )
         ctx.store.put(key, FLOW_TYPE, environment_key(env), body, extra={"definition": definition})
         stored = ctx.store.get(key)
     assert stored is not None

@@ -99,7 +99,10 @@ def test_two_controllers_on_one_environment_exactly_one_applies(
         assert leader.terminate() == 0
         again = remote.push(connector_files(extra_path="/credits"), "add /credits")
         wait_for(lambda: commit_of(target) == again, 15, "the follower to take over")
-        assert any(e["applied"] > 0 for e in follower.events("reconcile_finished"))
+        # the commit tag lands during the apply; its reconcile_finished event is logged after it
+        wait_for(
+            lambda: any(e["applied"] > 0 for e in follower.events("reconcile_finished")), 15, "the follower's event"
+        )
     finally:
         for controller in controllers:
             controller.terminate()

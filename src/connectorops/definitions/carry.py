@@ -8,10 +8,9 @@ a connector that behaves differently, so on ARM each one is an error unless `str
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from connectorops.definitions.model import ResolvedDefinition
-from connectorops.engine.target import Capabilities
 from connectorops.errors import Problem, Severity
 from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
 
@@ -35,7 +34,21 @@ CARRIED_BY = {
 }
 
 
-def carries(capabilities: Capabilities, item: str) -> bool:
+class Carries(Protocol):
+    """What a target can carry of a definition (engine.target.Capabilities has these fields; definitions sits
+    below the engine, so it names the fields it reads instead of importing the engine)."""
+
+    @property
+    def policy_templates(self) -> bool: ...
+
+    @property
+    def custom_code(self) -> bool: ...
+
+    @property
+    def connection_parameter_sets(self) -> bool: ...
+
+
+def carries(capabilities: Carries, item: str) -> bool:
     return bool(getattr(capabilities, CARRIED_BY[item]))
 
 
@@ -87,7 +100,7 @@ def _extra(resolved: ResolvedDefinition, item: str, description: str) -> Extra:
 
 
 def fit_for_target(
-    view: ConnectorInEnvironment, resolved: ResolvedDefinition, target: str, capabilities: Capabilities
+    view: ConnectorInEnvironment, resolved: ResolvedDefinition, target: str, capabilities: Carries
 ) -> tuple[ResolvedDefinition, list[Problem]]:
     """The definition the target gets, and why: an error per extra it cannot carry, a warning for what is stripped.
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectorops.definitions.auth import apply_auth
 from connectorops.definitions.backend import apply_service_url
-from connectorops.definitions.carry import fit_for_target
+from connectorops.definitions.carry import Carries, fit_for_target
 from connectorops.definitions.documents import check_size, parse_document, parse_json, parse_yaml
 from connectorops.definitions.model import ResolvedConnector, ResolvedDefinition, SourceKind
 from connectorops.definitions.openapi import validate_openapi
@@ -31,7 +31,6 @@ from connectorops.spec.source import SourceTree, normalize_relative
 
 if TYPE_CHECKING:  # url fetching and Postman conversion are imported by the connectors that use them
     from connectorops.definitions.fetch import FetchOptions
-    from connectorops.engine.target import Capabilities
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_ICON = "icon.png"
@@ -51,7 +50,7 @@ def resolve_connector(
     view: ConnectorInEnvironment,
     tree: SourceTree,
     *,
-    target: tuple[str, Capabilities] | None = None,
+    target: tuple[str, Carries] | None = None,
     cache_dir: Path | None = None,
     allow_private_urls: bool = False,
     fetch_options: FetchOptions | None = None,
@@ -64,7 +63,7 @@ def resolve_connector(
 
 
 def fitted_connector(
-    view: ConnectorInEnvironment, definition: ResolvedDefinition, target: tuple[str, Capabilities] | None
+    view: ConnectorInEnvironment, definition: ResolvedDefinition, target: tuple[str, Carries] | None
 ) -> ResolvedConnector:
     """`definition` (resolved now or remembered) with what `target` gets of it."""
     fitted, carried = fit_for_target(view, definition, *target) if target is not None else (definition, [])

@@ -76,3 +76,18 @@ def test_importing_the_models_reads_no_source_for_field_descriptions() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     assert [f for f in json.loads(result.stdout) if "connectorops" in f] == []
+
+
+def test_policy_models_build_their_validators_only_when_a_policy_file_is_validated(tmp_path: Path) -> None:
+    """A repository without policies/ never pays for building the policy models' validators."""
+    probe = (
+        "import json\n"
+        "from connectorops.policy import sharing_model\n"
+        "from connectorops.policy.certification import policy\n"
+        "models = [sharing_model.SharingPolicyDocument, policy.CertificationPolicyDocument]\n"
+        "before = [m.__pydantic_complete__ for m in models]\n"
+        "sharing_model.SharingPolicyDocument.model_validate({})\n"
+        "print(json.dumps([before, sharing_model.SharingPolicyDocument.__pydantic_complete__]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert json.loads(result.stdout) == [[False, False], True], result.stderr[-2000:]

@@ -23,7 +23,7 @@ CERTIFICATION_POLICY_PATH = "policies/certification.yaml"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class EnvironmentEnforcement(_Strict):

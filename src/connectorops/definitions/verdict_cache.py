@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import connectorops
+from connectorops.spec.remembered import ValidatedMemo
 
 DEFAULT_STATE_DIR = ".connectorops"  # LocalEnvironment.stateDir's default; the cache is its cache/ folder
 MAX_ENTRIES = 8192  # up to five per connector (parse, two verdicts, two remembered)
@@ -201,3 +202,18 @@ def _mtime(entry: os.DirEntry[str]) -> float:
 def verdict_cache_at(cache_dir: Path | None) -> VerdictCache | None:
     """The verdict cache under a definitions cache folder (.connectorops/cache), or None."""
     return VerdictCache(cache_dir / VERDICTS_DIR) if cache_dir is not None else None
+
+
+DOCUMENTS_DIR = "documents"  # beside verdicts/: valid connector.yaml/connectorops.yaml documents
+
+
+def validated_memo(cache_dir: Path) -> ValidatedMemo:
+    """Valid spec documents remembered under `cache_dir`/documents, keyed by their data, the code and pydantic."""
+    import pydantic
+
+    entries = VerdictCache(cache_dir / DOCUMENTS_DIR)
+
+    def key(model: str, data: Any) -> str | None:
+        return verdict_key("validated-document", code_fingerprint(), pydantic.VERSION, model, data)
+
+    return ValidatedMemo(key=key, get=entries.get, put=entries.put)

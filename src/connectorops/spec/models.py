@@ -56,7 +56,8 @@ class StrictModel(BaseModel):
     # Attribute docstrings become JSON Schema descriptions (editors show them on hover), but only when
     # a schema is generated (spec/jsonschema.py): reading them here (use_attribute_docstrings) parses
     # this file's source once per model, a third of the import time of every command.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # defer_build: validators are built on first validation; a remembered document needs none (spec/remembered.py).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
 
 
 # --- secrets -------------------------------------------------------------------------------

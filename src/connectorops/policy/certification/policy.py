@@ -41,7 +41,8 @@ class CertificationPolicyDocument(_Strict):
 
 @dataclass(frozen=True)
 class CertificationPolicy:
-    document: CertificationPolicyDocument = field(default_factory=CertificationPolicyDocument)
+    # model_construct: the defaults, the object validation gives, without building a validator for them
+    document: CertificationPolicyDocument = field(default_factory=CertificationPolicyDocument.model_construct)
     file: str = CERTIFICATION_POLICY_PATH
 
     def enforcement(self, rule_id: str, environment: str | None) -> Enforcement:

@@ -150,6 +150,7 @@ def _repo(root: Path, connector: dict[str, Any]) -> Path:
 @pytest.fixture
 def memo(tmp_path: Path) -> Any:
     counts = {"get": 0, "hit": 0, "put": 0}
+    (tmp_path / "cache").mkdir()
     inner = validated_memo(tmp_path / "cache")
 
     def get(key: str) -> Any:
@@ -193,6 +194,16 @@ def test_an_invalid_document_is_never_remembered_and_reports_its_problems_each_t
         assert [p.field for p in problems] == ["spec.brandColor"] and problems[0].line is not None
     # looked up each time, never remembered; connectorops.yaml: remembered once, then a hit
     assert memo == {"get": 4, "hit": 1, "put": 1}
+
+
+def test_nothing_is_remembered_where_no_run_made_a_cache_folder(tmp_path: Path) -> None:
+    repo = _repo(tmp_path / "repo", RICH_CONNECTOR)
+    remember_validated(validated_memo(repo / ".connectorops" / "cache"))
+    try:
+        assert not load_repository(FileSystemTree(repo)).problems
+    finally:
+        remember_validated(None)
+    assert not (repo / ".connectorops").exists()
 
 
 def test_a_corrupt_or_foreign_entry_is_validated_again(tmp_path: Path, memo: Any) -> None:

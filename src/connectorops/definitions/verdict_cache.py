@@ -216,4 +216,9 @@ def validated_memo(cache_dir: Path) -> ValidatedMemo:
     def key(model: str, data: Any) -> str | None:
         return verdict_key("validated-document", code_fingerprint(), pydantic.VERSION, model, data)
 
-    return ValidatedMemo(key=key, get=entries.get, put=entries.put)
+    def put(key: str, value: Any) -> None:
+        # Only into a cache an earlier run made: refused input must leave no state folder behind.
+        if cache_dir.is_dir():
+            entries.put(key, value)
+
+    return ValidatedMemo(key=key, get=entries.get, put=put)

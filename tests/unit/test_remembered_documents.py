@@ -217,3 +217,20 @@ def test_a_corrupt_or_foreign_entry_is_validated_again(tmp_path: Path, memo: Any
             path.write_text(json.dumps(entry))
     again = load_repository(FileSystemTree(repo)).connectors[0].document
     _same(again, expected)
+
+
+def test_a_large_repository_validates_its_connectors_instead_of_recalling_them(
+    tmp_path: Path, memo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MAX_RECALLED_DOCUMENTS, building the validators once is cheaper than recalling each document."""
+    from connectorops.spec import remembered
+
+    repo = _repo(tmp_path / "repo", RICH_CONNECTOR)
+    other = {**RICH_CONNECTOR, "metadata": {"name": "other"}}
+    (repo / "connectors" / "other").mkdir()
+    (repo / "connectors" / "other" / "connector.yaml").write_text(yaml.safe_dump(other))
+    monkeypatch.setattr(remembered, "MAX_RECALLED_DOCUMENTS", 1)
+    loaded = load_repository(FileSystemTree(repo))
+    assert [c.name for c in loaded.connectors] == ["other", "rich"] and not loaded.problems
+    assert memo == {"get": 1, "hit": 0, "put": 1}  # connectorops.yaml only
+    assert remembered.active_memo() is not None  # restored after the connectors

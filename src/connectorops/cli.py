@@ -5,8 +5,10 @@ Exit codes everywhere: 0 success / no changes, 2 changes or drift present, 1 err
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,6 +61,8 @@ LockTimeoutOption = Annotated[
 # Global options given before the command (`connectorops --repo X -e dev plan`); a command's own
 # --repo/-e win. Reset by the callback on every invocation.
 _global_options: dict[str, Any] = {}
+# Commands that read the repository's spec, whose cache (.connectorops/cache) they already use.
+REMEMBERING_COMMANDS = frozenset({"plan", "apply", "drift", "validate", "certify", "definition"})
 # Commands dispatched in this process: tells main() a command's exit code from a usage error's.
 _ran: list[str] = []
 
@@ -97,7 +101,9 @@ def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
         if options.get("json_output") and options.get("markdown"):
             raise ConnectoropsError("--json and --markdown are both given", hint="choose one output format")
         module = importlib.import_module(f"connectorops.commands.{command}")
-        code = module.run(ctx, **options)
+        remembering = command in REMEMBERING_COMMANDS
+        with _remembering_valid_documents(ctx.repo) if remembering else contextlib.nullcontext():
+            code = module.run(ctx, **options)
     except ConnectoropsError as error:
         from rich.text import Text
 
@@ -110,6 +116,19 @@ def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
         ctx.err_console.print("interrupted")
         code = 130
     raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _remembering_valid_documents(repo: Path) -> Iterator[None]:
+    """Valid connector.yaml/connectorops.yaml documents seen before are not validated again (start-up time)."""
+    from connectorops.definitions.verdict_cache import DEFAULT_STATE_DIR, validated_memo
+    from connectorops.spec.remembered import remember_validated
+
+    remember_validated(validated_memo(repo / DEFAULT_STATE_DIR / "cache"))
+    try:
+        yield
+    finally:
+        remember_validated(None)
 
 
 @app.command()

@@ -65,3 +65,29 @@ def test_validate_with_a_warm_cache_never_imports_the_openapi_validator(tmp_path
     # the whole report is remembered: neither the spec models nor the definitions pipeline are loaded
     assert {"connectorops.spec.models", "connectorops.definitions.resolve"} & warm == set()
     assert {"connectorops.spec.models", "connectorops.definitions.resolve"} <= cold
+
+
+def test_importing_the_models_reads_no_source_for_field_descriptions() -> None:
+    """Attribute docstrings are read when a JSON Schema is generated, not at every start-up (~25 ms)."""
+    probe = (
+        "import linecache, json\n"
+        "import connectorops.spec.models\n"
+        "print(json.dumps(sorted(f for f in linecache.cache if f.endswith('.py'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert [f for f in json.loads(result.stdout) if "connectorops" in f] == []
+
+
+def test_policy_models_build_their_validators_only_when_a_policy_file_is_validated(tmp_path: Path) -> None:
+    """A repository without policies/ never pays for building the policy models' validators."""
+    probe = (
+        "import json\n"
+        "from connectorops.policy import sharing_model\n"
+        "from connectorops.policy.certification import policy\n"
+        "models = [sharing_model.SharingPolicyDocument, policy.CertificationPolicyDocument]\n"
+        "before = [m.__pydantic_complete__ for m in models]\n"
+        "sharing_model.SharingPolicyDocument.model_validate({})\n"
+        "print(json.dumps([before, sharing_model.SharingPolicyDocument.__pydantic_complete__]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert json.loads(result.stdout) == [[False, False], True], result.stderr[-2000:]

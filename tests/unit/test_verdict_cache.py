@@ -351,3 +351,21 @@ def test_a_change_to_any_code_changes_the_remembered_keys(tmp_path: Path, monkey
         assert verdict_cache.code_fingerprint() != before
     finally:
         verdict_cache.code_fingerprint.cache_clear()
+
+
+def test_tool_versions_read_from_the_metadata_header_are_importlib_metadatas_versions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib import metadata
+
+    names = (*verdict_cache.VALIDATOR_DISTRIBUTIONS, "pydantic", "typer", "no-such-distribution-xyz")
+    monkeypatch.setattr(verdict_cache, "VALIDATOR_DISTRIBUTIONS", names)
+    expected: dict[str, str] = {}
+    for name in names:
+        try:
+            expected[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            expected[name] = ""
+    versions = verdict_cache.tool_versions()
+    assert {name: versions[name] for name in names} == expected
+    assert expected["pydantic"] and expected["no-such-distribution-xyz"] == ""

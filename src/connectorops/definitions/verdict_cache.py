@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import connectorops
+from connectorops.spec.remembered import ValidatedMemo
 
 DEFAULT_STATE_DIR = ".connectorops"  # LocalEnvironment.stateDir's default; the cache is its cache/ folder
 MAX_ENTRIES = 8192  # up to five per connector (parse, two verdicts, two remembered)
@@ -56,10 +57,22 @@ def tool_versions() -> dict[str, str]:
     versions = {"connectorops": connectorops.__version__}
     for name in VALIDATOR_DISTRIBUTIONS:
         try:
-            versions[name] = metadata.version(name)
+            versions[name] = _installed_version(metadata.distribution(name))
         except metadata.PackageNotFoundError:
             versions[name] = ""
     return versions
+
+
+def _installed_version(distribution: Any) -> str:
+    """metadata.version()'s answer from the metadata header alone: it parses the whole file (the long
+    description too) as an e-mail, 1-2 ms per distribution on every start-up that computes a key."""
+    text = distribution.read_text("METADATA") or distribution.read_text("PKG-INFO") or ""
+    for line in text.split("\n"):
+        if not line.strip():
+            break  # the header ends at the first blank line
+        if line.startswith("Version:"):
+            return line.removeprefix("Version:").strip()
+    return str(distribution.version)
 
 
 def _rule_source_digest() -> str:
@@ -189,3 +202,23 @@ def _mtime(entry: os.DirEntry[str]) -> float:
 def verdict_cache_at(cache_dir: Path | None) -> VerdictCache | None:
     """The verdict cache under a definitions cache folder (.connectorops/cache), or None."""
     return VerdictCache(cache_dir / VERDICTS_DIR) if cache_dir is not None else None
+
+
+DOCUMENTS_DIR = "documents"  # beside verdicts/: valid connector.yaml/connectorops.yaml documents
+
+
+def validated_memo(cache_dir: Path) -> ValidatedMemo:
+    """Valid spec documents remembered under `cache_dir`/documents, keyed by their data, the code and pydantic."""
+    import pydantic
+
+    entries = VerdictCache(cache_dir / DOCUMENTS_DIR)
+
+    def key(model: str, data: Any) -> str | None:
+        return verdict_key("validated-document", code_fingerprint(), pydantic.VERSION, model, data)
+
+    def put(key: str, value: Any) -> None:
+        # Only into a cache an earlier run made: refused input must leave no state folder behind.
+        if cache_dir.is_dir():
+            entries.put(key, value)
+
+    return ValidatedMemo(key=key, get=entries.get, put=put)

@@ -16,6 +16,7 @@ from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment, role_guid
 from connectorops.policy.sharing_model import CAN_EDIT, CAN_VIEW, CAN_VIEW_WITH_SHARE, POWER_PLATFORM
 from connectorops.render import DesiredCustomApi
+from connectorops.spec.remembered import plain_value
 from connectorops.spec.repository import ConnectorInEnvironment, Repository
 
 
@@ -93,7 +94,7 @@ def build_desired_state(
     folder = cache_dir or default_cache_dir(repo.tree)
     verdicts = verdict_cache_at(folder)
     resolutions = ResolutionCache(folder / CONNECTORS_DIR)
-    policy_dump = cert_policy.document.model_dump(), cert_policy.file
+    policy_dump = plain_value(cert_policy.document), cert_policy.file
     for connector in repo.connectors:
         view = ConnectorInEnvironment.of(connector, environment)  # the one merge of its overrides
         key = entry_key(connector, environment, allow_private_urls, policy_dump)

@@ -20,6 +20,7 @@ from connectorops.definitions.model import CustomCode, ResolvedDefinition
 from connectorops.definitions.verdict_cache import VerdictCache, code_fingerprint, verdict_key
 from connectorops.errors import Problem, Severity
 from connectorops.policy.certification.findings import ENFORCEMENTS, Finding
+from connectorops.spec.remembered import plain_value
 from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import SourceTree
 
@@ -29,7 +30,7 @@ MAX_ENTRIES = 8192  # one per connector and environment (entries are a few kB; a
 
 def entry_key(connector: LoadedConnector, environment: str, *context: Any) -> str | None:
     """The key of a connector's entry: its document and place, the environment, and `context` (policies, flags)."""
-    document = connector.document.model_dump()
+    document = plain_value(connector.document)
     return verdict_key("resolved-connector", code_fingerprint(), connector.name, connector.folder, connector.path,
                        document, environment, *context)  # fmt: skip
 

@@ -51,7 +51,7 @@ LABEL_TEMPLATE = re.compile(r"\{label:([A-Za-z0-9_./-]+)\}")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class PrincipalEntry(_Strict):

@@ -7,6 +7,7 @@ things that are not user mistakes. Also home of the located-YAML and validation 
 from __future__ import annotations
 
 import difflib
+from contextlib import nullcontext
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel
 
 from connectorops import tags
 from connectorops.errors import Problem, Severity, SpecError
+from connectorops.spec import remembered
 from connectorops.spec.models import ConnectorDocument, Environment, ProjectConfig
 from connectorops.spec.repository import LoadedConnector, Repository
 from connectorops.spec.source import SourceTree
@@ -91,6 +93,21 @@ def load_repository(tree: SourceTree) -> Repository:
     problems: list[Problem] = []
     config, config_loaded = _load_config(tree, problems)
     connector_files = _find_connector_files(tree, problems)
+    with remembered.suspended() if len(connector_files) > remembered.MAX_RECALLED_DOCUMENTS else nullcontext():
+        connectors = _load_connectors(tree, connector_files, config, config_loaded, problems)
+    return Repository(
+        tree=tree,
+        config=config,
+        connectors=tuple(sorted(connectors, key=lambda c: c.name)),
+        problems=tuple(problems),
+        connector_files=tuple(connector_files),
+        config_loaded=config_loaded,
+    )
+
+
+def _load_connectors(
+    tree: SourceTree, connector_files: list[str], config: ProjectConfig, config_loaded: bool, problems: list[Problem]
+) -> list[LoadedConnector]:
     connectors: list[LoadedConnector] = []
     # lower-cased name -> (name, file, line): ARM names are case-insensitive, so `Orders` and `orders` collide
     owners: dict[str, tuple[str, str, int | None]] = {}
@@ -130,14 +147,7 @@ def load_repository(tree: SourceTree) -> Repository:
         if config_loaded:
             problems.extend(_unknown_environments(document, config, source_map, path))
         connectors.append(LoadedConnector(name=name, folder=folder, path=path, document=document))
-    return Repository(
-        tree=tree,
-        config=config,
-        connectors=tuple(sorted(connectors, key=lambda c: c.name)),
-        problems=tuple(problems),
-        connector_files=tuple(connector_files),
-        config_loaded=config_loaded,
-    )
+    return connectors
 
 
 def _duplicate_name(

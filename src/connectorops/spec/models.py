@@ -53,8 +53,11 @@ PATTERN_DESCRIPTIONS: dict[str, tuple[str, str]] = {
 
 
 class StrictModel(BaseModel):
-    # Attribute docstrings become JSON Schema descriptions: editors show them on hover.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, use_attribute_docstrings=True)
+    # Attribute docstrings become JSON Schema descriptions (editors show them on hover), but only when
+    # a schema is generated (spec/jsonschema.py): reading them here (use_attribute_docstrings) parses
+    # this file's source once per model, a third of the import time of every command.
+    # defer_build: validators are built on first validation; a remembered document needs none (spec/remembered.py).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
 
 
 # --- secrets -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from connectorops.errors import Problem
 from connectorops.spec.models import PATTERN_DESCRIPTIONS
+from connectorops.spec.remembered import active_memo
 from connectorops.spec.yaml_located import SourceMap
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -42,8 +43,15 @@ def validate_model(
     model: type[ModelT], data: Any, source_map: SourceMap, file: str
 ) -> tuple[ModelT | None, list[Problem]]:
     """The model instance, or None and one Problem per (relevant) validation error."""
+    memo = active_memo()
+    key, remembered = memo.recall(model, data) if memo is not None else (None, None)
+    if remembered is not None:
+        return remembered, []
     try:
-        return model.model_validate(data), []
+        document = model.model_validate(data)
+        if memo is not None and key is not None:
+            memo.remember(key, document)
+        return document, []
     except ValidationError as error:
         total = error.error_count()
         # A hostile or generated file can carry 100,000s of errors; the first ones are what a person fixes.

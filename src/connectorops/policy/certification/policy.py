@@ -23,7 +23,7 @@ CERTIFICATION_POLICY_PATH = "policies/certification.yaml"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class EnvironmentEnforcement(_Strict):
@@ -41,7 +41,8 @@ class CertificationPolicyDocument(_Strict):
 
 @dataclass(frozen=True)
 class CertificationPolicy:
-    document: CertificationPolicyDocument = field(default_factory=CertificationPolicyDocument)
+    # model_construct: the defaults, the object validation gives, without building a validator for them
+    document: CertificationPolicyDocument = field(default_factory=CertificationPolicyDocument.model_construct)
     file: str = CERTIFICATION_POLICY_PATH
 
     def enforcement(self, rule_id: str, environment: str | None) -> Enforcement:

@@ -73,7 +73,7 @@ def _deployed(apis: list[DesiredCustomApi], changed_every: int) -> ObservedState
         swaggers[api.name.lower()] = swagger
         body.update(id=f"{RG}/providers/Microsoft.Web/customApis/{api.name}", name=api.name, etag=f'"{i}"')
         resources.append(body)
-    return ObservedState(resource_group_id=RG, custom_apis=tuple(resources), swaggers=swaggers)
+    return ObservedState(scope_id=RG, custom_apis=tuple(resources), swaggers=swaggers)
 
 
 def test_bench_pure_plan() -> None:

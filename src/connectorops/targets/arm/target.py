@@ -16,6 +16,7 @@ from connectorops.engine.impact import connection_api_id
 from connectorops.engine.target import ARM, Capabilities, TargetId
 from connectorops.render import DesiredCustomApi
 from connectorops.targets.arm.render import render_custom_api, role_definition_id
+from connectorops.targets.placed import PlacedTarget
 
 CUSTOM_APIS = "Microsoft.Web/customApis"
 
@@ -115,7 +116,7 @@ def _norm(resource_id: str) -> str:
     return resource_id.strip().rstrip("/").lower()
 
 
-class ResourceGroupTarget:
+class ResourceGroupTarget(PlacedTarget):
     """One resource group as a Target. Holds no state of its own besides the gateway."""
 
     def __init__(self, gateway: ArmGatewayLike) -> None:
@@ -124,26 +125,6 @@ class ResourceGroupTarget:
     @property
     def placement(self) -> ArmPlacement:
         return ArmPlacement.of(self.gateway.target)
-
-    @property
-    def identity(self) -> TargetId:
-        return self.placement.identity
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return ARM_CAPABILITIES
-
-    def scope_id(self) -> str:
-        return self.placement.scope_id()
-
-    def connector_id(self, name: str) -> str:
-        return self.placement.connector_id(name)
-
-    def render_connector(self, connector: ResolvedConnector, *, commit: str | None) -> DesiredCustomApi:
-        return self.placement.render_connector(connector, commit=commit)
-
-    def role_id(self, role_definition: str) -> str:
-        return self.placement.role_id(role_definition)
 
     def list_connectors(self) -> list[dict[str, Any]]:
         # The controllers' lease marker (gitops/lease.py) is coordination state, not a connector.

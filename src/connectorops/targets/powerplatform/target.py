@@ -17,17 +17,15 @@ import copy
 import threading
 from typing import Any
 
-from connectorops.definitions.model import ResolvedConnector
-from connectorops.engine.target import Capabilities, TargetId
 from connectorops.errors import GatewayError
-from connectorops.render import DesiredCustomApi, definition_of
+from connectorops.render import definition_of
+from connectorops.targets.placed import PlacedTarget
 from connectorops.targets.powerplatform import record as rec
 from connectorops.targets.powerplatform.client import PowerPlatformClient, token_object_id
 from connectorops.targets.powerplatform.placement import (
     CONTENT_TYPES,
     FILES,
     ICON_FILE,
-    POWERPLATFORM_CAPABILITIES,
     SCRIPT_FILE,
     PowerPlatformPlacement,
 )
@@ -58,39 +56,22 @@ def _api_path_name(resource_id: str, after: str) -> str | None:
     return None
 
 
-class PowerPlatformTarget:
+class PowerPlatformTarget(PlacedTarget):
     """One Power Platform environment as a Target. Caches only the apiName of each connector name and the last
     list (so list_grants reads the list observe just made); every write drops the cached list."""
 
     def __init__(self, client: PowerPlatformClient) -> None:
         self.client = client
-        self.placement = PowerPlatformPlacement(client.location.environment_id, client.location.api_endpoint)
+        self._placement = PowerPlatformPlacement(client.location.environment_id, client.location.api_endpoint)
         self._lock = threading.Lock()
         self._api_names: dict[str, str] = {}  # connector name (lower case) -> apiName
         self._names: dict[str, str] = {}  # apiName (lower case) -> connector name
         self._listed: list[dict[str, Any]] | None = None  # raw items of the last list, until a write
         self._object_id: str | None = None
 
-    # Placement ----------------------------------------------------------------------------------
     @property
-    def identity(self) -> TargetId:
-        return self.placement.identity
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return POWERPLATFORM_CAPABILITIES
-
-    def scope_id(self) -> str:
-        return self.placement.scope_id()
-
-    def connector_id(self, name: str) -> str:
-        return self.placement.connector_id(name)
-
-    def render_connector(self, connector: ResolvedConnector, *, commit: str | None) -> DesiredCustomApi:
-        return self.placement.render_connector(connector, commit=commit)
-
-    def role_id(self, role_definition: str) -> str:
-        return self.placement.role_id(role_definition)
+    def placement(self) -> PowerPlatformPlacement:
+        return self._placement
 
     # the envelope ---------------------------------------------------------------------------------
     def envelope(self, item: dict[str, Any]) -> dict[str, Any]:

@@ -106,10 +106,11 @@ def wants_adoption(connector: ResolvedConnector) -> bool:
 
 
 def sealed(
-    body: dict[str, Any], secret_refs: dict[str, dict[str, Any]], commit: str | None
-) -> tuple[dict[str, Any], str]:
-    """`body` (its markers under `tags`) as canonical plain JSON with its fingerprint and commit markers added,
-    and that fingerprint: what every target's render ends with, so equal inputs give equal bytes."""
+    connector: ResolvedConnector, body: dict[str, Any], *, commit: str | None, create_only: tuple[str, ...] = ()
+) -> DesiredCustomApi:
+    """What every target's render ends with: `body` (its markers under `tags`) as canonical plain JSON with
+    its fingerprint and commit markers added, so equal inputs give equal bytes."""
+    secret_refs = {pointer: dict(ref) for pointer, ref in sorted(connector.fitted.secret_refs.items())}
     # Canonical JSON once: the fingerprint's material, and (read back) plain dicts/lists in a stable key order.
     text = canonical_json(body)
     fingerprint = body_fingerprint(body, secret_refs, canonical_text=text)
@@ -118,4 +119,14 @@ def sealed(
     if commit:
         body_tags[tags.SOURCE_COMMIT] = commit
     canonical_body["tags"] = dict(sorted(body_tags.items()))  # as canonical_json orders them
-    return canonical_body, fingerprint
+    return DesiredCustomApi(
+        name=connector.name,
+        body=canonical_body,
+        fingerprint=fingerprint,
+        source_path=connector.path,
+        environment=connector.environment or "",
+        deletion_policy=connector.spec.lifecycle.deletion,
+        secret_refs=secret_refs,
+        adopt=wants_adoption(connector),
+        create_only=create_only,
+    )

@@ -29,7 +29,6 @@ from connectorops.render import (
     ownership_markers,
     sealed,
     service_url,
-    wants_adoption,
 )
 from connectorops.secret_refs import without_secret_refs
 
@@ -79,7 +78,7 @@ def png_from_data_uri(icon_uri: object) -> bytes | None:
 
 def render_custom_api(resolved_connector: ResolvedConnector, *, location: str, commit: str | None) -> DesiredCustomApi:
     """The body of the definition the target carries (`fitted`), with the environment's spec merged once."""
-    connector, spec, resolved = resolved_connector.connector, resolved_connector.spec, resolved_connector.fitted
+    spec, resolved = resolved_connector.spec, resolved_connector.fitted
     properties: dict[str, Any] = {
         "apiType": API_TYPE,
         "backendService": {"serviceUrl": service_url(resolved_connector)},
@@ -95,15 +94,4 @@ def render_custom_api(resolved_connector: ResolvedConnector, *, location: str, c
         properties["iconUri"] = icon
     body_tags = ownership_markers(resolved_connector)
     body: dict[str, Any] = {"location": location, "properties": properties, "tags": body_tags}
-    secret_refs = {pointer: dict(ref) for pointer, ref in sorted(resolved.secret_refs.items())}
-    canonical_body, fingerprint = sealed(body, secret_refs, commit)
-    return DesiredCustomApi(
-        name=connector.name,
-        body=canonical_body,
-        fingerprint=fingerprint,
-        source_path=connector.path,
-        environment=resolved_connector.environment or "",
-        deletion_policy=spec.lifecycle.deletion,
-        secret_refs=secret_refs,
-        adopt=wants_adoption(resolved_connector),
-    )
+    return sealed(resolved_connector, body, commit=commit)

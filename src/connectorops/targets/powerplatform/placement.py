@@ -30,7 +30,6 @@ from connectorops.render import (
     ownership_markers,
     sealed,
     service_url,
-    wants_adoption,
 )
 from connectorops.secret_refs import without_secret_refs
 
@@ -146,16 +145,4 @@ class PowerPlatformPlacement:
         body: dict[str, Any] = {"properties": properties, "tags": ownership_markers(connector)}
         if files:
             body[FILES] = files
-        secret_refs = {pointer: dict(ref) for pointer, ref in sorted(resolved.secret_refs.items())}
-        canonical_body, fingerprint = sealed(body, secret_refs, commit)
-        return DesiredCustomApi(
-            name=connector.name,
-            body=canonical_body,
-            fingerprint=fingerprint,
-            source_path=connector.path,
-            environment=connector.environment or "",
-            deletion_policy=spec.lifecycle.deletion,
-            secret_refs=secret_refs,
-            adopt=wants_adoption(connector),
-            create_only=CREATE_ONLY,
-        )
+        return sealed(connector, body, commit=commit, create_only=CREATE_ONLY)

@@ -8,26 +8,20 @@ them render byte for byte as before the check existed.
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
 
 import pytest
+from paconn_corpus import CORPUS, connector, raw_properties, resolve
 from pydantic import ValidationError
 
 from connectorops.canonical import canonical_json
 from connectorops.definitions.carry import CANNOT_CARRY, STRIPPED, fit_for_target
-from connectorops.definitions.documents import parse_json
 from connectorops.definitions.model import ResolvedConnector, ResolvedDefinition
-from connectorops.definitions.resolve import resolve_definition
 from connectorops.errors import ConnectoropsError, Severity
-from connectorops.spec.models import ConnectorDocument
 from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
-from connectorops.spec.source import FileSystemTree
 from connectorops.targets.arm import ARM_CAPABILITIES
 from connectorops.targets.arm.render import render_custom_api
 from connectorops.targets.powerplatform import POWERPLATFORM_CAPABILITIES
 
-CORPUS = Path("/work/shared/corpus/powerplatformconnectors")
 FOLDERS = (
     sorted(f"{g.name}/{f.name}" for g in CORPUS.iterdir() if g.is_dir() for f in g.iterdir() if f.is_dir())
     if CORPUS.is_dir()
@@ -35,29 +29,6 @@ FOLDERS = (
 )
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
-
-
-def connector(folder: str, spec: dict[str, Any] | None = None) -> LoadedConnector:
-    group, name = folder.split("/", 1)
-    document = ConnectorDocument.model_validate(
-        {
-            "apiVersion": "connectorops/v1",
-            "kind": "Connector",
-            "metadata": {"name": "c"},
-            "spec": {"definition": {"paconn": name}, **(spec or {})},
-        }
-    )
-    return LoadedConnector(name="c", folder=group, path=f"{group}/connector.yaml", document=document)
-
-
-def resolve(loaded: LoadedConnector) -> ResolvedDefinition:
-    return resolve_definition(loaded, FileSystemTree(CORPUS), "local", cache_dir=Path("/nonexistent"))
-
-
-def raw_properties(folder: str) -> dict[str, Any]:
-    data = (CORPUS / folder / "apiProperties.json").read_bytes()
-    properties: dict[str, Any] = parse_json(data, "apiProperties.json", lenient=True)[0]["properties"]
-    return properties
 
 
 def body_bytes(loaded: LoadedConnector, resolved: ResolvedDefinition) -> str:

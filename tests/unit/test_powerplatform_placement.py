@@ -7,9 +7,9 @@ import base64
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
+from paconn_corpus import CORPUS, connector, raw_properties, resolve
 
 from connectorops import tags
 from connectorops.canonical import body_fingerprint
@@ -24,36 +24,12 @@ from connectorops.targets.arm.render import render_custom_api
 from connectorops.targets.powerplatform import PowerPlatformPlacement, permission_role
 from connectorops.targets.powerplatform import record as rec
 
-CORPUS = Path("/work/shared/corpus/powerplatformconnectors")
 BLACKBAUD = "certified-connectors/Blackbaud Raiser's Edge NXT Constituents"
 SETS = "certified-connectors/3E Events"
 ENV_ID = "11111111-2222-3333-4444-555555555555"
 PLACEMENT = PowerPlatformPlacement(ENV_ID)
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
-
-
-def connector(folder: str, spec: dict[str, Any] | None = None) -> LoadedConnector:
-    group, name = folder.split("/", 1)
-    document = ConnectorDocument.model_validate(
-        {
-            "apiVersion": "connectorops/v1",
-            "kind": "Connector",
-            "metadata": {"name": "c"},
-            "spec": {"definition": {"paconn": name}, **(spec or {})},
-        }
-    )
-    return LoadedConnector(name="c", folder=group, path=f"{group}/connector.yaml", document=document)
-
-
-def resolve(loaded: LoadedConnector) -> ResolvedDefinition:
-    return resolve_definition(loaded, FileSystemTree(CORPUS), "local", cache_dir=Path("/nonexistent"))
-
-
-def raw_properties(folder: str) -> dict[str, Any]:
-    text = (CORPUS / folder / "apiProperties.json").read_text(encoding="utf-8-sig")
-    properties: dict[str, Any] = json.loads(text)["properties"]
-    return properties
 
 
 def test_the_body_is_what_paconn_sends_built_from_the_resolved_definition_the_arm_body_uses() -> None:

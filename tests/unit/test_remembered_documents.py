@@ -184,9 +184,7 @@ def test_the_loader_remembers_valid_documents_and_gives_the_same_repository(tmp_
     assert third.connectors[0].document.metadata.labels == {"team": "ops"} and memo["put"] == 3
 
 
-def test_an_invalid_document_is_never_remembered_and_reports_its_problems_each_time(
-    tmp_path: Path, memo: Any
-) -> None:
+def test_an_invalid_document_is_never_remembered_and_reports_its_problems_each_time(tmp_path: Path, memo: Any) -> None:
     broken = {**RICH_CONNECTOR, "spec": {**RICH_CONNECTOR["spec"], "brandColor": "blue"}}
     repo = _repo(tmp_path / "repo", broken)
     for _ in range(2):

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 from emulator_support import MakeEmulator
+from paconn_corpus import raw_properties
 from powerplatform_support import CORPUS, PowerPlatformHttp, openapi
 from typer.testing import CliRunner
 
@@ -81,13 +82,6 @@ def apis_by_name(http: PowerPlatformHttp) -> dict[str, dict[str, Any]]:
     listed = http.session.get(http.powerapps("apis"), params=http.query(**{"$expand": "properties.swagger"}))
     assert listed.status_code == 200, listed.text
     return {item["properties"]["swagger"]["x-connectorops"]["name"]: item for item in listed.json()["value"]}
-
-
-def raw_properties(folder: str) -> dict[str, Any]:
-    properties: dict[str, Any] = json.loads((CORPUS / folder / "apiProperties.json").read_text("utf-8-sig"))[
-        "properties"
-    ]
-    return properties
 
 
 def test_paconn_folders_plan_apply_no_changes_drift_fix_and_delete(tmp_path: Path) -> None:

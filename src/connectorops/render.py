@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
 from connectorops.canonical import body_fingerprint, canonical_json
-from connectorops.definitions.model import ResolvedConnector
+
+if TYPE_CHECKING:  # annotations only: the definitions model pulls in the spec models
+    from connectorops.definitions.model import ResolvedConnector
 
 # The Logic Apps designer's own default brand colour for custom connectors.
 DEFAULT_BRAND_COLOR = "#007ee5"

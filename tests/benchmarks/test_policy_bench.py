@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectorops.policy.certification import certify_document
+from connectorops.policy.certification.certify import certify_document
 from connectorops.policy.sharing import SharingPolicy, desired_role_assignments
 from connectorops.policy.sharing_model import SharingPolicyDocument
 from connectorops.spec.models import ConnectorDocument

@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from connectorops.policy.certification import Finding, certify_document
+from connectorops.policy.certification.certify import Finding, certify_document
 
 BRAND = "#0F6CBD"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from connectorops.policy.certification import Finding, certify_document
+from connectorops.policy.certification.certify import Finding, certify_document
 
 CORPUS = Path("/work/shared/corpus/powerplatformconnectors")
 # Shipped broken upstream (a missing comma each): real bad input, not our parser's fault.

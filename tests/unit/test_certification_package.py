@@ -22,7 +22,7 @@ from connectorops.cli import app
 from connectorops.definitions.documents import parse_json
 from connectorops.definitions.model import ResolvedConnector
 from connectorops.definitions.resolve import resolve_definition
-from connectorops.policy.certification import certify_connector, load_certification_policy
+from connectorops.policy.certification.certify import certify_connector, load_certification_policy
 from connectorops.policy.certification.package import README_SECTIONS
 from connectorops.spec.loader import load_repository
 from connectorops.spec.repository import ConnectorInEnvironment

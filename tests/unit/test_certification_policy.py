@@ -7,7 +7,7 @@ from pathlib import Path
 from certification_support import good, run
 from policy_support import DictTree
 
-from connectorops.policy.certification import RULES, CertificationPolicy, load_certification_policy
+from connectorops.policy.certification.certify import RULES, CertificationPolicy, load_certification_policy
 
 POLICY = """
 default: advisory

@@ -10,7 +10,7 @@ import pytest
 from certification_support import BRAND, GOOD_OAUTH, good, icon, rule_ids, run
 
 from connectorops.errors import Severity
-from connectorops.policy.certification import RULES, Finding
+from connectorops.policy.certification.certify import RULES, Finding
 
 GET = ("paths", "/orders/{id}", "get")
 POST = ("paths", "/orders", "post")

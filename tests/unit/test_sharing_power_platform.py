@@ -7,6 +7,7 @@ import pytest
 from policy_support import ALICE, ROBOT, SALES, DictTree, connector
 
 from connectorops.policy.role_assignments import classify_assignments, role_assignment_name
+from connectorops.policy.roles import ARM_PLATFORM, POWER_PLATFORM
 from connectorops.policy.sharing import (
     SharingPolicy,
     check_sharing,
@@ -14,7 +15,6 @@ from connectorops.policy.sharing import (
     load_sharing_policy,
     platform_of,
 )
-from connectorops.policy.sharing_model import ARM_PLATFORM, POWER_PLATFORM
 from connectorops.spec.models import AzureEnvironment, LocalEnvironment, PowerPlatformEnvironment
 from connectorops.spec.repository import ConnectorInEnvironment
 

@@ -18,7 +18,7 @@ from connectorops.definitions.input_memo import connector_inputs, memoized
 from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
 from connectorops.definitions.verdict_cache import verdict_cache_at
 from connectorops.errors import ConnectoropsError, Problem, Severity
-from connectorops.policy.certification import Finding, load_certification_policy, located_findings
+from connectorops.policy.certification.certify import Finding, load_certification_policy, located_findings
 from connectorops.policy.certification.report import (
     CertificationReport,
     ConnectorCertification,

@@ -11,7 +11,7 @@ from pathlib import Path
 from connectorops.commands.context import EXIT_OK, CliContext
 from connectorops.definitions.resolve import environment_cache_dir, resolve_definition
 from connectorops.errors import ConnectoropsError, SpecError, ValidationFailed
-from connectorops.policy.certification import certify_connector, definition_file, load_certification_policy
+from connectorops.policy.certification.certify import certify_connector, definition_file, load_certification_policy
 from connectorops.policy.certification.package import (
     BASE_ENVIRONMENT,
     submission_package,

@@ -321,7 +321,7 @@ def _pulumi_problems(repo: Repository, environment: str, resolved: list[Resolved
 
 def _sharing_problems(repo: Repository, environment: str, views: list[ConnectorInEnvironment]) -> list[Problem]:
     """policies/sharing.yaml and every connector's sharing requests."""
-    from connectorops.policy.certification import load_certification_policy
+    from connectorops.policy.certification.certify import load_certification_policy
     from connectorops.policy.sharing import check_sharing, load_sharing_policy, platform_of
 
     policy, problems = load_sharing_policy(repo.tree)

@@ -1,6 +1,6 @@
 """The result of turning a connector's definition source into an OpenAPI 2.0 document.
 
-Also the one count of a document's operations, shared by validate, reports, breaking changes and certification.
+The operations of a document (HTTP_METHODS, operation_count) are counted in definitions/operations.py.
 """
 
 from __future__ import annotations
@@ -8,20 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from connectorops.definitions.operations import operation_count
 from connectorops.errors import Problem
 from connectorops.spec.repository import ConnectorInEnvironment, LoadedConnector
 
 SourceKind = Literal["openapi", "url", "postman", "paconn"]
-# Path-item keys that are operations (OpenAPI 2.0); breaking-change reports follow this order.
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-
-
-def operation_count(swagger: dict[str, Any]) -> int:
-    """How many operations an OpenAPI 2.0 document has."""
-    paths = swagger.get("paths") or {}
-    return sum(
-        1 for item in paths.values() if isinstance(item, dict) for method in item if str(method).lower() in HTTP_METHODS
-    )
 
 
 @dataclass(frozen=True)

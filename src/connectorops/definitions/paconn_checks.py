@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from connectorops.definitions.model import HTTP_METHODS
+from connectorops.definitions.operations import HTTP_METHODS
 from connectorops.errors import Problem
 
 # The policy template ids of Microsoft's schemas/paconn-apiProperties.schema.json (commit 8bff86e) ...

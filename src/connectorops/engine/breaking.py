@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from connectorops.definitions.model import HTTP_METHODS
+from connectorops.definitions.operations import HTTP_METHODS
 from connectorops.definitions.refs import follow_local_ref
 from connectorops.engine.impact import FLOW, ConsumerUse, Impact
 

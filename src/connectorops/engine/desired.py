@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectorops.engine.target import Placement
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.policy.certification.findings import Finding
 from connectorops.policy.role_assignments import DesiredRoleAssignment, role_guid
-from connectorops.policy.sharing_model import CAN_EDIT, CAN_VIEW, CAN_VIEW_WITH_SHARE, POWER_PLATFORM
+from connectorops.policy.roles import CAN_EDIT, CAN_VIEW, CAN_VIEW_WITH_SHARE, POWER_PLATFORM
 from connectorops.render import DesiredCustomApi
-from connectorops.spec.remembered import plain_value
-from connectorops.spec.repository import ConnectorInEnvironment, Repository
+
+if TYPE_CHECKING:  # the value is plain data: reading it back (desired_memo) needs no spec models
+    from connectorops.spec.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,10 @@ def build_desired_state(
     from connectorops.definitions.verdict_cache import verdict_cache_at
     from connectorops.engine.resolution_cache import CONNECTORS_DIR, ResolutionCache, entry_key
     from connectorops.engine.uncarried import uncarried_problems
-    from connectorops.policy.certification import certify_connector, load_certification_policy
+    from connectorops.policy.certification.certify import certify_connector, load_certification_policy
     from connectorops.policy.sharing import check_sharing, desired_role_assignments, load_sharing_policy, platform_of
+    from connectorops.spec.remembered import plain_value
+    from connectorops.spec.repository import ConnectorInEnvironment
 
     target = getattr(repo.config.environments.get(environment), "target", "local")
     platform = platform_of(repo.config.environments.get(environment))

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 
 from connectorops.engine.deletion_policy import PROTECT, DeletionPolicy
 from connectorops.errors import GitError, Severity, SpecError
-from connectorops.spec.loader import load_document
-from connectorops.spec.models import ConnectorDocument
 
 if TYPE_CHECKING:  # gitpython is imported when a policy is first read: a plan that deletes nothing needs none
     import git
@@ -90,6 +88,9 @@ class GitDeletionPolicies:
                 ),
             )
         try:
+            from connectorops.spec.loader import load_document  # the spec models: only once a connector is removed
+            from connectorops.spec.models import ConnectorDocument
+
             document, _, problems = load_document(tree, source_path, ConnectorDocument)
         except SpecError as error:  # e.g. a source tag that points outside the repository
             document, problems = None, list(error.problems)

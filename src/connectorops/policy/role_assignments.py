@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectorops.policy.sharing_model import OWNER
+from connectorops.policy.roles import OWNER
 
 # Fixed namespace: the same (scope, principal, role) always yields the same assignment name,
 # so apply is idempotent and never creates a duplicate grant.

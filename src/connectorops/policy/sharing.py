@@ -28,15 +28,17 @@ from connectorops.policy.role_assignments import (
     role_assignment_name,
     role_guid,
 )
-from connectorops.policy.sharing_model import (
+from connectorops.policy.roles import (
     ARM_PLATFORM,
     CAN_VIEW,
     DEFAULT_POWER_PLATFORM_ROLES,
     DEFAULT_ROLE_IDS,
-    LABEL_TEMPLATE,
     PLATFORM_NAMES,
     PLATFORM_PRINCIPAL_TYPES,
     POWER_PLATFORM,
+)
+from connectorops.policy.sharing_model import (
+    LABEL_TEMPLATE,
     LabelSelector,
     PrincipalEntry,
     SharingPolicyDocument,

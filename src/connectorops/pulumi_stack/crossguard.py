@@ -24,7 +24,7 @@ from connectorops import tags
 from connectorops.definitions.model import ResolvedDefinition
 from connectorops.engine.desired import connector_of_scope
 from connectorops.errors import Problem, Severity
-from connectorops.policy.certification import (
+from connectorops.policy.certification.certify import (
     CertificationPolicy,
     Finding,
     certify_connector,

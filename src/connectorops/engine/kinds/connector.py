@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
-from connectorops.definitions.model import operation_count
+from connectorops.definitions.operations import operation_count
 from connectorops.engine.actions import CUSTOM_API, Action, ActionKind, PlanOptions, Verdict
 from connectorops.engine.breaking import BreakingChange, breaking_changes
 from connectorops.engine.classify import ConnectorClass, ConnectorState, classify_connectors

@@ -14,7 +14,7 @@ from connectorops.engine.drift_items import INFO, DriftItem
 from connectorops.engine.kinds.base import PHASE_GRANT, PHASE_REVOKE, CodeSpan, ResourceKind
 from connectorops.engine.observe import ObservedState
 from connectorops.policy.role_assignments import DesiredRoleAssignment, ObservedAssignment
-from connectorops.policy.sharing_model import DEFAULT_POWER_PLATFORM_ROLES
+from connectorops.policy.roles import DEFAULT_POWER_PLATFORM_ROLES
 
 if TYPE_CHECKING:
     from connectorops.engine.target import Target

@@ -12,7 +12,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from connectorops.definitions.model import HTTP_METHODS, ResolvedDefinition
+from connectorops.definitions.model import ResolvedDefinition
+from connectorops.definitions.operations import HTTP_METHODS
 from connectorops.definitions.paconn import API_DEFINITION, API_PROPERTIES, ICON, SCRIPT
 from connectorops.errors import Problem, ValidationFailed
 from connectorops.policy.certification.findings import Finding

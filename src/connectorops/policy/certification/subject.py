@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from connectorops.definitions.model import HTTP_METHODS
+from connectorops.definitions.operations import HTTP_METHODS
 from connectorops.definitions.refs import follow_local_ref
 from connectorops.errors import Severity
 from connectorops.policy.certification.findings import Enforcement, json_pointer

@@ -17,10 +17,8 @@ Two values follow what Azure does for Logic Apps (checked against public sources
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectorops.definitions.auth import GLOBAL_REDIRECT_URL
-from connectorops.definitions.model import ResolvedConnector
 from connectorops.render import (
     DesiredCustomApi,
     brand_color,
@@ -31,6 +29,9 @@ from connectorops.render import (
     service_url,
 )
 from connectorops.secret_refs import without_secret_refs
+
+if TYPE_CHECKING:  # annotations only: the definitions model pulls in the spec models
+    from connectorops.definitions.model import ResolvedConnector
 
 API_TYPE = "Rest"
 PNG_DATA_URI = "data:image/png;base64,"  # how iconUri carries a committed icon.png
@@ -49,6 +50,9 @@ def logic_apps_redirect_url(location: str) -> str:
 
 def regional_redirects(parameters: dict[str, Any], location: str) -> dict[str, Any]:
     """connectionParameters with the global consent redirect URL replaced by the region's Logic Apps one."""
+    # Here, not at import: definitions.auth loads the spec models, which a plan that renders nothing never needs.
+    from connectorops.definitions.auth import GLOBAL_REDIRECT_URL
+
     result: dict[str, Any] = {}
     for name, parameter in parameters.items():
         settings = parameter.get("oAuthSettings") if isinstance(parameter, dict) else None

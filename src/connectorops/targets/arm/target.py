@@ -8,15 +8,17 @@ the ArmGateway itself or an object with the same methods (the unit tests' in-mem
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connectorops import tags
-from connectorops.definitions.model import ResolvedConnector
 from connectorops.engine.impact import connection_api_id
 from connectorops.engine.target import ARM, Capabilities, TargetId
 from connectorops.render import DesiredCustomApi
 from connectorops.targets.arm.render import render_custom_api, role_definition_id
 from connectorops.targets.placed import PlacedTarget
+
+if TYPE_CHECKING:  # annotations only: the definitions model pulls in the spec models
+    from connectorops.definitions.model import ResolvedConnector
 
 CUSTOM_APIS = "Microsoft.Web/customApis"
 

@@ -16,12 +16,11 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectorops.definitions.model import ResolvedConnector
 from connectorops.engine.impact import FLOW
 from connectorops.engine.target import Capabilities, TargetId
-from connectorops.policy.sharing_model import LOGIC_APP_CONTRIBUTOR, LOGIC_APP_OPERATOR, READER
+from connectorops.policy.roles import LOGIC_APP_CONTRIBUTOR, LOGIC_APP_OPERATOR, READER
 from connectorops.render import (
     DesiredCustomApi,
     brand_color,
@@ -32,6 +31,9 @@ from connectorops.render import (
     service_url,
 )
 from connectorops.secret_refs import without_secret_refs
+
+if TYPE_CHECKING:  # annotations only: the definitions model pulls in the spec models
+    from connectorops.definitions.model import ResolvedConnector
 
 POWERPLATFORM = "powerplatform"
 DEFAULT_API_ENDPOINT = "https://api.powerapps.com"

@@ -182,7 +182,7 @@ def test_local_environment_keeps_state_under_the_state_dir_and_seeds_principals(
         )
         first_subscription = gateway.target.subscription_id
         first_url = gateway.target.base_url
-    assert emulator_db_path(tmp_path, local) == tmp_path / ".connectorops" / "emulator.db"
+    assert emulator_db_path(tmp_path, local.stateDir) == tmp_path / ".connectorops" / "emulator.db"
     assert (tmp_path / ".connectorops" / "emulator.db").is_file()
     with open_gateway(tmp_path, config, "local") as gateway:
         assert gateway.target.subscription_id == first_subscription

@@ -7,24 +7,33 @@ first observe (local emulator).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from connectorops.engine.pipeline import Inputs, directory_entries
 from connectorops.engine.target import Capabilities, Target
-from connectorops.spec.models import LocalEnvironment, PowerPlatformEnvironment
+from connectorops.targets.address import (
+    LocalAddress,
+    PowerPlatformAddress,
+    TargetAddress,
+    address_of,
+    is_powerplatform_address,
+)
 from connectorops.targets.arm.target import ARM_CAPABILITIES, ResourceGroupTarget
 from connectorops.targets.powerplatform.placement import POWERPLATFORM_CAPABILITIES
 
+if TYPE_CHECKING:
+    from connectorops.engine.pipeline import Inputs
+    from connectorops.spec.models import Environment
 
-def is_powerplatform(environment: object) -> bool:
+
+def is_powerplatform(environment: Environment) -> bool:
     """A `powerplatform` environment, or the local emulator's Power Platform surface."""
-    return isinstance(environment, PowerPlatformEnvironment) or (
-        isinstance(environment, LocalEnvironment) and environment.platform == "powerplatform"
-    )
+    return is_powerplatform_address(address_of(environment))
 
 
-def capabilities_of(environment: object) -> Capabilities:
+def capabilities_of(environment: Environment) -> Capabilities:
     """What the environment's target can carry, without connecting (validate)."""
     return POWERPLATFORM_CAPABILITIES if is_powerplatform(environment) else ARM_CAPABILITIES
 
@@ -32,18 +41,32 @@ def capabilities_of(environment: object) -> Capabilities:
 @contextmanager
 def connect(inputs: Inputs) -> Iterator[Target]:
     """The environment's target (the embedded emulator for `target: local`), closed on exit."""
-    from connectorops.targets.arm.connect import environment_config, open_gateway
+    from connectorops.engine.pipeline import directory_entries
+    from connectorops.targets.arm.connect import environment_config
 
-    chosen = environment_config(inputs.repo.config, inputs.environment)
-    if is_powerplatform(chosen):
-        from connectorops.targets.powerplatform.connect import open_powerplatform
+    address = address_of(environment_config(inputs.repo.config, inputs.environment))
+    principals = directory_entries(inputs.repo) if address.kind == "local" else ()
+    with open_target(inputs.repo_root, inputs.environment, address, principals=principals) as target:
+        yield target
 
-        with open_powerplatform(
-            inputs.repo_root, inputs.repo.config, inputs.environment, principals=directory_entries(inputs.repo)
-        ) as target:
+
+@contextmanager
+def open_target(
+    repo_root: Path, environment: str, address: TargetAddress, *, principals: Iterable[tuple[str, str, str]] = ()
+) -> Iterator[Target]:
+    """The target at `address` (environment `environment` of connectorops.yaml), closed on exit.
+
+    principals: (object_id, principal_type, display_name) to seed the local emulator's directory with.
+    """
+    if isinstance(address, PowerPlatformAddress) or (
+        isinstance(address, LocalAddress) and address.platform == "powerplatform"
+    ):
+        from connectorops.targets.powerplatform.connect import open_powerplatform_at
+
+        with open_powerplatform_at(repo_root, environment, address, principals=principals) as target:
             yield target
         return
-    with open_gateway(
-        inputs.repo_root, inputs.repo.config, inputs.environment, principals=directory_entries(inputs.repo)
-    ) as gateway:
+    from connectorops.targets.arm.connect import open_arm
+
+    with open_arm(repo_root, environment, address, principals=principals) as gateway:
         yield ResourceGroupTarget(gateway)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connectorops.errors import SpecError
-from connectorops.spec.models import AzureEnvironment, Environment, LocalEnvironment, ProjectConfig
+from connectorops.targets.address import ArmAddress, LocalAddress, address_of
 from connectorops.targets.arm import builders
 from connectorops.targets.arm.gateway import ArmGateway, ArmTarget
 from connectorops.targets.transport.credentials import StaticTokenCredential, build_credential
@@ -20,6 +20,7 @@ from connectorops.targets.transport.pipeline import RetrySettings
 
 if TYPE_CHECKING:
     from connectorops.emulator.server import EmulatorInfo, EmulatorServer
+    from connectorops.spec.models import Environment, ProjectConfig
 
 CONFIG_FILE = "connectorops.yaml"
 RESOURCE_GROUPS_API_VERSION = "2021-04-01"
@@ -40,10 +41,10 @@ def environment_config(config: ProjectConfig, environment: str) -> Environment:
     return chosen
 
 
-def emulator_db_path(repo_root: Path, environment: LocalEnvironment) -> Path:
-    """Where a local environment keeps its emulator state (gitignored .connectorops/ by default)."""
-    state_dir = Path(environment.stateDir)
-    return (state_dir if state_dir.is_absolute() else repo_root / state_dir) / EMULATOR_DB_NAME
+def emulator_db_path(repo_root: Path, state_dir: str) -> Path:
+    """Where a local environment keeps its emulator state (its stateDir: gitignored .connectorops/ by default)."""
+    folder = Path(state_dir)
+    return (folder if folder.is_absolute() else repo_root / folder) / EMULATOR_DB_NAME
 
 
 @contextmanager
@@ -60,9 +61,9 @@ def open_gateway(
     principals: (object_id, principal_type, display_name) to make known to the emulator's
     directory (ignored for Azure, whose directory is Entra ID).
     """
-    chosen = environment_config(config, environment)
-    if not isinstance(chosen, LocalEnvironment | AzureEnvironment) or (
-        isinstance(chosen, LocalEnvironment) and chosen.platform != "arm"
+    address = address_of(environment_config(config, environment))
+    if not isinstance(address, LocalAddress | ArmAddress) or (
+        isinstance(address, LocalAddress) and address.platform != "arm"
     ):
         raise SpecError(
             f"environment {environment!r} is a Power Platform environment, not an ARM resource group",
@@ -70,19 +71,33 @@ def open_gateway(
             field=f"environments.{environment}.target",
             hint="this command works on ARM environments (target azure, or local without platform: powerplatform)",
         )
-    if isinstance(chosen, LocalEnvironment):
-        with _local_gateway(repo_root, chosen, principals, settings) as gateway:
+    with open_arm(repo_root, environment, address, principals=principals, settings=settings) as gateway:
+        yield gateway
+
+
+@contextmanager
+def open_arm(
+    repo_root: Path,
+    environment: str,
+    address: ArmAddress | LocalAddress,
+    *,
+    principals: Iterable[tuple[str, str, str]] = (),
+    settings: RetrySettings | None = None,
+) -> Iterator[ArmGateway]:
+    """The gateway of environment `environment` at `address` (see open_gateway), closed on exit."""
+    if isinstance(address, LocalAddress):
+        with _local_gateway(repo_root, address, principals, settings) as gateway:
             yield gateway
         return
     target = ArmTarget(
-        base_url=chosen.armEndpoint.rstrip("/"),
-        subscription_id=chosen.subscriptionId,
-        resource_group=chosen.resourceGroup,
-        location=chosen.location,
-        credential=build_credential(chosen.credential),
-        ca_bundle=ca_bundle_path(repo_root, environment, chosen.caBundle),
+        base_url=address.arm_endpoint.rstrip("/"),
+        subscription_id=address.subscription_id,
+        resource_group=address.resource_group,
+        location=address.location,
+        credential=build_credential(address.credential),
+        ca_bundle=ca_bundle_path(repo_root, environment, address.ca_bundle),
         # Sovereign clouds and emulators: the token audience is the endpoint itself.
-        credential_scope=f"{chosen.armEndpoint.rstrip('/')}/.default",
+        credential_scope=f"{address.arm_endpoint.rstrip('/')}/.default",
     )
     with ArmGateway(target, settings=settings) as gateway:
         _require_resource_group(gateway, environment)
@@ -108,19 +123,19 @@ def _require_resource_group(gateway: ArmGateway, environment: str) -> None:
 @contextmanager
 def _local_gateway(
     repo_root: Path,
-    environment: LocalEnvironment,
+    address: LocalAddress,
     principals: Iterable[tuple[str, str, str]],
     settings: RetrySettings | None,
 ) -> Iterator[ArmGateway]:
-    with local_emulator(repo_root, environment, principals) as (server, info):
-        subscription_id = environment.subscriptionId or info.subscription_id
+    with local_emulator(repo_root, address, principals) as (server, info):
+        subscription_id = address.subscription_id or info.subscription_id
         # Like `az group create` before a first deployment: the local target needs no setup step.
-        server.ensure_resource_group(subscription_id, environment.resourceGroup, environment.location)
+        server.ensure_resource_group(subscription_id, address.resource_group, address.location)
         target = ArmTarget(
             base_url=info.base_url,
             subscription_id=subscription_id,
-            resource_group=environment.resourceGroup,
-            location=environment.location,
+            resource_group=address.resource_group,
+            location=address.location,
             credential=StaticTokenCredential(info.token),
             ca_bundle=info.ca_path,
         )
@@ -130,14 +145,14 @@ def _local_gateway(
 
 @contextmanager
 def local_emulator(
-    repo_root: Path, environment: LocalEnvironment, principals: Iterable[tuple[str, str, str]] = ()
+    repo_root: Path, address: LocalAddress, principals: Iterable[tuple[str, str, str]] = ()
 ) -> Iterator[tuple[EmulatorServer, EmulatorInfo]]:
     """The embedded emulator on the environment's state folder (both surfaces), stopped on exit."""
     # Imported here: the emulator (and its TLS setup) is only needed for local runs.
     from connectorops.emulator.server import EmulatorServer
 
-    db_path = emulator_db_path(repo_root, environment)
-    server = EmulatorServer(db_path, location=environment.location)
+    db_path = emulator_db_path(repo_root, address.state_dir)
+    server = EmulatorServer(db_path, location=address.location)
     _ignore_in_git(db_path.parent)
     try:
         info = server.start()

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connectorops.errors import GatewayError, SpecError
-from connectorops.spec.models import LocalEnvironment, PowerPlatformEnvironment, ProjectConfig
+from connectorops.targets.address import ArmAddress, LocalAddress, PowerPlatformAddress, address_of
 from connectorops.targets.arm.connect import CONFIG_FILE, ca_bundle_path, environment_config, local_emulator
 from connectorops.targets.powerplatform.client import PowerPlatformClient, PowerPlatformLocation
 from connectorops.targets.powerplatform.target import PowerPlatformTarget
@@ -21,6 +22,9 @@ from connectorops.targets.transport.credentials import (
     build_credential,
 )
 from connectorops.targets.transport.pipeline import RetrySettings
+
+if TYPE_CHECKING:
+    from connectorops.spec.models import ProjectConfig
 
 ENVIRONMENT_NOT_FOUND = "EnvironmentNotFound"
 
@@ -35,9 +39,29 @@ def open_powerplatform(
     settings: RetrySettings | None = None,
 ) -> Iterator[PowerPlatformTarget]:
     """The target of a `powerplatform` environment, or of `local` with `platform: powerplatform`."""
-    chosen = environment_config(config, environment)
-    if isinstance(chosen, LocalEnvironment):
-        with local_emulator(repo_root, chosen, principals) as (_, info):
+    address = address_of(environment_config(config, environment))
+    if isinstance(address, ArmAddress):
+        raise SpecError(
+            f"environment {environment!r} is not a Power Platform environment",
+            file=CONFIG_FILE,
+            field=f"environments.{environment}.target",
+        )
+    with open_powerplatform_at(repo_root, environment, address, principals=principals, settings=settings) as target:
+        yield target
+
+
+@contextmanager
+def open_powerplatform_at(
+    repo_root: Path,
+    environment: str,
+    address: PowerPlatformAddress | LocalAddress,
+    *,
+    principals: Iterable[tuple[str, str, str]] = (),
+    settings: RetrySettings | None = None,
+) -> Iterator[PowerPlatformTarget]:
+    """The target of environment `environment` at `address` (see open_powerplatform), closed on exit."""
+    if isinstance(address, LocalAddress):
+        with local_emulator(repo_root, address, principals) as (_, info):
             location = PowerPlatformLocation(
                 environment_id=info.environment_id,
                 api_endpoint=info.powerapps_url,
@@ -48,20 +72,14 @@ def open_powerplatform(
             with _opened(location, settings, environment, field="platform") as target:
                 yield target
         return
-    if not isinstance(chosen, PowerPlatformEnvironment):
-        raise SpecError(
-            f"environment {environment!r} is not a Power Platform environment",
-            file=CONFIG_FILE,
-            field=f"environments.{environment}.target",
-        )
     location = PowerPlatformLocation(
-        environment_id=chosen.environmentId,
-        api_endpoint=chosen.apiEndpoint.rstrip("/"),
-        flow_endpoint=chosen.flowEndpoint.rstrip("/"),
-        credential=build_credential(chosen.credential, variable=POWERPLATFORM_TOKEN_ENV_VAR),
-        ca_bundle=ca_bundle_path(repo_root, environment, chosen.caBundle),
-        credential_scope=chosen.tokenScope,
-        flow_credential_scope=chosen.flowTokenScope,
+        environment_id=address.environment_id,
+        api_endpoint=address.api_endpoint.rstrip("/"),
+        flow_endpoint=address.flow_endpoint.rstrip("/"),
+        credential=build_credential(address.credential, variable=POWERPLATFORM_TOKEN_ENV_VAR),
+        ca_bundle=ca_bundle_path(repo_root, environment, address.ca_bundle),
+        credential_scope=address.token_scope,
+        flow_credential_scope=address.flow_token_scope,
     )
     with _opened(location, settings, environment, field="environmentId") as target:
         yield target

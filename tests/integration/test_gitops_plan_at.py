@@ -28,8 +28,9 @@ def commit(repo: git.Repo, files: dict[str, str], message: str) -> str:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file of the working tree except git's and the caches' (verdicts, resolved connectors, valid documents)."""
-    caches = {root / ".connectorops" / "cache" / name for name in ("verdicts", "connectors", "documents")}
+    """Every file of the working tree except git's and the caches' (verdicts, resolved connectors, valid documents,
+    remembered desired states)."""
+    caches = {root / ".connectorops" / "cache" / name for name in ("verdicts", "connectors", "documents", "desired")}
     files = [
         p for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.parts and not caches & set(p.parents)
     ]

@@ -19,10 +19,12 @@ import pickle
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import connectorops
-from connectorops.spec.remembered import ValidatedMemo
+
+if TYPE_CHECKING:  # pydantic: only for the spec documents' memo, not for verdicts
+    from connectorops.spec.remembered import ValidatedMemo
 
 DEFAULT_STATE_DIR = ".connectorops"  # LocalEnvironment.stateDir's default; the cache is its cache/ folder
 MAX_ENTRIES = 8192  # up to five per connector (parse, two verdicts, two remembered)
@@ -126,9 +128,12 @@ def verdict_key(kind: str, *inputs: Any) -> str | None:
 class VerdictCache:
     """JSON entries under `directory`, one file per key."""
 
-    def __init__(self, directory: Path, *, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self, directory: Path, *, max_entries: int = MAX_ENTRIES, max_entry_bytes: int = MAX_ENTRY_BYTES
+    ) -> None:
         self.directory = directory
         self.max_entries = max_entries
+        self.max_entry_bytes = max_entry_bytes
         # the first put of a process checks too, so short-lived CLI runs keep the bound
         self.check_every = max(1, min(PRUNE_EVERY, max_entries // 10))
         self._puts = 0
@@ -147,7 +152,7 @@ class VerdictCache:
 
     def put(self, key: str, value: Any) -> None:
         data = json.dumps({"key": key, "value": value}, ensure_ascii=False).encode()
-        if len(data) > MAX_ENTRY_BYTES:
+        if len(data) > self.max_entry_bytes:
             return
         try:
             self._make_directory()
@@ -209,11 +214,13 @@ DOCUMENTS_DIR = "documents"  # beside verdicts/: valid connector.yaml/connectoro
 
 def validated_memo(cache_dir: Path) -> ValidatedMemo:
     """Valid spec documents remembered under `cache_dir`/documents, keyed by their data, the code and pydantic."""
-    import pydantic
+    from connectorops.spec.remembered import ValidatedMemo
 
     entries = VerdictCache(cache_dir / DOCUMENTS_DIR)
 
     def key(model: str, data: Any) -> str | None:
+        import pydantic  # here, not above: a command that loads no document (a remembered plan) never needs it
+
         return verdict_key("validated-document", code_fingerprint(), pydantic.VERSION, model, data)
 
     def put(key: str, value: Any) -> None:

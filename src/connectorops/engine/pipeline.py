@@ -11,20 +11,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from connectorops.definitions.carry import CANNOT_CARRY
-from connectorops.definitions.resolve import environment_cache_dir
 from connectorops.engine.deletion_policy import DeletionPolicySource, no_git_history
 from connectorops.engine.desired import DesiredState, build_desired_state
 from connectorops.engine.observe import ObservedState, SwaggerCache, observe
 from connectorops.engine.plan import Plan, PlanOptions, make_plan
 from connectorops.errors import SpecError, ValidationFailed
-from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
-from connectorops.spec.repository import Repository
 from connectorops.spec.source import SourceTree
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loading is imported where it runs: a remembered desired state (desired_memo) needs none of it
     from connectorops.engine.plan_memo import PlanMemo
     from connectorops.engine.target import Placement, Target
+    from connectorops.spec.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -39,6 +36,8 @@ class Inputs:
 
 def inputs_from_tree(repo_root: Path, tree: SourceTree, environment: str | None, commit: str | None) -> Inputs:
     """Load and validate the repository in `tree`; spec errors stop here, before any request to ARM."""
+    from connectorops.spec.loader import CONFIG_FILE, CONNECTORS_DIR, load_repository, select_environment
+
     if not tree.exists(CONFIG_FILE) and not tree.is_dir(CONNECTORS_DIR):
         # Most likely the wrong directory: planning "nothing" there would report no changes (exit 0).
         raise SpecError(
@@ -61,6 +60,8 @@ def directory_entries(repo: Repository) -> list[tuple[str, str, str]]:
 
 
 def cache_dir(inputs: Inputs) -> Path:
+    from connectorops.definitions.resolve import environment_cache_dir
+
     return environment_cache_dir(inputs.repo_root, inputs.repo.config.environments.get(inputs.environment))
 
 
@@ -93,9 +94,37 @@ def plan_environment(
     `memo`: a long-running caller's last plan, reused while every input is the same (engine/plan_memo.py).
     """
     desired = desired if desired is not None else desired_state(inputs, target)
-    if any(p.code == CANNOT_CARRY for p in desired.errors):  # refused before any connector is read
-        summary = f"environment {inputs.environment} cannot carry the connectors"
-        raise ValidationFailed(desired.problems, summary=summary)
+    observed, plan = plan_desired(
+        desired,
+        target,
+        options,
+        drift=drift,
+        swagger_cache=swagger_cache,
+        deletion_policies=deletion_policies,
+        now=now,
+        memo=memo,
+    )
+    return desired, observed, plan
+
+
+def plan_desired(
+    desired: DesiredState,
+    target: Target,
+    options: PlanOptions,
+    *,
+    drift: bool = False,
+    swagger_cache: SwaggerCache | None = None,
+    deletion_policies: DeletionPolicySource = no_git_history,
+    now: datetime,
+    memo: PlanMemo | None = None,
+) -> tuple[ObservedState, Plan]:
+    """Observe the target and plan `desired` there (plan_environment once the desired state is known)."""
+    if desired.errors:
+        from connectorops.definitions.carry import CANNOT_CARRY  # the definitions stack: only when there are errors
+
+        if any(p.code == CANNOT_CARRY for p in desired.errors):  # refused before any connector is read
+            summary = f"environment {desired.environment} cannot carry the connectors"
+            raise ValidationFailed(desired.problems, summary=summary)
     observed = observe(target, desired=desired.custom_apis, drift=drift, swagger_cache=swagger_cache)
     if memo is not None:
         plan = memo.plan(
@@ -105,4 +134,4 @@ def plan_environment(
         plan = make_plan(
             desired, observed, options, target=target.identity, deletion_policies=deletion_policies, now=now
         )
-    return desired, observed, plan
+    return observed, plan

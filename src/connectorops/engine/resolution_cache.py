@@ -18,8 +18,8 @@ from typing import Any
 from connectorops.definitions.input_memo import Read, still_valid
 from connectorops.definitions.model import CustomCode, ResolvedDefinition
 from connectorops.definitions.verdict_cache import VerdictCache, code_fingerprint, verdict_key
-from connectorops.errors import Problem, Severity
-from connectorops.policy.certification.findings import ENFORCEMENTS, Finding
+from connectorops.errors import Problem
+from connectorops.policy.certification.findings import Finding
 from connectorops.spec.remembered import plain_value
 from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import SourceTree
@@ -48,26 +48,13 @@ class ResolutionCache:
         try:
             if not still_valid(entry["reads"], tree):
                 return None
-            return resolved_from_dict(entry["resolved"]), [_finding(row) for row in entry["findings"]]
+            return resolved_from_dict(entry["resolved"]), [Finding.from_row(row) for row in entry["findings"]]
         except (KeyError, TypeError, ValueError, AttributeError):
             return None  # a corrupt entry: resolve again
 
     def put(self, key: str, reads: list[Read], resolved: ResolvedDefinition, findings: list[Finding]) -> None:
-        rows = [[getattr(f, name) for name in FINDING_FIELDS] for f in findings]
+        rows = [f.to_row() for f in findings]
         self._entries.put(key, {"reads": reads, "resolved": resolved_to_dict(resolved), "findings": rows})
-
-
-# Findings as rows, not objects: a connector has a dozen, and decoding their keys was a tenth of a hit.
-FINDING_FIELDS = ("rule_id", "severity", "enforcement", "file", "pointer", "message", "hint", "connector")
-_SEVERITIES = {str(severity): severity for severity in Severity}
-
-
-def _finding(row: list[Any]) -> Finding:
-    if len(row) != len(FINDING_FIELDS) or row[2] not in ENFORCEMENTS:
-        raise ValueError("not a finding")
-    rule_id, severity, enforcement, file, pointer, message, hint, connector = row
-    return Finding(str(rule_id), _SEVERITIES[severity], enforcement, str(file), str(pointer), str(message), str(hint),
-                   None if connector is None else str(connector))  # fmt: skip
 
 
 def _bytes(value: bytes | None) -> str | None:

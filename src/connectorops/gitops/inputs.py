@@ -8,12 +8,16 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connectorops.engine.pipeline import Inputs, inputs_from_tree
 from connectorops.errors import Problem, Severity
-from connectorops.spec.repository import Repository
 from connectorops.spec.source import FileSystemTree, SourceTree
 
+if TYPE_CHECKING:
+    from connectorops.spec.repository import Repository
+
+UNCOMMITTED_CHANGES = "git.uncommitted_changes"
 # gitpython (connectorops.gitops.revisions) is imported only where git has something to say: importing it
 # was a tenth of a second of every command, in folders that are no repository too.
 
@@ -57,26 +61,33 @@ def load_inputs(repo_root: Path, environment: str | None, *, rev: str | None = N
 
 
 def _warn_uncommitted(inputs: Inputs, commit: str) -> Inputs:
+    local = getattr(inputs.repo.config.environments.get(inputs.environment), "target", "local") == "local"
+    warning = uncommitted_warning(inputs.repo_root, commit, local=local)
+    if warning is None:
+        return inputs
+    return replace(inputs, repo=replace(inputs.repo, problems=(*inputs.repo.problems, warning)))
+
+
+def uncommitted_warning(repo_root: Path, commit: str, *, local: bool) -> Problem | None:
     """Resources are tagged with HEAD's sha; say so when an Azure target gets uncommitted content.
 
     Not for `target: local`: editing and planning before committing is the laptop loop.
     """
-    if getattr(inputs.repo.config.environments.get(inputs.environment), "target", "local") == "local":
-        return inputs
+    if local:
+        return None
     from connectorops.gitops import revisions
 
-    dirty = revisions.uncommitted_paths(inputs.repo_root)
+    dirty = revisions.uncommitted_paths(repo_root)
     if not dirty:
-        return inputs
+        return None
     shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-    warning = Problem(
+    return Problem(
         f"uncommitted changes ({shown}) are planned, but resources are tagged with commit {commit[:12]}, "
         "which does not contain them",
         severity=Severity.WARNING,
         hint="commit first so the connectorops-commit tag says where a connector came from",
-        code="git.uncommitted_changes",
+        code=UNCOMMITTED_CHANGES,
     )
-    return replace(inputs, repo=replace(inputs.repo, problems=(*inputs.repo.problems, warning)))
 
 
 def touched_connectors(repo_root: Path, repo: Repository, base: str, head: str | None) -> frozenset[str]:

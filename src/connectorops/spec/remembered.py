@@ -13,11 +13,12 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel
+if TYPE_CHECKING:  # pydantic is imported where documents are: the memo itself is set up by every command
+    from pydantic import BaseModel
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT", bound="BaseModel")
 Scalar = (str, int, float, bool, type(None))
 # Recalling costs ~70 us per document more than validating with built validators, which cost ~40 ms
 # once: above this many documents in one load, validating is cheaper (spec/loader.py).
@@ -80,6 +81,8 @@ def suspended() -> Iterator[None]:
 
 def encode(value: Any) -> Any:
     """A JSON-able tagged tree: {"m": model, "f": fields, "s": fields set}, {"l": list}, {"d": dict}, or a scalar."""
+    from pydantic import BaseModel
+
     if isinstance(value, BaseModel):
         fields = {name: encode(getattr(value, name)) for name in type(value).model_fields}
         if value.__pydantic_extra__ or value.__pydantic_private__:
@@ -125,6 +128,8 @@ def _name(model: type[BaseModel]) -> str:
 @functools.cache
 def _models(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
     """Every model class a document of `model` may hold: the subclasses of its root model class."""
+    from pydantic import BaseModel
+
     root = next(base for base in reversed(model.__mro__) if issubclass(base, BaseModel) and base is not BaseModel)
     found: dict[str, type[BaseModel]] = {}
     pending: list[type[BaseModel]] = [root]

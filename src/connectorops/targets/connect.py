@@ -41,13 +41,18 @@ def capabilities_of(environment: Environment) -> Capabilities:
 @contextmanager
 def connect(inputs: Inputs) -> Iterator[Target]:
     """The environment's target (the embedded emulator for `target: local`), closed on exit."""
+    address, principals = located(inputs)
+    with open_target(inputs.repo_root, inputs.environment, address, principals=principals) as target:
+        yield target
+
+
+def located(inputs: Inputs) -> tuple[TargetAddress, tuple[tuple[str, str, str], ...]]:
+    """The address of the inputs' environment, and the directory to seed its local emulator with (else none)."""
     from connectorops.engine.pipeline import directory_entries
     from connectorops.targets.arm.connect import environment_config
 
     address = address_of(environment_config(inputs.repo.config, inputs.environment))
-    principals = directory_entries(inputs.repo) if address.kind == "local" else ()
-    with open_target(inputs.repo_root, inputs.environment, address, principals=principals) as target:
-        yield target
+    return address, tuple(directory_entries(inputs.repo)) if address.kind == "local" else ()
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from connectorops.errors import Problem, Severity
 
 Enforcement = Literal["mandatory", "advisory", "disabled"]
 ENFORCEMENTS: tuple[Enforcement, ...] = ("mandatory", "advisory", "disabled")
+ROW_FIELDS = ("rule_id", "severity", "enforcement", "file", "pointer", "message", "hint", "connector")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,19 @@ class Finding:
         if self.connector is not None:  # absent, not null: the verdict cache and certify reports never had it
             data["connector"] = self.connector
         return data
+
+    # As rows, not objects, in caches: a connector has a dozen, and decoding their keys was a tenth of a hit.
+    def to_row(self) -> list[Any]:
+        return [getattr(self, name) for name in ROW_FIELDS]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Finding:
+        """The inverse of `to_row`; ValueError for anything else (a corrupt cache entry)."""
+        if not isinstance(row, list) or len(row) != len(ROW_FIELDS) or row[2] not in ENFORCEMENTS:
+            raise ValueError("not a finding")
+        rule_id, severity, enforcement, file, pointer, message, hint, connector = row
+        return cls(str(rule_id), Severity(severity), enforcement, str(file), str(pointer), str(message), str(hint),
+                   None if connector is None else str(connector))  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:

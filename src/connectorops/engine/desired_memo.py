@@ -1,0 +1,175 @@
+"""The desired state of an unchanged repository, kept between runs: a no-op plan need not build it again.
+
+The per-connector resolution cache (engine/resolution_cache.py) one level up. The entry for (the
+environment asked for, the commit, the code) records every question that loading the repository and
+building the desired state asked of the tree (definitions/input_memo.RecordingTree: contents as sha256,
+listings, existence) and is used only when the tree gives the same answers now; any edit, new or removed
+file misses. It holds plain data only (the environment's name and target address, the identity of the
+target it was rendered for, the local emulator's directory, the DesiredState), so reading it back needs
+neither YAML nor the spec models. No secret is in it: a desired state holds secret references, not values.
+Problems that do not come from the tree (git's uncommitted-changes warning) are never stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connectorops.definitions.input_memo import Read, still_valid
+from connectorops.definitions.verdict_cache import VerdictCache, code_fingerprint, verdict_key
+from connectorops.engine.desired import DesiredState
+from connectorops.engine.target import TargetId
+from connectorops.errors import Problem
+from connectorops.policy.certification.findings import Finding
+from connectorops.policy.role_assignments import DesiredRoleAssignment
+from connectorops.render import DesiredCustomApi
+from connectorops.spec.source import SourceTree
+
+DESIRED_DIR = "desired"  # beside verdicts/ and connectors/ under .connectorops/cache
+MAX_ENTRIES = 32  # one per environment and commit; older commits age out
+MAX_ENTRY_BYTES = 256 * 1024 * 1024  # a few kB per connector: thousands fit
+
+
+@dataclass(frozen=True)
+class RememberedDesired:
+    """What a plan needs of the repository, once it is loaded: where the target is and what git wants there."""
+
+    environment: str  # the environment's name (the config's default resolved)
+    address: dict[str, Any]  # targets.address.address_to_dict of its target (the engine does not read it)
+    identity: TargetId  # the target the desired state was rendered for (ids and grant scopes name it)
+    principals: tuple[tuple[str, str, str], ...]  # the local emulator's directory, from policies/sharing.yaml
+    desired: DesiredState
+
+
+class DesiredMemo:
+    """Entries under <cache>/desired, one JSON file per (environment asked for, commit), in a VerdictCache."""
+
+    def __init__(self, directory: Path) -> None:
+        self._entries = VerdictCache(directory, max_entries=MAX_ENTRIES, max_entry_bytes=MAX_ENTRY_BYTES)
+
+    @staticmethod
+    def _key(requested: str | None, commit: str | None) -> str | None:
+        return verdict_key("desired-state", code_fingerprint(), requested, commit)
+
+    def recall(self, tree: SourceTree, requested: str | None, commit: str | None) -> RememberedDesired | None:
+        """The remembered value when every question recorded with it gets the same answer from `tree` now."""
+        key = self._key(requested, commit)
+        entry = self._entries.get(key) if key is not None else None
+        if not isinstance(entry, dict):
+            return None
+        try:
+            if not still_valid(entry["asked"], tree):
+                return None
+            return _decoded(entry["value"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None  # a corrupt or foreign entry: load again
+
+    def remember(self, asked: list[Read], requested: str | None, commit: str | None, value: RememberedDesired) -> None:
+        key = self._key(requested, commit)
+        if key is not None:
+            self._entries.put(key, {"asked": asked, "value": _encoded(value)})
+
+
+def _encoded(value: RememberedDesired) -> dict[str, Any]:
+    desired = value.desired
+    return {
+        "environment": value.environment,
+        "address": value.address,
+        "identity": {"kind": value.identity.kind, "fields": [list(pair) for pair in value.identity.fields]},
+        "principals": [list(entry) for entry in value.principals],
+        "desired": {
+            "environment": desired.environment,
+            "customApis": [_api_to_dict(api) for api in desired.custom_apis],
+            "roleAssignments": [_grant_to_row(grant) for grant in desired.role_assignments],
+            "problems": [problem.to_dict() for problem in desired.problems],
+            "findings": [finding.to_row() for finding in desired.findings],
+            "commit": desired.commit,
+            "declared": sorted(desired.declared),
+            "principalNames": desired.principal_names,
+            "roleNames": desired.role_names,
+            "connectorIds": desired.connector_ids,
+        },
+    }
+
+
+def _decoded(data: dict[str, Any]) -> RememberedDesired:
+    desired = data["desired"]
+    identity = data["identity"]
+    return RememberedDesired(
+        environment=_text(data["environment"]),
+        address=_mapping(data["address"]),
+        identity=TargetId(_text(identity["kind"]), tuple((_text(k), _text(v)) for k, v in identity["fields"])),
+        principals=tuple((_text(a), _text(b), _text(c)) for a, b, c in data["principals"]),
+        desired=DesiredState(
+            environment=_text(desired["environment"]),
+            custom_apis=tuple(_api_from_dict(api) for api in desired["customApis"]),
+            role_assignments=tuple(_grant_from_row(row) for row in desired["roleAssignments"]),
+            problems=tuple(Problem.from_dict(_mapping(problem)) for problem in desired["problems"]),
+            findings=tuple(Finding.from_row(row) for row in desired["findings"]),
+            commit=None if desired["commit"] is None else _text(desired["commit"]),
+            declared=frozenset(_text(name) for name in desired["declared"]),
+            principal_names=_texts(desired["principalNames"]),
+            role_names=_texts(desired["roleNames"]),
+            connector_ids=_texts(desired["connectorIds"]),
+        ),
+    )
+
+
+def _api_to_dict(api: DesiredCustomApi) -> dict[str, Any]:
+    return {
+        "name": api.name,
+        "body": api.body,
+        "fingerprint": api.fingerprint,
+        "sourcePath": api.source_path,
+        "environment": api.environment,
+        "deletionPolicy": api.deletion_policy,
+        "secretRefs": api.secret_refs,
+        "adopt": api.adopt,
+        "createOnly": list(api.create_only),
+    }
+
+
+def _api_from_dict(data: dict[str, Any]) -> DesiredCustomApi:
+    if not isinstance(data["adopt"], bool):
+        raise ValueError("adopt is not a boolean")
+    return DesiredCustomApi(
+        name=_text(data["name"]),
+        body=_mapping(data["body"]),
+        fingerprint=_text(data["fingerprint"]),
+        source_path=_text(data["sourcePath"]),
+        environment=_text(data["environment"]),
+        deletion_policy=_text(data["deletionPolicy"]),
+        secret_refs=_mapping(data["secretRefs"]),
+        adopt=data["adopt"],
+        create_only=tuple(_text(path) for path in data["createOnly"]),
+    )
+
+
+GRANT_FIELDS = ("name", "scope", "principal_name", "principal_id", "principal_type", "role_name", "role_definition_id")
+
+
+def _grant_to_row(grant: DesiredRoleAssignment) -> list[str]:
+    return [getattr(grant, name) for name in GRANT_FIELDS]
+
+
+def _grant_from_row(row: Any) -> DesiredRoleAssignment:
+    if not isinstance(row, list) or len(row) != len(GRANT_FIELDS):
+        raise ValueError("not a role assignment")
+    return DesiredRoleAssignment(*(_text(value) for value in row))
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a string")
+    return value
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("not an object")
+    return value
+
+
+def _texts(value: Any) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in _mapping(value).items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -349,6 +350,15 @@ def test_a_change_to_any_code_changes_the_remembered_keys(tmp_path: Path, monkey
         auth.write_text(auth.read_text() + "\n# changed\n")
         verdict_cache.code_fingerprint.cache_clear()
         assert verdict_cache.code_fingerprint() != before
+        # an edit of the same size (one character for another) shows in the modification time, as for a .pyc
+        edited = verdict_cache.code_fingerprint()
+        rules = copy / "policy/certification/text_rules.py"
+        stat = rules.stat()
+        rules.write_text(rules.read_text().replace("e", "E", 1))
+        os.utime(rules, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+        assert rules.stat().st_size == stat.st_size
+        verdict_cache.code_fingerprint.cache_clear()
+        assert verdict_cache.code_fingerprint() != edited
     finally:
         verdict_cache.code_fingerprint.cache_clear()
 

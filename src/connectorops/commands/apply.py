@@ -61,13 +61,15 @@ def _confirm(ctx: CliContext, plan: Plan, yes: bool) -> bool:
             "refusing to apply without confirmation: stdin is not a terminal",
             hint="review the plan and pass --yes (or apply a saved plan with --plan FILE --yes)",
         )
-    from rich.prompt import Confirm
-
-    question = f"Apply these changes ({plan_summary_line(plan)}) to {plan.environment}?"
-    try:
-        return Confirm.ask(question, default=False, console=ctx.console)
-    except EOFError:  # the terminal closed: nobody said yes
-        return False
+    question = f"Apply these changes ({plan_summary_line(plan)}) to {plan.environment}? [y/N]: "
+    while True:  # y/yes or n/no (default no), asked again otherwise, as typer.confirm did
+        try:
+            answer = ctx.console.input(question, markup=False).strip().lower()
+        except EOFError:  # the terminal closed: nobody said yes
+            return False
+        if answer in ("y", "yes", "n", "no", ""):
+            return answer in ("y", "yes")
+        ctx.console.print("Error: invalid input", markup=False, highlight=False)
 
 
 @contextmanager

@@ -12,12 +12,14 @@ import importlib
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from connectorops.commands.context import EXIT_ERROR, CliContext
-from connectorops.errors import ConnectoropsError, Severity, SpecError
+if TYPE_CHECKING:  # imported when a command runs: their dataclasses import `inspect` (~15 ms of --help)
+    from connectorops.commands.context import CliContext
 
 PROG = "connectorops"
+# commands.context.EXIT_ERROR, not imported for --help; never 2, which means "changes present" to CI scripts.
+EXIT_USAGE = 1
 # Commands that read the repository's spec, whose cache (.connectorops/cache) they already use.
 REMEMBERING_COMMANDS = frozenset({"plan", "apply", "drift", "validate", "certify", "definition"})
 # Namespace entries that say which command runs and where, not options of its `run`.
@@ -360,12 +362,12 @@ def run(argv: Sequence[str]) -> int:
     """Parse `argv` and run its command; returns the exit code and never exits (tests call it in process)."""
     if not argv:  # the help, as a reminder; a command line without a command did nothing, so exit 1
         build_parser().print_help(sys.stderr)
-        return EXIT_ERROR
+        return EXIT_USAGE
     try:
         args = parse(argv)
     except UsageError as error:
         error.show()
-        return EXIT_ERROR
+        return EXIT_USAGE
     except ParserExit as exiting:
         return exiting.status
     options = {name: value for name, value in vars(args).items() if name not in _NOT_OPTIONS}
@@ -375,6 +377,8 @@ def run(argv: Sequence[str]) -> int:
 def _context(args: argparse.Namespace) -> CliContext:
     """A command's own --repo/-e win over the global ones given before the command."""
     from rich.console import Console  # not needed for --help
+
+    from connectorops.commands.context import CliContext
 
     chosen = getattr(args, "repo", None) or args.global_repo or Path(".")
     return CliContext(
@@ -387,6 +391,8 @@ def _context(args: argparse.Namespace) -> CliContext:
 
 def _check_repo(repo: Path, *, may_be_created: bool) -> None:
     """--repo must name a directory: a typo would otherwise plan an empty repository (or crash)."""
+    from connectorops.errors import SpecError
+
     if repo.is_dir() or (may_be_created and not repo.exists()):
         return
     problem = "is not a directory" if repo.exists() else "does not exist"
@@ -395,6 +401,8 @@ def _check_repo(repo: Path, *, may_be_created: bool) -> None:
 
 def _dispatch(command: str, ctx: CliContext, **options: Any) -> int:
     """Run commands/<command>.py's `run`; user errors become a message and exit 1, never a traceback."""
+    from connectorops.errors import ConnectoropsError, Severity
+
     try:
         _check_repo(ctx.repo, may_be_created=command in ("controller", "emulator", "init"))
         if options.get("json_output") and options.get("markdown"):

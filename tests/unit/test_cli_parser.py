@@ -14,9 +14,9 @@ from cli_runner import invoke
 from minimal_repo import CONFIG, CONNECTOR, OPENAPI
 from rich.console import Console
 
-from connectorops.cli import UsageError, parse
+from connectorops.cli import EXIT_USAGE, UsageError, parse
 from connectorops.commands.apply import _confirm
-from connectorops.commands.context import CliContext
+from connectorops.commands.context import EXIT_ERROR, CliContext
 from connectorops.engine.plan import Plan
 from connectorops.engine.target import TargetId
 
@@ -101,6 +101,7 @@ def test_a_usage_error_exits_1_with_the_usage_and_one_line_naming_the_option(
 ) -> None:
     result = invoke(arguments)
     assert result.exit_code == 1 and result.exception is None  # 1, not argparse's 2 ("changes present" to CI)
+    assert EXIT_USAGE == EXIT_ERROR == 1
     assert result.stdout == "" and "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
     assert lines[0] == f"Usage: connectorops {usage}"

@@ -127,9 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     root.add_argument("-e", "--environment", dest="global_environment", metavar="NAME", help=ENVIRONMENT_HELP)
     commands = root.add_subparsers(title="Commands", metavar="COMMAND", required=True, prog=PROG)
 
-    def command(name: str, doc: str, *, module: str | None = None, group: Any = commands, **kw: Any) -> _Parser:
-        usage = kw.pop("usage", "%(prog)s [OPTIONS]")
-        parser: _Parser = group.add_parser(name, help=doc, description=doc, usage=usage, **kw)
+    def command(
+        name: str, doc: str, *, module: str | None = None, group: Any = commands, usage: str = "%(prog)s [OPTIONS]"
+    ) -> _Parser:
+        parser: _Parser = group.add_parser(name, help=doc, description=doc, usage=usage)
         parser.set_defaults(command=parser.prog.removeprefix(f"{PROG} "), module=module or name, parser=parser)
         return parser
 

@@ -1,85 +1,390 @@
 """The `connectorops` command line: argument parsing only; each command lives in commands/.
 
-Exit codes everywhere: 0 success / no changes, 2 changes or drift present, 1 error.
+Exit codes everywhere: 0 success / no changes, 2 changes or drift present, 1 error (a usage error too).
+argparse, not a CLI framework: start-up time is mostly imports (issue 13), and typer cost ~50 ms a run.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import typer
+if TYPE_CHECKING:  # imported when a command runs: their dataclasses import `inspect` (~15 ms of --help)
+    from connectorops.commands.context import CliContext
 
-from connectorops.commands.context import EXIT_CHANGES, EXIT_ERROR, CliContext
-from connectorops.errors import ConnectoropsError, Severity, SpecError
-
-# rich_markup_mode=None: plain help; typer's rich help imports rich.markdown/pygments/traceback (~100 ms)
-app = typer.Typer(
-    name="connectorops",
-    rich_markup_mode=None,
-    help="Custom connectors for Logic Apps and Power Platform, managed the GitOps way.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-emulator_app = typer.Typer(
-    rich_markup_mode=None, help="The local ARM emulator (the embedded target of the `local` environment)."
-)
-app.add_typer(emulator_app, name="emulator")
-new_app = typer.Typer(help="Add something to the repository: `connectorops new connector NAME --from SOURCE`.")
-app.add_typer(new_app, name="new")
-
-RepoOption = Annotated[
-    Path | None,
-    typer.Option("--repo", help="Repository root (holds connectorops.yaml). Default: current directory."),
-]
-EnvOption = Annotated[
-    str | None, typer.Option("--environment", "-e", help="Environment from connectorops.yaml (default: its `default`).")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
-MarkdownOption = Annotated[bool, typer.Option("--markdown", help="Markdown (for a PR comment) on stdout.")]
-RotateSecretsOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--rotate-secrets",
-        metavar="NAME",
-        help="Re-send NAME's secrets (a rotated value behind the same reference); '*' for every connector.",
-    ),
-]
-LockTimeoutOption = Annotated[
-    str,
-    typer.Option(
-        "--lock-timeout", help="Wait this long for the environment's writer lease (e.g. 30s, 5m); 0s: fail at once."
-    ),
-]
-
-
-# Global options given before the command (`connectorops --repo X -e dev plan`); a command's own
-# --repo/-e win. Reset by the callback on every invocation.
-_global_options: dict[str, Any] = {}
+PROG = "connectorops"
+# commands.context.EXIT_ERROR, not imported for --help; never 2, which means "changes present" to CI scripts.
+EXIT_USAGE = 1
 # Commands that read the repository's spec, whose cache (.connectorops/cache) they already use.
 REMEMBERING_COMMANDS = frozenset({"plan", "apply", "drift", "validate", "certify", "definition"})
-# Commands dispatched in this process: tells main() a command's exit code from a usage error's.
-_ran: list[str] = []
+# Namespace entries that say which command runs and where, not options of its `run`.
+_NOT_OPTIONS = frozenset({"command", "module", "parser", "repo", "environment", "global_repo", "global_environment"})
+
+REPO_HELP = "Repository root (holds connectorops.yaml). Default: current directory."
+ENVIRONMENT_HELP = "Environment from connectorops.yaml (default: its `default`)."
+ROTATE_SECRETS_HELP = "Re-send NAME's secrets (a rotated value behind the same reference); '*' for every connector."
+LOCK_TIMEOUT_HELP = "Wait this long for the environment's writer lease (e.g. 30s, 5m); 0s: fail at once."
 
 
-@app.callback()
-def _root(repo: RepoOption = None, environment: EnvOption = None) -> None:
-    _global_options.clear()
-    _global_options.update(repo=repo, environment=environment)
+class UsageError(Exception):
+    """A command line that does not parse. It exits 1, never 2: 2 means "changes present" to CI scripts."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+
+    def show(self) -> None:
+        self.parser.print_usage(sys.stderr)
+        sys.stderr.write(f"Try '{self.parser.prog} --help' for help.\n\nerror: {self}\n")
 
 
-def _context(repo: Path | None, environment: str | None) -> CliContext:
+class ParserExit(Exception):
+    """argparse finished the run itself (--help was printed): exit with this status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _Formatter(argparse.HelpFormatter):
+    """click-like help: "Usage:", commands listed without argparse's `{a,b,c}` line, defaults shown."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=34)
+
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "Usage: " if prefix is None else prefix)
+
+    def _format_action(self, action: argparse.Action) -> str:
+        if isinstance(action, argparse._SubParsersAction):
+            return "".join(self._format_action(choice) for choice in action._get_subactions())
+        return super()._format_action(action)
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        if not action.option_strings or action.nargs == 0:
+            return super()._format_action_invocation(action)
+        value = self._format_args(action, self._get_default_metavar_for_optional(action))
+        return f"{', '.join(action.option_strings)} {value}"  # `-e, --environment NAME`, the metavar once
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, [], argparse.SUPPRESS) and action.option_strings:
+            text += "  [default: %(default)s]"
+        return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """Raises instead of exiting, so run() returns every exit code; no abbreviations (`--allow` means nothing)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_abbrev=False, add_help=False, formatter_class=_Formatter, **kwargs)
+        self._positionals.title = "Arguments"
+        self._optionals.title = "Options"
+        self.add_argument("-h", "--help", action="help", help="Show this message and exit.")
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self, message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stderr.write(message)
+        raise ParserExit(status)
+
+
+def _non_negative(text: str) -> int:
+    return _integer(text, 0, None)
+
+
+def _port(text: str) -> int:
+    return _integer(text, 0, 65535)
+
+
+def _integer(text: str, low: int, high: int | None) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < low or (high is not None and value > high):
+        bounds = f"{low}..{high}" if high is not None else f"{low} or more"
+        raise argparse.ArgumentTypeError(f"{value} is out of range (must be {bounds})")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; each command's defaults say which commands/<module>.py runs it."""
+    root = _Parser(
+        prog=PROG,
+        usage="%(prog)s [OPTIONS] COMMAND [ARGS]...",
+        description="Custom connectors for Logic Apps and Power Platform, managed the GitOps way.",
+    )
+    # Global options before the command (`connectorops --repo X -e dev plan`); a command's own --repo/-e win.
+    root.add_argument("--repo", dest="global_repo", type=Path, metavar="PATH", help=REPO_HELP)
+    root.add_argument("-e", "--environment", dest="global_environment", metavar="NAME", help=ENVIRONMENT_HELP)
+    commands = root.add_subparsers(title="Commands", metavar="COMMAND", required=True, prog=PROG)
+
+    def command(
+        name: str, doc: str, *, module: str | None = None, group: Any = commands, usage: str = "%(prog)s [OPTIONS]"
+    ) -> _Parser:
+        parser: _Parser = group.add_parser(name, help=doc, description=doc, usage=usage)
+        parser.set_defaults(command=parser.prog.removeprefix(f"{PROG} "), module=module or name, parser=parser)
+        return parser
+
+    def repo(parser: _Parser) -> None:
+        parser.add_argument("--repo", type=Path, metavar="PATH", help=REPO_HELP)
+
+    def environment(parser: _Parser) -> None:
+        parser.add_argument("-e", "--environment", metavar="NAME", help=ENVIRONMENT_HELP)
+
+    def flag(parser: _Parser, name: str, dest: str, text: str | None = None) -> None:
+        parser.add_argument(name, dest=dest, action="store_true", help=text)
+
+    def output_formats(parser: _Parser, *, markdown: bool = True) -> None:
+        flag(parser, "--json", "json_output", "Machine-readable JSON on stdout.")
+        if markdown:
+            flag(parser, "--markdown", "markdown", "Markdown (for a PR comment) on stdout.")
+
+    def guards(parser: _Parser) -> None:
+        parser.add_argument(
+            "--allow-connection-loss",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="Allow deleting NAME although it has connections.",
+        )
+        flag(parser, "--allow-empty", "allow_empty", "Allow a desired state with no connectors.")
+        parser.add_argument(
+            "--max-deletions", type=_non_negative, default=3, metavar="N", help="Refuse plans deleting more than N."
+        )
+
+    def rotate_secrets(parser: _Parser) -> None:
+        parser.add_argument("--rotate-secrets", action="append", default=[], metavar="NAME", help=ROTATE_SECRETS_HELP)
+
+    def lock_timeout(parser: _Parser) -> None:
+        parser.add_argument("--lock-timeout", default="0s", metavar="DURATION", help=LOCK_TIMEOUT_HELP)
+
+    def at(parser: _Parser) -> None:
+        parser.add_argument("--at", metavar="REV", help="Desired state at this git revision.")
+
+    init = command(
+        "init",
+        "Start a connector repository: connectorops.yaml, an example connector, policies, CI workflows.",
+        usage="%(prog)s [OPTIONS] [DIRECTORY]",
+    )
+    init.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        metavar="DIRECTORY",
+        help="Where to create the repository (default: --repo or the current directory).",
+    )
+    repo(init)
+    flag(init, "--pulumi", "pulumi", "Also write Pulumi.yaml and infra/ (pulumi up).")
+    init.add_argument(
+        "--action", metavar="OWNER/REPO@REF", help="`uses:` of the workflows' connectorops action (owner/repo@ref)."
+    )
+
+    validate = command("validate", "Check every connector, definition and policy; exit 1 on any error.")
+    repo(validate)
+    environment(validate)
+    output_formats(validate, markdown=False)
+
+    definition = command(
+        "definition",
+        "Print the normalized OpenAPI 2.0 document that would be deployed, as JSON.",
+        usage="%(prog)s [OPTIONS] NAME",
+    )
+    definition.add_argument("name", metavar="NAME", help="Connector name (metadata.name).")
+    repo(definition)
+    environment(definition)
+
+    schema = command("schema", "JSON Schema of connector.yaml and connectorops.yaml (for yaml-language-server).")
+    repo(schema)
+    schema.add_argument("--out", type=Path, metavar="PATH", help="Write the schemas into this directory.")
+
+    plan = command(
+        "plan", "Diff desired (git) against actual (Azure); exit 0 no changes, 2 changes, 1 error or blocked."
+    )
+    repo(plan)
+    environment(plan)
+    plan.add_argument("--out", type=Path, metavar="PATH", help="Save the plan (JSON) for `apply --plan`.")
+    output_formats(plan)
+    guards(plan)
+    rotate_secrets(plan)
+    at(plan)
+    plan.add_argument("--base", metavar="REV", help="PR base revision: mark what the change touches.")
+    plan.add_argument("--head", metavar="REV", help="PR head revision (default: --at or the working tree).")
+
+    apply = command("apply", "Make the target match git (or a saved plan). Asks first unless --yes.")
+    repo(apply)
+    environment(apply)
+    apply.add_argument("--plan", dest="plan_file", type=Path, metavar="FILE", help="Apply exactly this saved plan.")
+    apply.add_argument("-y", "--yes", action="store_true", help="Do not ask for confirmation.")
+    guards(apply)
+    output_formats(apply, markdown=False)
+    rotate_secrets(apply)
+    lock_timeout(apply)
+
+    drift = command("drift", "Report what changed out of band; exit 0 none, 2 drift, 1 error.")
+    repo(drift)
+    environment(drift)
+    flag(drift, "--fix", "fix", "Apply the correcting plan (same guards as apply).")
+    output_formats(drift)
+    at(drift)
+    lock_timeout(drift)
+
+    certify = command(
+        "certify",
+        "Check connectors against Microsoft's certification rules, offline.",
+        usage="%(prog)s [OPTIONS] [NAMES]...",
+    )
+    certify.add_argument("names", nargs="*", metavar="NAMES", help="Connectors to check (default: all).")
+    repo(certify)
+    environment(certify)
+    output_formats(certify)
+    certify.add_argument(
+        "--package",
+        type=Path,
+        metavar="PATH",
+        help="Write NAME's submission folder for microsoft/PowerPlatformConnectors here.",
+    )
+
+    import_ = command(
+        "import",
+        "Write connector.yaml + openapi.json for connectors that exist in the target but not in git.",
+        module="import_",
+    )
+    repo(import_)
+    environment(import_)
+    import_.add_argument("--select", action="append", default=[], metavar="NAME", help="Only these connectors.")
+    import_.add_argument(
+        "--into", type=Path, default=Path("connectors"), metavar="PATH", help="Folder for the new connector folders."
+    )
+    flag(import_, "--force", "force", "Overwrite existing folders.")
+
+    controller = command("controller", "Watch a git branch and reconcile an environment continuously.")
+    controller.add_argument(
+        "--repo-url",
+        required=True,
+        metavar="URL",
+        help="Git URL or path to watch. Credentials: CONNECTOROPS_GIT_USERNAME/PASSWORD "
+        "(never written to disk).  [required]",
+    )
+    repo(controller)
+    environment(controller)
+    controller.add_argument("--branch", default="main", metavar="BRANCH", help="The branch to watch.")
+    controller.add_argument("--interval", default="5m", metavar="DURATION", help="e.g. 30s, 5m, 1h")
+    controller.add_argument("--mode", default="observe", metavar="MODE", help="observe | apply")
+    controller.add_argument("--listen", metavar="HOST:PORT", help="127.0.0.1:PORT for /healthz /status /metrics")
+
+    emulator = command(
+        "emulator",
+        "The local ARM emulator (the embedded target of the `local` environment).",
+        usage="%(prog)s [OPTIONS] COMMAND [ARGS]...",
+    )
+    serve = command(
+        "serve",
+        "Serve the ARM emulator over HTTPS. First stdout line: JSON {base_url, token, ca_path, subscription_id, "
+        "powerapps_url, flow_url, environment_id}.",
+        module="emulator",
+        group=emulator.add_subparsers(title="Commands", metavar="COMMAND", required=True, prog=emulator.prog),
+    )
+    serve.add_argument(
+        "--db", type=Path, default=Path(".connectorops/emulator.db"), metavar="PATH", help="SQLite state file."
+    )
+    serve.add_argument("--port", type=_port, default=0, metavar="PORT", help="0 = any free port (0..65535).")
+    serve.add_argument("--host", default="127.0.0.1", metavar="HOST", help="Address to listen on.")
+    flag(
+        serve,
+        "--throttle",
+        "throttle",
+        "Throttle like ARM: token buckets per subscription (reads 250 +25/s, writes and deletes 200 +10/s), "
+        "429 + Retry-After, x-ms-ratelimit-remaining-* headers.",
+    )
+    serve.add_argument(
+        "--faults",
+        metavar="RATE[,SEED]",
+        help="Inject faults into RATE (0..1) of the requests, split evenly over 500, 503 and "
+        "connection resets; SEED (default 0) makes the sequence reproducible.",
+    )
+
+    new = command(
+        "new",
+        "Add something to the repository: `connectorops new connector NAME --from SOURCE`.",
+        usage="%(prog)s [OPTIONS] COMMAND [ARGS]...",
+    )
+    connector = command(
+        "connector",
+        "Add connectors/NAME/ with a connector.yaml filled from the definition; it validates at once.",
+        module="new_connector",
+        group=new.add_subparsers(title="Commands", metavar="COMMAND", required=True, prog=new.prog),
+        usage="%(prog)s [OPTIONS] NAME",
+    )
+    connector.add_argument("name", metavar="NAME", help="Connector name (metadata.name and folder under connectors/).")
+    connector.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="SOURCE",
+        help="An OpenAPI 2.0 file, a Postman collection, a paconn folder, or an https URL (pinned).  [required]",
+    )
+    repo(connector)
+    connector.add_argument("--service-url", metavar="URL", help="backend.serviceUrl, for definitions without a host.")
+    connector.add_argument(
+        "--strip",
+        action="append",
+        default=[],
+        metavar="PART",
+        help="spec.strip: leave policyTemplates, customCode or connectionParameterSets out of ARM environments.",
+    )
+    connector.add_argument(
+        "--connection-parameter-set",
+        dest="parameter_set",
+        metavar="NAME",
+        help="spec.connectionParameterSet: the set ARM environments get.",
+    )
+    return root
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """The parsed command line; raises UsageError (or ParserExit after --help) instead of exiting."""
+    args, unknown = build_parser().parse_known_args(list(argv))
+    if unknown:  # reported by the command's own parser, so the usage shown is the command's
+        word = "no such option" if unknown[0].startswith("-") else "unexpected argument"
+        raise UsageError(args.parser, f"{word}: {unknown[0]}")
+    return args
+
+
+def run(argv: Sequence[str]) -> int:
+    """Parse `argv` and run its command; returns the exit code and never exits (tests call it in process)."""
+    if not argv:  # the help, as a reminder; a command line without a command did nothing, so exit 1
+        build_parser().print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        args = parse(argv)
+    except UsageError as error:
+        error.show()
+        return EXIT_USAGE
+    except ParserExit as exiting:
+        return exiting.status
+    options = {name: value for name, value in vars(args).items() if name not in _NOT_OPTIONS}
+    return _dispatch(args.module, _context(args), **options)
+
+
+def _context(args: argparse.Namespace) -> CliContext:
+    """A command's own --repo/-e win over the global ones given before the command."""
     from rich.console import Console  # not needed for --help
 
-    chosen = repo or _global_options.get("repo") or Path(".")
+    from connectorops.commands.context import CliContext
+
+    chosen = getattr(args, "repo", None) or args.global_repo or Path(".")
     return CliContext(
         repo=chosen.resolve(),
-        environment=environment or _global_options.get("environment"),
+        environment=getattr(args, "environment", None) or args.global_environment,
         console=Console(soft_wrap=True),
         err_console=Console(stderr=True, soft_wrap=True),
     )
@@ -87,15 +392,18 @@ def _context(repo: Path | None, environment: str | None) -> CliContext:
 
 def _check_repo(repo: Path, *, may_be_created: bool) -> None:
     """--repo must name a directory: a typo would otherwise plan an empty repository (or crash)."""
+    from connectorops.errors import SpecError
+
     if repo.is_dir() or (may_be_created and not repo.exists()):
         return
     problem = "is not a directory" if repo.exists() else "does not exist"
     raise SpecError(f"--repo {repo} {problem}", hint="pass the repository root (the folder with connectorops.yaml)")
 
 
-def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
+def _dispatch(command: str, ctx: CliContext, **options: Any) -> int:
     """Run commands/<command>.py's `run`; user errors become a message and exit 1, never a traceback."""
-    _ran.append(command)
+    from connectorops.errors import ConnectoropsError, Severity
+
     try:
         _check_repo(ctx.repo, may_be_created=command in ("controller", "emulator", "init"))
         if options.get("json_output") and options.get("markdown"):
@@ -103,7 +411,7 @@ def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
         module = importlib.import_module(f"connectorops.commands.{command}")
         remembering = command in REMEMBERING_COMMANDS
         with _remembering_valid_documents(ctx.repo) if remembering else contextlib.nullcontext():
-            code = module.run(ctx, **options)
+            return int(module.run(ctx, **options))
     except ConnectoropsError as error:
         from rich.text import Text
 
@@ -111,11 +419,10 @@ def _dispatch(command: str, ctx: CliContext, **options: Any) -> None:
             # Text, not markup: a hint such as `strip: [customCode]` must reach the user whole.
             style = "bold red" if problem.severity == Severity.ERROR else "yellow"
             ctx.err_console.print(Text(f"{problem.severity}:", style=style).append(f" {problem}"), highlight=False)
-        code = error.exit_code
+        return error.exit_code
     except KeyboardInterrupt:
         ctx.err_console.print("interrupted")
-        code = 130
-    raise typer.Exit(code)
+        return 130
 
 
 @contextlib.contextmanager
@@ -131,277 +438,8 @@ def _remembering_valid_documents(repo: Path) -> Iterator[None]:
         remember_validated(None)
 
 
-@app.command()
-def init(
-    directory: Annotated[
-        Path | None, typer.Argument(help="Where to create the repository (default: --repo or the current directory).")
-    ] = None,
-    repo: RepoOption = None,
-    pulumi: Annotated[bool, typer.Option("--pulumi", help="Also write Pulumi.yaml and infra/ (pulumi up).")] = False,
-    action: Annotated[
-        str | None, typer.Option("--action", help="`uses:` of the workflows' connectorops action (owner/repo@ref).")
-    ] = None,
-) -> None:
-    """Start a connector repository: connectorops.yaml, an example connector, policies, CI workflows."""
-    _dispatch("init", _context(repo, None), directory=directory, pulumi=pulumi, action=action)
-
-
-@app.command()
-def validate(repo: RepoOption = None, environment: EnvOption = None, json: JsonOption = False) -> None:
-    """Check every connector, definition and policy; exit 1 on any error."""
-    _dispatch("validate", _context(repo, environment), json_output=json)
-
-
-@app.command()
-def definition(
-    name: Annotated[str, typer.Argument(help="Connector name (metadata.name).")],
-    repo: RepoOption = None,
-    environment: EnvOption = None,
-) -> None:
-    """Print the normalized OpenAPI 2.0 document that would be deployed, as JSON."""
-    _dispatch("definition", _context(repo, environment), name=name)
-
-
-@app.command()
-def schema(
-    repo: RepoOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the schemas into this directory.")] = None,
-) -> None:
-    """JSON Schema of connector.yaml and connectorops.yaml (for yaml-language-server)."""
-    _dispatch("schema", _context(repo, None), out=out)
-
-
-@app.command()
-def plan(
-    repo: RepoOption = None,
-    environment: EnvOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Save the plan (JSON) for `apply --plan`.")] = None,
-    json: JsonOption = False,
-    markdown: MarkdownOption = False,
-    allow_connection_loss: Annotated[
-        list[str] | None,
-        typer.Option("--allow-connection-loss", help="Allow deleting NAME although it has connections."),
-    ] = None,
-    allow_empty: Annotated[
-        bool, typer.Option("--allow-empty", help="Allow a desired state with no connectors.")
-    ] = False,
-    max_deletions: Annotated[
-        int, typer.Option("--max-deletions", min=0, help="Refuse plans deleting more than N.")
-    ] = 3,
-    rotate_secrets: RotateSecretsOption = None,
-    at: Annotated[str | None, typer.Option("--at", help="Desired state at this git revision.")] = None,
-    base: Annotated[str | None, typer.Option("--base", help="PR base revision: mark what the change touches.")] = None,
-    head: Annotated[
-        str | None, typer.Option("--head", help="PR head revision (default: --at or the working tree).")
-    ] = None,
-) -> None:
-    """Diff desired (git) against actual (Azure); exit 0 no changes, 2 changes, 1 error or blocked."""
-    _dispatch(
-        "plan",
-        _context(repo, environment),
-        out=out,
-        json_output=json,
-        markdown=markdown,
-        allow_connection_loss=allow_connection_loss or [],
-        allow_empty=allow_empty,
-        max_deletions=max_deletions,
-        rotate_secrets=rotate_secrets or [],
-        at=at,
-        base=base,
-        head=head,
-    )
-
-
-@app.command()
-def apply(
-    repo: RepoOption = None,
-    environment: EnvOption = None,
-    plan_file: Annotated[Path | None, typer.Option("--plan", help="Apply exactly this saved plan.")] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    allow_connection_loss: Annotated[list[str] | None, typer.Option("--allow-connection-loss")] = None,
-    allow_empty: Annotated[bool, typer.Option("--allow-empty")] = False,
-    max_deletions: Annotated[int, typer.Option("--max-deletions", min=0)] = 3,
-    json: JsonOption = False,
-    rotate_secrets: RotateSecretsOption = None,
-    lock_timeout: LockTimeoutOption = "0s",
-) -> None:
-    """Make the target match git (or a saved plan). Asks first unless --yes."""
-    _dispatch(
-        "apply",
-        _context(repo, environment),
-        plan_file=plan_file,
-        yes=yes,
-        allow_connection_loss=allow_connection_loss or [],
-        allow_empty=allow_empty,
-        max_deletions=max_deletions,
-        json_output=json,
-        rotate_secrets=rotate_secrets or [],
-        lock_timeout=lock_timeout,
-    )
-
-
-@app.command()
-def drift(
-    repo: RepoOption = None,
-    environment: EnvOption = None,
-    fix: Annotated[bool, typer.Option("--fix", help="Apply the correcting plan (same guards as apply).")] = False,
-    json: JsonOption = False,
-    markdown: MarkdownOption = False,
-    at: Annotated[str | None, typer.Option("--at", help="Desired state at this git revision.")] = None,
-    lock_timeout: LockTimeoutOption = "0s",
-) -> None:
-    """Report what changed out of band; exit 0 none, 2 drift, 1 error."""
-    _dispatch(
-        "drift",
-        _context(repo, environment),
-        fix=fix,
-        json_output=json,
-        markdown=markdown,
-        at=at,
-        lock_timeout=lock_timeout,
-    )
-
-
-@app.command()
-def certify(
-    names: Annotated[list[str] | None, typer.Argument(help="Connectors to check (default: all).")] = None,
-    repo: RepoOption = None,
-    environment: EnvOption = None,
-    json: JsonOption = False,
-    markdown: MarkdownOption = False,
-    package: Annotated[
-        Path | None,
-        typer.Option("--package", help="Write NAME's submission folder for microsoft/PowerPlatformConnectors here."),
-    ] = None,
-) -> None:
-    """Check connectors against Microsoft's certification rules, offline."""
-    _dispatch(
-        "certify",
-        _context(repo, environment),
-        names=names or [],
-        json_output=json,
-        markdown=markdown,
-        package=package,
-    )
-
-
-@app.command("import")
-def import_(
-    repo: RepoOption = None,
-    environment: EnvOption = None,
-    select: Annotated[list[str] | None, typer.Option("--select", help="Only these connectors.")] = None,
-    into: Annotated[Path, typer.Option("--into", help="Folder for the new connector folders.")] = Path("connectors"),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing folders.")] = False,
-) -> None:
-    """Write connector.yaml + openapi.json for connectors that exist in the target but not in git."""
-    _dispatch("import_", _context(repo, environment), select=select or [], into=into, force=force)
-
-
-@app.command()
-def controller(
-    repo_url: Annotated[
-        str,
-        typer.Option(
-            "--repo-url",
-            help="Git URL or path to watch. Credentials: CONNECTOROPS_GIT_USERNAME/PASSWORD (never written to disk).",
-        ),
-    ],
-    repo: RepoOption = None,
-    environment: EnvOption = None,
-    branch: Annotated[str, typer.Option("--branch")] = "main",
-    interval: Annotated[str, typer.Option("--interval", help="e.g. 30s, 5m, 1h")] = "5m",
-    mode: Annotated[str, typer.Option("--mode", help="observe | apply")] = "observe",
-    listen: Annotated[str | None, typer.Option("--listen", help="127.0.0.1:PORT for /healthz /status /metrics")] = None,
-) -> None:
-    """Watch a git branch and reconcile an environment continuously."""
-    _dispatch(
-        "controller",
-        _context(repo, environment),
-        repo_url=repo_url,
-        branch=branch,
-        interval=interval,
-        mode=mode,
-        listen=listen,
-    )
-
-
-@new_app.command("connector")
-def new_connector(
-    name: Annotated[str, typer.Argument(help="Connector name (metadata.name and folder under connectors/).")],
-    source: Annotated[
-        str,
-        typer.Option(
-            "--from", help="An OpenAPI 2.0 file, a Postman collection, a paconn folder, or an https URL (pinned)."
-        ),
-    ],
-    repo: RepoOption = None,
-    service_url: Annotated[
-        str | None, typer.Option("--service-url", help="backend.serviceUrl, for definitions without a host.")
-    ] = None,
-    strip: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--strip",
-            help="spec.strip: leave policyTemplates, customCode or connectionParameterSets out of ARM environments.",
-        ),
-    ] = None,
-    parameter_set: Annotated[
-        str | None,
-        typer.Option("--connection-parameter-set", help="spec.connectionParameterSet: the set ARM environments get."),
-    ] = None,
-) -> None:
-    """Add connectors/NAME/ with a connector.yaml filled from the definition; it validates at once."""
-    _dispatch(
-        "new_connector",
-        _context(repo, None),
-        name=name,
-        source=source,
-        service_url=service_url,
-        strip=strip,
-        parameter_set=parameter_set,
-    )
-
-
-@emulator_app.command("serve")
-def emulator_serve(
-    db: Annotated[Path, typer.Option("--db", help="SQLite state file.")] = Path(".connectorops/emulator.db"),
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="0 = any free port.")] = 0,
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    throttle: Annotated[
-        bool,
-        typer.Option(
-            "--throttle",
-            help="Throttle like ARM: token buckets per subscription (reads 250 +25/s, writes and deletes 200 +10/s), "
-            "429 + Retry-After, x-ms-ratelimit-remaining-* headers.",
-        ),
-    ] = False,
-    faults: Annotated[
-        str | None,
-        typer.Option(
-            "--faults",
-            metavar="RATE[,SEED]",
-            help="Inject faults into RATE (0..1) of the requests, split evenly over 500, 503 and connection "
-            "resets; SEED (default 0) makes the sequence reproducible.",
-        ),
-    ] = None,
-) -> None:
-    """Serve the ARM emulator over HTTPS. First stdout line: JSON {base_url, token, ca_path, subscription_id,
-    powerapps_url, flow_url, environment_id}."""
-    _dispatch("emulator", _context(None, None), db=db, port=port, host=host, throttle=throttle, faults=faults)
-
-
 def main() -> None:
-    try:
-        app()
-    except ConnectoropsError as error:  # raised outside a command (should not happen)
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(EXIT_ERROR)
-    except SystemExit as exiting:
-        # Typer exits 2 on a usage error (unknown flag, bad value), but 2 means "changes present"
-        # to CI scripts; only a command that ran may exit 2, a command line that did not parse exits 1.
-        if exiting.code == EXIT_CHANGES and not _ran:
-            sys.exit(EXIT_ERROR)
-        raise
+    sys.exit(run(sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runner import invoke
 from engine_e2e_support import commit_all, connect_logic_app, make_repo, remove_connector, write_connector
-from typer.testing import CliRunner
 
 from connectorops import tags
-from connectorops.cli import app
 from connectorops.engine.plan import Plan
 from connectorops.gitops.lease import Lease
 from connectorops.gitops.reconcile import EngineReconciler
@@ -37,7 +36,7 @@ pytestmark = pytest.mark.integration
 
 
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    result = invoke(["--repo", str(root), *args])
     return result.exit_code, result.stdout, result.stderr
 
 

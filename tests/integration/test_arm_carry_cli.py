@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 import requests
-from typer.testing import CliRunner
+from cli_runner import invoke
 
-from connectorops.cli import app
 from connectorops.definitions.documents import parse_json
 from connectorops.emulator.server import EmulatorServer
 
@@ -69,7 +68,7 @@ def make_repo(root: Path, folders: dict[str, str], config: str = CONFIG) -> Path
 
 
 def run(root: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    result = invoke(["--repo", str(root), *args])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result.exit_code, result.stdout, result.stderr
 

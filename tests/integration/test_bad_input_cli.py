@@ -2,7 +2,7 @@
 no hang, nothing written.
 
 Runs that could hang (FIFOs, sockets) go through a subprocess with a timeout so a regression fails
-instead of blocking the suite; the others use typer's CliRunner. "Nothing written" means: no file of
+instead of blocking the suite; the others run the CLI in process (cli_runner). "Nothing written" means: no file of
 the repository changed or appeared outside the emulator's state folder, no plan file was written,
 and the local emulator holds no customApi.
 """
@@ -20,10 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cli_runner import invoke
 from minimal_repo import CONFIG, CONNECTOR, OPENAPI
-from typer.testing import CliRunner
-
-from connectorops.cli import app
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="symlinks and FIFOs")
 
@@ -79,7 +77,7 @@ def custom_apis(root: Path) -> int:
 
 
 def run_in_process(root: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    result = invoke(["--repo", str(root), *args])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result.exit_code, result.output
 

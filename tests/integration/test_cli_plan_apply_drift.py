@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import invoke
 from engine_e2e_support import connect_logic_app, make_repo, remove_connector, write_connector
-from typer.testing import CliRunner
 
-from connectorops.cli import app
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
 from connectorops.tags import is_lease_marker
@@ -33,7 +32,7 @@ OAUTH = (
 
 
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    result = invoke(["--repo", str(root), *args])
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -7,16 +7,14 @@ from pathlib import Path
 
 import git
 import pytest
+from cli_runner import invoke
 from engine_e2e_support import make_repo, openapi, write_connector
-from typer.testing import CliRunner
-
-from connectorops.cli import app
 
 pytestmark = pytest.mark.integration
 
 
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    result = invoke(["--repo", str(root), *args])
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_runner import invoke
 from test_fetch_https import DIGEST, SPEC, Pki, Server, _options, pki, servers  # noqa: F401 (fixtures)
-from typer.testing import CliRunner
 
-from connectorops.cli import app
 from connectorops.commands.new_connector import create_connector
 from connectorops.spec.models import ApiKeyAuth, ConnectorDocument
 
@@ -30,7 +29,7 @@ needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared connec
 
 
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    result = invoke(["--repo", str(root), *args])
     return result.exit_code, result.stdout, result.stderr
 
 

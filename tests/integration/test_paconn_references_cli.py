@@ -15,9 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from connectorops.cli import app
+from cli_runner import invoke
 
 CORPUS = Path("/work/shared/corpus/powerplatformconnectors")
 SUBJECT = CORPUS / "certified-connectors/Blackbaud Raiser's Edge NXT Constituents"
@@ -55,7 +53,7 @@ def replace_in(root: Path, relative: str, old: str, new: str) -> int:
 
 
 def run(root: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    result = invoke(["--repo", str(root), *args])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result.exit_code, " ".join((result.stdout + result.stderr).split())
 

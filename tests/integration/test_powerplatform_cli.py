@@ -18,12 +18,11 @@ from typing import Any
 
 import pytest
 import requests
+from cli_runner import invoke
 from emulator_support import MakeEmulator
 from paconn_corpus import raw_properties
 from powerplatform_support import CORPUS, PowerPlatformHttp, openapi
-from typer.testing import CliRunner
 
-from connectorops.cli import app
 from connectorops.emulator.routes.custom_apis import write_only_digest
 from connectorops.emulator.server import EmulatorInfo, EmulatorServer
 from connectorops.targets.powerplatform import PowerPlatformClient, PowerPlatformLocation, PowerPlatformTarget
@@ -42,7 +41,7 @@ LOCAL_CONFIG = "default: makers\nenvironments:\n  makers: {target: local, platfo
 
 
 def cli(root: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    result = invoke(["--repo", str(root), *args])
     return result.exit_code, result.stdout + result.stderr
 
 

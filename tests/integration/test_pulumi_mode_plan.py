@@ -13,9 +13,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import invoke
 
-from connectorops.cli import app
 from connectorops.emulator.server import EmulatorServer
 
 pytestmark = pytest.mark.integration
@@ -37,7 +36,7 @@ environments:
 
 
 def cli(root: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    result = invoke(["--repo", str(root), *args])
     return result.exit_code, result.stdout + result.stderr
 
 

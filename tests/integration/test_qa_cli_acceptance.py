@@ -10,10 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cli_runner import invoke
 from engine_e2e_support import connect_logic_app, make_repo, remove_connector, write_connector
-from typer.testing import CliRunner
 
-from connectorops.cli import app
 from connectorops.emulator.server import EmulatorServer
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
@@ -25,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    result = invoke(["--repo", str(root), *args])
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -11,10 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_runner import invoke
 from engine_e2e_support import make_repo, write_connector
-from typer.testing import CliRunner
 
-from connectorops.cli import app
 from connectorops.emulator.routes.context import RouteContext
 from connectorops.emulator.routes.custom_apis import RESOURCE_TYPE, WRITE_ONLY_DIGESTS, write_only_digest
 from connectorops.emulator.store import EmulatorStore
@@ -30,7 +29,7 @@ OAUTH = (
 
 
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    result = invoke(["--repo", str(root), *args])
     assert "Traceback" not in result.output
     return result.exit_code, result.stdout, result.stderr
 

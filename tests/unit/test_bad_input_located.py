@@ -11,10 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runner import invoke
 from minimal_repo import CONFIG, CONNECTOR, OPENAPI
-from typer.testing import CliRunner
-
-from connectorops.cli import app
 
 AZURE = "  az: {target: azure, subscriptionId: 00000000-0000-0000-0000-000000000000, resourceGroup: rg, location: w}\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -298,7 +296,7 @@ def test_there_are_at_least_forty_cases() -> None:
 def test_every_refusal_names_file_and_line_or_field(tmp_path: Path, case: str) -> None:
     root = make_repo(tmp_path / "repo")
     CASES[case](root)
-    result = CliRunner().invoke(app, ["--repo", str(root), "validate", "--json"])
+    result = invoke(["--repo", str(root), "validate", "--json"])
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 1, result.output

@@ -6,9 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from connectorops.cli import app
+from cli_runner import invoke
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +19,7 @@ def example_repo(tmp_path: Path) -> Path:
 
 
 def certify(repo: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--repo", str(repo), "certify", *args])
+    result = invoke(["--repo", str(repo), "certify", *args])
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -16,9 +16,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from typer.testing import CliRunner
+from cli_runner import invoke
 
-from connectorops.cli import app
 from connectorops.definitions.documents import parse_json
 from connectorops.definitions.model import ResolvedConnector
 from connectorops.definitions.resolve import resolve_definition
@@ -90,7 +89,7 @@ def schema_errors(document: Any, schema_: Any) -> list[str]:
 
 
 def cli(root: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["--repo", str(root), *args])
+    result = invoke(["--repo", str(root), *args])
     return result.exit_code, result.stderr
 
 
@@ -148,7 +147,7 @@ def check_package(package: Path, root: Path) -> None:
     yaml_path.write_text(yaml.safe_dump(document))
     strip = arm_strip(properties["properties"], package)
     if strip:  # what an ARM environment cannot carry is refused until connector.yaml strips it
-        result = CliRunner().invoke(app, ["--repo", str(root), "validate", "--json"])
+        result = invoke(["--repo", str(root), "validate", "--json"])
         codes = {p["code"] for c in json.loads(result.stdout)["connectors"] for p in c["problems"]}
         assert result.exit_code == 1 and "TargetCannotCarry" in codes
         document["spec"]["environments"] = {"local": strip}

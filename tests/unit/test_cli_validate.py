@@ -7,10 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from cli_runner import Result, invoke
 from minimal_repo import CONFIG, CONNECTOR, OPENAPI
-from typer.testing import CliRunner, Result
-
-from connectorops.cli import app
 
 
 def make_repo(root: Path, connector: bytes | str = CONNECTOR, *, folder: str = "orders") -> Path:
@@ -23,7 +21,7 @@ def make_repo(root: Path, connector: bytes | str = CONNECTOR, *, folder: str = "
 
 
 def validate(root: Path, *extra: str) -> Result:
-    result = CliRunner().invoke(app, ["--repo", str(root), "validate", *extra])
+    result = invoke(["--repo", str(root), "validate", *extra])
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result
@@ -168,7 +166,7 @@ def test_broken_config_is_reported_with_its_line(tmp_path: Path) -> None:
 
 def test_unknown_environment_option(tmp_path: Path) -> None:
     make_repo(tmp_path)
-    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "-e", "prod", "validate"])
+    result = invoke(["--repo", str(tmp_path), "-e", "prod", "validate"])
     assert result.exit_code == 1
     assert "unknown environment 'prod'" in result.output and "Traceback" not in result.output
 
@@ -250,7 +248,7 @@ def test_plan_refuses_names_differing_only_in_case_before_any_request(tmp_path: 
     make_repo(tmp_path)
     make_repo(tmp_path, CONNECTOR.replace("name: orders", "name: Orders"), folder="Orders")
     for command in (["plan"], ["apply", "--yes"]):
-        result = CliRunner().invoke(app, ["--repo", str(tmp_path), *command])
+        result = invoke(["--repo", str(tmp_path), *command])
         assert result.exit_code == 1, result.output
         assert "differs only in case" in result.output and "Traceback" not in result.output
     # the local target's emulator state is created on the first request; there was none

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from cli_runner import Result, invoke
 
-from connectorops.cli import app
 from connectorops.definitions.resolve import definition_json, resolve_definition
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
@@ -39,7 +38,7 @@ def make_repo(root: Path, connector: str, files: dict[str, str | bytes] | None =
 
 
 def definition(root: Path, name: str = "pets", *extra: str) -> Result:
-    result = CliRunner().invoke(app, ["--repo", str(root), *extra, "definition", name])
+    result = invoke(["--repo", str(root), *extra, "definition", name])
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result

@@ -19,11 +19,10 @@ from typing import Any
 import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
+from cli_runner import invoke
 from engine_support import InMemoryTarget, desired_api, desired_state
 from rich.console import Console
-from typer.testing import CliRunner
 
-from connectorops.cli import app
 from connectorops.commands.apply import execute
 from connectorops.commands.context import CliContext
 from connectorops.engine.apply import EXIT_INTERRUPTED, apply_plan
@@ -103,9 +102,7 @@ def test_plan_file_for_another_environment_is_refused_before_any_request(tmp_pat
     (tmp_path / "connectors").mkdir()
     plan_file = tmp_path / "plan.json"
     save_plan(_plan("local"), plan_file)
-    result = CliRunner().invoke(
-        app, ["--repo", str(tmp_path), "-e", "dev", "apply", "--plan", str(plan_file), "--yes"], env={}
-    )
+    result = invoke(["--repo", str(tmp_path), "-e", "dev", "apply", "--plan", str(plan_file), "--yes"])
     assert result.exit_code == 1
     # Before the fix the token-env credential (unset here) or the unreachable endpoint failed first.
     assert "the plan was made for environment 'local', not 'dev'" in result.stderr
@@ -200,7 +197,7 @@ def test_repo_that_is_missing_or_a_file_is_an_error(tmp_path: Path, command: lis
     a_file = tmp_path / "connectorops.yaml"
     a_file.write_text("default: local\n")
     for repo, problem in ((tmp_path / "typo", "does not exist"), (a_file, "is not a directory")):
-        result = CliRunner().invoke(app, ["--repo", str(repo), *command])
+        result = invoke(["--repo", str(repo), *command])
         assert result.exit_code == 1, result.output
         assert f"--repo {repo} {problem}" in result.stderr and "Traceback" not in result.output
     assert not (tmp_path / "typo").exists()  # nothing (no emulator state) created at a mistyped path
@@ -208,7 +205,7 @@ def test_repo_that_is_missing_or_a_file_is_an_error(tmp_path: Path, command: lis
 
 @pytest.mark.parametrize("command", ["plan", "drift"])
 def test_plan_in_a_directory_that_is_no_connectorops_repository_is_an_error(tmp_path: Path, command: str) -> None:
-    result = CliRunner().invoke(app, ["--repo", str(tmp_path), command])
+    result = invoke(["--repo", str(tmp_path), command])
     assert result.exit_code == 1  # was 0, "Plan: no changes."
     assert "not a connectorops repository: neither connectorops.yaml nor connectors/" in result.stderr
 
@@ -229,10 +226,10 @@ def test_emulator_state_under_a_file_is_an_error_naming_it(tmp_path: Path) -> No
     config = "default: local\nenvironments:\n  local: {target: local, stateDir: state}\n"
     (tmp_path / "connectorops.yaml").write_text(config)
     (tmp_path / "connectors").mkdir()
-    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "plan"])
+    result = invoke(["--repo", str(tmp_path), "plan"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "cannot open the emulator state file" in result.stderr and str(in_the_way) in result.stderr
-    served = CliRunner().invoke(app, ["emulator", "serve", "--db", str(in_the_way / "x.db")])
+    served = invoke(["emulator", "serve", "--db", str(in_the_way / "x.db")])
     assert served.exit_code == 1 and "cannot open the emulator state file" in served.stderr
 
 
@@ -249,7 +246,7 @@ def test_import_into_a_file_is_refused_before_any_request(tmp_path: Path) -> Non
     (tmp_path / "connectorops.yaml").write_text("default: local\nenvironments:\n  local: {target: local}\n")
     (tmp_path / "connectors").mkdir()
     (tmp_path / "notes.txt").write_text("x\n")
-    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "import", "--into", "notes.txt"])
+    result = invoke(["--repo", str(tmp_path), "import", "--into", "notes.txt"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "--into: notes.txt is a file, not a folder" in result.stderr
     assert not (tmp_path / ".connectorops").exists()  # the embedded emulator was never started
@@ -272,7 +269,7 @@ def test_definition_path_too_long_for_the_file_system_is_a_problem_not_a_crash(t
         f"apiVersion: connectorops/v1\nkind: Connector\nmetadata: {{name: orders}}\nspec:\n"
         f"  definition: {{openapi: {too_long}}}\n"
     )
-    result = CliRunner().invoke(app, ["--repo", str(tmp_path), "validate", "--json"])
+    result = invoke(["--repo", str(tmp_path), "validate", "--json"])
     assert result.exit_code == 1 and not isinstance(result.exception, OSError)
     problems = json.loads(result.stdout)["connectors"][0]["problems"]
     assert [p["field"] for p in problems] == ["spec.definition.openapi"] and "does not exist" in problems[0]["message"]
@@ -294,7 +291,7 @@ def test_definition_path_too_long_for_the_file_system_is_a_problem_not_a_crash(t
 def test_contradicting_options_are_refused_before_any_work(tmp_path: Path, arguments: list[str], message: str) -> None:
     (tmp_path / "connectorops.yaml").write_text("default: local\nenvironments:\n  local: {target: local}\n")
     (tmp_path / "connectors").mkdir()
-    result = CliRunner().invoke(app, ["--repo", str(tmp_path), *arguments])
+    result = invoke(["--repo", str(tmp_path), *arguments])
     assert result.exit_code == 1 and message in result.stderr and result.stdout == ""
     assert not (tmp_path / ".connectorops").exists()
 

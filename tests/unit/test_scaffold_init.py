@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from cli_runner import invoke
 
 from connectorops import __version__
 from connectorops.ci.environments import ci_environments, read_project_config
-from connectorops.cli import app
 from connectorops.commands.validate import validate_repository
 from connectorops.scaffold.files import default_action, starter_files
 from connectorops.spec.source import FileSystemTree
@@ -32,7 +31,7 @@ CORE_FILES = {
 
 
 def init(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["init", *args])
+    result = invoke(["init", *args])
     return result.exit_code, result.stderr
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
+from cli_runner import invoke
 
-from connectorops.cli import app
 from connectorops.spec.jsonschema import all_schemas, schema_file_texts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +29,7 @@ def test_connector_schema_uses_yaml_key_names_and_forbids_unknown_keys() -> None
 
 
 def test_schema_command_prints_both_schemas(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["schema"])
+    result = invoke(["schema"])
     assert result.exit_code == 0
     printed = json.loads(result.stdout)
     assert set(printed) == {"connector", "connectorops"}
@@ -39,7 +38,7 @@ def test_schema_command_prints_both_schemas(tmp_path: Path) -> None:
 
 def test_schema_command_writes_files(tmp_path: Path) -> None:
     out = tmp_path / "schemas"
-    result = CliRunner().invoke(app, ["schema", "--out", str(out)])
+    result = invoke(["schema", "--out", str(out)])
     assert result.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["connector.schema.json", "connectorops.schema.json"]
     assert json.loads((out / "connectorops.schema.json").read_text())["title"] == "connectorops.yaml"

@@ -12,10 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runner import invoke
 from minimal_repo import CONFIG, CONNECTOR, OPENAPI
-from typer.testing import CliRunner
-
-from connectorops.cli import app
 
 MARKER = "remembered report"
 AZURE = "  az: {target: azure, subscriptionId: 00000000-0000-0000-0000-000000000000, resourceGroup: rg, location: w}\n"
@@ -31,7 +29,7 @@ def _repo(root: Path, config: str = CONFIG) -> Path:
 
 
 def _validate(root: Path, *extra: str) -> tuple[int, dict[str, object]]:
-    result = CliRunner().invoke(app, ["--repo", str(root), "validate", "--json", *extra])
+    result = invoke(["--repo", str(root), "validate", "--json", *extra])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result.exit_code, json.loads(result.stdout)
 
@@ -116,7 +114,7 @@ def test_a_remembered_report_prints_exactly_what_the_computed_one_printed(tmp_pa
     openapi.write_text(openapi.read_text().replace("      responses:", flag + "      responses:"))
 
     def text() -> str:
-        result = CliRunner().invoke(app, ["--repo", str(root), "validate"])
+        result = invoke(["--repo", str(root), "validate"])
         assert result.exit_code == 0, result.output
         return result.stdout
 

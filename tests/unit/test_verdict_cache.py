@@ -368,7 +368,7 @@ def test_tool_versions_read_from_the_metadata_header_are_importlib_metadatas_ver
 ) -> None:
     from importlib import metadata
 
-    names = (*verdict_cache.VALIDATOR_DISTRIBUTIONS, "pydantic", "typer", "no-such-distribution-xyz")
+    names = (*verdict_cache.VALIDATOR_DISTRIBUTIONS, "pydantic", "rich", "no-such-distribution-xyz")
     monkeypatch.setattr(verdict_cache, "VALIDATOR_DISTRIBUTIONS", names)
     expected: dict[str, str] = {}
     for name in names:

@@ -106,12 +106,10 @@ def _action_as_workflow(tmp_path: Path) -> Path:
 
 
 def _scaffolded_workflows(tmp_path: Path, *, pulumi: bool) -> list[Path]:
-    from typer.testing import CliRunner
-
-    from connectorops.cli import app
+    from cli_runner import invoke
 
     target = tmp_path / ("with-pulumi" if pulumi else "engine-only")
-    result = CliRunner().invoke(app, ["init", str(target), *(["--pulumi"] if pulumi else [])])
+    result = invoke(["init", str(target), *(["--pulumi"] if pulumi else [])])
     assert result.exit_code == 0, result.stderr
     return sorted((target / ".github" / "workflows").glob("*.yml"))
 

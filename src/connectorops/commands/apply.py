@@ -18,7 +18,6 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from connectorops.commands.context import EXIT_ERROR, EXIT_OK, CliContext
@@ -62,7 +61,15 @@ def _confirm(ctx: CliContext, plan: Plan, yes: bool) -> bool:
             "refusing to apply without confirmation: stdin is not a terminal",
             hint="review the plan and pass --yes (or apply a saved plan with --plan FILE --yes)",
         )
-    return typer.confirm(f"Apply these changes ({plan_summary_line(plan)}) to {plan.environment}?", default=False)
+    question = f"Apply these changes ({plan_summary_line(plan)}) to {plan.environment}? [y/N]: "
+    while True:  # y/yes or n/no (default no), asked again otherwise, as typer.confirm did
+        try:
+            answer = ctx.console.input(question, markup=False).strip().lower()
+        except EOFError:  # the terminal closed: nobody said yes
+            return False
+        if answer in ("y", "yes", "n", "no", ""):
+            return answer in ("y", "yes")
+        ctx.console.print("Error: invalid input", markup=False, highlight=False)
 
 
 @contextmanager

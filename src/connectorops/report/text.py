@@ -5,17 +5,20 @@ Colours come from rich, which turns them off when the output is not a terminal.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from connectorops.engine.actions import Action, ActionKind
-from connectorops.engine.apply import ApplyReport
-from connectorops.engine.drift import DriftItem, DriftReport
 from connectorops.engine.kinds import kind_of
 from connectorops.engine.plan import Plan
 from connectorops.report.redact import change_value, short
 from connectorops.report.wording import breaking_consumers, connection_list, consumer_names, secret_rotations
+
+if TYPE_CHECKING:  # a plan's view needs neither apply nor drift
+    from connectorops.engine.apply import ApplyReport
+    from connectorops.engine.drift import DriftItem, DriftReport
 
 KIND_STYLE = {
     ActionKind.CREATE: "green",
@@ -44,19 +47,20 @@ def _what(action: Action) -> str:
 
 
 def render_plan(plan: Plan, console: Console) -> None:
-    title = f"connectorops plan: environment {plan.environment}"
-    if plan.commit:
-        title += f" @ {plan.commit[:12]}"
-    table = Table(title=title, show_lines=False, expand=False)
-    for column in ("", "connector", "action", "resource", "details"):
-        table.add_column(column, overflow="fold")
-    for action in plan.actions:
-        if not action.is_change and not action.blocked:
-            continue
-        mark = "✗" if action.blocked else ("*" if action.touched else "")
-        kind = Text(str(action.kind), style=KIND_STYLE.get(action.kind, ""))
-        table.add_row(mark, action.connector, kind, action.resource_type, _what(action))
-    if table.row_count:
+    rows = [action for action in plan.actions if action.is_change or action.blocked]
+    if rows:
+        from rich.table import Table  # here: a plan with no changes prints no table
+
+        title = f"connectorops plan: environment {plan.environment}"
+        if plan.commit:
+            title += f" @ {plan.commit[:12]}"
+        table = Table(title=title, show_lines=False, expand=False)
+        for column in ("", "connector", "action", "resource", "details"):
+            table.add_column(column, overflow="fold")
+        for action in rows:
+            mark = "✗" if action.blocked else ("*" if action.touched else "")
+            kind = Text(str(action.kind), style=KIND_STYLE.get(action.kind, ""))
+            table.add_row(mark, action.connector, kind, action.resource_type, _what(action))
         console.print(table)
     for action in plan.actions:
         _render_action_details(action, console)
@@ -131,6 +135,8 @@ def _render_action_details(action: Action, console: Console) -> None:
 
 
 def render_drift(report: DriftReport, console: Console) -> None:
+    from rich.table import Table
+
     table = Table(title=f"connectorops drift: environment {report.environment}")
     for column in ("connector", "class", "severity", "detail"):
         table.add_column(column, overflow="fold")
@@ -168,6 +174,8 @@ def _kinds(items: tuple[DriftItem, ...]) -> str:
 
 
 def render_apply(report: ApplyReport, console: Console) -> None:
+    from rich.table import Table
+
     table = Table(title=f"connectorops apply: environment {report.environment}")
     for column in ("connector", "action", "resource", "status", "message"):
         table.add_column(column, overflow="fold")

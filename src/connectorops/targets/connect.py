@@ -21,7 +21,6 @@ from connectorops.targets.address import (
     is_powerplatform_address,
 )
 from connectorops.targets.arm.target import ARM_CAPABILITIES, ResourceGroupTarget
-from connectorops.targets.powerplatform.placement import POWERPLATFORM_CAPABILITIES
 
 if TYPE_CHECKING:
     from connectorops.engine.pipeline import Inputs
@@ -35,7 +34,11 @@ def is_powerplatform(environment: Environment) -> bool:
 
 def capabilities_of(environment: Environment) -> Capabilities:
     """What the environment's target can carry, without connecting (validate)."""
-    return POWERPLATFORM_CAPABILITIES if is_powerplatform(environment) else ARM_CAPABILITIES
+    if not is_powerplatform(environment):
+        return ARM_CAPABILITIES
+    from connectorops.targets.powerplatform.placement import POWERPLATFORM_CAPABILITIES  # not on ARM's path
+
+    return POWERPLATFORM_CAPABILITIES
 
 
 @contextmanager

@@ -10,19 +10,17 @@ from datetime import UTC, datetime
 
 from connectorops.commands.apply import execute
 from connectorops.commands.context import EXIT_ERROR, CliContext
+from connectorops.commands.desired_at import open_desired
 from connectorops.commands.lock import parse_lock_timeout
 from connectorops.commands.output import show_report
 from connectorops.commands.plan import show_plan
 from connectorops.engine.drift import DriftReport, detect_drift
 from connectorops.engine.observe import observe
-from connectorops.engine.pipeline import Inputs, desired_state
 from connectorops.engine.plan import PlanOptions, blocked_message, make_plan
 from connectorops.gitops.deletion_policy import GitDeletionPolicies
-from connectorops.gitops.inputs import load_inputs
 from connectorops.report.json import drift_json
 from connectorops.report.markdown import drift_markdown
 from connectorops.report.text import render_drift
-from connectorops.targets.connect import connect
 
 
 def _show(ctx: CliContext, report: DriftReport, *, json_output: bool, markdown: bool) -> None:
@@ -41,9 +39,8 @@ def run(
     ctx: CliContext, *, fix: bool, json_output: bool, markdown: bool, at: str | None, lock_timeout: str = "0s"
 ) -> int:
     timeout = parse_lock_timeout(lock_timeout)
-    inputs: Inputs = load_inputs(ctx.repo, ctx.environment, rev=at)
-    with connect(inputs) as target:
-        desired = desired_state(inputs, target)
+    with open_desired(ctx, at) as opened:
+        target, desired = opened.target, opened.desired
         observed = observe(target, desired=desired.custom_apis, drift=True)
         report = detect_drift(desired, observed, target)
         if not fix or report.exit_code != 2:

@@ -1,0 +1,78 @@
+"""The target of the chosen environment and what git wants there, for `plan` and `drift`.
+
+An unchanged repository's desired state is remembered (engine/desired_memo.py): when every file loading
+read answers as it did and the target opened is the one the state was rendered for, nothing is loaded
+again (no YAML, no spec models, no definitions). Otherwise the repository is loaded, its desired state
+built and remembered for the next run. Either way the caller gets the same DesiredState.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from connectorops.commands.context import CliContext
+from connectorops.definitions.input_memo import RecordingTree
+from connectorops.definitions.verdict_cache import DEFAULT_STATE_DIR
+from connectorops.engine.desired import DesiredState
+from connectorops.engine.desired_memo import DESIRED_DIR, DesiredMemo, RememberedDesired
+from connectorops.engine.pipeline import desired_state, inputs_from_tree
+from connectorops.engine.target import Target
+from connectorops.gitops.inputs import source_tree, uncommitted_warning
+from connectorops.targets.address import TargetAddress, address_from_dict, address_to_dict
+from connectorops.targets.connect import located, open_target
+
+if TYPE_CHECKING:
+    from connectorops.spec.repository import Repository
+
+
+@dataclass(frozen=True)
+class Opened:
+    target: Target
+    desired: DesiredState
+    repository: Repository | None  # the loaded repository; None when the desired state was remembered
+
+
+@contextmanager
+def open_desired(ctx: CliContext, rev: str | None, *, load: bool = False) -> Iterator[Opened]:
+    """The environment's target (closed on exit) and its desired state at `rev` (None: the working tree).
+
+    load: always load the repository (the caller needs it, e.g. which connectors a pull request touches).
+    """
+    tree, commit = source_tree(ctx.repo, rev)
+    memo = DesiredMemo(ctx.repo / DEFAULT_STATE_DIR / "cache" / DESIRED_DIR)
+    remembered = None if load else memo.recall(tree, ctx.environment, commit)
+    address = _address(remembered) if remembered is not None else None
+    if remembered is not None and address is not None:
+        with open_target(ctx.repo, remembered.environment, address, principals=remembered.principals) as target:
+            # Ids and grant scopes name the target: a reset local emulator (a new subscription) loads again.
+            if target.identity == remembered.identity:
+                yield Opened(target, _with_git_warning(ctx, remembered.desired, rev, commit, address), None)
+                return
+    recording = RecordingTree(tree)  # every question loading asks: the remembered state holds while all agree
+    inputs = inputs_from_tree(ctx.repo, recording, ctx.environment, commit)
+    address, principals = located(inputs)
+    with open_target(ctx.repo, inputs.environment, address, principals=principals) as target:
+        desired = desired_state(inputs, target)
+        state = RememberedDesired(inputs.environment, address_to_dict(address), target.identity, principals, desired)
+        memo.remember(recording.reads, ctx.environment, commit, state)
+        yield Opened(target, _with_git_warning(ctx, desired, rev, commit, address), inputs.repo)
+
+
+def _address(remembered: RememberedDesired) -> TargetAddress | None:
+    try:
+        return address_from_dict(remembered.address)
+    except ValueError:
+        return None  # a foreign or corrupt entry: load again
+
+
+def _with_git_warning(
+    ctx: CliContext, desired: DesiredState, rev: str | None, commit: str | None, address: TargetAddress
+) -> DesiredState:
+    """The working tree's uncommitted changes, which git (not the files) tells: never remembered."""
+    if rev is not None or commit is None:
+        return desired
+    warning = uncommitted_warning(ctx.repo, commit, local=address.kind == "local")
+    return desired if warning is None else replace(desired, problems=(warning, *desired.problems))

@@ -12,6 +12,7 @@ Problems that do not come from the tree (git's uncommitted-changes warning) are 
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,16 @@ class RememberedDesired:
 
 
 class DesiredMemo:
-    """Entries under <cache>/desired, one JSON file per (environment asked for, commit), in a VerdictCache."""
+    """Entries under <cache>/desired, per (environment asked for, commit): the recorded questions in asked/,
+    the value in values/ (VerdictCaches), so a miss never parses a large value.
+
+    Both halves carry the same random token, written value first: halves of two runs (concurrent writers,
+    a run killed between the writes) never pair up.
+    """
 
     def __init__(self, directory: Path) -> None:
-        self._entries = VerdictCache(directory, max_entries=MAX_ENTRIES, max_entry_bytes=MAX_ENTRY_BYTES)
+        self._asked = VerdictCache(directory / "asked", max_entries=MAX_ENTRIES)
+        self._values = VerdictCache(directory / "values", max_entries=MAX_ENTRIES, max_entry_bytes=MAX_ENTRY_BYTES)
 
     @staticmethod
     def _key(requested: str | None, commit: str | None) -> str | None:
@@ -55,20 +62,25 @@ class DesiredMemo:
     def recall(self, tree: SourceTree, requested: str | None, commit: str | None) -> RememberedDesired | None:
         """The remembered value when every question recorded with it gets the same answer from `tree` now."""
         key = self._key(requested, commit)
-        entry = self._entries.get(key) if key is not None else None
-        if not isinstance(entry, dict):
+        asked = self._asked.get(key) if key is not None else None
+        if key is None or not isinstance(asked, dict):
             return None
         try:
-            if not still_valid(entry["asked"], tree):
+            if not still_valid(asked["asked"], tree):
                 return None
-            return _decoded(entry["value"])
+            value = self._values.get(key)
+            if not isinstance(value, dict) or value["token"] != asked["token"]:
+                return None
+            return _decoded(value["value"])
         except (KeyError, TypeError, ValueError, AttributeError):
             return None  # a corrupt or foreign entry: load again
 
     def remember(self, asked: list[Read], requested: str | None, commit: str | None, value: RememberedDesired) -> None:
         key = self._key(requested, commit)
         if key is not None:
-            self._entries.put(key, {"asked": asked, "value": _encoded(value)})
+            token = secrets.token_hex(16)
+            self._values.put(key, {"token": token, "value": _encoded(value)})
+            self._asked.put(key, {"token": token, "asked": asked})
 
 
 def _encoded(value: RememberedDesired) -> dict[str, Any]:

@@ -102,7 +102,7 @@ class GitDeletionPolicies:
             return DeletionPolicy(
                 PROTECT, f"{UNKNOWN} ({where} declares {document.metadata.name!r}, not {name!r}), so protect"
             )
-        spec = document.for_environment(environment) if environment else document.spec
+        spec = document.for_environment(environment)
         return DeletionPolicy(str(spec.lifecycle.deletion), where)
 
     def __call__(self, *, name: str, source_path: str | None, commit: str | None, environment: str) -> DeletionPolicy:

@@ -458,9 +458,13 @@ class ConnectorDocument(StrictModel):
     spec: ConnectorSpecBody
     """The connector itself."""
 
-    def for_environment(self, environment: str) -> ConnectorSpecBody:
-        """The spec with the environment's overrides merged in (overrides win)."""
-        override = self.spec.environments.get(environment)
+    def for_environment(self, environment: str | None) -> ConnectorSpecBody:
+        """The spec with the environment's overrides merged in (overrides win); None: the spec as written.
+
+        The one place overrides are merged: ConnectorInEnvironment.of (a loaded connector) and the git
+        deletion policy (a connector.yaml at an old commit) both ask here.
+        """
+        override = self.spec.environments.get(environment) if environment else None
         if override is None:
             return self.spec
         updates: dict[str, object] = {}

@@ -41,7 +41,7 @@ class ConnectorInEnvironment:
     @classmethod
     def of(cls, connector: LoadedConnector, environment: str | None) -> ConnectorInEnvironment:
         document = connector.document
-        spec = document.for_environment(environment) if environment else document.spec
+        spec = document.for_environment(environment)
         return cls(connector=connector, environment=environment, spec=spec)
 
     @property

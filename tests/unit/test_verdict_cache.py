@@ -219,6 +219,20 @@ def test_a_corrupt_entry_is_ignored(tmp_path: Path, garbage: bytes) -> None:
     assert _validate(repo) == fresh
 
 
+def test_a_hostile_entry_is_a_miss_never_a_hang_or_a_traceback(tmp_path: Path) -> None:
+    """A cache folder may come with a checkout: a FIFO, a deeply nested or an oversized file in it."""
+    cache = VerdictCache(tmp_path / "cache", max_entry_bytes=1024)
+    cache.put("nested", {"ok": True})
+    cache.put("fifo", {"ok": True})
+    cache.put("big", {"ok": True})
+    assert cache.get("nested") == {"ok": True}
+    (tmp_path / "cache" / "nested.json").write_text('{"key": "nested", "value": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    (tmp_path / "cache" / "fifo.json").unlink()
+    os.mkfifo(tmp_path / "cache" / "fifo.json")  # no writer: a plain open() would block forever
+    (tmp_path / "cache" / "big.json").write_text('{"key": "big", "value": "' + "x" * 2048 + '"}')
+    assert [cache.get(key) for key in ("nested", "fifo", "big")] == [None, None, None]
+
+
 def test_the_cache_stays_bounded_and_keeps_recent_entries(tmp_path: Path) -> None:
     cache = VerdictCache(tmp_path, max_entries=20)
     keys = [f"{i:064x}" for i in range(200)]

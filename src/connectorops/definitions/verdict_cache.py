@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import connectorops
+from connectorops.spec.source import read_regular_file
 
 if TYPE_CHECKING:  # pydantic: only for the spec documents' memo, not for verdicts
     from connectorops.spec.remembered import ValidatedMemo
@@ -147,10 +148,14 @@ class VerdictCache:
     def get(self, key: str) -> Any | None:
         path = self.directory / f"{key}.json"
         try:
-            entry = json.loads(path.read_bytes())
+            # A cache folder is input too (it may come with a checkout): a FIFO, a huge or deeply nested
+            # file must cost a miss, never a hang or a traceback.
+            if path.stat().st_size > self.max_entry_bytes:
+                return None
+            entry = json.loads(read_regular_file(path))
             if not isinstance(entry, dict) or entry.get("key") != key or "value" not in entry:
                 return None
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
         with contextlib.suppress(OSError):  # a read-only cache still answers
             os.utime(path)  # recently used: evicted last

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 from engine_support import InMemoryTarget, desired_api, desired_state, swagger
 from rich.console import Console
@@ -12,6 +13,7 @@ from connectorops.engine.apply import apply_plan
 from connectorops.engine.drift import detect_drift
 from connectorops.engine.observe import observe
 from connectorops.engine.plan import Plan, make_plan
+from connectorops.engine.target import TargetId
 from connectorops.report.json import apply_json, drift_json, plan_json
 from connectorops.report.markdown import drift_markdown, plan_markdown
 from connectorops.report.redact import redact
@@ -68,6 +70,24 @@ def test_terminal_text_has_no_colour_codes_when_not_a_tty() -> None:
     text = buffer.getvalue()
     assert "\x1b[" not in text
     assert "BLOCKED" in text and "BREAKING (high)" in text and "Plan: 1 create, 1 update, 1 delete" in text
+
+
+def test_power_platform_plans_say_connector_and_permission_where_azure_ones_say_customapi() -> None:
+    azure = _plan()
+    power_platform = replace(azure, target=TargetId("powerplatform", (("environmentId", "Default-1"),)))
+
+    def text(plan: Plan) -> str:
+        buffer = io.StringIO()
+        render_plan(plan, Console(file=buffer, width=200))
+        return buffer.getvalue()
+
+    assert "│ delete │ customApi │" in text(azure).replace("  ", " ").replace("  ", " ")
+    rows = text(power_platform).replace("  ", " ").replace("  ", " ")
+    assert "customApi" not in rows and "│ delete │ connector │" in rows
+    assert "create customApi billing:" not in text(power_platform)
+    blocked = [line for line in plan_markdown(power_platform).splitlines() if line.startswith("- `legacy` delete")]
+    assert blocked and blocked[0].startswith("- `legacy` delete connector: ")
+    assert json.loads(plan_json(power_platform))["actions"][0]["resourceType"] == "customApi"  # the file format stays
 
 
 def test_drift_views() -> None:

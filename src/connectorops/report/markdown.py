@@ -20,6 +20,7 @@ from connectorops.report.wording import (
     breaking_consumers,
     connection_list,
     consumer_names,
+    resource_word,
     secret_rotations,
 )
 
@@ -115,7 +116,8 @@ def _headline(plan: Plan) -> list[str]:
     blocked = plan.blocked_actions
     if blocked:
         lines.append("### ⛔ Blocked")
-        lines += [f"- {_code(a.connector)} {a.kind} {a.resource_type}: {a.reasons[0] if a.reasons else ''}"
+        lines += [f"- {_code(a.connector)} {a.kind} {resource_word(plan.target, a.resource_type)}: "
+                  f"{a.reasons[0] if a.reasons else ''}"
                   for a in blocked]  # fmt: skip
         lines.append("")
     breaking = [(a, b) for a in plan.actions for b in a.breaking]

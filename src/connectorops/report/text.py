@@ -10,11 +10,17 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from connectorops.engine.actions import Action, ActionKind
+from connectorops.engine.actions import CUSTOM_API, Action, ActionKind
 from connectorops.engine.kinds import kind_of
 from connectorops.engine.plan import Plan
 from connectorops.report.redact import change_value, short
-from connectorops.report.wording import breaking_consumers, connection_list, consumer_names, secret_rotations
+from connectorops.report.wording import (
+    breaking_consumers,
+    connection_list,
+    consumer_names,
+    resource_word,
+    secret_rotations,
+)
 
 if TYPE_CHECKING:  # a plan's view needs neither apply nor drift
     from connectorops.engine.apply import ApplyReport
@@ -60,15 +66,16 @@ def render_plan(plan: Plan, console: Console) -> None:
         for action in rows:
             mark = "✗" if action.blocked else ("*" if action.touched else "")
             kind = Text(str(action.kind), style=KIND_STYLE.get(action.kind, ""))
-            table.add_row(mark, action.connector, kind, action.resource_type, _what(action))
+            table.add_row(mark, action.connector, kind, resource_word(plan.target, action.resource_type), _what(action))
         console.print(table)
     for action in plan.actions:
-        _render_action_details(action, console)
+        _render_action_details(action, console, resource_word(plan.target, action.resource_type))
     for problem in plan.problems:
         console.print(f"[{problem.severity}] {problem}", markup=False, highlight=False)
     render_findings(plan, console)
     if plan.unmanaged:
-        console.print(f"unmanaged customApis present (never touched): {', '.join(plan.unmanaged)}", highlight=False)
+        unmanaged = f"unmanaged {resource_word(plan.target, CUSTOM_API)}s present (never touched)"
+        console.print(f"{unmanaged}: {', '.join(plan.unmanaged)}", highlight=False)
     console.print(f"Plan: {plan_summary_line(plan)}.", highlight=False)
 
 
@@ -99,7 +106,7 @@ def render_findings(plan: Plan, console: Console) -> None:
         )
 
 
-def _render_action_details(action: Action, console: Console) -> None:
+def _render_action_details(action: Action, console: Console, resource: str) -> None:
     lines: list[str] = []
     for reason in action.reasons:
         lines.append(f"  BLOCKED: {reason}")
@@ -129,7 +136,7 @@ def _render_action_details(action: Action, console: Console) -> None:
     if action.observed_commit and (action.is_change or lines):
         lines.append(f"  deployed from commit {action.observed_commit[:12]}")
     if lines:
-        console.print(f"{action.kind} {action.resource_type} {action.name}:", highlight=False, markup=False)
+        console.print(f"{action.kind} {resource} {action.name}:", highlight=False, markup=False)
         for line in lines:
             console.print(line, highlight=False, markup=False)
 

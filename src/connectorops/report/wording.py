@@ -6,9 +6,22 @@ How each resource kind's actions are worded is the kind's (engine/kinds/: summar
 
 from __future__ import annotations
 
-from connectorops.engine.actions import Action
+from connectorops.engine.actions import CUSTOM_API, ROLE_ASSIGNMENT, Action
 from connectorops.engine.breaking import BreakingChange
 from connectorops.engine.impact import FLOW, LOGIC_APP, NOUNS, Impact
+from connectorops.engine.target import TargetId
+from connectorops.policy.roles import POWER_PLATFORM  # also the TargetId kind of a Power Platform environment
+
+# The engine names resources as ARM does (engine/actions.py: the plan file's resourceType); people who
+# work in Power Automate or Power Apps know them as custom connectors and their sharing permissions.
+POWER_PLATFORM_WORDS = {CUSTOM_API: "connector", ROLE_ASSIGNMENT: "permission"}
+
+
+def resource_word(target: TargetId, resource_type: str) -> str:
+    """What a resource type is called where it lives: `customApi` on Azure, `connector` on Power Platform."""
+    if target.kind == POWER_PLATFORM:
+        return POWER_PLATFORM_WORDS.get(resource_type, resource_type)
+    return resource_type
 
 
 def connection_list(impact: Impact) -> str:

@@ -5,9 +5,10 @@ Exit 0 no changes, 2 changes, 1 error or anything blocked (guards, policy, certi
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from connectorops.commands.context import CliContext
 from connectorops.commands.output import show_report
@@ -15,7 +16,7 @@ from connectorops.definitions.input_memo import RecordingTree
 from connectorops.definitions.verdict_cache import DEFAULT_STATE_DIR
 from connectorops.engine.desired import DesiredState
 from connectorops.engine.desired_memo import DESIRED_DIR, DesiredMemo, RememberedDesired
-from connectorops.engine.pipeline import desired_state, inputs_from_tree, plan_desired
+from connectorops.engine.pipeline import Inputs, desired_state, inputs_from_tree, plan_desired
 from connectorops.engine.plan import Plan, PlanOptions
 from connectorops.engine.target import Target
 from connectorops.errors import PlanError
@@ -75,9 +76,8 @@ def run(
     memo = DesiredMemo(ctx.repo / DEFAULT_STATE_DIR / "cache" / DESIRED_DIR)
     # --base needs the loaded connectors (which of them a pull request touches): only then is loading certain
     remembered = memo.recall(tree, ctx.environment, commit) if base is None else None
-    plan = _remembered_plan(ctx, remembered, options, rev=rev, commit=commit) if remembered is not None else None
-    if plan is None:
-        plan = _fresh_plan(ctx, memo, tree, options, rev=rev, commit=commit, base=base)
+    fresh = _FreshPlan(ctx, memo, tree, options, rev=rev, commit=commit, base=base)
+    plan = _remembered_plan(ctx, remembered, fresh) if remembered is not None else fresh.plan()
     show_plan(ctx, plan, json_output=json_output, markdown=markdown)
     if out is not None:
         from connectorops.engine.planfile import save_plan
@@ -87,46 +87,68 @@ def run(
     return plan.exit_code
 
 
-def _remembered_plan(
-    ctx: CliContext, remembered: RememberedDesired, options: PlanOptions, *, rev: str | None, commit: str | None
-) -> Plan | None:
-    """The plan of a desired state remembered for these very files (engine/desired_memo.py), or None when the
-    target it was rendered for is not the one the address opens now (the local emulator's state was reset)."""
+def _remembered_plan(ctx: CliContext, remembered: RememberedDesired, fresh: _FreshPlan) -> Plan:
+    """The plan of a desired state remembered for these very files (engine/desired_memo.py); a fresh one, on
+    the target already open, when it is not the target the state was rendered for (the local emulator's state
+    was reset: a new subscription)."""
     try:
         address = address_from_dict(remembered.address)
     except ValueError:
-        return None
+        return fresh.plan()
     with open_target(ctx.repo, remembered.environment, address, principals=remembered.principals) as target:
         if target.identity != remembered.identity:
-            return None
-        desired = _with_git_warning(ctx, remembered.desired, rev=rev, commit=commit, local=address.kind == "local")
-        return _planned(ctx, desired, target, options)
+            return fresh.plan(opened=(remembered, target))
+        local = address.kind == "local"
+        desired = _with_git_warning(ctx, remembered.desired, rev=fresh.rev, commit=fresh.commit, local=local)
+        return _planned(ctx, desired, target, fresh.options)
 
 
-def _fresh_plan(
-    ctx: CliContext,
-    memo: DesiredMemo,
-    tree: SourceTree,
-    options: PlanOptions,
-    *,
-    rev: str | None,
-    commit: str | None,
-    base: str | None,
-) -> Plan:
+@dataclass(frozen=True)
+class _FreshPlan:
     """Load the repository, build its desired state (remembered for the next run) and plan it."""
-    recording = RecordingTree(tree)  # every question loading asks: the remembered state is valid while all agree
-    inputs = inputs_from_tree(ctx.repo, recording, ctx.environment, commit)
-    if base is not None:
-        options = replace(options, touched=touched_connectors(ctx.repo, inputs.repo, base, rev))
-    address, principals = located(inputs)
-    with open_target(ctx.repo, inputs.environment, address, principals=principals) as target:
+
+    ctx: CliContext
+    memo: DesiredMemo
+    tree: SourceTree
+    options: PlanOptions
+    rev: str | None
+    commit: str | None
+    base: str | None
+
+    def plan(self, opened: tuple[RememberedDesired, Target] | None = None) -> Plan:
+        """`opened`: a target opened for a remembered entry, planned on when loading names the same place."""
+        ctx, options = self.ctx, self.options
+        recording = RecordingTree(self.tree)  # every question loading asks: the state is valid while all agree
+        inputs = inputs_from_tree(ctx.repo, recording, ctx.environment, self.commit)
+        if self.base is not None:
+            options = replace(options, touched=touched_connectors(ctx.repo, inputs.repo, self.base, self.rev))
+        address, principals = located(inputs)
+        place = _Place(inputs.environment, address_to_dict(address), principals)
+        if opened is not None and place == _Place(opened[0].environment, opened[0].address, opened[0].principals):
+            return self._planned(recording, inputs, place, opened[1], options)
+        with open_target(ctx.repo, inputs.environment, address, principals=principals) as target:
+            return self._planned(recording, inputs, place, target, options)
+
+    def _planned(
+        self, recording: RecordingTree, inputs: Inputs, place: _Place, target: Target, options: PlanOptions
+    ) -> Plan:
         desired = desired_state(inputs, target)
-        remembered = RememberedDesired(
-            inputs.environment, address_to_dict(address), target.identity, principals, desired
-        )
-        memo.remember(recording.reads, ctx.environment, commit, remembered)
-        desired = _with_git_warning(ctx, desired, rev=rev, commit=commit, local=address.kind == "local")
-        return _planned(ctx, desired, target, options)
+        if not desired.errors:
+            # An error may come from outside the tree (a definition URL that could not be downloaded this
+            # time): remembered, it would outlive its cause. A plan with errors is blocked anyway.
+            remembered = RememberedDesired(place.environment, place.address, target.identity, place.principals, desired)
+            self.memo.remember(recording.reads, self.ctx.environment, self.commit, remembered)
+        local = place.address.get("kind") == "local"
+        desired = _with_git_warning(self.ctx, desired, rev=self.rev, commit=self.commit, local=local)
+        return _planned(self.ctx, desired, target, options)
+
+
+class _Place(NamedTuple):
+    """Where a plan goes: the environment, its target's address and the local emulator's directory."""
+
+    environment: str
+    address: dict[str, Any]
+    principals: tuple[tuple[str, str, str], ...]
 
 
 def _planned(ctx: CliContext, desired: DesiredState, target: Target, options: PlanOptions) -> Plan:

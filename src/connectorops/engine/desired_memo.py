@@ -55,15 +55,13 @@ class DesiredMemo:
     def recall(self, tree: SourceTree, requested: str | None, commit: str | None) -> RememberedDesired | None:
         """The remembered value when every question recorded with it gets the same answer from `tree` now."""
         key = self._key(requested, commit)
-        entry = self._entries.get(key) if key is not None else None
-        if not isinstance(entry, dict):
-            return None
         try:
-            if not still_valid(entry["asked"], tree):
+            entry = self._entries.get(key) if key is not None else None
+            if not isinstance(entry, dict) or not still_valid(entry["asked"], tree):
                 return None
             return _decoded(entry["value"])
-        except (KeyError, TypeError, ValueError, AttributeError):
-            return None  # a corrupt or foreign entry: load again
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            return None  # a corrupt or foreign entry (json.loads raises RecursionError when nested deeply): load again
 
     def remember(self, asked: list[Read], requested: str | None, commit: str | None, value: RememberedDesired) -> None:
         key = self._key(requested, commit)
@@ -99,16 +97,16 @@ def _decoded(data: dict[str, Any]) -> RememberedDesired:
     return RememberedDesired(
         environment=_text(data["environment"]),
         address=_mapping(data["address"]),
-        identity=TargetId(_text(identity["kind"]), tuple((_text(k), _text(v)) for k, v in identity["fields"])),
-        principals=tuple((_text(a), _text(b), _text(c)) for a, b, c in data["principals"]),
+        identity=TargetId(_text(identity["kind"]), tuple(_pair(pair) for pair in _list(identity["fields"]))),
+        principals=tuple(_triple(entry) for entry in _list(data["principals"])),
         desired=DesiredState(
             environment=_text(desired["environment"]),
-            custom_apis=tuple(_api_from_dict(api) for api in desired["customApis"]),
-            role_assignments=tuple(_grant_from_row(row) for row in desired["roleAssignments"]),
-            problems=tuple(Problem.from_dict(_mapping(problem)) for problem in desired["problems"]),
-            findings=tuple(Finding.from_row(row) for row in desired["findings"]),
+            custom_apis=tuple(_api_from_dict(api) for api in _list(desired["customApis"])),
+            role_assignments=tuple(_grant_from_row(row) for row in _list(desired["roleAssignments"])),
+            problems=tuple(_problem(problem) for problem in _list(desired["problems"])),
+            findings=tuple(Finding.from_row(row) for row in _list(desired["findings"])),
             commit=None if desired["commit"] is None else _text(desired["commit"]),
-            declared=frozenset(_text(name) for name in desired["declared"]),
+            declared=frozenset(_text(name) for name in _list(desired["declared"])),
             principal_names=_texts(desired["principalNames"]),
             role_names=_texts(desired["roleNames"]),
             connector_ids=_texts(desired["connectorIds"]),
@@ -140,9 +138,9 @@ def _api_from_dict(data: dict[str, Any]) -> DesiredCustomApi:
         source_path=_text(data["sourcePath"]),
         environment=_text(data["environment"]),
         deletion_policy=_text(data["deletionPolicy"]),
-        secret_refs=_mapping(data["secretRefs"]),
+        secret_refs={_text(pointer): _mapping(ref) for pointer, ref in _mapping(data["secretRefs"]).items()},
         adopt=data["adopt"],
-        create_only=tuple(_text(path) for path in data["createOnly"]),
+        create_only=tuple(_text(path) for path in _list(data["createOnly"])),
     )
 
 
@@ -157,6 +155,44 @@ def _grant_from_row(row: Any) -> DesiredRoleAssignment:
     if not isinstance(row, list) or len(row) != len(GRANT_FIELDS):
         raise ValueError("not a role assignment")
     return DesiredRoleAssignment(*(_text(value) for value in row))
+
+
+def _problem(value: Any) -> Problem:
+    """Problem.from_dict of a stored problem whose every field has its type (from_dict itself coerces)."""
+    data = _mapping(value)
+    _text(data["message"])
+    for name in ("file", "field", "hint", "code"):
+        if data.get(name) is not None:
+            _text(data[name])
+    for name in ("line", "column"):
+        if data.get(name) is not None and (not isinstance(data[name], int) or isinstance(data[name], bool)):
+            raise ValueError(f"{name} is not a number")
+    return Problem.from_dict(data)
+
+
+def _pair(value: Any) -> tuple[str, str]:
+    first, second = _row(value, 2)
+    return first, second
+
+
+def _triple(value: Any) -> tuple[str, str, str]:
+    first, second, third = _row(value, 3)
+    return first, second, third
+
+
+def _row(value: Any, length: int) -> list[str]:
+    """A stored tuple of `length` strings (unpacking a string of that length would pass)."""
+    row = _list(value)
+    if len(row) != length:
+        raise ValueError(f"not {length} values")
+    return [_text(item) for item in row]
+
+
+def _list(value: Any) -> list[Any]:
+    """A stored sequence: never a string or an object, whose iteration would give characters or keys."""
+    if not isinstance(value, list):
+        raise ValueError("not a list")
+    return value
 
 
 def _text(value: Any) -> str:

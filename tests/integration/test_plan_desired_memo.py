@@ -553,3 +553,20 @@ def test_a_local_power_platform_plan_starts_the_emulator_once(tmp_path: Path, mo
     assert len(starts) == 2 and second == first
     shutil.rmtree(root / MEMO)
     assert plan(root) == first
+
+
+def test_a_missing_ca_bundle_outside_the_repository_is_the_loaders_error(
+    tmp_path: Path, served: EmulatorInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An absolute caBundle is not a file of the tree: the memo cannot see it go, so it is checked."""
+    root = azure_repo(tmp_path, served, monkeypatch, "rg-memo-ca")
+    bundle = tmp_path / "ca.pem"
+    shutil.copy(served.ca_path, bundle)
+    config = root / "connectorops.yaml"
+    config.write_text(config.read_text().replace(served.ca_path, str(bundle)))
+    assert warm(root)[0] == 2
+    bundle.unlink()
+    code, out, err = cli(root, "plan")
+    assert code == 1 and "connectorops.yaml:" in err and "environments.dev.caBundle" in err and "is not a file" in err
+    shutil.rmtree(root / MEMO, ignore_errors=True)
+    assert cli(root, "plan") == (code, out, err)

@@ -24,7 +24,7 @@ from connectorops.gitops.deletion_policy import GitDeletionPolicies
 from connectorops.gitops.inputs import source_tree, touched_connectors, uncommitted_warning
 from connectorops.report.text import render_plan
 from connectorops.spec.source import SourceTree
-from connectorops.targets.address import address_from_dict, address_to_dict
+from connectorops.targets.address import TargetAddress, address_from_dict, address_to_dict
 from connectorops.targets.connect import located, open_target
 
 
@@ -95,12 +95,21 @@ def _remembered_plan(ctx: CliContext, remembered: RememberedDesired, fresh: _Fre
         address = address_from_dict(remembered.address)
     except ValueError:
         return fresh.plan()
+    if not _ca_bundle_present(address):
+        return fresh.plan()  # the loader's error, with its line in connectorops.yaml
     with open_target(ctx.repo, remembered.environment, address, principals=remembered.principals) as target:
         if target.identity != remembered.identity:
             return fresh.plan(opened=(remembered, target))
         local = address.kind == "local"
         desired = _with_git_warning(ctx, remembered.desired, rev=fresh.rev, commit=fresh.commit, local=local)
         return _planned(ctx, desired, target, fresh.options)
+
+
+def _ca_bundle_present(address: TargetAddress) -> bool:
+    """An absolute caBundle is a file of this machine, not of the tree (so not in the recorded questions):
+    loading refuses a missing one, so a remembered state must not be planned past it."""
+    bundle = getattr(address, "ca_bundle", None)
+    return bundle is None or not Path(bundle).is_absolute() or Path(bundle).is_file()
 
 
 @dataclass(frozen=True)

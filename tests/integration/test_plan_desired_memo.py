@@ -179,6 +179,11 @@ def test_a_new_connector_folder(applied: Path) -> None:
         "customApi:billing": "noop",
         "customApi:shipping": "create",
     }
+    # apply does what the remembered plan said, and the next plan from the memo has nothing left
+    code, out, err = cli(applied, "apply", "--yes")
+    assert code == 0 and "Apply complete: 1 action(s) done." in out, out + err
+    code, data = replanned(applied)
+    assert code == 0 and set(kinds(data).values()) == {"noop"}
 
 
 def test_a_removed_connector_folder_is_a_planned_and_guarded_deletion(applied: Path) -> None:
@@ -570,3 +575,27 @@ def test_a_missing_ca_bundle_outside_the_repository_is_the_loaders_error(
     assert code == 1 and "connectorops.yaml:" in err and "environments.dev.caBundle" in err and "is not a file" in err
     shutil.rmtree(root / MEMO, ignore_errors=True)
     assert cli(root, "plan") == (code, out, err)
+
+
+def test_the_working_tree_and_the_same_commit_share_an_entry_only_while_their_files_agree(tmp_path: Path) -> None:
+    """`plan` and `plan --at HEAD` ask for the same (environment, commit): the answers of each tree decide."""
+    root = new_repo(tmp_path, "orders", "billing")
+    sha = commit_all(root)
+    code, working = warm(root)
+    assert code == 2 and working["commit"] == sha
+    assert replanned(root, "--at", "HEAD") == (code, working)
+    write_connector(root, "billing", extra="  displayName: Billing v2\n")  # not committed
+    code, edited = replanned(root)
+    assert actions(edited)["customApi:billing"]["body"]["properties"]["displayName"] == "Billing v2"
+    code, at_head = replanned(root, "--at", "HEAD")
+    assert at_head == working  # HEAD's billing, not the working tree's
+
+
+def test_a_copy_of_the_repository_with_its_state_plans_as_the_original(applied: Path, tmp_path: Path) -> None:
+    code, original = warm(applied)
+    copy = tmp_path / "copy"
+    shutil.copytree(applied, copy, symlinks=True)
+    assert replanned(copy) == (code, original)
+    write_connector(copy, "shipping")
+    code, data = replanned(copy)
+    assert kinds(data)["customApi:shipping"] == "create" and kinds(plan(applied)[1]) == kinds(original)

@@ -25,7 +25,14 @@ from connectorops.engine.target import Placement
 from connectorops.errors import Severity
 from connectorops.spec.loader import load_repository
 from connectorops.spec.source import FileSystemTree
-from connectorops.targets.address import LocalAddress, address_to_dict
+from connectorops.targets.address import (
+    ArmAddress,
+    LocalAddress,
+    PowerPlatformAddress,
+    TargetAddress,
+    address_from_dict,
+    address_to_dict,
+)
 from connectorops.targets.arm import ArmPlacement
 from connectorops.targets.powerplatform.placement import PowerPlatformPlacement
 
@@ -254,3 +261,37 @@ def test_the_key_names_the_environment_asked_for_the_commit_and_the_code(
     memo.remember(asked, None, COMMIT, value)
     assert memo.recall(tree, None, COMMIT) == value
     assert len(list((tmp_path / "desired").glob("*.json"))) == 5
+
+
+# ---- the remembered address -----------------------------------------------------------------------------------
+
+AZURE = ArmAddress("https://management.azure.com", "00000000-0000-0000-0000-0000000000aa", "rg", "westeurope",
+                   "token-env", None)  # fmt: skip
+MAKERS = PowerPlatformAddress("11111111-2222-4333-8444-555555555555", "https://api.powerapps.com",
+                              "https://api.flow.microsoft.com", "default", "/etc/ca.pem", "s1", "s2")  # fmt: skip
+LOCAL = LocalAddress("powerplatform", ".connectorops", None, "rg", "westeurope")
+
+
+@pytest.mark.parametrize("address", [AZURE, MAKERS, LOCAL], ids=["azure", "powerplatform", "local"])
+def test_an_address_comes_back_equal(address: TargetAddress) -> None:
+    assert address_from_dict(json.loads(json.dumps(address_to_dict(address)))) == address
+
+
+@pytest.mark.parametrize(
+    ("address", "change"),
+    [
+        (AZURE, {"credential": "interactive"}),  # would fall back to DefaultAzureCredential
+        (AZURE, {"arm_endpoint": None}),  # required: opening it would raise AttributeError
+        (AZURE, {"subscription_id": None}),
+        (AZURE, {"ca_bundle": 5}),
+        (AZURE, {"tenant": "x"}),
+        (AZURE, {"kind": "aws"}),
+        (MAKERS, {"token_scope": ["a"]}),
+        (LOCAL, {"platform": "dataverse"}),
+        (LOCAL, {"state_dir": None}),
+    ],
+    ids=lambda value: value.kind if hasattr(value, "kind") else ",".join(value),
+)
+def test_a_corrupt_address_is_refused(address: TargetAddress, change: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        address_from_dict({**address_to_dict(address), **change})

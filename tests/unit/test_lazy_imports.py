@@ -93,3 +93,32 @@ def test_policy_models_build_their_validators_only_when_a_policy_file_is_validat
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert json.loads(result.stdout) == [[False, False], True], result.stderr[-2000:]
+
+
+def test_a_second_plan_of_an_unchanged_repository_loads_neither_models_nor_yaml_nor_definitions(
+    tmp_path: Path,
+) -> None:
+    """The desired state is remembered (engine/desired_memo.py): only the target is asked again."""
+    (tmp_path / "connectorops.yaml").write_text("default: local\nenvironments:\n  local: {target: local}\n")
+    folder = tmp_path / "connectors" / "pets"
+    folder.mkdir(parents=True)
+    connector = {"apiVersion": "connectorops/v1", "kind": "Connector", "metadata": {"name": "pets"},
+                 "spec": {"definition": {"openapi": "openapi.yaml"}}}  # fmt: skip
+    (folder / "connector.yaml").write_text(yaml.safe_dump(connector))
+    operation = {"operationId": "List", "responses": {"200": {"description": "ok"}}}
+    swagger = {"swagger": "2.0", "info": {"title": "Pets", "version": "1"}, "host": "pets.example.com",
+               "paths": {"/pets": {"get": operation}}}  # fmt: skip
+    (folder / "openapi.yaml").write_text(yaml.safe_dump(swagger))
+    loading = {
+        "connectorops.spec.models",
+        "yaml",
+        "connectorops.definitions.resolve",
+        "connectorops.policy.certification.certify",
+    }
+    code, cold = _loaded(["plan"], tmp_path)
+    assert code == 2 and loading <= cold
+    code, warm = _loaded(["plan"], tmp_path)
+    assert code == 2 and loading & warm == set()
+    (folder / "openapi.yaml").write_text(yaml.safe_dump({**swagger, "host": "pets.contoso.com"}))
+    code, edited = _loaded(["plan"], tmp_path)  # an edit is seen: loaded again
+    assert code == 2 and loading <= edited

@@ -41,6 +41,9 @@ class RememberedDesired:
     identity: TargetId  # the target the desired state was rendered for (ids and grant scopes name it)
     principals: tuple[tuple[str, str, str], ...]  # the local emulator's directory, from policies/sharing.yaml
     desired: DesiredState
+    # files outside the repository that loading required to exist (absolute caBundles): not among the
+    # tree's recorded questions, so whoever recalls the state checks them
+    outside: tuple[str, ...] = ()
 
 
 class DesiredMemo:
@@ -72,7 +75,7 @@ class DesiredMemo:
             if not isinstance(value, dict) or value["token"] != asked["token"]:
                 return None
             return _decoded(value["value"])
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
             return None  # a corrupt or foreign entry: load again
 
     def remember(self, asked: list[Read], requested: str | None, commit: str | None, value: RememberedDesired) -> None:
@@ -90,6 +93,7 @@ def _encoded(value: RememberedDesired) -> dict[str, Any]:
         "address": value.address,
         "identity": {"kind": value.identity.kind, "fields": [list(pair) for pair in value.identity.fields]},
         "principals": [list(entry) for entry in value.principals],
+        "outside": list(value.outside),
         "desired": {
             "environment": desired.environment,
             "customApis": [_api_to_dict(api) for api in desired.custom_apis],
@@ -111,16 +115,17 @@ def _decoded(data: dict[str, Any]) -> RememberedDesired:
     return RememberedDesired(
         environment=_text(data["environment"]),
         address=_mapping(data["address"]),
-        identity=TargetId(_text(identity["kind"]), tuple((_text(k), _text(v)) for k, v in identity["fields"])),
-        principals=tuple((_text(a), _text(b), _text(c)) for a, b, c in data["principals"]),
+        identity=TargetId(_text(identity["kind"]), tuple(_pair(pair) for pair in _list(identity["fields"]))),
+        principals=tuple(_triple(entry) for entry in _list(data["principals"])),
+        outside=tuple(_text(path) for path in _list(data["outside"])),
         desired=DesiredState(
             environment=_text(desired["environment"]),
-            custom_apis=tuple(_api_from_dict(api) for api in desired["customApis"]),
-            role_assignments=tuple(_grant_from_row(row) for row in desired["roleAssignments"]),
-            problems=tuple(Problem.from_dict(_mapping(problem)) for problem in desired["problems"]),
-            findings=tuple(Finding.from_row(row) for row in desired["findings"]),
+            custom_apis=tuple(_api_from_dict(api) for api in _list(desired["customApis"])),
+            role_assignments=tuple(_grant_from_row(row) for row in _list(desired["roleAssignments"])),
+            problems=tuple(_problem(problem) for problem in _list(desired["problems"])),
+            findings=tuple(Finding.from_row(row) for row in _list(desired["findings"])),
             commit=None if desired["commit"] is None else _text(desired["commit"]),
-            declared=frozenset(_text(name) for name in desired["declared"]),
+            declared=frozenset(_text(name) for name in _list(desired["declared"])),
             principal_names=_texts(desired["principalNames"]),
             role_names=_texts(desired["roleNames"]),
             connector_ids=_texts(desired["connectorIds"]),
@@ -152,9 +157,9 @@ def _api_from_dict(data: dict[str, Any]) -> DesiredCustomApi:
         source_path=_text(data["sourcePath"]),
         environment=_text(data["environment"]),
         deletion_policy=_text(data["deletionPolicy"]),
-        secret_refs=_mapping(data["secretRefs"]),
+        secret_refs={_text(pointer): _mapping(ref) for pointer, ref in _mapping(data["secretRefs"]).items()},
         adopt=data["adopt"],
-        create_only=tuple(_text(path) for path in data["createOnly"]),
+        create_only=tuple(_text(path) for path in _list(data["createOnly"])),
     )
 
 
@@ -169,6 +174,44 @@ def _grant_from_row(row: Any) -> DesiredRoleAssignment:
     if not isinstance(row, list) or len(row) != len(GRANT_FIELDS):
         raise ValueError("not a role assignment")
     return DesiredRoleAssignment(*(_text(value) for value in row))
+
+
+def _problem(value: Any) -> Problem:
+    """Problem.from_dict of a stored problem whose every field has its type (from_dict itself coerces)."""
+    data = _mapping(value)
+    _text(data["message"])
+    for name in ("file", "field", "hint", "code"):
+        if data.get(name) is not None:
+            _text(data[name])
+    for name in ("line", "column"):
+        if data.get(name) is not None and (not isinstance(data[name], int) or isinstance(data[name], bool)):
+            raise ValueError(f"{name} is not a number")
+    return Problem.from_dict(data)
+
+
+def _pair(value: Any) -> tuple[str, str]:
+    first, second = _row(value, 2)
+    return first, second
+
+
+def _triple(value: Any) -> tuple[str, str, str]:
+    first, second, third = _row(value, 3)
+    return first, second, third
+
+
+def _row(value: Any, length: int) -> list[str]:
+    """A stored tuple of `length` strings (unpacking a string of that length would pass)."""
+    row = _list(value)
+    if len(row) != length:
+        raise ValueError(f"not {length} values")
+    return [_text(item) for item in row]
+
+
+def _list(value: Any) -> list[Any]:
+    """A stored sequence: never a string or an object, whose iteration would give characters or keys."""
+    if not isinstance(value, list):
+        raise ValueError("not a list")
+    return value
 
 
 def _text(value: Any) -> str:

@@ -7,7 +7,7 @@ a secret: credentials are named (`default`, `token-env`), never held.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ class PowerPlatformAddress:
 
 
 TargetAddress = LocalAddress | ArmAddress | PowerPlatformAddress
+_CHOICES = {"platform": ("arm", "powerplatform"), "credential": ("default", "token-env")}  # the Literal fields
 _KINDS: dict[str, type[TargetAddress]] = {
     "local": LocalAddress,
     "azure": ArmAddress,
@@ -113,6 +114,10 @@ def address_from_dict(data: Any) -> TargetAddress:
         address = kind(**data)
     except TypeError as error:
         raise ValueError(f"not a {data['kind']} address: {error}") from None
-    if any(not isinstance(value, str | None) for value in asdict(address).values()):
-        raise ValueError("a target address holds strings only")
+    for item in fields(address):  # the annotations are strings here: "str", "str | None", "Credential", ...
+        value = getattr(address, item.name)
+        if value is None and "None" in str(item.type):
+            continue
+        if not isinstance(value, str) or value not in _CHOICES.get(item.name, (value,)):
+            raise ValueError(f"{item.name} is not a {item.type}")  # a corrupt entry must not open some other target
     return address

@@ -96,6 +96,20 @@ class _Parser(argparse.ArgumentParser):
         raise ParserExit(status)
 
 
+def _named(text: str) -> str:
+    """An environment name: an empty one is most often an unset variable (`-e "$ENV"`), never the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name an environment of connectorops.yaml")
+    return text
+
+
+def _repository(text: str) -> Path:
+    """A repository path: an empty one (an unset variable) must not quietly mean the current directory."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name the repository folder (or leave --repo out)")
+    return Path(text)
+
+
 def _non_negative(text: str) -> int:
     return _integer(text, 0, None)
 
@@ -123,8 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Custom connectors for Logic Apps and Power Platform, managed the GitOps way.",
     )
     # Global options before the command (`connectorops --repo X -e dev plan`); a command's own --repo/-e win.
-    root.add_argument("--repo", dest="global_repo", type=Path, metavar="PATH", help=REPO_HELP)
-    root.add_argument("-e", "--environment", dest="global_environment", metavar="NAME", help=ENVIRONMENT_HELP)
+    root.add_argument("--repo", dest="global_repo", type=_repository, metavar="PATH", help=REPO_HELP)
+    root.add_argument(
+        "-e", "--environment", dest="global_environment", type=_named, metavar="NAME", help=ENVIRONMENT_HELP
+    )
     commands = root.add_subparsers(title="Commands", metavar="COMMAND", required=True, prog=PROG)
 
     def command(
@@ -135,10 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
         return parser
 
     def repo(parser: _Parser) -> None:
-        parser.add_argument("--repo", type=Path, metavar="PATH", help=REPO_HELP)
+        parser.add_argument("--repo", type=_repository, metavar="PATH", help=REPO_HELP)
 
     def environment(parser: _Parser) -> None:
-        parser.add_argument("-e", "--environment", metavar="NAME", help=ENVIRONMENT_HELP)
+        parser.add_argument("-e", "--environment", type=_named, metavar="NAME", help=ENVIRONMENT_HELP)
 
     def flag(parser: _Parser, name: str, dest: str, text: str | None = None) -> None:
         parser.add_argument(name, dest=dest, action="store_true", help=text)

@@ -94,6 +94,10 @@ def test_no_arguments_prints_the_help_on_stderr_and_exits_1() -> None:
         (["init", "-e", "dev"], "init [OPTIONS] [DIRECTORY]", "no such option: -e"),
         (["new"], "new [OPTIONS] COMMAND [ARGS]...", "the following arguments are required: COMMAND"),
         (["frobnicate"], "[OPTIONS] COMMAND [ARGS]...", "argument COMMAND: invalid choice: 'frobnicate' (choose from"),
+        # an unset variable (`-e "$ENV"`, `--repo "$DIR"`) must not quietly mean the default environment or folder
+        (["plan", "-e", ""], "plan [OPTIONS]", "argument -e/--environment: is empty: name an environment"),
+        (["-e", " ", "drift"], "[OPTIONS] COMMAND [ARGS]...", "argument -e/--environment: is empty"),
+        (["apply", "--repo", ""], "apply [OPTIONS]", "argument --repo: is empty: name the repository folder"),
     ],
 )  # fmt: skip
 def test_a_usage_error_exits_1_with_the_usage_and_one_line_naming_the_option(

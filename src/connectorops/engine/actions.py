@@ -100,6 +100,8 @@ class Action:
     touched: bool = False
     # customApi update: JSON pointers (under connectionParameters) of secrets re-sent by --rotate-secrets
     rotated_secrets: tuple[str, ...] = ()
+    # customApi adopt under another name: the name the target lists the connector by until it is adopted
+    listed_as: str | None = None
 
     @property
     def key(self) -> str:
@@ -142,6 +144,7 @@ class Action:
             "role": self.role,
             "touched": self.touched,
             "rotatedSecrets": list(self.rotated_secrets),
+            "listedAs": self.listed_as,
         }
 
     @classmethod
@@ -175,4 +178,5 @@ class Action:
             role=data.get("role"),
             touched=bool(data.get("touched", False)),
             rotated_secrets=tuple(data.get("rotatedSecrets") or ()),
+            listed_as=data.get("listedAs"),
         )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
 from connectorops.engine.impact import LOGIC_APP
-from connectorops.engine.target import ARM
+from connectorops.engine.target import ALIASES, ARM
 from connectorops.render import definition_of
 
 if TYPE_CHECKING:
@@ -113,6 +113,14 @@ class ObservedState:
         by_name: dict[str, dict[str, Any]] = self.__dict__["_by_name"]
         return by_name.get(name.lower())
 
+    def known_as(self, name: str) -> dict[str, Any] | None:
+        """The connector listed as `name`, else the one the target also knows by that name (target.ALIASES)."""
+        found = self.custom_api(name)
+        if found is not None:
+            return found
+        wanted = name.lower()
+        return next((c for c in self.custom_apis if wanted in {str(a).lower() for a in c.get(ALIASES) or ()}), None)
+
     def swagger_of(self, name: str) -> dict[str, Any] | None:
         inline = definition_of(self.custom_api(name) or {})
         if inline:
@@ -161,7 +169,9 @@ def observe(
 ) -> ObservedState:
     """List connectors, connections, grants and consumers; download the definitions a decision needs."""
     custom_apis = tuple(target.list_connectors())
-    wanted = {d.name.lower(): d for d in desired}
+    desired = tuple(desired)
+    # by name, and by the name an adopt label gives (the connector is listed so until it is adopted)
+    wanted = {d.adopt_from.lower(): d for d in desired if d.adopt_from} | {d.name.lower(): d for d in desired}
     needed = [api for api in custom_apis if _needs_swagger(api, wanted, drift)]
     swaggers: dict[str, dict[str, Any]] = {}
     texts: dict[str, str] = {}

@@ -148,14 +148,20 @@ def test_import_with_a_name_adopts_the_portal_connector_under_it(tmp_path: Path)
         assert connections(http, api_name) == ["makers-conn"]
 
 
-def test_a_label_still_there_after_adoption_plans_no_changes(tmp_path: Path) -> None:
+def test_a_saved_plan_adopts_and_a_label_still_there_afterwards_plans_no_changes(tmp_path: Path) -> None:
     root = repo(tmp_path)
     assert cli(root, "plan")[0] == 0
     with maker(root) as http:
         api_name = portal_connector(http)
     write_connector(root, "orders", api_name)
-    assert changes(root) == [("adopt", "orders")]
-    assert cli(root, "apply", "--yes")[0] == 0
+    saved = tmp_path / "plan.json"
+    assert cli(root, "plan", "--out", str(saved))[0] == 2
+    (action,) = [a for a in json.loads(saved.read_text())["actions"] if a["kind"] != "noop"]
+    assert (action["kind"], action["name"], action["listedAs"]) == ("adopt", "orders", api_name)
+    code, out, err = cli(root, "apply", "--plan", str(saved), "--yes")
+    assert code == 0, out + err
+    with maker(root) as http:
+        assert stored(http, api_name)["properties"]["swagger"]["x-connectorops"]["name"] == "orders"
     assert changes(root) == []
     assert cli(root, "drift")[0] == 0
 

@@ -413,7 +413,7 @@ class InMemoryPowerPlatform:
         """Adopting `listed_as` under `name`: the record now names it (its apiName, connections, flows stay)."""
         if not listed_as or listed_as == name:
             return
-        if self.connectors.get(listed_as, {}).get("tags"):
+        if tags.is_managed(self.connectors.get(listed_as, {}).get("tags")):
             raise GatewayError(f"{listed_as!r} is managed", status=412, arm_code="PreconditionFailed")
         connector = self.connectors.pop(listed_as)
         self.connectors[name] = {**connector, "name": name, "id": self.connector_id(name)}

@@ -116,6 +116,8 @@ class Action:
         return self.kind != ActionKind.NOOP
 
     def to_dict(self) -> dict[str, Any]:
+        # listedAs only when set: plan files saved before it existed keep their fingerprint
+        listed = {"listedAs": self.listed_as} if self.listed_as else {}
         return {
             "kind": str(self.kind),
             "resourceType": self.resource_type,
@@ -144,7 +146,7 @@ class Action:
             "role": self.role,
             "touched": self.touched,
             "rotatedSecrets": list(self.rotated_secrets),
-            "listedAs": self.listed_as,
+            **listed,
         }
 
     @classmethod

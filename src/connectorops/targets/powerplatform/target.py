@@ -17,6 +17,7 @@ import copy
 import threading
 from typing import Any
 
+from connectorops import tags
 from connectorops.engine.target import ALIASES
 from connectorops.errors import GatewayError
 from connectorops.render import definition_of
@@ -318,7 +319,8 @@ class PowerPlatformTarget(PlacedTarget):
         properties = {k: v for k, v in (current.get("properties") or {}).items() if k not in READ_ONLY}
         definition = (current.get("properties") or {}).get("swagger")
         record = rec.record_of(definition)
-        new_record = rec.record_from(str(record.get(rec.NAME) or name), markers, record.get(rec.FILES))
+        kept_name = name if listed_as else str(record.get(rec.NAME) or name)  # adopting: the name git gives it
+        new_record = rec.record_from(kept_name, markers, record.get(rec.FILES))
         properties["openApiDefinition"] = rec.with_record(
             definition if isinstance(definition, dict) else {}, new_record
         )
@@ -384,8 +386,9 @@ class PowerPlatformTarget(PlacedTarget):
         if not listed_as or listed_as.lower() == name.lower():
             return self._current(name, "PATCH apis")
         api_name, current = self._current(listed_as, "PATCH apis")
-        owner = rec.record_of((current.get("properties") or {}).get("swagger")).get(rec.NAME)
-        if owner and str(owner).lower() != name.lower():
+        record = rec.record_of((current.get("properties") or {}).get("swagger"))
+        owner = str(record.get(rec.NAME) or listed_as)
+        if tags.is_managed(rec.tags_of(record)) and owner.lower() != name.lower():  # an orphan's name may stay
             raise GatewayError(
                 f"connector {listed_as!r} is managed by connectorops as {owner!r}; it was not adopted as {name!r}",
                 status=PRECONDITION_FAILED,

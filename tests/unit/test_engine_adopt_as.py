@@ -20,11 +20,14 @@ from connectorops.engine.drift import detect_drift
 from connectorops.engine.observe import observe
 from connectorops.engine.plan import Plan, make_plan
 from connectorops.errors import GatewayError, PlanBlocked
+from connectorops.policy.role_assignments import DesiredRoleAssignment, role_assignment_name
 from connectorops.render import DesiredCustomApi
 
 ENV = "makers"
 PP = PowerPlatformPlacement()
 LISTED = "shared_orders-5f3c2a1b0d9e8f7a"
+SALES = "11111111-1111-1111-1111-111111111111"
+ALICE = "33333333-3333-3333-3333-333333333333"
 
 
 def _want(listed: str = LISTED) -> DesiredCustomApi:
@@ -45,6 +48,7 @@ def _portal(pp: InMemoryPowerPlatform, want: DesiredCustomApi, *, description: s
     if description is not None:
         body["properties"]["description"] = description
     pp.create_connector(LISTED, body)
+    pp.permissions[LISTED] = pp.permissions.pop(pp.api_names[LISTED])  # the server named it LISTED
     pp.api_names[LISTED] = LISTED
 
 
@@ -133,3 +137,24 @@ def test_the_label_names_the_connector_to_adopt(label: str, adopt: bool, adopt_f
 def test_a_remembered_desired_state_keeps_what_to_adopt_and_where_the_label_is() -> None:
     api = _want()
     assert desired_memo._api_from_dict(json.loads(json.dumps(desired_memo._api_to_dict(api)))) == api
+
+
+def test_gits_sharing_is_granted_on_the_adoption_and_portal_shares_are_compared_from_the_next_plan() -> None:
+    pp = InMemoryPowerPlatform()
+    want = _want()
+    _portal(pp, want)
+    pp.portal_share(LISTED, ALICE, "User", "CanEdit")
+    scope = PP.connector_id("orders")
+    grant = DesiredRoleAssignment(
+        name=role_assignment_name(scope, SALES, "CanView"), scope=scope, principal_name="sales", principal_id=SALES,
+        principal_type="Group", role_name="use", role_definition_id="CanView",
+    )  # fmt: skip
+    desired = replace(_desired(want), role_assignments=(grant,))
+    plan = _plan(pp, desired)
+    assert sorted((str(a.kind), a.resource_type) for a in plan.changes) == [
+        ("adopt", "customApi"), ("create", "roleAssignment")]  # fmt: skip
+    assert apply_plan(plan, pp).exit_code == 0
+    held = {p: w["properties"]["roleName"] for p, w in pp.permissions[LISTED].items()}
+    assert held[SALES] == "CanView" and held[ALICE] == "CanEdit"
+    (revoke,) = _plan(pp, desired).changes  # now ours: the portal share not in git is revoked
+    assert (revoke.kind, revoke.principal) == (ActionKind.DELETE, f"User {ALICE}")

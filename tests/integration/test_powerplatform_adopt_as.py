@@ -212,6 +212,15 @@ def test_two_connectors_adopting_one_connector_is_an_error_naming_both(tmp_path:
 
 def test_on_arm_an_adopt_label_naming_another_connector_is_refused(tmp_path: Path) -> None:
     root = repo(tmp_path, LOCAL_ARM)
+    assert cli(root, "plan")[0] == 0
+    with maker(root) as http:  # a customApi made by hand in the emulator's resource group
+        rg = f"{http.info.base_url}/subscriptions/{http.info.subscription_id}/resourceGroups/rg-connectors-local"
+        made = http.session.put(
+            f"{rg}/providers/Microsoft.Web/customApis/legacy-orders",
+            params={"api-version": "2016-06-01"},
+            json={"location": "westeurope", "properties": {"displayName": "Orders", "swagger": openapi()}},
+        )
+        assert made.status_code in (200, 201), made.text
     write_connector(root, "orders", "legacy-orders")
     code, out, err = cli(root, "plan")
     assert code == 1, out + err
@@ -219,6 +228,14 @@ def test_on_arm_an_adopt_label_naming_another_connector_is_refused(tmp_path: Pat
     assert "connectors/orders/connector.yaml:6: metadata.labels.connectorops/adopt" in text, text
     assert "adopts 'legacy-orders' as 'orders', but on target local a connector's name is its resource name" in text
     assert "set metadata.name to 'legacy-orders'" in text, text
+    assert cli(root, "apply", "--yes")[0] == 1
+    with maker(root) as http:
+        listed = http.session.get(
+            f"{http.info.base_url}/subscriptions/{http.info.subscription_id}/resourceGroups/rg-connectors-local"
+            "/providers/Microsoft.Web/customApis",
+            params={"api-version": "2016-06-01"},
+        ).json()["value"]
+        assert [(a["name"], a.get("tags") or {}) for a in listed] == [("legacy-orders", {})]  # untouched, no create
 
 
 def test_import_name_needs_one_select_and_a_target_that_can_rename(tmp_path: Path) -> None:

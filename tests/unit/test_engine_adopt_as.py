@@ -158,3 +158,18 @@ def test_gits_sharing_is_granted_on_the_adoption_and_portal_shares_are_compared_
     assert held[SALES] == "CanView" and held[ALICE] == "CanEdit"
     (revoke,) = _plan(pp, desired).changes  # now ours: the portal share not in git is revoked
     assert (revoke.kind, revoke.principal) == (ActionKind.DELETE, f"User {ALICE}")
+
+
+def test_on_arm_the_plan_blocks_the_adoption_and_the_named_customapi_stays_unmanaged() -> None:
+    arm = InMemoryTarget()
+    arm.add_custom_api("legacy-orders", {})
+    desired = replace(_desired(_want("legacy-orders")), connector_ids={})
+    plan = _plan(arm, desired)
+    (refused,) = plan.changes
+    assert (refused.kind, refused.name, refused.blocked) == (ActionKind.ADOPT, "orders", True)
+    assert refused.reasons[0] == (
+        "connectors/orders/connector.yaml:6: metadata.labels.connectorops/adopt names 'legacy-orders', but here a "
+        "connector's name is its resource name: it cannot be adopted as another"
+    )
+    report = detect_drift(desired, observe(arm, drift=True), arm)
+    assert ("unmanaged", "legacy-orders") in [(i.kind, i.connector) for i in report.items]

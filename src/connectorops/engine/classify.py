@@ -61,14 +61,15 @@ class ConnectorClass:
         return self.want is not None and self.found.get(tags.FINGERPRINT) != self.want.fingerprint
 
 
-def _declared(desired: DesiredState) -> set[str]:
-    adopted = {d.adopt_from.lower() for d in desired.custom_apis if d.adopt_from}
+def _declared(desired: DesiredState, observed: ObservedState) -> set[str]:
+    renames = observed.adopts_under_another_name
+    adopted = {d.adopt_from.lower() for d in desired.custom_apis if d.adopt_from and renames}
     return set(desired.declared) | {d.name.lower() for d in desired.custom_apis} | adopted
 
 
 def _classify_declared(want: DesiredCustomApi, desired: DesiredState, observed: ObservedState) -> ConnectorClass:
     have = observed.custom_api(want.name)
-    if have is None and want.adopt_from:
+    if have is None and want.adopt_from and observed.adopts_under_another_name:
         return _classify_adoption(want, desired, observed)
     resource_id = str((have or {}).get("id") or desired.connector_id(want.name))
     if have is None:
@@ -135,7 +136,7 @@ def classify_connectors(desired: DesiredState, observed: ObservedState) -> list[
         _classify_declared(want, desired, observed)
         for want in sorted(desired.custom_apis, key=lambda d: d.name.lower())
     ]
-    declared = _declared(desired)
+    declared = _declared(desired, observed)
     for have in sorted(observed.custom_apis, key=lambda c: str(c.get("name", "")).lower()):
         name = str(have.get("name", ""))
         if name.lower() in declared:

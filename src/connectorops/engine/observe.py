@@ -97,6 +97,8 @@ class ObservedState:
     # principal holds at most one role per connector there (Power Platform)
     consumer_kind: str = LOGIC_APP
     one_role_per_principal: bool = False
+    # an adopt label may name a connector listed by another name (Capabilities.adopts_under_another_name)
+    adopts_under_another_name: bool = False
     # what reports call the target the inventory came from ("absent in Azure", "granted in Power Platform")
     place: str = "Azure"
     # the same, as JSON text, for the ones a SwaggerCache answered: parsed on first use, so an idle
@@ -198,5 +200,6 @@ def observe(
         consumer_kind=target.capabilities.consumers,
         place="Azure" if target.identity.kind == ARM else "Power Platform",
         one_role_per_principal=target.capabilities.one_role_per_principal,
+        adopts_under_another_name=target.capabilities.adopts_under_another_name,
         swagger_texts=texts,
     )

@@ -172,7 +172,9 @@ def _plan(
     impacts = ImpactIndex(observed.connections, observed.workflows, consumer_kind=observed.consumer_kind)
     env = desired.environment
     for entry in classify_connectors(desired, observed):
-        if entry.want is not None:
+        if entry.want is not None and entry.want.adopt_from and not observed.adopts_under_another_name:
+            actions.append(_not_here(entry))
+        elif entry.want is not None:
             actions.append(_declared_action(entry, env, options, impacts))
         elif entry.state == ConnectorState.UNDECLARED:
             actions.append(_undeclared_action(entry, env, deletion_policies, impacts))
@@ -268,6 +270,26 @@ def _declared_action(entry: ConnectorClass, env: str, options: PlanOptions, impa
         warnings=warnings,
         rotated_secrets=rotated,
         **common,
+    )
+
+
+def _not_here(entry: ConnectorClass) -> Action:
+    """An adopt label naming another connector, on a target whose names are resource names: never a create."""
+    want = entry.want
+    assert want is not None
+    return Action(
+        kind=ActionKind.ADOPT,
+        resource_type=CUSTOM_API,
+        name=want.name,
+        connector=want.name,
+        resource_id=entry.resource_id,
+        source_path=want.source_path,
+        verdict=Verdict.BLOCK,
+        reasons=(
+            f"{_label_at(want)}metadata.labels.{ADOPT_LABEL} names {want.adopt_from!r}, but here a connector's "
+            "name is its resource name: it cannot be adopted as another",
+            f'name the connector {want.adopt_from!r} (metadata.name) with the label "true", or remove the label',
+        ),
     )
 
 

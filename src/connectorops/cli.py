@@ -278,6 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     environment(import_)
     import_.add_argument("--select", action="append", default=[], metavar="NAME", help="Only these connectors.")
     import_.add_argument(
+        "--name",
+        metavar="NAME",
+        help="With one --select: call it NAME in git (connectors/NAME/); the label connectorops/adopt names the "
+        "connector to adopt (Power Platform).",
+    )
+    import_.add_argument(
         "--into", type=Path, default=Path("connectors"), metavar="PATH", help="Folder for the new connector folders."
     )
     flag(import_, "--force", "force", "Overwrite existing folders.")
@@ -372,6 +378,8 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     if unknown:  # reported by the command's own parser, so the usage shown is the command's
         word = "no such option" if unknown[0].startswith("-") else "unexpected argument"
         raise UsageError(args.parser, f"{word}: {unknown[0]}")
+    if getattr(args, "module", None) == "import_" and args.name is not None and len(args.select) != 1:
+        raise UsageError(args.parser, "--name needs exactly one --select (the connector to call NAME)")
     return args
 
 

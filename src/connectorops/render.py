@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # annotations only: the definitions model pulls in the spec m
 
 # The Logic Apps designer's own default brand colour for custom connectors.
 DEFAULT_BRAND_COLOR = "#007ee5"
-# metadata.labels[ADOPT_LABEL] == "true": take over a same-name unmanaged customApi (set by `import`).
+# metadata.labels[ADOPT_LABEL] == "true": take over a same-name unmanaged customApi (set by `import`);
+# any other value (not "false"): the name the target lists the unmanaged connector by, to adopt it under
+# metadata.name (only where the target keeps the name in its own record: Capabilities.adopts_under_another_name).
 ADOPT_LABEL = "connectorops/adopt"
 
 
@@ -37,6 +39,10 @@ class DesiredCustomApi:
     # JSON pointer under properties.connectionParameters -> secret reference, filled at apply time
     secret_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
     adopt: bool = False
+    # adopt: the name the target lists the unmanaged connector by, when it is not `name` ("" : `name` itself)
+    adopt_from: str = ""
+    # where connector.yaml's adopt label is (its line), so a plan that cannot adopt says where to fix it
+    adopt_line: int | None = None
     # change paths the target takes on create only (Power Platform: properties.displayName): a difference
     # there is shown as a warning, never planned as an update that would silently not happen
     create_only: tuple[str, ...] = ()
@@ -102,9 +108,19 @@ def ownership_markers(connector: ResolvedConnector) -> dict[str, str]:
     }
 
 
+def adopt_label(labels: dict[str, str], name: str) -> tuple[bool, str]:
+    """(adopt?, the listed name to adopt when it is not `name`) from connector.yaml's labels."""
+    value = str(labels.get(ADOPT_LABEL, "")).strip()
+    if value.lower() in ("", "false"):
+        return False, ""
+    if value.lower() == "true" or value.lower() == name.lower():
+        return True, ""
+    return True, value
+
+
 def wants_adoption(connector: ResolvedConnector) -> bool:
-    """`import` labelled it: take over the same-name connector that is not ours yet."""
-    return connector.connector.document.metadata.labels.get(ADOPT_LABEL, "").lower() == "true"
+    """`import` labelled it: take over the connector that is not ours yet (of its name, or the one named)."""
+    return adopt_label(connector.connector.document.metadata.labels, connector.name)[0]
 
 
 def sealed(
@@ -130,5 +146,6 @@ def sealed(
         deletion_policy=connector.spec.lifecycle.deletion,
         secret_refs=secret_refs,
         adopt=wants_adoption(connector),
+        adopt_from=adopt_label(connector.connector.document.metadata.labels, connector.name)[1],
         create_only=create_only,
     )

@@ -86,6 +86,28 @@ def test_markers_alone_are_rewritten_for_orphan_and_adopt(harness: Harness) -> N
     assert target.download_definition(adopted)["info"]["title"] == "Orders"  # the definition is untouched
 
 
+def test_an_unmanaged_connector_is_adopted_under_another_name_only_where_the_target_can(harness: Harness) -> None:
+    target = harness.target
+    target.create_connector("legacy", body())
+    target.write_markers("legacy", {})  # unmanaged now, listed as "legacy"
+    connection_id = harness.add_consumer("legacy", "legacy-conn", "la-legacy")
+    if not target.capabilities.adopts_under_another_name:  # ARM: the name is the resource name
+        with pytest.raises(GatewayError) as refused:
+            target.write_markers("orders", MARKERS, listed_as="legacy")
+        assert "cannot be adopted as 'orders'" in str(refused.value)
+        assert [c["name"] for c in target.list_connectors()] == ["legacy"]
+        return
+    target.write_markers("orders", MARKERS, listed_as="legacy")
+    (listed,) = target.list_connectors()
+    assert listed["name"] == "orders" and tags.is_managed(listed["tags"])
+    assert target.get_connector("legacy") is None and target.get_connector("orders") is not None
+    assert target.download_definition(listed)["info"]["title"] == "Orders"  # the same connector, untouched
+    assert [_id(c["id"]) for c in target.connections_of(target.connector_id("orders"))] == [_id(connection_id)]
+    with pytest.raises(GatewayError) as taken:  # managed now: never adopted again under a third name
+        target.write_markers("sales", MARKERS, listed_as="orders")
+    assert taken.value.status == 412
+
+
 def test_delete_says_whether_it_existed(harness: Harness) -> None:
     target = harness.target
     target.create_connector("orders", body())

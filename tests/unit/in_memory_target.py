@@ -17,12 +17,13 @@ from typing import Any
 from connectorops import tags
 from connectorops.definitions.model import ResolvedConnector
 from connectorops.engine.impact import FLOW, connection_api_id
-from connectorops.engine.target import Capabilities, TargetId
+from connectorops.engine.target import ALIASES, Capabilities, TargetId
 from connectorops.errors import GatewayError
 from connectorops.render import DesiredCustomApi
 from connectorops.targets.arm import ARM_CAPABILITIES, ArmPlacement
 from connectorops.targets.arm.gateway import RequestCounter
 from connectorops.targets.arm.render import render_custom_api
+from connectorops.targets.arm.target import refuse_other_name
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = "rg-test"
@@ -88,10 +89,14 @@ class InMemoryTarget:
     def create_connector(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         return self.put_custom_api(name, body, if_none_match="*")
 
-    def update_connector(self, name: str, body: dict[str, Any], *, etag: str | None) -> dict[str, Any]:
+    def update_connector(
+        self, name: str, body: dict[str, Any], *, etag: str | None, listed_as: str | None = None
+    ) -> dict[str, Any]:
+        refuse_other_name(name, listed_as)
         return self.put_custom_api(name, body, if_match=etag)
 
-    def write_markers(self, name: str, markers: dict[str, str]) -> dict[str, Any]:
+    def write_markers(self, name: str, markers: dict[str, str], *, listed_as: str | None = None) -> dict[str, Any]:
+        refuse_other_name(name, listed_as)
         return self.patch_custom_api_tags(name, markers)
 
     def delete_connector(self, name: str) -> bool:
@@ -227,6 +232,7 @@ PP_CAPABILITIES = Capabilities(
     roles=frozenset({"use", "share", "edit"}),
     consumers=FLOW,
     one_role_per_principal=True,
+    adopts_under_another_name=True,
 )
 PP_ROLES = frozenset({"CanView", "CanViewWithShare", "CanEdit"})
 
@@ -303,7 +309,11 @@ class InMemoryPowerPlatform:
 
     def list_connectors(self) -> list[dict[str, Any]]:
         self._count("GET", "apis")
-        return [copy.deepcopy(c) for c in self.connectors.values()]
+        return [self._with_aliases(name, copy.deepcopy(c)) for name, c in self.connectors.items()]
+
+    def _with_aliases(self, name: str, envelope: dict[str, Any]) -> dict[str, Any]:
+        api_name = self.api_names.get(name, name)
+        return {**envelope, ALIASES: [api_name]} if api_name != name else envelope
 
     def list_grants(self) -> list[dict[str, Any]]:
         grants = []
@@ -357,15 +367,19 @@ class InMemoryPowerPlatform:
         self.permissions[api_name] = {PP_CREATOR: self._permission(api_name, PP_CREATOR, "User", "Owner")}
         return self._store(name, body)
 
-    def update_connector(self, name: str, body: dict[str, Any], *, etag: str | None) -> dict[str, Any]:
+    def update_connector(
+        self, name: str, body: dict[str, Any], *, etag: str | None, listed_as: str | None = None
+    ) -> dict[str, Any]:
         self._count("PATCH", "apis")
+        self._rename(listed_as, name)
         current = self.connectors.get(name)
         if current is None or (etag is not None and current["etag"] != etag):
             raise GatewayError("precondition failed", status=412, arm_code="PreconditionFailed")
         return self._store(name, body)
 
-    def write_markers(self, name: str, markers: dict[str, str]) -> dict[str, Any]:
+    def write_markers(self, name: str, markers: dict[str, str], *, listed_as: str | None = None) -> dict[str, Any]:
         self._count("PATCH", "apis")
+        self._rename(listed_as, name)
         current = self.connectors[name]
         return self._store(name, {"tags": markers, "properties": {**current["properties"],
                                                                    "swagger": self.swaggers[name]}})  # fmt: skip
@@ -395,6 +409,18 @@ class InMemoryPowerPlatform:
         return existed
 
     # the wire side -------------------------------------------------------------------------------
+    def _rename(self, listed_as: str | None, name: str) -> None:
+        """Adopting `listed_as` under `name`: the record now names it (its apiName, connections, flows stay)."""
+        if not listed_as or listed_as == name:
+            return
+        if tags.is_managed(self.connectors.get(listed_as, {}).get("tags")):
+            raise GatewayError(f"{listed_as!r} is managed", status=412, arm_code="PreconditionFailed")
+        connector = self.connectors.pop(listed_as)
+        self.connectors[name] = {**connector, "name": name, "id": self.connector_id(name)}
+        self.api_names[name] = self.api_names.pop(listed_as)
+        self.swaggers[name] = self.swaggers.pop(listed_as, {})
+        self._changed[name] = self._changed.pop(listed_as, 0)
+
     def _count(self, verb: str, kind: str) -> None:
         self.requests.counts[(verb, kind)] += 1
 

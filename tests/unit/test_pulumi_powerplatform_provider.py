@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from typing import Any
 
 import pytest
-from in_memory_target import InMemoryTarget
+from in_memory_target import InMemoryPowerPlatform, InMemoryTarget
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
@@ -198,3 +198,18 @@ def test_the_target_is_opened_once_per_provider_process() -> None:
     made.update("orders", outs, props("fp-2"))
     made.delete("orders", outs)
     assert opened == [1] and "orders" not in target.custom_apis
+
+
+def test_create_adopts_under_the_name_git_gives_it_and_never_creates_instead() -> None:
+    pp = InMemoryPowerPlatform()
+    listed = "shared_orders-5f3c2a1b0d9e8f7a"
+    pp.create_connector(listed, {"tags": {}, "properties": {"displayName": "Orders"}})  # a maker's: no record
+    pp.api_names[listed] = listed
+    result = ConnectorProvider(lambda: nullcontext(pp)).create({**props(), "adopt": True, "adoptFrom": listed})
+    assert sorted(pp.connectors) == ["orders"] and pp.api_names == {"orders": listed}
+    assert tags.is_managed(pp.connectors["orders"]["tags"]) and result.outs is not None
+    # the connector to adopt is gone (or was never there): refused, nothing created
+    empty = InMemoryPowerPlatform()
+    with pytest.raises(ConnectorProviderError, match=f"adopts '{listed}', which is not in the environment"):
+        ConnectorProvider(lambda: nullcontext(empty)).create({**props(), "adopt": True, "adoptFrom": listed})
+    assert empty.connectors == {}

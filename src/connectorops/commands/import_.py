@@ -9,9 +9,10 @@ with what is deployed, so the user learns at once if the first plan would be mor
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -22,8 +23,10 @@ from connectorops.engine.pipeline import Inputs
 from connectorops.engine.target import Placement, Target
 from connectorops.errors import ConnectoropsError, Problem, Severity
 from connectorops.gitops.importer import PACONN, Downloaded, ImportedConnector, connector_folder, importable
-from connectorops.render import definition_of
+from connectorops.render import adopt_label, definition_of
 from connectorops.spec.loader import load_repository, select_environment
+from connectorops.spec.models import ARM_NAME_PATTERN
+from connectorops.spec.repository import LoadedConnector
 from connectorops.spec.source import FileSystemTree
 
 
@@ -34,7 +37,7 @@ class BlobDownloads(Protocol):
     def download_blob(self, url: str) -> bytes | None: ...
 
 
-def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
+def run(ctx: CliContext, *, select: list[str], into: Path, force: bool, name: str | None = None) -> int:
     from connectorops.targets.connect import connect
 
     repo = load_repository(FileSystemTree(ctx.repo))
@@ -48,12 +51,15 @@ def run(ctx: CliContext, *, select: list[str], into: Path, force: bool) -> int:
     written: list[tuple[ImportedConnector, Downloaded]] = []
     with connect(Inputs(ctx.repo, repo, env_name, None)) as target:
         deployed = target.list_connectors()
-        candidates = importable(deployed, [c.name for c in repo.connectors])
-        chosen = _select(candidates, select, declared={c.name.lower() for c in repo.connectors})
+        taken = _taken_names(repo.connectors)
+        candidates = importable(deployed, taken)
+        if name is not None:  # before the selection: on ARM, --name is wrong whatever is selected
+            _check_new_name(name, repo.connectors, target.capabilities.adopts_under_another_name, select[0])
+        chosen = _select(candidates, select, declared=set(taken))
         for api in chosen:
             download = _download(target, api)
             try:
-                imported = connector_folder(download)
+                imported = connector_folder(download, name=name)
             except ValueError as error:
                 problems.append(Problem(str(error), field=str(api.get("name")), hint="import it by hand"))
                 continue
@@ -109,6 +115,38 @@ def _download(target: Target, api: Mapping[str, Any]) -> Downloaded:
         return blobs.download_blob(url) if blobs is not None and isinstance(url, str) and url else None
 
     return Downloaded(api, swagger, layout=PACONN, icon=blob("iconUri"), script=blob("scriptDefinitionUrl"))
+
+
+def _taken_names(connectors: Iterable[LoadedConnector]) -> list[str]:
+    """What git takes already: every connector's name, and the connector its adopt label names."""
+    names = [c.name.lower() for c in connectors]
+    return names + [
+        listed.lower() for c in connectors if (listed := adopt_label(c.document.metadata.labels, c.name)[1])
+    ]
+
+
+def _check_new_name(name: str, connectors: Iterable[LoadedConnector], renames: bool, selected: str) -> None:
+    """--name: a connector git does not declare yet, on a target that can adopt under another name."""
+    if not renames:
+        raise ConnectoropsError(
+            f"--name {name}: this target names a connector by its resource name, so {selected!r} can only be "
+            "imported (and adopted) under that name",
+            field="--name",
+            hint=f"run `connectorops import --select {selected}` without --name",
+        )
+    if not re.match(ARM_NAME_PATTERN, name):
+        raise ConnectoropsError(
+            f"--name {name!r} is not a valid connector name",
+            field="--name",
+            hint="letters, digits, '-', '_' and '.', starting with a letter or digit (80 characters at most)",
+        )
+    clash = next((c for c in connectors if c.name.lower() == name.lower()), None)
+    if clash is not None:
+        raise ConnectoropsError(
+            f"--name {name}: {clash.path} already declares a connector of that name",
+            field="--name",
+            hint="choose another name, or remove that connector first",
+        )
 
 
 def _select(candidates: list[Mapping[str, Any]], select: list[str], *, declared: set[str]) -> list[Mapping[str, Any]]:

@@ -100,6 +100,8 @@ class Action:
     touched: bool = False
     # customApi update: JSON pointers (under connectionParameters) of secrets re-sent by --rotate-secrets
     rotated_secrets: tuple[str, ...] = ()
+    # customApi adopt under another name: the name the target lists the connector by until it is adopted
+    listed_as: str | None = None
 
     @property
     def key(self) -> str:
@@ -114,6 +116,8 @@ class Action:
         return self.kind != ActionKind.NOOP
 
     def to_dict(self) -> dict[str, Any]:
+        # listedAs only when set: plan files saved before it existed keep their fingerprint
+        listed = {"listedAs": self.listed_as} if self.listed_as else {}
         return {
             "kind": str(self.kind),
             "resourceType": self.resource_type,
@@ -142,6 +146,7 @@ class Action:
             "role": self.role,
             "touched": self.touched,
             "rotatedSecrets": list(self.rotated_secrets),
+            **listed,
         }
 
     @classmethod
@@ -175,4 +180,5 @@ class Action:
             role=data.get("role"),
             touched=bool(data.get("touched", False)),
             rotated_secrets=tuple(data.get("rotatedSecrets") or ()),
+            listed_as=data.get("listedAs"),
         )

@@ -7,7 +7,7 @@ As Terraform keeps drift inside the plan, the kinds turn each classification int
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 class ConnectorState(StrEnum):
     MISSING = "missing"  # git declares it, the target lacks it
-    NOT_OURS = "not-ours"  # git declares it, the target holds an unmanaged one of that name
+    NOT_OURS = "not-ours"  # git declares it, the target holds an unmanaged one of that name (or the one to adopt)
+    # git adopts a connector by another name (connectorops/adopt: X), but X is managed already
+    ADOPT_TAKEN = "adopt-taken"
     OTHER_ENVIRONMENT = "other-environment"  # git declares it, managed for another environment
     PENDING = "pending"  # ours, and git's fingerprint differs from the one applied
     MODIFIED = "modified"  # ours, same fingerprint, but fields differ: changed out of band
@@ -51,23 +53,55 @@ class ConnectorClass:
     found: dict[str, str] = field(default_factory=dict)  # the deployed resource's tags
     # differences at paths the target takes on create only (want.create_only): shown, never planned
     create_only: tuple[FieldChange, ...] = ()
+    # adopting under another name: the name the target lists `have` by (want.adopt_from, as listed)
+    listed_as: str = ""
 
     @property
     def fingerprint_differs(self) -> bool:
         return self.want is not None and self.found.get(tags.FINGERPRINT) != self.want.fingerprint
 
 
-def _declared(desired: DesiredState) -> set[str]:
-    return set(desired.declared) | {d.name.lower() for d in desired.custom_apis}
+def _declared(desired: DesiredState, observed: ObservedState) -> set[str]:
+    renames = observed.adopts_under_another_name
+    adopted = {d.adopt_from.lower() for d in desired.custom_apis if d.adopt_from and renames}
+    return set(desired.declared) | {d.name.lower() for d in desired.custom_apis} | adopted
 
 
 def _classify_declared(want: DesiredCustomApi, desired: DesiredState, observed: ObservedState) -> ConnectorClass:
     have = observed.custom_api(want.name)
+    if have is None and want.adopt_from and observed.adopts_under_another_name:
+        return _classify_adoption(want, desired, observed)
     resource_id = str((have or {}).get("id") or desired.connector_id(want.name))
     if have is None:
         return ConnectorClass(want.name, ConnectorState.MISSING, resource_id, want=want)
+    return _compared(want, have, observed.swagger_of(want.name), desired, resource_id)
+
+
+def _classify_adoption(want: DesiredCustomApi, desired: DesiredState, observed: ObservedState) -> ConnectorClass:
+    """Git adopts, under its own name, the connector the target lists as `want.adopt_from`. Its id is the one
+    it has once adopted: that is where git's grants go (the target lists it by `want.name` afterwards)."""
+    resource_id = desired.connector_id(want.name)
+    have = observed.known_as(want.adopt_from)
+    if have is None:
+        return ConnectorClass(want.name, ConnectorState.MISSING, resource_id, want=want)
+    listed = str(have.get("name", ""))
     found = resource_tags(have)
-    swagger = observed.swagger_of(want.name)
+    if tags.is_managed(found):
+        return ConnectorClass(
+            want.name, ConnectorState.ADOPT_TAKEN, resource_id, want, have, found=found, listed_as=listed
+        )
+    entry = _compared(want, have, observed.swagger_of(listed), desired, resource_id)
+    return replace(entry, listed_as=listed)
+
+
+def _compared(
+    want: DesiredCustomApi,
+    have: dict[str, Any],
+    swagger: dict[str, Any] | None,
+    desired: DesiredState,
+    resource_id: str,
+) -> ConnectorClass:
+    found = resource_tags(have)
     # Diffed in every state: adopting an unmanaged connector shows what differs too.
     changes, create_only = _split_create_only(diff_custom_api(want.body, have, observed_swagger=swagger), want)
     if not tags.is_managed(found):
@@ -102,7 +136,7 @@ def classify_connectors(desired: DesiredState, observed: ObservedState) -> list[
         _classify_declared(want, desired, observed)
         for want in sorted(desired.custom_apis, key=lambda d: d.name.lower())
     ]
-    declared = _declared(desired)
+    declared = _declared(desired, observed)
     for have in sorted(observed.custom_apis, key=lambda c: str(c.get("name", "")).lower()):
         name = str(have.get("name", ""))
         if name.lower() in declared:

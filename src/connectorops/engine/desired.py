@@ -77,6 +77,7 @@ def build_desired_state(
     from connectorops.definitions.input_memo import RecordingTree
     from connectorops.definitions.resolve import default_cache_dir, fitted_connector, resolve_connector
     from connectorops.definitions.verdict_cache import verdict_cache_at
+    from connectorops.engine.adoption import adoption_problems, label_line
     from connectorops.engine.resolution_cache import CONNECTORS_DIR, ResolutionCache, entry_key
     from connectorops.engine.uncarried import uncarried_problems
     from connectorops.policy.certification.certify import certify_connector, load_certification_policy
@@ -124,7 +125,10 @@ def build_desired_state(
         findings += certified
         problems += check_sharing(resolved, sharing_policy, tree=repo.tree, platform=platform)
         problems += resolved.carried
-        apis.append(placement.render_connector(resolved, commit=commit))
+        rendered = placement.render_connector(resolved, commit=commit)
+        if rendered.adopt_from:  # a plan that cannot adopt it names the label's line
+            rendered = replace(rendered, adopt_line=label_line(connector, repo.tree))
+        apis.append(rendered)
         # desired_role_assignments keeps only allowed grants: a forbidden request (which blocks the
         # plan anyway) must not make the plan show the connector's allowed grants as deletions.
         if sharing_policy is not None:
@@ -132,6 +136,7 @@ def build_desired_state(
             grants += desired_role_assignments(
                 resolved, sharing_policy, scope=scope, role_id=placement.role_id, platform=platform
             )
+    problems += adoption_problems(repo, capabilities=placement.capabilities, target=target)
     problems += uncarried_problems(repo, environment, apis)  # `mode: pulumi` would stop or drop them
     return DesiredState(
         environment=environment,

@@ -143,8 +143,18 @@ def _api_to_dict(api: DesiredCustomApi) -> dict[str, Any]:
         "deletionPolicy": api.deletion_policy,
         "secretRefs": api.secret_refs,
         "adopt": api.adopt,
+        "adoptFrom": api.adopt_from,
+        "adoptLine": api.adopt_line,
         "createOnly": list(api.create_only),
     }
+
+
+def _line(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError("adoptLine is not a line number")
+    return value
 
 
 def _api_from_dict(data: dict[str, Any]) -> DesiredCustomApi:
@@ -159,6 +169,8 @@ def _api_from_dict(data: dict[str, Any]) -> DesiredCustomApi:
         deletion_policy=_text(data["deletionPolicy"]),
         secret_refs={_text(pointer): _mapping(ref) for pointer, ref in _mapping(data["secretRefs"]).items()},
         adopt=data["adopt"],
+        adopt_from=_text(data.get("adoptFrom", "")),
+        adopt_line=_line(data.get("adoptLine")),
         create_only=tuple(_text(path) for path in _list(data["createOnly"])),
     )
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectorops import tags
 from connectorops.engine.impact import LOGIC_APP
-from connectorops.engine.target import ARM
+from connectorops.engine.target import ALIASES, ARM
 from connectorops.render import definition_of
 
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ class ObservedState:
     # principal holds at most one role per connector there (Power Platform)
     consumer_kind: str = LOGIC_APP
     one_role_per_principal: bool = False
+    # an adopt label may name a connector listed by another name (Capabilities.adopts_under_another_name)
+    adopts_under_another_name: bool = False
     # what reports call the target the inventory came from ("absent in Azure", "granted in Power Platform")
     place: str = "Azure"
     # the same, as JSON text, for the ones a SwaggerCache answered: parsed on first use, so an idle
@@ -112,6 +114,14 @@ class ObservedState:
     def custom_api(self, name: str) -> dict[str, Any] | None:
         by_name: dict[str, dict[str, Any]] = self.__dict__["_by_name"]
         return by_name.get(name.lower())
+
+    def known_as(self, name: str) -> dict[str, Any] | None:
+        """The connector listed as `name`, else the one the target also knows by that name (target.ALIASES)."""
+        found = self.custom_api(name)
+        if found is not None:
+            return found
+        wanted = name.lower()
+        return next((c for c in self.custom_apis if wanted in {str(a).lower() for a in c.get(ALIASES) or ()}), None)
 
     def swagger_of(self, name: str) -> dict[str, Any] | None:
         inline = definition_of(self.custom_api(name) or {})
@@ -161,7 +171,9 @@ def observe(
 ) -> ObservedState:
     """List connectors, connections, grants and consumers; download the definitions a decision needs."""
     custom_apis = tuple(target.list_connectors())
-    wanted = {d.name.lower(): d for d in desired}
+    desired = tuple(desired)
+    # by name, and by the name an adopt label gives (the connector is listed so until it is adopted)
+    wanted = {d.adopt_from.lower(): d for d in desired if d.adopt_from} | {d.name.lower(): d for d in desired}
     needed = [api for api in custom_apis if _needs_swagger(api, wanted, drift)]
     swaggers: dict[str, dict[str, Any]] = {}
     texts: dict[str, str] = {}
@@ -188,5 +200,6 @@ def observe(
         consumer_kind=target.capabilities.consumers,
         place="Azure" if target.identity.kind == ARM else "Power Platform",
         one_role_per_principal=target.capabilities.one_role_per_principal,
+        adopts_under_another_name=target.capabilities.adopts_under_another_name,
         swagger_texts=texts,
     )

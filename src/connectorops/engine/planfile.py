@@ -127,6 +127,8 @@ def _decision(action: Action, *, legacy: bool) -> dict[str, Any]:
         "observedFingerprint": action.observed_fingerprint,
         "impact": _impact_names(action),
     }
+    if action.listed_as:  # adopting under another name: which connector is adopted
+        decision["listedAs"] = action.listed_as.lower()
     if not legacy:
         decision["deletionPolicy"] = action.deletion_policy
         decision["acknowledgedConnections"] = sorted(n.lower() for n in action.acknowledged_connections)

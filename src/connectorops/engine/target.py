@@ -52,6 +52,9 @@ class TargetId:
 
 
 ARM = "arm"
+# A listed connector's other names (Power Platform: the server's apiName when its record names it otherwise),
+# so an adopt label naming a connector that is already managed is refused by name, not reported as absent.
+ALIASES = "aliases"
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ class Capabilities:
     consumers: str = LOGIC_APP  # what list_consumers returns: Logic Apps (ARM) or flows (Power Platform)
     # Power Platform keeps one permission per principal and connector: granting another role replaces it
     one_role_per_principal: bool = False
+    # the connector's name lives in the target's own record, not in its resource name (Power Platform): an
+    # unmanaged connector listed as X can be adopted under metadata.name (connectorops/adopt: X)
+    adopts_under_another_name: bool = False
 
 
 class Placement(Protocol):
@@ -131,12 +137,16 @@ class Target(Placement, Protocol):
         """Create only: fails if a connector of that name appeared meanwhile."""
         ...
 
-    def update_connector(self, name: str, body: dict[str, Any], *, etag: str | None) -> dict[str, Any]:
-        """Replace the definition, only while its version is still `etag` (None: unconditionally)."""
+    def update_connector(
+        self, name: str, body: dict[str, Any], *, etag: str | None, listed_as: str | None = None
+    ) -> dict[str, Any]:
+        """Replace the definition, only while its version is still `etag` (None: unconditionally).
+        `listed_as`: adopting, under `name`, the connector the target lists by that other name (only where
+        Capabilities.adopts_under_another_name; other targets refuse it)."""
         ...
 
-    def write_markers(self, name: str, markers: dict[str, str]) -> dict[str, Any]:
-        """Set the ownership markers alone (orphan: ours removed; adopt: ours added)."""
+    def write_markers(self, name: str, markers: dict[str, str], *, listed_as: str | None = None) -> dict[str, Any]:
+        """Set the ownership markers alone (orphan: ours removed; adopt: ours added; `listed_as` as for update)."""
         ...
 
     def delete_connector(self, name: str) -> bool:

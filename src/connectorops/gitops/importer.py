@@ -179,10 +179,12 @@ def _infer_oauth(
     return auth, [secret_env]
 
 
-def connector_folder(download: Downloaded) -> ImportedConnector:
-    """The folder contents for one deployed connector, in the layout its target calls for."""
+def connector_folder(download: Downloaded, *, name: str | None = None) -> ImportedConnector:
+    """The folder contents for one deployed connector, in the layout its target calls for; `name`: call it that
+    in git, the adopt label naming the connector as the target lists it."""
     api = download.connector
-    name = str(api.get("name", ""))
+    listed = str(api.get("name", ""))
+    name = name or listed
     if not re.match(ARM_NAME_PATTERN, name):
         raise ValueError(f"connector name {name!r} is not a valid connector name")
     props: Mapping[str, Any] = api.get("properties") or {}
@@ -226,7 +228,7 @@ def connector_folder(download: Downloaded) -> ImportedConnector:
     doc = {
         "apiVersion": "connectorops/v1",
         "kind": "Connector",
-        "metadata": {"name": name, "labels": {ADOPT_LABEL: "true"}},
+        "metadata": {"name": name, "labels": {ADOPT_LABEL: "true" if listed == name else listed}},
         "spec": spec,
     }
     try:

@@ -248,7 +248,7 @@ def _request_path(connector: LoadedConnector, environment: str, index: int) -> t
     return ("spec", "sharing", index)
 
 
-def _connector_locator(connector: LoadedConnector, tree: SourceTree | None) -> Locator:
+def connector_locator(connector: LoadedConnector, tree: SourceTree | None) -> Locator:
     """Line numbers of connector.yaml, when the tree and the spec loader are at hand.
 
     The file is parsed again only when a problem needs a line: a clean connector costs no second parse.
@@ -361,7 +361,7 @@ def check_sharing(
     connector, environment, requests = view.connector, view.environment or "", view.spec.sharing
     if not requests:
         return []
-    locate = _connector_locator(connector, tree)
+    locate = connector_locator(connector, tree)
     problems: list[Problem] = []
     permissions: dict[str, str] = {}  # Power Platform: principal -> the one permission it may hold
     for index, request in enumerate(requests):

@@ -103,6 +103,8 @@ def connector_inputs(api: DesiredCustomApi, environment: str) -> dict[str, Any]:
         "sourcePath": api.source_path,
         "adopt": api.adopt,
         "body": api.body,  # secret references only
+        # adopting the connector the environment lists by another name (only then: other inputs stay as they were)
+        **({"adoptFrom": api.adopt_from} if api.adopt_from else {}),
     }
 
 
@@ -155,10 +157,20 @@ class ConnectorProvider(dynamic.ResourceProvider):
         name = str(props["connector"])
         body, values = _body_with_secrets(props)
         target = self._target()
-        live = target.get_connector(name) if props.get("adopt") else None
+        listed = str(props.get("adoptFrom") or "") or None
+        live = target.get_connector(listed or name) if props.get("adopt") else None
+        if listed and (live is None or tags.is_managed(resource_tags(live))):
+            # never a create instead of the adoption git asked for (the plan blocks this first; a race lands here)
+            raise ConnectorProviderError(
+                f"connector {name!r} adopts {listed!r}, which is "
+                + ("not in the environment" if live is None else "managed by connectorops")
+                + "; run `connectorops plan` to see why"
+            )
         if live is not None and not tags.is_managed(resource_tags(live)):
             # `import` declared it with the adopt label: take the unmanaged connector over, as apply does.
-            written = _write(lambda: target.update_connector(name, body, etag=live.get("etag")), values)
+            written = _write(
+                lambda: target.update_connector(name, body, etag=live.get("etag"), listed_as=listed), values
+            )
         else:
             written = _write(lambda: target.create_connector(name, body), values)
         outs = _outputs(props, written)

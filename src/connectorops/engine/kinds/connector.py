@@ -19,7 +19,7 @@ from connectorops.engine.impact import ImpactIndex
 from connectorops.engine.kinds.base import PHASE_DELETE_CONNECTORS, PHASE_WRITE_CONNECTORS, Refused, ResourceKind
 from connectorops.engine.observe import ObservedState
 from connectorops.errors import GatewayError
-from connectorops.render import definition_of
+from connectorops.render import ADOPT_LABEL, DesiredCustomApi, definition_of
 
 if TYPE_CHECKING:
     from connectorops.engine.target import Target
@@ -50,11 +50,12 @@ def _execute(action: Action, body: dict[str, Any] | None, target: Target, enviro
         target.update_connector(action.name, body or {}, etag=action.observed_etag)
         return "updated"
     if action.kind == ActionKind.ADOPT:
+        listed_as = action.listed_as or None
         if body and "properties" in body:
-            target.update_connector(action.name, body, etag=action.observed_etag)
+            target.update_connector(action.name, body, etag=action.observed_etag, listed_as=listed_as)
         else:
-            target.write_markers(action.name, dict((body or {}).get("tags") or {}))
-        return "adopted"
+            target.write_markers(action.name, dict((body or {}).get("tags") or {}), listed_as=listed_as)
+        return f"adopted (was {listed_as!r})" if listed_as else "adopted"
     if action.kind == ActionKind.ORPHAN:
         target.write_markers(action.name, dict((body or {}).get("tags") or {}))
         return "orphaned (left in Azure, no longer managed)"
@@ -99,6 +100,11 @@ def _connector_item(entry: ConnectorClass, place: str) -> DriftItem | None:
         return DriftItem(
             "deleted", name, entry.resource_id,
             f"declared in git but absent in {place} (deleted out of band, or never applied)",
+        )  # fmt: skip
+    if state == ConnectorState.ADOPT_TAKEN:
+        return DriftItem(
+            "conflict", name, entry.resource_id,
+            f"git adopts {entry.listed_as!r} under this name, but it is managed by connectorops as {entry.listed_as!r}",
         )  # fmt: skip
     if state in (ConnectorState.NOT_OURS, ConnectorState.OTHER_ENVIRONMENT):
         other = f"environment {found.get(tags.ENVIRONMENT)}"
@@ -166,7 +172,9 @@ def _plan(
     impacts = ImpactIndex(observed.connections, observed.workflows, consumer_kind=observed.consumer_kind)
     env = desired.environment
     for entry in classify_connectors(desired, observed):
-        if entry.want is not None:
+        if entry.want is not None and entry.want.adopt_from and not observed.adopts_under_another_name:
+            actions.append(_not_here(entry))
+        elif entry.want is not None:
             actions.append(_declared_action(entry, env, options, impacts))
         elif entry.state == ConnectorState.UNDECLARED:
             actions.append(_undeclared_action(entry, env, deletion_policies, impacts))
@@ -187,6 +195,8 @@ def _declared_action(entry: ConnectorClass, env: str, options: PlanOptions, impa
         "desired_fingerprint": want.fingerprint,
         "source_path": want.source_path,
     }
+    if have is None and want.adopt_from:
+        return Action(kind=ActionKind.ADOPT, verdict=Verdict.BLOCK, reasons=_absent(want), **common)
     if have is None:
         return Action(kind=ActionKind.CREATE, **common)
     common.update(
@@ -198,6 +208,10 @@ def _declared_action(entry: ConnectorClass, env: str, options: PlanOptions, impa
     )
     impact = impacts.impact(entry.resource_id)
     changes = entry.changes
+    if entry.state == ConnectorState.ADOPT_TAKEN:
+        return Action(kind=ActionKind.ADOPT, verdict=Verdict.BLOCK, reasons=_taken(entry), **common)
+    if entry.listed_as:
+        common["listed_as"] = entry.listed_as
     if entry.state == ConnectorState.NOT_OURS:
         if want.adopt:
             if not [c for c in changes if not c.path.startswith("tags.")]:
@@ -256,6 +270,55 @@ def _declared_action(entry: ConnectorClass, env: str, options: PlanOptions, impa
         warnings=warnings,
         rotated_secrets=rotated,
         **common,
+    )
+
+
+def _not_here(entry: ConnectorClass) -> Action:
+    """An adopt label naming another connector, on a target whose names are resource names: never a create."""
+    want = entry.want
+    assert want is not None
+    return Action(
+        kind=ActionKind.ADOPT,
+        resource_type=CUSTOM_API,
+        name=want.name,
+        connector=want.name,
+        resource_id=entry.resource_id,
+        source_path=want.source_path,
+        verdict=Verdict.BLOCK,
+        reasons=(
+            f"{_label_at(want)}metadata.labels.{ADOPT_LABEL} names {want.adopt_from!r}, but here a connector's "
+            "name is its resource name: it cannot be adopted as another",
+            f'name the connector {want.adopt_from!r} (metadata.name) with the label "true", or remove the label',
+        ),
+    )
+
+
+def _label_at(want: DesiredCustomApi) -> str:
+    """`connectors/x/connector.yaml:5: ` (where the adopt label is), or "" when the plan does not know."""
+    if not want.source_path:
+        return ""
+    return f"{want.source_path}:{want.adopt_line}: " if want.adopt_line else f"{want.source_path}: "
+
+
+def _absent(want: DesiredCustomApi) -> tuple[str, ...]:
+    where = _label_at(want)
+    return (
+        f"{where}metadata.labels.{ADOPT_LABEL} names {want.adopt_from!r}, but no connector is listed by that name "
+        f"(so {want.name!r} is neither created nor adopted)",
+        "set it to a name `connectorops drift` reports as unmanaged (or re-run `connectorops import --select "
+        f"NAME --name {want.name}`), or remove the label to create {want.name!r}",
+    )
+
+
+def _taken(entry: ConnectorClass) -> tuple[str, ...]:
+    want = entry.want
+    assert want is not None
+    where = _label_at(want)
+    owner = entry.found.get(tags.SOURCE_PATH) or "another connector"
+    return (
+        f"{where}metadata.labels.{ADOPT_LABEL} names {want.adopt_from!r}, which is managed by connectorops as "
+        f"{entry.listed_as!r} ({owner}); we never take over what another record owns",
+        f"remove the label, or manage the connector as {entry.listed_as!r} (its own connector.yaml)",
     )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from connectorops import tags
 from connectorops.engine.impact import connection_api_id
 from connectorops.engine.target import ARM, Capabilities, TargetId
+from connectorops.errors import GatewayError
 from connectorops.render import DesiredCustomApi
 from connectorops.targets.arm.render import render_custom_api, role_definition_id
 from connectorops.targets.placed import PlacedTarget
@@ -154,10 +155,14 @@ class ResourceGroupTarget(PlacedTarget):
     def create_connector(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         return self.gateway.put_custom_api(name, body, if_none_match="*")
 
-    def update_connector(self, name: str, body: dict[str, Any], *, etag: str | None) -> dict[str, Any]:
+    def update_connector(
+        self, name: str, body: dict[str, Any], *, etag: str | None, listed_as: str | None = None
+    ) -> dict[str, Any]:
+        refuse_other_name(name, listed_as)
         return self.gateway.put_custom_api(name, body, if_match=etag)
 
-    def write_markers(self, name: str, markers: dict[str, str]) -> dict[str, Any]:
+    def write_markers(self, name: str, markers: dict[str, str], *, listed_as: str | None = None) -> dict[str, Any]:
+        refuse_other_name(name, listed_as)
         return self.gateway.patch_custom_api_tags(name, markers)
 
     def delete_connector(self, name: str) -> bool:
@@ -168,3 +173,13 @@ class ResourceGroupTarget(PlacedTarget):
 
     def revoke(self, grant_id: str) -> bool:
         return self.gateway.delete_role_assignment(grant_id)
+
+
+def refuse_other_name(name: str, listed_as: str | None) -> None:
+    """A customApi's name is its resource name: it cannot be adopted under another (the plan refuses it first)."""
+    if listed_as and listed_as.lower() != name.lower():
+        raise GatewayError(
+            f"customApi {listed_as!r} cannot be adopted as {name!r}: on ARM a customApi's name is its resource name",
+            status=400,
+            hint=f"name the connector {listed_as!r} in connector.yaml (metadata.name) to adopt it",
+        )

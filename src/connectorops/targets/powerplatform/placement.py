@@ -53,6 +53,7 @@ POWERPLATFORM_CAPABILITIES = Capabilities(
     roles=frozenset({"use", "share", "edit", "read"}),
     consumers=FLOW,
     one_role_per_principal=True,
+    adopts_under_another_name=True,  # the record's `name`, not the server's apiName, names a connector
 )
 
 CAN_VIEW, CAN_VIEW_WITH_SHARE, CAN_EDIT = "CanView", "CanViewWithShare", "CanEdit"

@@ -17,6 +17,8 @@ import copy
 import threading
 from typing import Any
 
+from connectorops import tags
+from connectorops.engine.target import ALIASES
 from connectorops.errors import GatewayError
 from connectorops.render import definition_of
 from connectorops.targets.placed import PlacedTarget
@@ -101,6 +103,8 @@ class PowerPlatformTarget(PlacedTarget):
         hashes = record.get(rec.FILES)
         if isinstance(hashes, dict) and hashes:  # what was uploaded, as the rendered body's `files` names it
             envelope[FILES] = {str(f): {"sha256": str(h)} for f, h in sorted(hashes.items())}
+        if name.lower() != api_name.lower():  # an adopt label may name it by the apiName the portal shows
+            envelope[ALIASES] = [api_name]
         return envelope
 
     def _remember(self, items: list[dict[str, Any]]) -> None:
@@ -280,13 +284,15 @@ class PowerPlatformTarget(PlacedTarget):
             self._names[api_name.lower()] = name
         return self._as_written(created, wire)
 
-    def update_connector(self, name: str, body: dict[str, Any], *, etag: str | None) -> dict[str, Any]:
-        """PATCH, only while changedTime is still `etag`.
+    def update_connector(
+        self, name: str, body: dict[str, Any], *, etag: str | None, listed_as: str | None = None
+    ) -> dict[str, Any]:
+        """PATCH, only while changedTime is still `etag`; `listed_as`: adopting that unmanaged api as `name`.
 
         Best effort: the API has no If-Match, so the version is compared on a GET right before the PATCH; a
         change landing between the two is not detected.
         """
-        api_name, current = self._current(name, "PATCH apis")
+        api_name, current = self._adoptable(name, listed_as)
         properties = current.get("properties") or {}
         if etag is not None and properties.get("changedTime") != etag:
             raise GatewayError(
@@ -298,29 +304,30 @@ class PowerPlatformTarget(PlacedTarget):
         files = self._upload_changed(body, previous=previous, current=properties)
         wire = self.wire_body(name, body, files)
         updated = self.client.update_api(api_name, wire)
-        self._forget_list()
+        self._written(name, api_name)
         if updated is None:
             raise _gone(name)
         return self._as_written(updated, wire)
 
-    def write_markers(self, name: str, markers: dict[str, str]) -> dict[str, Any]:
+    def write_markers(self, name: str, markers: dict[str, str], *, listed_as: str | None = None) -> dict[str, Any]:
         """Rewrite the record alone: the stored definition and properties are sent back as they are.
 
         (The service never returns the OAuth clientSecret; whether a PATCH without it keeps the stored one is
         unverified against the live service.)
         """
-        api_name, current = self._current(name, "PATCH apis")
+        api_name, current = self._adoptable(name, listed_as)
         properties = {k: v for k, v in (current.get("properties") or {}).items() if k not in READ_ONLY}
         definition = (current.get("properties") or {}).get("swagger")
         record = rec.record_of(definition)
-        new_record = rec.record_from(str(record.get(rec.NAME) or name), markers, record.get(rec.FILES))
+        kept_name = name if listed_as else str(record.get(rec.NAME) or name)  # adopting: the name git gives it
+        new_record = rec.record_from(kept_name, markers, record.get(rec.FILES))
         properties["openApiDefinition"] = rec.with_record(
             definition if isinstance(definition, dict) else {}, new_record
         )
         properties["environment"] = {"name": self.placement.environment_id}
         wire = {"properties": properties}
         updated = self.client.update_api(api_name, wire)
-        self._forget_list()
+        self._written(name, api_name)
         if updated is None:
             raise _gone(name)
         return self._as_written(updated, wire)
@@ -373,6 +380,30 @@ class PowerPlatformTarget(PlacedTarget):
         return True
 
     # helpers --------------------------------------------------------------------------------------
+    def _adoptable(self, name: str, listed_as: str | None) -> tuple[str, dict[str, Any]]:
+        """The api a write to `name` goes to: `listed_as` when adopting it under `name`, refused if a record
+        (written since the plan) names another connector."""
+        if not listed_as or listed_as.lower() == name.lower():
+            return self._current(name, "PATCH apis")
+        api_name, current = self._current(listed_as, "PATCH apis")
+        record = rec.record_of((current.get("properties") or {}).get("swagger"))
+        owner = str(record.get(rec.NAME) or listed_as)
+        if tags.is_managed(rec.tags_of(record)) and owner.lower() != name.lower():  # an orphan's name may stay
+            raise GatewayError(
+                f"connector {listed_as!r} is managed by connectorops as {owner!r}; it was not adopted as {name!r}",
+                status=PRECONDITION_FAILED,
+                hint="plan again",
+            )
+        return api_name, current
+
+    def _written(self, name: str, api_name: str) -> None:
+        """After a write to `api_name` under `name` (perhaps a new name, by adoption): drop the list, map both."""
+        with self._lock:
+            self._listed = None
+            self._api_names = {k: v for k, v in self._api_names.items() if v.lower() != api_name.lower()}
+            self._api_names[name.lower()] = api_name
+            self._names[api_name.lower()] = name
+
     def _current(self, name: str, action: str) -> tuple[str, dict[str, Any]]:
         api_name = self._api_name(name)
         current = self.client.get_api(api_name, expand="properties.swagger") if api_name else None

@@ -205,6 +205,17 @@ def test_an_unknown_environment_id_is_a_clear_error_and_nothing_is_written(
     assert all(key.startswith("GET ") for key in _counts(info)), _counts(info)
 
 
+def _served_repo(tmp_path: Path, server: EmulatorServer, count: int) -> tuple[Path, EmulatorInfo]:
+    """tmp_path/repo with `count` OpenAPI connectors for the served emulator's Power Platform environment."""
+    info = server.info
+    assert info is not None
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "connectorops.yaml").write_text(_remote_config(info))
+    _openapi_repo(root, count)
+    return root, info
+
+
 def _openapi_repo(root: Path, count: int) -> None:
     for n in range(count):
         folder = root / "connectors" / f"c{n:03d}"
@@ -228,13 +239,8 @@ def _openapi_repo(root: Path, count: int) -> None:
 def test_a_no_op_plan_makes_a_constant_number_of_list_requests(
     count: int, tmp_path: Path, make_emulator: MakeEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = make_emulator(pp_page_size=1000)  # one page either way: paging aside
-    info = server.info
-    assert info is not None
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "connectorops.yaml").write_text(_remote_config(info))
-    _openapi_repo(root, count)
+    # one page either way: paging aside
+    root, info = _served_repo(tmp_path, make_emulator(pp_page_size=1000), count)
     monkeypatch.setenv("CONNECTOROPS_POWERPLATFORM_TOKEN", info.token)
     code, out = cli(root, "apply", "--yes")
     assert code == 0 and f"Apply complete: {count} action(s) done." in out, out[-2000:]
@@ -295,12 +301,7 @@ def test_the_client_secret_reaches_the_service_at_write_time_only(
     tmp_path: Path, make_emulator: MakeEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = make_emulator()
-    info = server.info
-    assert info is not None
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "connectorops.yaml").write_text(_remote_config(info))
-    _openapi_repo(root, 1)
+    root, info = _served_repo(tmp_path, server, 1)
     yaml_file = root / "connectors" / "c000" / "connector.yaml"
     yaml_file.write_text(
         yaml_file.read_text()
@@ -375,13 +376,7 @@ def test_validate_lets_a_power_platform_environment_carry_what_arm_cannot(tmp_pa
 def test_deleting_a_connector_with_a_connection_is_blocked_naming_it(
     tmp_path: Path, make_emulator: MakeEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = make_emulator()
-    info = server.info
-    assert info is not None
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "connectorops.yaml").write_text(_remote_config(info))
-    _openapi_repo(root, 2)
+    root, info = _served_repo(tmp_path, make_emulator(), 2)
     monkeypatch.setenv("CONNECTOROPS_POWERPLATFORM_TOKEN", info.token)
     assert cli(root, "apply", "--yes")[0] == 0
     http = PowerPlatformHttp(info)

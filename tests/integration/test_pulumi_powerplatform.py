@@ -248,15 +248,22 @@ def test_the_program_declares_dynamic_resources_with_the_engines_inputs(
     assert set(declared.custom_apis) == {"orders", "d7sms"}
 
 
-def test_a_blocked_deletion_stops_the_program_before_any_resource(
-    tmp_path: Path, emulator: EmulatorServer, target: PowerPlatformTarget, powerplatform: PowerPlatformHttp
-) -> None:
+def _orders_deployed(
+    tmp_path: Path, emulator: EmulatorServer, target: PowerPlatformTarget
+) -> tuple[Path, DesiredState, str]:
+    """The example repository, its desired state, and the api name of `orders` created by the connector provider."""
     assert emulator.info is not None
     repo = make_repo(tmp_path, emulator.info)
     desired = desired_state(repo, target)
     orders = desired.custom_api("orders")
     assert orders is not None
-    api_name = provider(target).create(inputs(orders)).id  # deployed by an earlier `pulumi up`
+    return repo, desired, provider(target).create(inputs(orders)).id
+
+
+def test_a_blocked_deletion_stops_the_program_before_any_resource(
+    tmp_path: Path, emulator: EmulatorServer, target: PowerPlatformTarget, powerplatform: PowerPlatformHttp
+) -> None:
+    repo, desired, api_name = _orders_deployed(tmp_path, emulator, target)  # by an earlier `pulumi up`
     connection = powerplatform.session.put(
         powerplatform.powerapps(f"apis/{api_name}/connections/orders-conn"),
         params=powerplatform.query(),
@@ -294,12 +301,7 @@ def test_the_provider_opens_the_environment_from_connectorops_yaml(
 def test_the_grant_provider_shares_and_revokes_on_the_emulator(
     tmp_path: Path, emulator: EmulatorServer, target: PowerPlatformTarget, powerplatform: PowerPlatformHttp
 ) -> None:
-    assert emulator.info is not None
-    repo = make_repo(tmp_path, emulator.info)
-    desired = desired_state(repo, target)
-    orders = desired.custom_api("orders")
-    assert orders is not None
-    api_name = provider(target).create(inputs(orders)).id
+    repo, desired, api_name = _orders_deployed(tmp_path, emulator, target)
     (grant,) = desired.role_assignments
     grants = GrantProvider(lambda: nullcontext(target))
 

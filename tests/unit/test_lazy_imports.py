@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -39,6 +40,21 @@ def _heavy(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY)  # a package or one module
 
 
+def _pets_repo(root: Path) -> tuple[Path, dict[str, Any]]:
+    """One connector (pets, an OpenAPI file) on the local target: its folder and its definition."""
+    (root / "connectorops.yaml").write_text("default: local\nenvironments:\n  local: {target: local}\n")
+    folder = root / "connectors" / "pets"
+    folder.mkdir(parents=True)
+    connector = {"apiVersion": "connectorops/v1", "kind": "Connector", "metadata": {"name": "pets"},
+                 "spec": {"definition": {"openapi": "openapi.yaml"}}}  # fmt: skip
+    (folder / "connector.yaml").write_text(yaml.safe_dump(connector))
+    operation = {"operationId": "List", "responses": {"200": {"description": "ok"}}}
+    swagger = {"swagger": "2.0", "info": {"title": "Pets", "version": "1"}, "host": "pets.example.com",
+               "paths": {"/pets": {"get": operation}}}  # fmt: skip
+    (folder / "openapi.yaml").write_text(yaml.safe_dump(swagger))
+    return folder, swagger
+
+
 def test_help_imports_no_validator_settings_pulumi_or_rich_rendering(tmp_path: Path) -> None:
     code, modules = _loaded(["--help"], tmp_path)
     assert code == 0
@@ -49,16 +65,7 @@ def test_help_imports_no_validator_settings_pulumi_or_rich_rendering(tmp_path: P
 
 
 def test_validate_with_a_warm_cache_never_imports_the_openapi_validator(tmp_path: Path) -> None:
-    (tmp_path / "connectorops.yaml").write_text("default: local\nenvironments:\n  local: {target: local}\n")
-    folder = tmp_path / "connectors" / "pets"
-    folder.mkdir(parents=True)
-    connector = {"apiVersion": "connectorops/v1", "kind": "Connector", "metadata": {"name": "pets"},
-                 "spec": {"definition": {"openapi": "openapi.yaml"}}}  # fmt: skip
-    (folder / "connector.yaml").write_text(yaml.safe_dump(connector))
-    operation = {"operationId": "List", "responses": {"200": {"description": "ok"}}}
-    swagger = {"swagger": "2.0", "info": {"title": "Pets", "version": "1"}, "host": "pets.example.com",
-               "paths": {"/pets": {"get": operation}}}  # fmt: skip
-    (folder / "openapi.yaml").write_text(yaml.safe_dump(swagger))
+    _pets_repo(tmp_path)
     code, cold = _loaded(["validate"], tmp_path)
     assert code == 0 and "jsonschema_rs" in cold  # judged once (proven clean, so no openapi_spec_validator)...
     code, warm = _loaded(["validate"], tmp_path)
@@ -99,16 +106,7 @@ def test_a_second_plan_of_an_unchanged_repository_loads_neither_models_nor_yaml_
     tmp_path: Path,
 ) -> None:
     """The desired state is remembered (engine/desired_memo.py): only the target is asked again."""
-    (tmp_path / "connectorops.yaml").write_text("default: local\nenvironments:\n  local: {target: local}\n")
-    folder = tmp_path / "connectors" / "pets"
-    folder.mkdir(parents=True)
-    connector = {"apiVersion": "connectorops/v1", "kind": "Connector", "metadata": {"name": "pets"},
-                 "spec": {"definition": {"openapi": "openapi.yaml"}}}  # fmt: skip
-    (folder / "connector.yaml").write_text(yaml.safe_dump(connector))
-    operation = {"operationId": "List", "responses": {"200": {"description": "ok"}}}
-    swagger = {"swagger": "2.0", "info": {"title": "Pets", "version": "1"}, "host": "pets.example.com",
-               "paths": {"/pets": {"get": operation}}}  # fmt: skip
-    (folder / "openapi.yaml").write_text(yaml.safe_dump(swagger))
+    folder, swagger = _pets_repo(tmp_path)
     loading = {
         "connectorops.spec.models",
         "yaml",

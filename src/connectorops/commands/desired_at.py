@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connectorops.commands.context import CliContext
@@ -19,7 +19,7 @@ from connectorops.definitions.input_memo import RecordingTree
 from connectorops.definitions.verdict_cache import DEFAULT_STATE_DIR
 from connectorops.engine.desired import DesiredState
 from connectorops.engine.desired_memo import DESIRED_DIR, DesiredMemo, RememberedDesired
-from connectorops.engine.pipeline import Inputs, desired_state, inputs_from_tree
+from connectorops.engine.pipeline import desired_state, inputs_from_tree
 from connectorops.engine.target import Target
 from connectorops.gitops.inputs import source_tree, uncommitted_warning
 from connectorops.spec.source import SourceTree
@@ -86,7 +86,9 @@ def _loaded(
         if not desired.errors:
             # An error may come from outside the tree (a definition URL that could not be downloaded this
             # time): remembered, it would outlive its cause. A desired state with errors is blocked anyway.
-            outside = _absolute_ca_bundles(inputs)
+            from connectorops.spec.loader import files_outside  # loaded already: the repository was just read
+
+            outside = files_outside(inputs.repo.config)
             state = RememberedDesired(inputs.environment, place[1], target.identity, principals, desired, outside)
             memo.remember(recording.reads, ctx.environment, commit, state)
         yield Opened(target, _with_git_warning(ctx, desired, rev, commit, address), inputs.repo)
@@ -101,12 +103,6 @@ def _address(remembered: RememberedDesired) -> TargetAddress | None:
         return address_from_dict(remembered.address)
     except ValueError:
         return None  # a foreign or corrupt entry
-
-
-def _absolute_ca_bundles(inputs: Inputs) -> tuple[str, ...]:
-    """Every environment's absolute caBundle: loading checks each is a file (spec/loader.py), outside the tree."""
-    bundles = (getattr(environment, "caBundle", None) for environment in inputs.repo.config.environments.values())
-    return tuple(sorted({bundle for bundle in bundles if bundle and PurePath(bundle).is_absolute()}))
 
 
 def _with_git_warning(

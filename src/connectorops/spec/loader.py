@@ -230,6 +230,15 @@ def _missing_ca_bundles(tree: SourceTree, config: ProjectConfig, source_map: Sou
     return problems
 
 
+def files_outside(config: ProjectConfig) -> tuple[str, ...]:
+    """The files of this machine, not of the repository, that loading requires: every absolute caBundle.
+
+    They are not among a tree's questions, so whoever reuses a loaded result checks them itself.
+    """
+    bundles = (getattr(environment, "caBundle", None) for environment in config.environments.values())
+    return tuple(sorted({bundle for bundle in bundles if bundle and PurePath(bundle).is_absolute()}))
+
+
 def _is_file(tree: SourceTree, path: str) -> bool:
     # An absolute path names a file of this machine (a system CA store), not of the repository.
     if PurePath(path).is_absolute():
